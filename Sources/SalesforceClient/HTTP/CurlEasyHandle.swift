@@ -1,0 +1,137 @@
+import CCurl
+
+/// `curl_global_init` must run once, before any handle exists; a global `let` is initialized exactly once,
+/// thread-safely, on first use.
+private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+/// Transport settings applied to every easy handle.
+struct TransportSettings {
+    var caBundlePath: String?
+    var connectTimeoutSeconds: Int
+    var lowSpeedTimeSeconds: Int
+}
+
+/// Owns one libcurl easy handle for one transfer and frees it in `deinit`.
+final class CurlEasyHandle {
+    private let handle: UnsafeMutableRawPointer
+    /// libcurl writes its error text here during `curl_easy_perform`, so it must outlive the transfer.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// Header list handed to libcurl; freed only after the transfer.
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+
+    init() throws {
+        guard curlGlobalInitResult == CURLE_OK, let handle = curl_easy_init() else {
+            throw SalesforceError(code: .network, message: "libcurl failed to initialize (curl_easy_init).")
+        }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        if let headerList { curl_slist_free_all(headerList) }
+        errorBuffer.deallocate()
+    }
+
+    /// Runs the request to completion. Transport failures come back in the response, not as throws.
+    ///
+    /// - Parameter sink: receives the decoded body of a 2xx response as it arrives; other statuses (and requests
+    ///   without a sink) are buffered into ``HTTPResponse/body``.
+    func perform(
+        _ request: HTTPRequest, settings: TransportSettings, cancellation: CancellationFlag, honorCancellation: Bool,
+        responseHeaders: [String], sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil
+    ) throws -> HTTPResponse {
+        let context = TransferContext(
+            handle: handle, cancellation: cancellation, honorCancellation: honorCancellation, sink: sink)
+        try configure(request, settings: settings)
+        let contextPointer = Unmanaged.passUnretained(context).toOpaque()
+        try check(sfpg_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, sfpgCurlWrite), "CURLOPT_WRITEFUNCTION")
+        try check(sfpg_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, contextPointer), "CURLOPT_WRITEDATA")
+        try check(sfpg_curl_setopt_xferinfo(handle, CURLOPT_XFERINFOFUNCTION, sfpgCurlProgress), "XFERINFOFUNCTION")
+        try check(sfpg_curl_setopt_ptr(handle, CURLOPT_XFERINFODATA, contextPointer), "CURLOPT_XFERINFODATA")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "CURLOPT_NOPROGRESS")
+
+        let code = withExtendedLifetime(context) { curl_easy_perform(handle) }
+
+        if context.status == 0 {
+            var status = 0
+            _ = sfpg_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            context.status = status
+        }
+        var headers: [String: String] = [:]
+        for name in responseHeaders {
+            if let value = header(name) { headers[name.lowercased()] = value }
+        }
+        var message = ""
+        if code != CURLE_OK {
+            message = String(cString: errorBuffer)
+            if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+        }
+        if context.cancelledDuringTransfer { throw SalesforceError.cancelled() }
+        return HTTPResponse(
+            status: context.status, body: context.buffered, headers: headers, curlCode: code.rawValue,
+            curlMessage: message, sinkError: context.sinkError, streamedBytes: context.streamedBytes,
+            sinkStarted: context.sinkStarted)
+    }
+
+    private func configure(_ request: HTTPRequest, settings: TransportSettings) throws {
+        try check(sfpg_curl_setopt_str(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
+        try check(sfpg_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
+        // Exactly "gzip": Salesforce compresses only when asked with that token; libcurl decodes it.
+        try check(sfpg_curl_setopt_str(handle, CURLOPT_ACCEPT_ENCODING, "gzip"), "CURLOPT_ACCEPT_ENCODING")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds), "timeout")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1), "CURLOPT_LOW_SPEED_LIMIT")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedTimeSeconds), "low speed")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
+        if let caBundle = settings.caBundlePath {
+            try check(sfpg_curl_setopt_str(handle, CURLOPT_CAINFO, caBundle), "CURLOPT_CAINFO")
+        }
+        try check(sfpg_curl_setopt_str(handle, CURLOPT_USERAGENT, "sfpg/1.0 libcurl"), "CURLOPT_USERAGENT")
+
+        switch request.method {
+        case "GET": break
+        case "POST": try check(sfpg_curl_setopt_long(handle, CURLOPT_POST, 1), "CURLOPT_POST")
+        default: try check(sfpg_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method), "CUSTOMREQUEST")
+        }
+        if let body = request.body {
+            try check(sfpg_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "body size")
+            // COPYPOSTFIELDS copies the bytes, so the array need not outlive this call.
+            try body.withUnsafeBytes { bytes in
+                let pointer = UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+                try check(sfpg_curl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, pointer), "CURLOPT_COPYPOSTFIELDS")
+            }
+        }
+        // An empty Expect header stops libcurl from waiting for `100 Continue` on larger bodies.
+        var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
+        for line in request.headers {
+            guard let appended = curl_slist_append(list, line) else {
+                if let list { curl_slist_free_all(list) }
+                throw SalesforceError(code: .network, message: "libcurl could not allocate a request header.")
+            }
+            list = appended
+        }
+        headerList = list
+        try check(sfpg_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
+    }
+
+    /// Reads a response header of the last request (the final response when there were several).
+    private func header(_ name: String) -> String? {
+        var output: UnsafeMutablePointer<curl_header>?
+        let result = curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &output)
+        guard result == CURLHE_OK, let output, let value = output.pointee.value else { return nil }
+        return String(cString: value)
+    }
+
+    private func check(_ code: CURLcode, _ option: String) throws {
+        guard code == CURLE_OK else {
+            let text = String(cString: curl_easy_strerror(code))
+            throw SalesforceError(code: .network, message: "libcurl rejected \(option): \(text).")
+        }
+    }
+}
+
+@available(*, unavailable)
+extension CurlEasyHandle: Sendable {}

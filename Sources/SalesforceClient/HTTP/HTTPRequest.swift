@@ -1,0 +1,39 @@
+/// One HTTP request as the client sends it.
+struct HTTPRequest {
+    var method: String
+    var url: String
+    /// Full header lines (`Name: value`); the Authorization header lives here and is never logged.
+    var headers: [String] = []
+    var body: [UInt8]? = nil
+
+    /// The URL's path without query string, safe to log (no locators, tokens or form values).
+    var loggablePath: String {
+        let afterScheme = url.range(of: "://").map { url[$0.upperBound...] } ?? url[...]
+        let path = afterScheme.drop { $0 != "/" }
+        return String(path.prefix { $0 != "?" })
+    }
+}
+
+/// What one transfer produced; a transport failure is reported in ``curlCode``, not thrown, so the caller can
+/// decide about retries.
+struct HTTPResponse {
+    /// 0 when no status line arrived.
+    var status: Int
+    /// The body for buffered requests, or the (error) body of a non-2xx streamed request.
+    var body: [UInt8]
+    /// Response headers the client cares about, keyed by lower-cased name.
+    var headers: [String: String]
+    /// `CURLE_OK` (0) on success.
+    var curlCode: UInt32
+    /// libcurl's description of ``curlCode`` (error buffer, else `curl_easy_strerror`).
+    var curlMessage: String
+    /// Error thrown by the streaming sink; the transfer was aborted because of it.
+    var sinkError: (any Error)?
+    /// Bytes handed to the sink.
+    var streamedBytes: Int64
+    /// Whether the sink received at least one byte (so a consumer may hold half a page).
+    var sinkStarted: Bool
+
+    var isSuccess: Bool { curlCode == 0 && (200..<300).contains(status) }
+    var bodyText: String { String(decoding: body, as: UTF8.self) }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+
+/// A blocking Bulk API 2.0 query client over libcurl.
+///
+/// One instance belongs to one thread at a time (it is not `Sendable`); every call blocks until the server
+/// answers. The client authenticates lazily, re-authenticates once when the session expires mid-run, retries
+/// transient failures with capped exponential backoff, and stops when its ``CancellationFlag`` is set.
+///
+/// ```swift
+/// let client = SalesforceClient(configuration: try .fromEnvironment(ProcessInfo.processInfo.environment))
+/// let job = try client.createQueryJob("SELECT Id, Name FROM Contact", operation: .query)
+/// _ = try client.waitForCompletion(job.id)
+/// let summary = try client.downloadResults(job.id, maxRecords: 50_000, into: myConsumer)
+/// try client.deleteJob(job.id)
+/// ```
+public final class SalesforceClient {
+    /// The settings this client was made with.
+    public let configuration: SalesforceConfiguration
+    let cancellation: CancellationFlag
+    let logger: Logger
+    var session: (accessToken: String, instanceURL: String)?
+
+    /// Every HTTP request sent to the API (retries included), not counting the token endpoint.
+    public internal(set) var apiCallCount = 0
+    /// The org's daily API usage from the most recent `Sforce-Limit-Info` header.
+    public internal(set) var lastApiUsage: ApiUsage?
+
+    /// Creates a client; no network traffic happens until the first call.
+    public init(
+        configuration: SalesforceConfiguration, cancellation: CancellationFlag = CancellationFlag(),
+        logger: Logger = Logger(label: "sfpg.salesforce")
+    ) {
+        self.configuration = configuration
+        self.cancellation = cancellation
+        self.logger = logger
+        if case let .accessToken(token, instanceURL) = configuration.grant {
+            session = (token, SalesforceConfiguration.trimmingSlash(instanceURL))
+        }
+    }
+
+    /// The API host from the token response (or the configured one for `.accessToken`); `nil` before login.
+    public var instanceURL: String? { session?.instanceURL }
+
+    /// `/services/data/v<apiVersion>`.
+    var dataPath: String { "/services/data/v\(configuration.apiVersion)" }
+
+    var transportSettings: TransportSettings {
+        let environment = ProcessInfo.processInfo.environment
+        let caBundle = configuration.caBundlePath
+            ?? environment["CURL_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        return TransportSettings(
+            caBundlePath: caBundle, connectTimeoutSeconds: configuration.connectTimeoutSeconds,
+            lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds)
+    }
+
+    /// Obtains an access token now (other calls do it lazily).
+    ///
+    /// - Throws: `.authentication` with advice on which setting to check; `.network` when the login host is
+    ///   unreachable after the retries; `.configuration` for an unusable JWT key.
+    public func authenticate() throws {
+        if case .accessToken = configuration.grant { return }
+        let tokenRequest = try TokenRequest(grant: configuration.grant, loginURL: configuration.loginURL)
+        let request = HTTPRequest(
+            method: "POST", url: configuration.loginURL + "/services/oauth2/token",
+            headers: ["Content-Type: application/x-www-form-urlencoded", "Accept: application/json"],
+            body: tokenRequest.encodedBody)
+        var attempt = 0
+        while true {
+            try checkCancellation()
+            logger.trace("OAuth token request", metadata: ["sf.grant": "\(configuration.grant.name)"])
+            let response = try CurlEasyHandle().perform(
+                request, settings: transportSettings, cancellation: cancellation, honorCancellation: true,
+                responseHeaders: [])
+            if response.isSuccess {
+                let json = try JSONObject(parsing: response.body, what: "token response")
+                guard let token = json.string("access_token"), let instance = json.string("instance_url") else {
+                    throw SalesforceError(
+                        code: .protocolViolation,
+                        message: "The token response from \(configuration.loginURL) lacks access_token or instance_url.")
+                }
+                try SalesforceConfiguration.validateURL(instance, variable: "instance_url from the token response")
+                session = (token, SalesforceConfiguration.trimmingSlash(instance))
+                logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
+                return
+            }
+            let (failure, retryable) = classify(response, request: request)
+            if response.curlCode == 0 && (400..<500).contains(response.status) && !retryable {
+                throw TokenRequest.failure(
+                    grant: configuration.grant, status: response.status, body: response.body,
+                    loginURL: configuration.loginURL)
+            }
+            guard retryable, attempt < configuration.maxRetries else { throw failure }
+            attempt += 1
+            try backOff(attempt: attempt, reason: failure)
+        }
+    }
+
+    func checkCancellation() throws {
+        if cancellation.isCancelled { throw SalesforceError.cancelled() }
+    }
+
+    func recordLimitInfo(_ header: String?) {
+        guard let header, let usage = ApiUsage(limitInfoHeader: header) else { return }
+        lastApiUsage = usage
+    }
+}
+
+@available(*, unavailable)
+extension SalesforceClient: Sendable {}

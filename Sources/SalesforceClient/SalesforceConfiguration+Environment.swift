@@ -1,0 +1,123 @@
+import Foundation
+
+extension SalesforceConfiguration {
+    /// Builds a configuration from `SF_*` environment variables.
+    ///
+    /// Reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN,
+    /// SF_PRIVATE_KEY_FILE, SF_REFRESH_TOKEN, SF_ACCESS_TOKEN, SF_INSTANCE_URL, SF_API_VERSION (and SF_JWT_AUDIENCE,
+    /// SF_CA_BUNDLE). The grant follows from which variables are set, in this order: access token > JWT (private key
+    /// file) > refresh token > password > client credentials. Plain `http://` is only allowed for loopback hosts.
+    ///
+    /// ```swift
+    /// let config = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+    /// ```
+    /// - Throws: ``SalesforceError`` with code `.configuration` listing the missing or invalid variables.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> SalesforceConfiguration {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else {
+                return nil
+            }
+            return raw
+        }
+        func require(_ names: [String], for grant: String) throws {
+            let missing = names.filter { value($0) == nil }
+            guard missing.isEmpty else {
+                throw SalesforceError(
+                    code: .configuration,
+                    message: "The \(grant) grant needs \(missing.joined(separator: ", ")); set "
+                        + (missing.count == 1 ? "it" : "them") + " in the environment.")
+            }
+        }
+
+        let loginURL = value("SF_LOGIN_URL") ?? "https://login.salesforce.com"
+        let grant: OAuthGrant
+        if let token = value("SF_ACCESS_TOKEN") {
+            try require(["SF_INSTANCE_URL"], for: "access token")
+            let instance = value("SF_INSTANCE_URL") ?? ""
+            try validateURL(instance, variable: "SF_INSTANCE_URL")
+            grant = .accessToken(token: token, instanceURL: trimmingSlash(instance))
+        } else if let keyFile = value("SF_PRIVATE_KEY_FILE") {
+            try require(["SF_CLIENT_ID", "SF_USERNAME"], for: "JWT bearer")
+            let pem: String
+            do {
+                pem = try String(contentsOfFile: keyFile, encoding: .utf8)
+            } catch {
+                throw SalesforceError(
+                    code: .configuration,
+                    message: "Cannot read the private key file '\(keyFile)' named by SF_PRIVATE_KEY_FILE; "
+                        + "check the path and its permissions.")
+            }
+            grant = .jwtBearer(
+                clientId: value("SF_CLIENT_ID") ?? "", username: value("SF_USERNAME") ?? "", privateKeyPEM: pem,
+                audience: value("SF_JWT_AUDIENCE"))
+        } else if let refresh = value("SF_REFRESH_TOKEN") {
+            try require(["SF_CLIENT_ID"], for: "refresh token")
+            grant = .refreshToken(
+                clientId: value("SF_CLIENT_ID") ?? "", clientSecret: value("SF_CLIENT_SECRET"), refreshToken: refresh)
+        } else if value("SF_USERNAME") != nil || value("SF_PASSWORD") != nil {
+            try require(["SF_CLIENT_ID", "SF_CLIENT_SECRET", "SF_USERNAME", "SF_PASSWORD"], for: "username-password")
+            grant = .password(
+                clientId: value("SF_CLIENT_ID") ?? "", clientSecret: value("SF_CLIENT_SECRET") ?? "",
+                username: value("SF_USERNAME") ?? "", password: value("SF_PASSWORD") ?? "",
+                securityToken: value("SF_SECURITY_TOKEN"))
+        } else if value("SF_CLIENT_ID") != nil && value("SF_CLIENT_SECRET") != nil {
+            grant = .clientCredentials(clientId: value("SF_CLIENT_ID") ?? "", clientSecret: value("SF_CLIENT_SECRET") ?? "")
+        } else {
+            throw SalesforceError(
+                code: .configuration,
+                message: "No Salesforce credentials in the environment. Set one of: SF_ACCESS_TOKEN + SF_INSTANCE_URL; "
+                    + "SF_PRIVATE_KEY_FILE + SF_CLIENT_ID + SF_USERNAME (JWT); SF_REFRESH_TOKEN + SF_CLIENT_ID; "
+                    + "SF_USERNAME + SF_PASSWORD + SF_CLIENT_ID + SF_CLIENT_SECRET; or SF_CLIENT_ID + SF_CLIENT_SECRET "
+                    + "(client credentials).")
+        }
+        if case .accessToken = grant {} else { try validateURL(loginURL, variable: "SF_LOGIN_URL") }
+
+        var configuration = SalesforceConfiguration(loginURL: trimmingSlash(loginURL), grant: grant)
+        if let version = value("SF_API_VERSION") {
+            let trimmed = version.hasPrefix("v") ? String(version.dropFirst()) : version
+            let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && Int($0) != nil })
+            else {
+                throw SalesforceError(
+                    code: .configuration, message: "SF_API_VERSION '\(version)' is not a version like 62.0.")
+            }
+            configuration.apiVersion = trimmed
+        }
+        configuration.caBundlePath = value("SF_CA_BUNDLE")
+        return configuration
+    }
+
+    /// Accepts `https://` anywhere and `http://` only for loopback hosts, so credentials never cross a network in
+    /// clear text.
+    static func validateURL(_ url: String, variable: String) throws {
+        let lower = url.lowercased()
+        if lower.hasPrefix("https://"), lower.count > "https://".count { return }
+        if lower.hasPrefix("http://") {
+            let host = hostOf(url)
+            if ["127.0.0.1", "localhost", "[::1]", "::1"].contains(host) || host.hasPrefix("127.") { return }
+            throw SalesforceError(
+                code: .configuration,
+                message: "\(variable) '\(url)' uses plain http:// on a non-loopback host; use https:// "
+                    + "(plain http is allowed only for 127.0.0.1/localhost).")
+        }
+        throw SalesforceError(
+            code: .configuration, message: "\(variable) '\(url)' is not an https:// URL (e.g. https://login.salesforce.com).")
+    }
+
+    /// The host part of an http(s) URL, lower-cased, without port or userinfo.
+    static func hostOf(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return "" }
+        var authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.hasPrefix("[") {
+            return String(authority.prefix { $0 != "]" } + "]").lowercased()
+        }
+        return String(authority.prefix { $0 != ":" }).lowercased()
+    }
+
+    static func trimmingSlash(_ url: String) -> String {
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+}

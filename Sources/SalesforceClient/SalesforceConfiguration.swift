@@ -1,0 +1,61 @@
+/// How the client obtains an access token.
+///
+/// Every grant except ``accessToken(token:instanceURL:)`` posts to `<loginURL>/services/oauth2/token` and can be
+/// repeated when the session expires mid-run.
+public enum OAuthGrant: Sendable {
+    /// JWT bearer flow: an RS256 assertion signed with the Connected App's private key (PEM text).
+    /// `audience` defaults to the login URL for login/test.salesforce.com, else `https://login.salesforce.com`.
+    case jwtBearer(clientId: String, username: String, privateKeyPEM: String, audience: String?)
+    /// Client credentials flow (needs a My Domain login URL and a run-as user on the Connected App).
+    case clientCredentials(clientId: String, clientSecret: String)
+    /// Refresh token flow.
+    case refreshToken(clientId: String, clientSecret: String?, refreshToken: String)
+    /// Username-password flow; the security token is appended to the password.
+    case password(clientId: String, clientSecret: String, username: String, password: String, securityToken: String?)
+    /// A ready access token; it cannot be renewed, so an expired session is a hard error.
+    case accessToken(token: String, instanceURL: String)
+
+    var name: String {
+        switch self {
+        case .jwtBearer: "JWT bearer"
+        case .clientCredentials: "client credentials"
+        case .refreshToken: "refresh token"
+        case .password: "username-password"
+        case .accessToken: "access token"
+        }
+    }
+}
+
+/// Everything the client needs to talk to one Salesforce org.
+public struct SalesforceConfiguration: Sendable {
+    /// Base URL of the login host, e.g. `https://login.salesforce.com` or a My Domain URL.
+    public var loginURL: String
+    /// How to obtain the access token.
+    public var grant: OAuthGrant
+    /// REST API version used in every path (`/services/data/v<apiVersion>/…`).
+    public var apiVersion: String = "62.0"
+    /// CA bundle file for TLS verification; else `CURL_CA_BUNDLE`, `SSL_CERT_FILE`, or libcurl's default.
+    public var caBundlePath: String?
+    /// TCP/TLS connect timeout.
+    public var connectTimeoutSeconds = 30
+    /// A transfer slower than 1 byte/s for this long is aborted (and retried).
+    public var lowSpeedTimeSeconds = 120
+    /// First delay between job status polls.
+    public var pollInitialInterval: Duration = .milliseconds(500)
+    /// Cap of the exponential poll backoff.
+    public var pollMaxInterval: Duration = .seconds(10)
+    /// How long ``SalesforceClient/waitForCompletion(_:)`` waits for a terminal state.
+    public var jobTimeout: Duration = .seconds(4 * 3600)
+    /// Retries of one request after retryable failures (5xx, 406/420/429, resets, truncated bodies).
+    public var maxRetries = 5
+    /// First retry delay; doubles per attempt, with jitter, capped at ``retryMaxDelay``.
+    public var retryBaseDelay: Duration = .milliseconds(500)
+    /// Cap of the retry backoff.
+    public var retryMaxDelay: Duration = .seconds(30)
+
+    /// Creates a configuration with default timeouts and API version.
+    public init(loginURL: String, grant: OAuthGrant) {
+        self.loginURL = loginURL
+        self.grant = grant
+    }
+}
