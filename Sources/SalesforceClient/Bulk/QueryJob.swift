@@ -1,0 +1,84 @@
+/// Bulk API 2.0 query operation.
+public enum QueryOperation: String, Sendable {
+    /// Live records only.
+    case query
+    /// Also soft-deleted (recycle bin) and merged records, with `IsDeleted = true`.
+    case queryAll
+}
+
+/// A Bulk API 2.0 query job as Salesforce reports it.
+public struct QueryJob: Sendable {
+    /// 18-character job id (prefix `750`).
+    public var id: String
+    /// `UploadComplete`, `InProgress`, `JobComplete`, `Failed` or `Aborted`.
+    public var state: String
+    /// The queried sObject.
+    public var object: String?
+    /// Rows produced so far; at `JobComplete` the total across all result pages.
+    public var numberRecordsProcessed: Int?
+    /// Salesforce's reason for `Failed`, often absent for query jobs.
+    public var errorMessage: String?
+    /// The API version the job was created with (results must be fetched with the same one).
+    public var apiVersion: String?
+
+    /// Creates a job value.
+    public init(
+        id: String, state: String, object: String? = nil, numberRecordsProcessed: Int? = nil,
+        errorMessage: String? = nil, apiVersion: String? = nil
+    ) {
+        self.id = id
+        self.state = state
+        self.object = object
+        self.numberRecordsProcessed = numberRecordsProcessed
+        self.errorMessage = errorMessage
+        self.apiVersion = apiVersion
+    }
+
+    /// Whether the job reached `JobComplete`, `Failed` or `Aborted`.
+    public var isTerminal: Bool { ["JobComplete", "Failed", "Aborted"].contains(state) }
+
+    init(json: JSONObject) throws {
+        guard let id = json.string("id"), let state = json.string("state") else {
+            throw SalesforceError(
+                code: .protocolViolation, message: "Salesforce sent a query job without 'id' or 'state'.")
+        }
+        self.init(
+            id: id, state: state, object: json.string("object"),
+            numberRecordsProcessed: json.int("numberRecordsProcessed"), errorMessage: json.string("errorMessage"),
+            apiVersion: json.string("apiVersion"))
+    }
+}
+
+/// Receives result pages as a stream of bytes, one page at a time.
+///
+/// For each page the client calls ``beginPage(_:)`` once the first body byte of a successful response arrives,
+/// then ``consume(_:)`` as bytes arrive, then ``finishPage(_:recordCount:)``. If a page fails half-way it calls
+/// ``discardPage(_:)`` and fetches that page again from its start (``beginPage(_:)`` again). A page with an
+/// empty body is skipped. Throwing from any method stops the download and the error is rethrown as is.
+public protocol ResultPageConsumer: AnyObject {
+    /// A new page starts (1-based).
+    func beginPage(_ number: Int) throws
+    /// gzip-decoded CSV bytes as they arrive, header row included on every page; valid only during the call.
+    func consume(_ bytes: UnsafeRawBufferPointer) throws
+    /// The page arrived completely; `recordCount` is `Sforce-NumberOfRecords` if Salesforce sent it.
+    func finishPage(_ number: Int, recordCount: Int?) throws
+    /// The page failed half-way and will be re-fetched from its start.
+    func discardPage(_ number: Int) throws
+}
+
+/// What ``SalesforceClient/downloadResults(_:maxRecords:into:)`` delivered.
+public struct DownloadSummary: Sendable {
+    /// Pages handed to the consumer.
+    public var pages: Int
+    /// Sum of `Sforce-NumberOfRecords` over those pages.
+    public var records: Int
+    /// Decoded bytes handed to the consumer (discarded attempts not counted).
+    public var bytes: Int64
+
+    /// Creates a summary.
+    public init(pages: Int, records: Int, bytes: Int64) {
+        self.pages = pages
+        self.records = records
+        self.bytes = bytes
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+
+extension SalesforceClient {
+    /// Creates a Bulk API 2.0 query job (CSV, comma-delimited, LF line endings).
+    ///
+    /// - Throws: `.invalidQuery` when Salesforce rejects the SOQL (with its errorCode and message).
+    public func createQueryJob(_ soql: String, operation: QueryOperation) throws -> QueryJob {
+        let body: [String: Any] = [
+            "operation": operation.rawValue, "query": soql, "contentType": "CSV", "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        ]
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let response = try send(
+            "POST", "\(dataPath)/jobs/query", body: Array(data),
+            describeFailure: { status, server in
+                guard status == 400 || status == 404 else { return nil }
+                return SalesforceError(
+                    code: .invalidQuery,
+                    message: "Salesforce rejected the bulk query: \(server?.message ?? "no message"). Check the SOQL "
+                        + "(fields, object, and that it avoids GROUP BY, OFFSET, aggregates, subqueries and compound "
+                        + "fields, which Bulk API 2.0 does not support).",
+                    httpStatus: status, errorCode: server?.errorCode)
+            })
+        let job = try QueryJob(json: JSONObject(parsing: response.body, what: "query job"))
+        logger.debug("Created query job", metadata: ["sf.job": "\(job.id)", "sf.object": "\(job.object ?? "?")"])
+        return job
+    }
+
+    /// Reads a job's current state.
+    public func queryJob(_ id: String) throws -> QueryJob {
+        let response = try send("GET", "\(dataPath)/jobs/query/\(id)")
+        return try QueryJob(json: JSONObject(parsing: response.body, what: "query job"))
+    }
+
+    /// Polls until the job is `JobComplete`, with capped exponential backoff and jitter.
+    ///
+    /// On cancellation or timeout the server job is aborted (best effort) before the error is thrown.
+    /// - Throws: `.jobFailed` (Salesforce's message, or advice when it gave none), `.jobAborted`, `.timeout`,
+    ///   `.cancelled`.
+    public func waitForCompletion(_ id: String) throws -> QueryJob {
+        let deadline = ContinuousClock.now + configuration.jobTimeout
+        var interval = seconds(configuration.pollInitialInterval)
+        do {
+            while true {
+                let job = try queryJob(id)
+                switch job.state {
+                case "JobComplete":
+                    logger.debug(
+                        "Query job complete",
+                        metadata: ["sf.job": "\(id)", "sf.records": "\(job.numberRecordsProcessed ?? -1)"])
+                    return job
+                case "Failed":
+                    throw SalesforceError(
+                        code: .jobFailed,
+                        message: "Bulk query job \(id) failed: "
+                            + (job.errorMessage.map { "\($0)." }
+                                ?? "Salesforce gave no reason (query jobs often fail without one). Narrow the WHERE "
+                                + "filter, remove ORDER BY/LIMIT, check the fields, or retry later."),
+                        errorCode: "Failed")
+                case "Aborted":
+                    throw SalesforceError(
+                        code: .jobAborted,
+                        message: "Bulk query job \(id) was aborted on the Salesforce side (by a user or an admin).",
+                        errorCode: "Aborted")
+                default:
+                    break
+                }
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else {
+                    throw SalesforceError(
+                        code: .timeout,
+                        message: "Bulk query job \(id) was still \(job.state) after \(configuration.jobTimeout); "
+                            + "narrow the query or raise the job timeout.")
+                }
+                try sleep(seconds: min(interval * Double.random(in: 0.8...1.2), seconds(remaining)))
+                interval = min(interval * 2, seconds(configuration.pollMaxInterval))
+            }
+        } catch let error as SalesforceError where error.code == .cancelled || error.code == .timeout {
+            abortQuietly(id)
+            throw error
+        }
+    }
+
+    /// Aborts a job still in `UploadComplete` or `InProgress` (`PATCH {"state":"Aborted"}`).
+    public func abortJob(_ id: String) throws {
+        _ = try abort(id, honorCancellation: true)
+    }
+
+    /// Deletes a terminal job and its results (`DELETE`, 204); the body is not parsed.
+    public func deleteJob(_ id: String) throws {
+        _ = try send("DELETE", "\(dataPath)/jobs/query/\(id)")
+        logger.debug("Deleted query job", metadata: ["sf.job": "\(id)"])
+    }
+
+    private func abort(_ id: String, honorCancellation: Bool) throws -> HTTPResponse {
+        let body = Array(#"{"state":"Aborted"}"#.utf8)
+        let response = try send("PATCH", "\(dataPath)/jobs/query/\(id)", body: body, honorCancellation: honorCancellation)
+        logger.debug("Aborted query job", metadata: ["sf.job": "\(id)"])
+        return response
+    }
+
+    /// Used after cancellation: the abort itself must not be cancelled, and its failure must not hide the cause.
+    func abortQuietly(_ id: String) {
+        do {
+            _ = try abort(id, honorCancellation: false)
+        } catch {
+            logger.debug("Could not abort query job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
+        }
+    }
+}
