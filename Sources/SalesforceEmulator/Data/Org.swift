@@ -1,0 +1,156 @@
+import Foundation
+import Synchronization
+
+/// The emulated org's data, for in-process administration by tests and benchmarks. Thread-safe.
+///
+/// Generated records are a pure function of the configuration's seed; mutations are kept as an overlay. Every
+/// mutation except ``setCalculated(_:id:field:value:)`` moves `SystemModstamp` and `LastModifiedDate` to the
+/// emulator's "now": server time with millisecond precision, strictly increasing across mutations. Object and field
+/// names are case-insensitive; unknown objects or Ids make a mutation a no-op.
+public final class Org: Sendable {
+    private struct State: Sendable {
+        var snapshot: OrgSnapshot
+        var lastStamp: Int64 = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(configuration: EmulatorConfiguration) {
+        state = Mutex(State(snapshot: OrgSnapshot(configuration: configuration)))
+    }
+
+    /// A consistent copy of every table, for a query job.
+    func snapshot() -> OrgSnapshot { state.withLock { $0.snapshot } }
+
+    /// Replaces all data with the generated base of `configuration` (admin reset).
+    func reset(configuration: EmulatorConfiguration) {
+        state.withLock { $0.snapshot = OrgSnapshot(configuration: configuration) }
+    }
+
+    /// Inserts a record; fields not given are null. Returns the new 18-character Id.
+    @discardableResult
+    public func insert(_ object: String, fields: [String: String?]) -> String {
+        mutate(object) { table, now in
+            let i = table.rowCount
+            table.insertedCount += 1
+            var patch = RecordPatch(createdMillis: now, modstampMillis: now, lastModifiedMillis: now, blankBase: true)
+            Self.apply(fields, to: &patch, schema: table.schema)
+            table.patches[i] = patch
+            return SalesforceId.make(prefix: table.schema.keyPrefix, index: i)
+        } ?? ""
+    }
+
+    /// Sets fields of a record (text form as in the CSV; `nil` sets null).
+    public func update(_ object: String, id: String, fields: [String: String?]) {
+        touch(object, id: id) { patch, schema in Self.apply(fields, to: &patch, schema: schema) }
+    }
+
+    /// Moves a record to the recycle bin: `IsDeleted = true`, visible to `queryAll` only.
+    public func softDelete(_ object: String, id: String) {
+        touch(object, id: id) { patch, _ in patch.isDeleted = true }
+    }
+
+    /// Restores a soft-deleted record.
+    public func undelete(_ object: String, id: String) {
+        touch(object, id: id) { patch, _ in patch.isDeleted = false }
+    }
+
+    /// Removes a record entirely, even from `queryAll`.
+    public func hardDelete(_ object: String, id: String) {
+        _ = mutate(object) { table, _ in
+            guard let i = table.index(of: id) else { return }
+            table.patches[i] = nil
+            table.hardDeleted.insert(i)
+        }
+    }
+
+    /// Changes a field's value without moving `SystemModstamp` (a formula whose inputs live elsewhere changed).
+    public func setCalculated(_ object: String, id: String, field: String, value: String?) {
+        state.withLock { state in
+            guard var table = state.snapshot.table(object), let i = table.index(of: id),
+                let f = table.schema.fieldIndex(field)
+            else { return }
+            table.patches[i, default: RecordPatch()].values[f] = .some(value)
+            state.snapshot.tables[object.lowercased()] = table
+        }
+    }
+
+    /// Schema drift: the field disappears from describe, and SOQL naming it fails with `INVALID_FIELD`.
+    public func removeField(_ object: String, field: String) {
+        state.withLock { state in
+            guard var table = state.snapshot.table(object), let f = table.schema.fieldIndex(field) else { return }
+            table.removedFields.insert(f)
+            state.snapshot.tables[object.lowercased()] = table
+        }
+    }
+
+    /// Ids of all records in index order; soft-deleted ones only when `includeDeleted`.
+    public func ids(_ object: String, includeDeleted: Bool) -> [String] {
+        let snapshot = snapshot()
+        guard let table = snapshot.table(object) else { return [] }
+        var ids: [String] = []
+        for i in 0..<table.rowCount where !table.hardDeleted.contains(i) {
+            if !includeDeleted && table.isDeleted(i) { continue }
+            ids.append(SalesforceId.make(prefix: table.schema.keyPrefix, index: i))
+        }
+        return ids
+    }
+
+    /// Rows in index order with the values of `fields`, in the same text form the CSV uses (`nil` = null).
+    /// Dotted names (`Account.Name`) resolve through the relationship.
+    public func truth(_ object: String, fields: [String], includeDeleted: Bool) -> [[String?]] {
+        let snapshot = snapshot()
+        guard let table = snapshot.table(object) else { return [] }
+        let columns = fields.compactMap { try? SOQLColumn.resolve($0, in: table) }
+        var rows: [[String?]] = []
+        for i in 0..<table.rowCount where !table.hardDeleted.contains(i) {
+            if !includeDeleted && table.isDeleted(i) { continue }
+            rows.append(columns.map { $0.value(row: i, table: table, snapshot: snapshot) })
+        }
+        return rows
+    }
+
+    /// The emulator's "now" for a mutation: wall-clock milliseconds, strictly increasing.
+    private static func nextStamp(after last: Int64) -> Int64 {
+        let wall = Int64((ContinuousClock.now - Self.clockOrigin) / .milliseconds(1)) + Self.wallOrigin
+        return max(wall, last + 1)
+    }
+
+    private static let clockOrigin = ContinuousClock.now
+    private static let wallOrigin = Int64(Date().timeIntervalSince1970 * 1000)
+
+    /// Runs a change on one table with the next stamp; the body may advance the stamp for several changes.
+    func mutate<T>(_ object: String, _ body: (inout ObjectTable, inout Int64) -> T) -> T? {
+        state.withLock { state in
+            guard var table = state.snapshot.table(object) else { return nil }
+            var now = Self.nextStamp(after: state.lastStamp)
+            let result = body(&table, &now)
+            state.lastStamp = now
+            state.snapshot.tables[object.lowercased()] = table
+            return result
+        }
+    }
+
+    /// Applies a change to an existing record's patch and moves its modstamp.
+    private func touch(_ object: String, id: String, _ change: (inout RecordPatch, ObjectSchema) -> Void) {
+        _ = mutate(object) { table, now in
+            guard let i = table.index(of: id) else { return }
+            var patch = table.patches[i] ?? RecordPatch()
+            change(&patch, table.schema)
+            patch.modstampMillis = now
+            patch.lastModifiedMillis = now
+            table.patches[i] = patch
+        }
+    }
+
+    static func apply(_ fields: [String: String?], to patch: inout RecordPatch, schema: ObjectSchema) {
+        for (name, value) in fields {
+            guard let f = schema.fieldIndex(name) else { continue }
+            switch schema.fields[f].recipe {
+            case .isDeleted: patch.isDeleted = value == "true"
+            case .id, .systemModstamp, .lastModifiedDate: continue
+            default: patch.values[f] = .some(value)
+            }
+        }
+    }
+}

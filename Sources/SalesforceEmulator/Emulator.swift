@@ -1,0 +1,104 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A local Salesforce: OAuth 2.0 token endpoint, Bulk API 2.0 query jobs, describe, limits, and an admin API,
+/// over HTTP on loopback, with deterministic generated data and fault injection.
+///
+/// ```swift
+/// let emulator = try await Emulator.start(EmulatorConfiguration())
+/// defer { try? emulator.shutdownBlocking() }
+/// // POST \(emulator.baseURL)/services/oauth2/token, then /services/data/v62.0/jobs/query …
+/// ```
+///
+/// Admin HTTP API (JSON bodies, no authentication, never counted or faulted):
+/// - `POST /__emulator/records/{Object}` body `{"fields":{…}}` → `{"id":…}`
+/// - `PATCH /__emulator/records/{Object}/{Id}` body `{"fields":{…}}`; `POST …/{Id}/delete`, `…/{Id}/undelete`,
+///   `…/{Id}/hardDelete`; `POST …/{Id}/calculated` body `{"field":…,"value":…}`
+/// - `POST /__emulator/removeField` body `{"object":…,"field":…}`
+/// - `POST /__emulator/randomRound` body `{"object","seed","inserts","updates","softDeletes","undeletes","hardDeletes"}`
+/// - `GET /__emulator/truth/{Object}?fields=Id,Name&includeDeleted=true` → `{"rows":[[…]]}` (null = JSON null)
+/// - `POST /__emulator/faults` body `{"kind":…, …}`; kinds: `http` (`status`, `count`, `afterRequests`,
+///   `pathContains`, `body`), `reset` (`count`, `afterBytes`), `truncateGzip` (`count`), `failJob` (`count`,
+///   `errorMessage`), `requestLimit` (`count`), `expireTokens` (`afterCalls`), `slowInProgress` (`polls`, `jobs`),
+///   `bandwidth` (`bytesPerSecond`), `latencyMs` (`ms`), `clear`
+/// - `GET /__emulator/requests` → the request log; `POST /__emulator/reset` → regenerate data, clear faults,
+///   jobs, tokens, log and usage.
+public final class Emulator: Sendable {
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let channel: any Channel
+    private let router: Router
+
+    /// `http://host:port`; both the login host and the `instance_url`.
+    public let baseURL: String
+    /// The bound TCP port.
+    public let port: Int
+
+    /// The org's data, for in-process administration.
+    public var org: Org { router.org }
+    /// Fault switches, for in-process use.
+    public var faults: FaultInjector { router.faults }
+    /// Every request served so far (except admin requests), oldest first.
+    public var requests: [RecordedRequest] { router.requestLog.withLock { $0 } }
+
+    private init(group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, channel: any Channel, router: Router, port: Int, host: String) {
+        self.group = group
+        self.threadPool = threadPool
+        self.channel = channel
+        self.router = router
+        self.port = port
+        self.baseURL = "http://\(host):\(port)"
+    }
+
+    /// Starts an emulator and returns once it accepts connections.
+    public static func start(_ configuration: EmulatorConfiguration) async throws -> Emulator {
+        try startBlocking(configuration)
+    }
+
+    /// Starts an emulator from synchronous code (binding is quick; this does not wait on other work).
+    public static func startBlocking(_ configuration: EmulatorConfiguration) throws -> Emulator {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let router = Router(configuration: configuration, threadPool: threadPool)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(router: router))
+                }
+            }
+        do {
+            let channel = try bootstrap.bind(host: configuration.host, port: configuration.port).wait()
+            guard let port = channel.localAddress?.port else { throw ChannelError.unknownLocalAddress }
+            let emulator = Emulator(
+                group: group, threadPool: threadPool, channel: channel, router: router, port: port,
+                host: configuration.host)
+            router.baseURL.withLock { $0 = emulator.baseURL }
+            return emulator
+        } catch {
+            try? threadPool.syncShutdownGracefully()
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Stops accepting connections, closes open ones and stops the threads.
+    public func shutdown() async throws {
+        try await channel.close().get()
+        try await threadPool.shutdownGracefully()
+        try await group.shutdownGracefully()
+    }
+
+    /// ``shutdown()`` for synchronous callers; must not be called from an event loop thread.
+    public func shutdownBlocking() throws {
+        try channel.close().wait()
+        try threadPool.syncShutdownGracefully()
+        try group.syncShutdownGracefully()
+    }
+}

@@ -1,0 +1,53 @@
+/// Settings of one emulated Salesforce org.
+///
+/// Every field has a default, so `EmulatorConfiguration()` gives a small org (1,000 Contacts) on an ephemeral
+/// loopback port with fixed credentials. Data is a pure function of `seed`, so two emulators with the same
+/// configuration serve byte-identical results.
+public struct EmulatorConfiguration: Sendable {
+    /// Interface to bind; keep it on loopback.
+    public var host = "127.0.0.1"
+    /// TCP port; 0 picks an ephemeral port (read it back from ``Emulator/port``).
+    public var port = 0
+    /// Seed of the deterministic data generator.
+    public var seed: UInt64 = 42
+    /// Number of generated Contact records.
+    public var contactCount = 1_000
+    /// Number of generated Account records; `nil` means `contactCount / 10 + 1`.
+    public var accountCount: Int?
+    /// Number of generated Opportunity records; `nil` means `contactCount / 5`.
+    public var opportunityCount: Int?
+    /// Connected-app consumer key.
+    public var clientId = "sfpg-emulator-client"
+    /// Connected-app consumer secret.
+    public var clientSecret = "emulator-secret"
+    /// The integration user's username.
+    public var username = "integration@sfpg.example"
+    /// The integration user's password (the password grant expects password + security token).
+    public var password = "emulator-password"
+    /// The integration user's security token.
+    public var securityToken = "emulatorToken"
+    /// The refresh token accepted by the `refresh_token` grant.
+    public var refreshToken = "emulator-refresh-token"
+    /// PEM public key (RSA) that verifies RS256 assertions of the JWT bearer grant; `nil` disables the grant.
+    public var jwtPublicKeyPEM: String? = nil
+    /// Newest API version served; versions 47.0 through this one are accepted in paths.
+    public var latestAPIVersion = "62.0"
+    /// Rows per results page when the client sends no `maxRecords`.
+    public var defaultPageSize = 50_000
+    /// Time a job spends between `UploadComplete` and `JobComplete` (half of it in `InProgress`).
+    public var jobProcessingDelay: Duration = .milliseconds(200)
+    /// Per-connection cap on response body bytes per second (`nil` = unlimited).
+    public var perConnectionBytesPerSecond: Int? = nil
+    /// Extra delay before every response (`nil` = none).
+    public var latency: Duration? = nil
+    /// `DailyApiRequests` maximum reported by `/limits` and `Sforce-Limit-Info`.
+    public var dailyApiRequests = 15_000
+    /// A zero-row job answers with a header-only body instead of an empty body.
+    public var headerOnlyForEmptyResults = false
+
+    /// A configuration with every default.
+    public init() {}
+
+    var resolvedAccountCount: Int { accountCount ?? contactCount / 10 + 1 }
+    var resolvedOpportunityCount: Int { opportunityCount ?? contactCount / 5 }
+}

@@ -1,0 +1,178 @@
+import Synchronization
+
+/// Switches that make the emulator misbehave the way Salesforce and its network sometimes do. Thread-safe;
+/// settable in-process and through the admin API (`POST /__emulator/faults`). Each fault is counted: it fires for
+/// the next `count` matching occasions and then disarms itself.
+public final class FaultInjector: Sendable {
+    /// An armed HTTP error response.
+    struct HTTPFault: Sendable {
+        var status: Int
+        var body: String
+        var skip: Int
+        var remaining: Int
+        var pathContains: String?
+    }
+
+    /// What to do to a results body.
+    enum BodyFault: Sendable, Equatable {
+        /// Send this many body bytes, then close the connection (the client sees a reset mid-body).
+        case reset(afterBytes: Int?)
+        /// Send a gzip body cut short, with a Content-Length that matches the cut (clean close, broken stream).
+        case truncate
+    }
+
+    struct State: Sendable {
+        var httpFaults: [HTTPFault] = []
+        var resets: (count: Int, afterBytes: Int?) = (0, nil)
+        var truncations = 0
+        var jobFailures: (count: Int, message: String?) = (0, nil)
+        var requestLimit = 0
+        var expireAfterCalls: Int?
+        var slowPolls: (jobs: Int, polls: Int) = (0, 0)
+        var bytesPerSecond: Int?
+        var latency: Duration?
+    }
+
+    let state = Mutex(State())
+
+    init() {}
+
+    /// Answers the next `count` requests whose path contains `pathContains` (any request when `nil`) with
+    /// `status` and a JSON-array error body, after letting `afterRequests` matching requests through. So
+    /// `afterRequests: 2` fails the third one.
+    public func failRequests(
+        status: Int = 500, count: Int = 1, afterRequests: Int = 0, pathContains: String? = nil, body: String? = nil
+    ) {
+        let defaultBody =
+            status == 429 || status == 503
+            ? #"[{"errorCode":"SERVER_UNAVAILABLE","message":"Server is temporarily unavailable. Try again later."}]"#
+            : #"[{"errorCode":"UNKNOWN_EXCEPTION","message":"An unexpected error occurred. Please include this ErrorId if you contact support: 1234567-89 (-1)"}]"#
+        state.withLock {
+            $0.httpFaults.append(
+                HTTPFault(
+                    status: status, body: body ?? defaultBody, skip: afterRequests, remaining: count,
+                    pathContains: pathContains))
+        }
+    }
+
+    /// Drops the connection in the middle of the next `count` results-page bodies (after `afterBytes`, default
+    /// half the body).
+    public func resetConnectionMidBody(count: Int = 1, afterBytes: Int? = nil) {
+        state.withLock { $0.resets = (count, afterBytes) }
+    }
+
+    /// Cuts the next `count` gzip results bodies short (the transfer itself completes).
+    public func truncateGzip(count: Int = 1) {
+        state.withLock { $0.truncations = count }
+    }
+
+    /// The next `count` created jobs end `Failed` instead of `JobComplete`, with `errorMessage` when given.
+    public func failJobs(count: Int = 1, errorMessage: String? = nil) {
+        state.withLock { $0.jobFailures = (count, errorMessage) }
+    }
+
+    /// The next `count` API requests get 403 `REQUEST_LIMIT_EXCEEDED`.
+    public func exceedRequestLimit(count: Int = 1) {
+        state.withLock { $0.requestLimit = count }
+    }
+
+    /// After `afterAPICalls` more authenticated API calls, every issued access token expires (401
+    /// `INVALID_SESSION_ID`); tokens issued afterwards work.
+    public func expireTokens(afterAPICalls: Int) {
+        state.withLock { $0.expireAfterCalls = afterAPICalls }
+    }
+
+    /// The next `jobs` jobs stay `InProgress` for `polls` status requests beyond their normal processing time.
+    public func slowInProgress(polls: Int, jobs: Int = 1) {
+        state.withLock { $0.slowPolls = (jobs, polls) }
+    }
+
+    /// Caps every connection's response bandwidth (`nil` = configured default).
+    public func setBandwidth(bytesPerSecond: Int?) {
+        state.withLock { $0.bytesPerSecond = bytesPerSecond }
+    }
+
+    /// Delays every response (`nil` = configured default).
+    public func setLatency(_ latency: Duration?) {
+        state.withLock { $0.latency = latency }
+    }
+
+    /// Disarms every fault.
+    public func clear() {
+        state.withLock { $0 = State() }
+    }
+}
+
+extension FaultInjector {
+    func takeHTTPFault(path: String) -> (status: Int, body: String)? {
+        state.withLock { state in
+            for k in state.httpFaults.indices {
+                if let needle = state.httpFaults[k].pathContains, !path.contains(needle) { continue }
+                if state.httpFaults[k].skip > 0 {
+                    state.httpFaults[k].skip -= 1
+                    continue
+                }
+                let fault = state.httpFaults[k]
+                state.httpFaults[k].remaining -= 1
+                if state.httpFaults[k].remaining <= 0 { state.httpFaults.remove(at: k) }
+                return (fault.status, fault.body)
+            }
+            return nil
+        }
+    }
+
+    func takeBodyFault(gzip: Bool) -> BodyFault? {
+        state.withLock { state in
+            if state.resets.count > 0 {
+                state.resets.count -= 1
+                return .reset(afterBytes: state.resets.afterBytes)
+            }
+            if gzip && state.truncations > 0 {
+                state.truncations -= 1
+                return .truncate
+            }
+            return nil
+        }
+    }
+
+    func takeJobFailure() -> String?? {
+        state.withLock { state in
+            guard state.jobFailures.count > 0 else { return .none }
+            state.jobFailures.count -= 1
+            return .some(state.jobFailures.message)
+        }
+    }
+
+    func takeRequestLimit() -> Bool {
+        state.withLock { state in
+            guard state.requestLimit > 0 else { return false }
+            state.requestLimit -= 1
+            return true
+        }
+    }
+
+    /// Counts an authenticated call; true when tokens must expire now.
+    func countCallForExpiry() -> Bool {
+        state.withLock { state in
+            guard let left = state.expireAfterCalls else { return false }
+            if left <= 0 {
+                state.expireAfterCalls = nil
+                return true
+            }
+            state.expireAfterCalls = left - 1
+            return false
+        }
+    }
+
+    func takeSlowPolls() -> Int {
+        state.withLock { state in
+            guard state.slowPolls.jobs > 0 else { return 0 }
+            state.slowPolls.jobs -= 1
+            return state.slowPolls.polls
+        }
+    }
+
+    func pacing(default configuration: EmulatorConfiguration) -> (bytesPerSecond: Int?, latency: Duration?) {
+        state.withLock { ($0.bytesPerSecond ?? configuration.perConnectionBytesPerSecond, $0.latency ?? configuration.latency) }
+    }
+}

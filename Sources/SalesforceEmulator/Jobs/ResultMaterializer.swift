@@ -1,0 +1,82 @@
+/// Turns a parsed query over a snapshot into stored result pages. Runs on the thread pool, never on an event loop.
+enum ResultMaterializer {
+    static func materialize(
+        query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, includeDeleted: Bool, writer: CSVWriter,
+        pageSize: Int
+    ) throws -> JobResults {
+        let rows = QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: includeDeleted).rows()
+        var header: [UInt8] = []
+        writer.appendRow(query.columns.map(\.header), into: &header)
+        var pages: [ResultPage] = []
+        var start = 0
+        var buffer: [UInt8] = []
+        while start < rows.count {
+            let end = min(start + pageSize, rows.count)
+            buffer.removeAll(keepingCapacity: true)
+            buffer.append(contentsOf: header)
+            appendRows(rows[start..<end], query: query, table: table, snapshot: snapshot, writer: writer, into: &buffer)
+            pages.append(ResultPage(gzip: try Gzip.compress(buffer), rows: end - start, rawBytes: buffer.count))
+            start = end
+        }
+        return JobResults(header: header, pages: pages, pageSize: pageSize, totalRows: rows.count, lineEnding: writer.lineEnding)
+    }
+
+    static func appendRows(
+        _ rows: ArraySlice<Int>, query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, writer: CSVWriter,
+        into out: inout [UInt8]
+    ) {
+        let hasPatches = !table.patches.isEmpty
+        let generator = snapshot.generator
+        for i in rows {
+            let patch = hasPatches ? table.patches[i] : nil
+            for (k, column) in query.columns.enumerated() {
+                if k > 0 { out.append(writer.delimiter) }
+                switch column {
+                case .field(let f, _): writer.append(table.value(f, i, patch, generator), into: &out)
+                case .parent:
+                    writer.append(column.value(row: i, table: table, snapshot: snapshot, patch: .some(patch)), into: &out)
+                }
+            }
+            writer.endRow(into: &out)
+        }
+    }
+
+    /// Rows `[offset, offset + count)` as one CSV body with a header, cut out of the stored pages (for requests
+    /// whose `maxRecords` differs from the stored page size).
+    static func slice(_ results: JobResults, offset: Int, count: Int) throws -> [UInt8] {
+        var out = results.header
+        var row = offset
+        let end = min(offset + count, results.totalRows)
+        while row < end {
+            let pageIndex = row / results.pageSize
+            let page = try Gzip.decompress(results.pages[pageIndex].gzip)
+            let bounds = rowBounds(page, headerBytes: results.header.count, lineEnding: results.lineEnding)
+            let first = row - pageIndex * results.pageSize
+            let last = min(end - pageIndex * results.pageSize, bounds.count)
+            out.append(contentsOf: page[bounds[first].lowerBound..<bounds[last - 1].upperBound])
+            row = pageIndex * results.pageSize + last
+        }
+        return out
+    }
+
+    /// Byte ranges of each data row (line ending included). Every value is quoted, so a line ending outside quotes
+    /// ends a row.
+    static func rowBounds(_ page: [UInt8], headerBytes: Int, lineEnding: [UInt8]) -> [Range<Int>] {
+        var bounds: [Range<Int>] = []
+        var inQuotes = false
+        var start = headerBytes
+        var k = headerBytes
+        let last = lineEnding[lineEnding.count - 1]
+        while k < page.count {
+            let b = page[k]
+            if b == 34 {
+                inQuotes.toggle()
+            } else if b == last && !inQuotes {
+                bounds.append(start..<(k + 1))
+                start = k + 1
+            }
+            k += 1
+        }
+        return bounds
+    }
+}

@@ -1,0 +1,89 @@
+/// Tokens of the SOQL subset.
+enum SOQLToken: Equatable, Sendable {
+    case word(String)
+    case number(String)
+    case string(String)
+    /// Unquoted date or datetime literal, kept as text.
+    case temporal(String)
+    case op(String)
+    case comma, open, close
+    case end
+}
+
+/// Splits SOQL text into tokens.
+enum SOQLLexer {
+    static func tokens(_ text: String) throws(SOQLError) -> [SOQLToken] {
+        let b = Array(text.utf8)
+        var out: [SOQLToken] = []
+        var p = 0
+        func isWord(_ c: UInt8) -> Bool {
+            (65...90).contains(c) || (97...122).contains(c) || (48...57).contains(c) || c == 95 || c == 46
+        }
+        while p < b.count {
+            let c = b[p]
+            switch c {
+            case 32, 9, 10, 13: p += 1
+            case 44: out.append(.comma); p += 1
+            case 40: out.append(.open); p += 1
+            case 41: out.append(.close); p += 1
+            case 61: out.append(.op("=")); p += 1
+            case 33:
+                guard p + 1 < b.count, b[p + 1] == 61 else { throw .malformed("unexpected token: '!'") }
+                out.append(.op("!=")); p += 2
+            case 60, 62:
+                if p + 1 < b.count, b[p + 1] == 61 {
+                    out.append(.op(c == 60 ? "<=" : ">=")); p += 2
+                } else if c == 60, p + 1 < b.count, b[p + 1] == 62 {
+                    out.append(.op("!=")); p += 2
+                } else {
+                    out.append(.op(c == 60 ? "<" : ">")); p += 1
+                }
+            case 39:
+                var bytes: [UInt8] = []
+                p += 1
+                var closed = false
+                while p < b.count {
+                    if b[p] == 92, p + 1 < b.count {
+                        switch b[p + 1] {
+                        case 110: bytes.append(10)
+                        case 114: bytes.append(13)
+                        case 116: bytes.append(9)
+                        default: bytes.append(b[p + 1])
+                        }
+                        p += 2
+                    } else if b[p] == 39 {
+                        closed = true
+                        p += 1
+                        break
+                    } else {
+                        bytes.append(b[p]); p += 1
+                    }
+                }
+                guard closed else { throw .malformed("unterminated string literal") }
+                out.append(.string(String(decoding: bytes, as: UTF8.self)))
+            case 45, 48...57:
+                let start = p
+                p += 1
+                // Datetimes contain '-', ':', '+', 'T', 'Z' and '.', so take the longest run of those.
+                while p < b.count, isWord(b[p]) || b[p] == 45 || b[p] == 58 || b[p] == 43 { p += 1 }
+                let text = String(decoding: b[start..<p], as: UTF8.self)
+                if text.count >= 10, Timestamps.parseDate(String(text.prefix(10))) != nil {
+                    out.append(.temporal(text))
+                } else if Double(text) != nil {
+                    out.append(.number(text))
+                } else {
+                    throw .malformed("unexpected token: '\(text)'")
+                }
+            default:
+                guard isWord(c) else {
+                    throw .malformed("unexpected token: '\(String(decoding: [c], as: UTF8.self))'")
+                }
+                let start = p
+                while p < b.count, isWord(b[p]) { p += 1 }
+                out.append(.word(String(decoding: b[start..<p], as: UTF8.self)))
+            }
+        }
+        out.append(.end)
+        return out
+    }
+}

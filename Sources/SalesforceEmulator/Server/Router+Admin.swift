@@ -1,0 +1,101 @@
+import Foundation
+
+extension Router {
+    /// The admin API under `/__emulator/` (documented on ``Emulator``).
+    func admin(_ request: EmulatorRequest) -> EmulatorResponse {
+        let segments = request.path.split(separator: "/").map(String.init).dropFirst()
+        let body = (try? JSONSerialization.jsonObject(with: Data(request.body.isEmpty ? Array("{}".utf8) : request.body)))
+            as? [String: Any] ?? [:]
+        let ok = EmulatorResponse.json(200, .object([("ok", true)]))
+        switch (request.method, Array(segments)) {
+        case ("POST", let s) where s.count == 2 && s[0] == "records":
+            let id = org.insert(s[1], fields: Self.fields(body["fields"]))
+            return id.isEmpty ? .error(404, "NOT_FOUND", "Unknown object \(s[1])") : .json(200, .object([("id", .string(id))]))
+        case ("PATCH", let s) where s.count == 3 && s[0] == "records":
+            org.update(s[1], id: s[2], fields: Self.fields(body["fields"]))
+            return ok
+        case ("POST", let s) where s.count == 4 && s[0] == "records":
+            switch s[3] {
+            case "delete": org.softDelete(s[1], id: s[2])
+            case "undelete": org.undelete(s[1], id: s[2])
+            case "hardDelete": org.hardDelete(s[1], id: s[2])
+            case "calculated":
+                org.setCalculated(s[1], id: s[2], field: body["field"] as? String ?? "", value: Self.text(body["value"]))
+            default: return .error(404, "NOT_FOUND", "Unknown record action \(s[3])")
+            }
+            return ok
+        case ("POST", ["removeField"]):
+            org.removeField(body["object"] as? String ?? "", field: body["field"] as? String ?? "")
+            return ok
+        case ("POST", ["randomRound"]):
+            func int(_ key: String) -> Int { (body[key] as? NSNumber)?.intValue ?? 0 }
+            org.randomRound(
+                body["object"] as? String ?? "Contact", seed: (body["seed"] as? NSNumber)?.uint64Value ?? 1,
+                inserts: int("inserts"), updates: int("updates"), softDeletes: int("softDeletes"),
+                undeletes: int("undeletes"), hardDeletes: int("hardDeletes"))
+            return ok
+        case ("GET", let s) where s.count == 2 && s[0] == "truth":
+            let fields = (request.query["fields"] ?? "Id").split(separator: ",").map(String.init)
+            let rows = org.truth(s[1], fields: fields, includeDeleted: request.query["includeDeleted"] == "true")
+            return .json(200, .object([("rows", .array(rows.map { .array($0.map(JSONValue.optional)) }))]))
+        case ("POST", ["faults"]):
+            return setFault(body) ? ok : .error(400, "INVALID_FAULT", "Unknown fault kind")
+        case ("GET", ["requests"]):
+            let log = requestLog.withLock { $0 }
+            return .json(200, .array(log.map { r in
+                .object([
+                    ("method", .string(r.method)), ("path", .string(r.path)), ("query", .string(r.query)),
+                    ("soql", .optional(r.soql)), ("status", r.status.map(JSONValue.int) ?? .null),
+                ])
+            }))
+        case ("POST", ["reset"]):
+            org.reset(configuration: configuration)
+            faults.clear()
+            jobs.removeAll()
+            tokens.revokeAll()
+            requestLog.withLock { $0.removeAll() }
+            usage.withLock { $0 = Usage() }
+            return ok
+        default:
+            return .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")
+        }
+    }
+
+    private func setFault(_ body: [String: Any]) -> Bool {
+        func int(_ key: String, _ fallback: Int) -> Int { (body[key] as? NSNumber)?.intValue ?? fallback }
+        switch body["kind"] as? String {
+        case "http":
+            faults.failRequests(
+                status: int("status", 500), count: int("count", 1), afterRequests: int("afterRequests", 0),
+                pathContains: body["pathContains"] as? String, body: body["body"] as? String)
+        case "reset": faults.resetConnectionMidBody(count: int("count", 1), afterBytes: (body["afterBytes"] as? NSNumber)?.intValue)
+        case "truncateGzip": faults.truncateGzip(count: int("count", 1))
+        case "failJob": faults.failJobs(count: int("count", 1), errorMessage: body["errorMessage"] as? String)
+        case "requestLimit": faults.exceedRequestLimit(count: int("count", 1))
+        case "expireTokens": faults.expireTokens(afterAPICalls: int("afterCalls", 0))
+        case "slowInProgress": faults.slowInProgress(polls: int("polls", 1), jobs: int("jobs", 1))
+        case "bandwidth": faults.setBandwidth(bytesPerSecond: (body["bytesPerSecond"] as? NSNumber)?.intValue)
+        case "latencyMs": faults.setLatency((body["ms"] as? NSNumber).map { .milliseconds($0.intValue) })
+        case "clear": faults.clear()
+        default: return false
+        }
+        return true
+    }
+
+    static func fields(_ value: Any?) -> [String: String?] {
+        guard let dict = value as? [String: Any] else { return [:] }
+        var out: [String: String?] = [:]
+        for (k, v) in dict { out[k] = .some(text(v)) }
+        return out
+    }
+
+    static func text(_ value: Any?) -> String? {
+        switch value {
+        case let s as String: s
+        case let n as NSNumber:
+            // JSONSerialization gives booleans as NSNumber too.
+            String(cString: n.objCType) == "c" ? (n.boolValue ? "true" : "false") : n.stringValue
+        default: nil
+        }
+    }
+}

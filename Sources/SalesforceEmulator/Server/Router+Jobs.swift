@@ -1,0 +1,157 @@
+import Foundation
+import NIOCore
+
+extension Router {
+    func jobsQuery(_ request: EmulatorRequest, version: String, rest: [String], on eventLoop: any EventLoop)
+        -> EventLoopFuture<EmulatorResponse>
+    {
+        let notFound = EmulatorResponse.error(404, "NOT_FOUND", "The requested resource does not exist")
+        switch (request.method, rest.count) {
+        case ("POST", 0): return eventLoop.makeSucceededFuture(createJob(request, version: version))
+        case ("GET", 0): return eventLoop.makeSucceededFuture(listJobs(request, version: version))
+        case ("GET", 1): return eventLoop.makeSucceededFuture(jobStatus(rest[0]) ?? notFound)
+        case ("PATCH", 1): return eventLoop.makeSucceededFuture(abortJob(rest[0], request) ?? notFound)
+        case ("DELETE", 1): return eventLoop.makeSucceededFuture(deleteJob(rest[0]) ?? notFound)
+        case ("GET", 2) where rest[1] == "results":
+            return results(rest[0], request, version: version, on: eventLoop)
+        case ("GET", 2) where rest[1] == "resultPages":
+            return eventLoop.makeSucceededFuture(resultPages(rest[0], request, version: version))
+        default:
+            return eventLoop.makeSucceededFuture(notFound)
+        }
+    }
+
+    private func createJob(_ request: EmulatorRequest, version: String) -> EmulatorResponse {
+        guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+            return .error(400, "JSON_PARSER_ERROR", "Unexpected character: the request body is not a JSON object")
+        }
+        let operation = body["operation"] as? String ?? ""
+        guard operation == "query" || operation == "queryAll" else {
+            return .error(400, "INVALIDJOB", "InvalidJob : Invalid operation: \(operation)")
+        }
+        guard let soql = body["query"] as? String else { return .error(400, "INVALIDJOB", "InvalidJob : query is required") }
+        noteSOQL(soql, for: request)
+        let contentType = body["contentType"] as? String ?? "CSV"
+        let delimiter = body["columnDelimiter"] as? String ?? "COMMA"
+        let lineEnding = body["lineEnding"] as? String ?? "LF"
+        guard contentType == "CSV", CSVWriter.delimiters[delimiter] != nil, lineEnding == "LF" || lineEnding == "CRLF" else {
+            return .error(400, "INVALIDJOB", "InvalidJob : Invalid contentType, columnDelimiter or lineEnding")
+        }
+        let snapshot = org.snapshot()
+        let query: SOQLQuery
+        let table: ObjectTable
+        do {
+            (query, table) = try SOQLParser.parse(soql, snapshot: snapshot)
+        } catch {
+            return .error(400, error.code, error.message)
+        }
+        let allowed = usage.withLock { usage in
+            guard usage.queryJobs < Self.maxQueryJobs else { return false }
+            usage.queryJobs += 1
+            return true
+        }
+        guard allowed else { return .error(400, "LIMIT_EXCEEDED", "Max number of Bulk API 2.0 query jobs exceeded") }
+        let now = ContinuousClock.now
+        let delay = configuration.jobProcessingDelay
+        let job = QueryJob(
+            id: jobs.nextId(), operation: operation, object: query.object, soql: soql, apiVersion: version,
+            columnDelimiter: delimiter, lineEnding: lineEnding, createdMillis: Self.nowMillis(), createdAt: now,
+            inProgressAt: now + delay / 2, completeAt: now + delay, plannedFailure: faults.takeJobFailure(),
+            slowPollsLeft: faults.takeSlowPolls())
+        jobs.add(job)
+        let writer = CSVWriter(columnDelimiter: delimiter, lineEnding: lineEnding)
+        let pageSize = max(1, configuration.defaultPageSize)
+        threadPool.submit { [self] state in
+            guard case .active = state else { return }
+            do {
+                let results = try ResultMaterializer.materialize(
+                    query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll",
+                    writer: writer, pageSize: pageSize)
+                let megabytes = results.pages.reduce(0) { $0 + $1.rawBytes } / 1_048_576
+                usage.withLock { $0.resultMB += megabytes }
+                jobs.update(job.id) { job in if job.state != .aborted { job.results = results } }
+            } catch {
+                jobs.update(job.id) { job in
+                    job.state = .failed
+                    job.errorMessage = "Failed to produce results: \(error)"
+                }
+            }
+        }
+        return .json(200, job.info(detailed: false))
+    }
+
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private func jobStatus(_ id: String) -> EmulatorResponse? {
+        jobs.update(id) { job in
+            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: true)
+            return EmulatorResponse.json(200, job.info(detailed: true))
+        }
+    }
+
+    private func abortJob(_ id: String, _ request: EmulatorRequest) -> EmulatorResponse? {
+        let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+        guard body?["state"] as? String == "Aborted" else {
+            return .error(400, "INVALIDJOBSTATE", "Invalid state: the only state a query job can be set to is Aborted")
+        }
+        return jobs.update(id) { job in
+            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
+            guard !job.state.isTerminal else {
+                return EmulatorResponse.error(
+                    400, "INVALIDJOBSTATE", "Aborting a job in state \(job.state.rawValue) is not allowed")
+            }
+            job.state = .aborted
+            job.results = nil
+            job.finishedMillis = Self.nowMillis()
+            return .json(200, job.info(detailed: false))
+        }
+    }
+
+    private func deleteJob(_ id: String) -> EmulatorResponse? {
+        let terminal = jobs.update(id) { job in
+            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
+            return job.state.isTerminal
+        }
+        guard let terminal else { return nil }
+        guard terminal else {
+            return .error(
+                400, "API_ERROR", "Error encountered when deleting the job because the job is not terminated")
+        }
+        jobs.remove(id)
+        return EmulatorResponse(status: 204)
+    }
+
+    private func listJobs(_ request: EmulatorRequest, version: String) -> EmulatorResponse {
+        let pageSize = 1000
+        var all = jobs.all()
+        if let type = request.query["jobType"], type != "V2Query" { all = [] }
+        if let mode = request.query["concurrencyMode"], mode != "Parallel" { all = [] }
+        let offset = request.query["queryLocator"].flatMap(Locator.decode) ?? 0
+        let end = min(all.count, offset + pageSize)
+        let records = offset < end ? all[offset..<end].map { job -> JSONValue in
+            var job = job
+            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
+            return job.info(detailed: true)
+        } : []
+        let done = end >= all.count
+        return .json(
+            200,
+            .object([
+                ("done", .bool(done)), ("records", .array(records)),
+                ("nextRecordsUrl", done ? .null : .string("/services/data/v\(version)/jobs/query?queryLocator=\(Locator.encode(end))")),
+            ]))
+    }
+}
+
+/// Result and list locators: base64url (no padding) of the row offset, like Salesforce's `MTAwMDA`.
+enum Locator {
+    static func encode(_ offset: Int) -> String {
+        Data(String(offset).utf8).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+    }
+
+    static func decode(_ text: String) -> Int? {
+        JWTVerifier.base64URLDecode(text).flatMap { Int(String(decoding: $0, as: UTF8.self)) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+}
