@@ -1,0 +1,148 @@
+/// The job-specific SQL of one load, generated in one place from a ``LoadMapping`` and the target table's
+/// column types. Every identifier is quoted; values are never spliced in.
+struct LoadPlan: Sendable {
+    static let staging = "pg_temp." + SQLIdentifier.quote("sfpg_staging")
+    static let isoFormat = #"'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"#
+
+    let mapping: LoadMapping
+    /// Target column → `format_type` spelling, e.g. `character varying(18)`.
+    let columnTypes: [String: String]
+    let hasSyncedAt: Bool
+    let hasDeletedAt: Bool
+
+    /// - Throws: `PostgresError` `.schema` when a mapped column is missing from the target,
+    ///   `.configuration` when two fields map to one column.
+    init(mapping: LoadMapping, columnTypes: [String: String]) throws {
+        self.mapping = mapping
+        self.columnTypes = columnTypes
+        let columns = mapping.allMappings.map(\.column)
+        let missing = columns.filter { columnTypes[$0] == nil }
+        if !missing.isEmpty {
+            throw PostgresError(
+                .schema,
+                "table \(mapping.table) has no column(s) \(missing.joined(separator: ", ")); add them or fix the job's mapping")
+        }
+        if Set(columns).count != columns.count {
+            throw PostgresError(.configuration, "two fields of the mapping for \(mapping.table) load the same column")
+        }
+        let extra = [mapping.syncedAtColumn, mapping.deletedAtColumn].compactMap { $0 }
+        if let clash = extra.first(where: { columns.contains($0) }) {
+            throw PostgresError(.configuration, "column \(clash) of \(mapping.table) is both mapped and maintained by sfpg")
+        }
+        hasSyncedAt = mapping.syncedAtColumn.map { columnTypes[$0] != nil } ?? false
+        hasDeletedAt = mapping.deletedAtColumn.map { columnTypes[$0] != nil } ?? false
+    }
+
+    private func q(_ name: String) -> String { SQLIdentifier.quote(name) }
+    private var table: String { mapping.table.quoted }
+    private var key: String { q(mapping.key.column) }
+    private var modstamp: String { q(mapping.modstamp.column) }
+    private var columnList: String { mapping.allMappings.map { q($0.column) }.joined(separator: ", ") }
+    /// Soft deletes of `IsDeleted` records need both the flag in the CSV and somewhere to record it.
+    private var softDeletesFromCSV: Bool { mapping.deletes == .soft && mapping.isDeleted != nil }
+    private var maintainsDeletedAt: Bool { softDeletesFromCSV && hasDeletedAt }
+
+    /// The Salesforce field loaded into `column`, for error messages.
+    func field(forColumn column: String) -> String? {
+        mapping.allMappings.first { $0.column == column }?.source
+    }
+
+    var stagingDDL: String {
+        let definitions = mapping.allMappings.map { "\(q($0.column)) \(columnTypes[$0.column] ?? "text")" }
+        return "CREATE TEMP TABLE \(Self.staging) (\(definitions.joined(separator: ", "))) ON COMMIT DROP"
+    }
+
+    /// Columns in CSV order; FORCE_NULL turns `""` into NULL like an empty field (the Bulk API writes both).
+    var copySQL: String {
+        "COPY \(Self.staging) (\(columnList)) FROM STDIN WITH (FORMAT csv, FORCE_NULL (\(columnList)))"
+    }
+
+    /// One statement: newest version per key, hard deletes, upsert guarded by modstamp, and the counts.
+    /// Result columns: distinct_rows, inserted, updated, deleted, max_modstamp.
+    var mergeSQL: String {
+        let isDeleted = mapping.isDeleted.map { "src." + q($0.column) }
+        var insertColumns = mapping.allMappings.map { q($0.column) }
+        var insertValues = mapping.allMappings.map { "src." + q($0.column) }
+        var updates = (mapping.allMappings.dropFirst()).map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }
+        if let synced = mapping.syncedAtColumn, hasSyncedAt {
+            insertColumns.append(q(synced))
+            insertValues.append("now()")
+            updates.append("\(q(synced)) = now()")
+        }
+        if let deletedAt = mapping.deletedAtColumn, maintainsDeletedAt, let isDeleted {
+            insertColumns.append(q(deletedAt))
+            insertValues.append("CASE WHEN \(isDeleted) THEN now() END")
+            // Keep the first deletion time; an undelete (flag back to false) clears it.
+            updates.append(
+                "\(q(deletedAt)) = CASE WHEN EXCLUDED.\(q(mapping.isDeleted!.column)) "
+                    + "THEN coalesce(t.\(q(deletedAt)), EXCLUDED.\(q(deletedAt))) END")
+        }
+        var sql = """
+            WITH src AS (
+                SELECT DISTINCT ON (\(key)) \(columnList) FROM \(Self.staging)
+                ORDER BY \(key), \(modstamp) DESC NULLS LAST
+            )
+            """
+        var upsertFilter = ""
+        var deletedCount = "0"
+        if mapping.deletes == .hard, let isDeleted {
+            sql += """
+                , del AS (
+                    DELETE FROM \(table) AS t USING src
+                    WHERE t.\(key) = src.\(key) AND \(isDeleted) AND t.\(modstamp) <= src.\(modstamp)
+                    RETURNING 1
+                )
+                """
+            upsertFilter = "\nWHERE \(isDeleted) IS NOT TRUE"
+            deletedCount = "(SELECT count(*) FROM del)"
+        }
+        let returnedDeleted = softDeletesFromCSV ? "coalesce(t.\(q(mapping.isDeleted!.column)), false)" : "false"
+        sql += """
+            , up AS (
+                INSERT INTO \(table) AS t (\(insertColumns.joined(separator: ", ")))
+                SELECT \(insertValues.joined(separator: ", ")) FROM src\(upsertFilter)
+                ON CONFLICT (\(key)) DO UPDATE SET \(updates.joined(separator: ", "))
+                WHERE t.\(modstamp) < EXCLUDED.\(modstamp)
+                RETURNING (t.xmax = 0) AS inserted, \(returnedDeleted) AS deleted
+            )
+            SELECT (SELECT count(*) FROM src) AS distinct_rows,
+                (SELECT count(*) FROM up WHERE inserted AND NOT deleted) AS inserted,
+                (SELECT count(*) FROM up WHERE NOT inserted AND NOT deleted) AS updated,
+                (SELECT count(*) FROM up WHERE deleted) + \(deletedCount) AS deleted,
+                (SELECT to_char(max(\(modstamp))::timestamptz AT TIME ZONE 'UTC', \(Self.isoFormat))
+                    FROM \(Self.staging)) AS max_modstamp
+            """
+        return sql
+    }
+
+    /// The full sweep: target rows whose key was not staged are deleted or marked deleted. Nil for `.ignore`.
+    /// - Throws: `.configuration` for soft deletes on a table with neither the is-deleted nor deleted-at column.
+    func sweepSQL() throws -> String? {
+        let missing = "NOT EXISTS (SELECT 1 FROM \(Self.staging) AS s WHERE s.\(key) = t.\(key))"
+        switch mapping.deletes {
+        case .ignore:
+            return nil
+        case .hard:
+            return "DELETE FROM \(table) AS t WHERE \(missing)"
+        case .soft:
+            var sets: [String] = []
+            var notYet: String
+            if let isDeleted = mapping.isDeleted {
+                sets.append("\(q(isDeleted.column)) = true")
+                notYet = "t.\(q(isDeleted.column)) IS NOT TRUE"
+                if hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
+                    sets.append("\(q(deletedAt)) = coalesce(t.\(q(deletedAt)), now())")
+                }
+            } else if hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
+                sets.append("\(q(deletedAt)) = now()")
+                notYet = "t.\(q(deletedAt)) IS NULL"
+            } else {
+                throw PostgresError(
+                    .configuration,
+                    "soft deletes on \(mapping.table) need an is-deleted mapping or a deleted-at column")
+            }
+            if hasSyncedAt, let synced = mapping.syncedAtColumn { sets.append("\(q(synced)) = now()") }
+            return "UPDATE \(table) AS t SET \(sets.joined(separator: ", ")) WHERE \(notYet) AND \(missing)"
+        }
+    }
+}

@@ -1,0 +1,72 @@
+extension LoadRun {
+    /// Streams one Bulk API result page into staging, under its own savepoint.
+    ///
+    /// If anything fails (the download broke half-way, the header is wrong, a value is bad), the page is rolled
+    /// back to its savepoint and the error rethrown; the run's transaction stays usable, so the caller may
+    /// retry the page or ``fail(_:status:salesforceJobId:apiCalls:)`` the run.
+    /// - Parameters:
+    ///   - pageNumber: 1-based, for error messages.
+    ///   - body: writes the page's raw CSV bytes, header row included.
+    /// - Returns: the number of data rows copied.
+    /// - Throws: `PostgresError` `.copy` naming the page, line, field and SQLSTATE of a rejected value.
+    @discardableResult
+    public func copyPage(_ pageNumber: Int, _ body: (PageWriter) throws -> Void) throws -> Int {
+        guard state == .loading else {
+            throw PostgresError(.configuration, "job '\(jobName)': copyPage needs begin() first")
+        }
+        try connection.execute("SAVEPOINT sfpg_page")
+        do {
+            let rows = try connection.copyIn(plan.copySQL) { stream in
+                let writer = PageWriter(stream: stream, expectedFields: mapping.sourceFields, pageNumber: pageNumber)
+                try body(writer)
+                try writer.finish()
+            }
+            try connection.execute("RELEASE SAVEPOINT sfpg_page")
+            stagedRows += rows
+            return rows
+        } catch {
+            if connection.isConnected { _ = try? connection.execute("ROLLBACK TO SAVEPOINT sfpg_page") }
+            if let error = error as? PostgresError, error.code == .copy, error.context != nil {
+                throw describeRejectedRow(error, pageNumber: pageNumber)
+            }
+            throw error
+        }
+    }
+
+    /// Turns `CONTEXT: COPY sfpg_staging, line 3, column birthdate: "…"` into page, physical line within the
+    /// page (+1 for the header sfpg stripped) and the Salesforce field.
+    func describeRejectedRow(_ error: PostgresError, pageNumber: Int) -> PostgresError {
+        guard let context = error.context, let line = Self.number(after: ", line ", in: context) else { return error }
+        var location = "page \(pageNumber), line \(line + 1)"
+        if let column = Self.columnName(in: context) {
+            let field = plan.field(forColumn: column) ?? column
+            location += ", field \(field) (column \(column))"
+        }
+        var described = error
+        described.message = "\(location): \(error.message)" + (error.sqlState.map { " (SQLSTATE \($0))" } ?? "")
+        return described
+    }
+
+    static func number(after marker: String, in text: String) -> Int? {
+        guard let rest = suffix(of: text, after: marker) else { return nil }
+        return Int(rest.prefix { $0.isNumber })
+    }
+
+    static func columnName(in context: String) -> String? {
+        guard let rest = suffix(of: context, after: ", column ") else { return nil }
+        let name = rest.prefix { $0 != ":" && $0 != "\n" }
+        return name.isEmpty ? nil : String(name)
+    }
+
+    /// The text after the first occurrence of `marker` (no Foundation in this target).
+    static func suffix(of text: String, after marker: String) -> Substring? {
+        let markerBytes = Array(marker.utf8)
+        let bytes = Array(text.utf8)
+        guard bytes.count >= markerBytes.count else { return nil }
+        for start in 0...(bytes.count - markerBytes.count) where bytes[start..<start + markerBytes.count].elementsEqual(markerBytes) {
+            let index = text.utf8.index(text.utf8.startIndex, offsetBy: start + markerBytes.count)
+            return text[index...]
+        }
+        return nil
+    }
+}

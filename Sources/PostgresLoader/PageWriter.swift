@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Receives the raw CSV bytes of one Bulk API result page and streams them into the page's COPY.
+///
+/// Each page starts with its own header row: it is checked (case-insensitively) against the mapping's source
+/// fields and stripped here, so the COPY sees data rows only. NUL bytes, which PostgreSQL text rejects, are
+/// dropped on the way. A page of zero bytes is a valid empty page.
+public final class PageWriter {
+    private let stream: CopyInStream
+    private let expectedFields: [String]
+    private let pageNumber: Int
+    private var header: [UInt8] = []
+    private var headerChecked = false
+
+    init(stream: CopyInStream, expectedFields: [String], pageNumber: Int) {
+        self.stream = stream
+        self.expectedFields = expectedFields
+        self.pageNumber = pageNumber
+    }
+
+    /// Passes the next bytes of the page, in any chunking.
+    /// - Throws: `PostgresError` `.copy` for a header that does not match, or an early server rejection.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var rest = bytes
+        if !headerChecked {
+            guard let newline = memchr(base, Int32(UInt8(ascii: "\n")), bytes.count) else {
+                header.append(contentsOf: bytes)
+                if header.count > 1 << 20 {
+                    throw PostgresError(.copy, "page \(pageNumber): no end of the CSV header line in the first MiB")
+                }
+                return
+            }
+            let headerEnd = base.distance(to: UnsafeRawPointer(newline))
+            header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<headerEnd]))
+            try checkHeader()
+            rest = UnsafeRawBufferPointer(rebasing: bytes[(headerEnd + 1)...])
+        }
+        try send(rest)
+    }
+
+    /// Called after the last chunk: a page that is only a header without a trailing newline still gets checked.
+    func finish() throws {
+        if !headerChecked && !header.isEmpty { try checkHeader() }
+    }
+
+    private func send(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        // memchr is cheap; only the rare chunk that holds a NUL is copied.
+        if memchr(base, 0, bytes.count) == nil {
+            try stream.write(bytes)
+        } else {
+            let cleaned = bytes.filter { $0 != 0 }
+            try cleaned.withUnsafeBytes { try stream.write($0) }
+        }
+    }
+
+    private func checkHeader() throws {
+        headerChecked = true
+        var line = header.filter { $0 != 0 }
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        if line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
+        let got = Self.fields(ofHeader: String(decoding: line, as: UTF8.self))
+        if got.map({ $0.lowercased() }) != expectedFields.map({ $0.lowercased() }) {
+            var shown = got.joined(separator: ",")
+            if shown.count > 500 { shown = String(shown.prefix(500)) + "…" }
+            throw PostgresError(
+                .copy,
+                "page \(pageNumber): the CSV header does not match the job's fields; expected "
+                    + "\(expectedFields.joined(separator: ",")), got \(shown)",
+                hint: "The query's SELECT list must be the mapping's fields in order: key, modstamp, is-deleted, columns.")
+        }
+    }
+
+    /// Splits one CSV header line; field names never contain newlines, but may be quoted.
+    static func fields(ofHeader line: String) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var inQuotes = false
+        var characters = Array(line)[...]
+        while let character = characters.popFirst() {
+            if inQuotes {
+                if character == "\"" {
+                    if characters.first == "\"" {
+                        current.append("\"")
+                        characters.removeFirst()
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    current.append(character)
+                }
+            } else if character == "\"" {
+                inQuotes = true
+            } else if character == "," {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        fields.append(current)
+        return fields
+    }
+}
+
+@available(*, unavailable)
+extension PageWriter: Sendable {}

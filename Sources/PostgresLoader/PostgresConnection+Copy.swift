@@ -1,0 +1,121 @@
+import CLibPQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension PostgresConnection {
+    /// Runs a `COPY … FROM STDIN` statement and streams the body's bytes into it.
+    ///
+    /// If `body` throws, sfpg sends CopyFail (never CopyDone, so a half-sent COPY can never succeed) and rethrows
+    /// the body's error — unless the server had already rejected the data, in which case the server's error
+    /// (with SQLSTATE and `CONTEXT: COPY …, line N`) is thrown.
+    /// - Returns: the number of rows the server copied.
+    /// - Throws: `PostgresError` `.copy` for a rejected COPY, `.connection` if the session dies, or the body's error.
+    @discardableResult
+    public func copyIn(_ copyStatement: String, _ body: (CopyInStream) throws -> Void) throws -> Int {
+        _ = try consume(PQexec(handle, copyStatement), expecting: [PGRES_COPY_IN], code: .copy)
+        let stream = CopyInStream(connection: self)
+        do {
+            try body(stream)
+        } catch {
+            let serverError = endCopy(failure: "sfpg: \(error)")
+            if error is CopyInStream.ServerRejected || error is CopyInStream.SendFailed, let serverError {
+                throw serverError
+            }
+            throw error
+        }
+        if let serverError = endCopy(failure: nil) { throw serverError }
+        return stream.copiedRows
+    }
+
+    /// Ends COPY IN (CopyDone, or CopyFail with `failure`) and drains every result. Returns the first error.
+    private func endCopy(failure: String?) -> PostgresError? {
+        var firstError: PostgresError?
+        if PQputCopyEnd(handle, failure) != 1 {
+            firstError = PostgresError(.connection, "could not end COPY: \(Self.connectionMessage(self))")
+        }
+        var sawResult = false
+        while let result = PQgetResult(handle) {
+            sawResult = true
+            let status = PQresultStatus(result)
+            if status == PGRES_COMMAND_OK {
+                lastCopiedRows = Int(String(cString: PQcmdTuples(result))) ?? 0
+            } else if status == PGRES_COPY_IN {
+                // libpq still thinks COPY is open: the end message was not sent; give up on this session.
+                PQclear(result)
+                if firstError == nil {
+                    firstError = PostgresError(.connection, "COPY could not be ended: connection is unusable")
+                }
+                break
+            } else if firstError == nil || firstError?.code == .connection {
+                firstError = Self.error(from: result, code: .copy, connection: self)
+            }
+            PQclear(result)
+        }
+        if !sawResult && firstError == nil {
+            firstError = PostgresError(.connection, Self.connectionMessage(self))
+        }
+        return firstError
+    }
+}
+
+/// The write side of one `COPY … FROM STDIN`. Valid only inside ``PostgresConnection/copyIn(_:_:)``'s body.
+public final class CopyInStream {
+    struct ServerRejected: Error, CustomStringConvertible {
+        var description: String { "the server rejected the COPY data" }
+    }
+    struct SendFailed: Error, CustomStringConvertible {
+        var description: String { "sending COPY data failed" }
+    }
+
+    /// How many bytes to send between checks for an early ErrorResponse (native-io-notes §5.1).
+    static let pollInterval = 4 << 20
+
+    private let connection: PostgresConnection
+    private var bytesSinceCheck = 0
+    /// Total bytes sent so far.
+    public private(set) var bytesWritten = 0
+
+    init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    var copiedRows: Int { connection.lastCopiedRows }
+
+    /// Sends raw bytes (blocking: a slow server slows the caller, which is the back-pressure).
+    /// - Throws: as soon as the server is seen to have rejected the data, or the connection fails.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var offset = 0
+        while offset < bytes.count {
+            // PQputCopyData takes an Int32 length.
+            let length = min(bytes.count - offset, 1 << 30)
+            let pointer = base.advanced(by: offset).assumingMemoryBound(to: CChar.self)
+            if PQputCopyData(connection.handle, pointer, Int32(length)) != 1 {
+                throw SendFailed()
+            }
+            offset += length
+        }
+        bytesWritten += bytes.count
+        bytesSinceCheck += bytes.count
+        if bytesSinceCheck >= Self.pollInterval {
+            bytesSinceCheck = 0
+            if serverHasSpoken() { throw ServerRejected() }
+        }
+    }
+
+    /// During COPY IN the server sends nothing until the end unless it failed, so readable input almost
+    /// always means an ErrorResponse: stop sending the rest of a page the server is discarding anyway.
+    private func serverHasSpoken() -> Bool {
+        let socket = PQsocket(connection.handle)
+        guard socket >= 0 else { return true }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
+    }
+}
+
+@available(*, unavailable)
+extension CopyInStream: Sendable {}

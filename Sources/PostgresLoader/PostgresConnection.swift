@@ -1,0 +1,231 @@
+import CLibPQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One blocking libpq connection. Owns its `PGconn` and closes it in `deinit`.
+///
+/// Not `Sendable`: one thread uses it at a time. To interrupt a running statement from elsewhere (a signal
+/// handler, another thread), use ``makeCanceller()``.
+public final class PostgresConnection {
+    let handle: OpaquePointer
+    /// Rows reported by the last finished COPY (PQcmdTuples).
+    var lastCopiedRows = 0
+
+    /// Defaults sfpg adds unless the connection string sets them. Keepalives stop a blocking `PQputCopyData`
+    /// from hanging forever on a dead peer; UTF8 matches what the Bulk API sends.
+    static let defaultParameters: [(String, String)] = [
+        ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6"),
+        ("client_encoding", "UTF8"),
+    ]
+
+    /// Connects with a libpq connection string (`host=… dbname=…`) or URI (`postgresql://…`).
+    ///
+    /// An empty string means libpq's defaults: `PGHOST`, `PGDATABASE`, … , `.pgpass`, `PGSSLMODE` all apply.
+    /// - Parameters:
+    ///   - conninfo: the connection string; never echoed in errors (it may hold a password).
+    ///   - applicationName: `application_name` unless the connection string sets one.
+    /// - Throws: `PostgresError` `.connection` with libpq's message.
+    public init(_ conninfo: String = "", applicationName: String = "sfpg") throws {
+        // Later entries win, and an expanded `dbname` overrides those before it: so defaults first, then the
+        // user's string, and anything the user wrote takes precedence.
+        let parameters = Self.defaultParameters + [("application_name", applicationName), ("dbname", conninfo)]
+        let connection = Self.withCStringArrays(parameters) { keys, values in
+            PQconnectdbParams(keys, values, 1)
+        }
+        guard let connection else {
+            throw PostgresError(.connection, "could not connect to PostgreSQL: out of memory")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(.connection, "could not connect to PostgreSQL: \(message)")
+        }
+        handle = connection
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// The server version as an integer, e.g. `150018` for 15.18.
+    public var serverVersion: Int { Int(PQserverVersion(handle)) }
+
+    /// Whether the connection is still usable (not broken by the server or the network).
+    public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Whether a transaction block is open (`BEGIN` was sent and not yet ended).
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// The backend process id, for `pg_cancel_backend`/`pg_terminate_backend`.
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// Runs one statement with text parameters (`$1`, `$2`, … ; `nil` is NULL) via `PQexecParams`.
+    /// - Throws: `PostgresError` `.query` with the server's SQLSTATE, detail, hint and context.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [String?] = []) throws -> PostgresResult {
+        let result: OpaquePointer? = Self.withOptionalCStrings(parameters) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+    }
+
+    /// Runs a script of several statements (simple query protocol, no parameters), e.g. a migration file.
+    @discardableResult
+    public func executeScript(_ sql: String) throws -> PostgresResult {
+        try consume(PQexec(handle, sql), expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY])
+    }
+
+    /// Returns a handle that can cancel this connection's running statement from any thread.
+    public func makeCanceller() -> PostgresCanceller {
+        PostgresCanceller(cancel: PQgetCancel(handle))
+    }
+
+    /// Checks and frees a result, turning a failed status into a `PostgresError`.
+    func consume(_ result: OpaquePointer?, expecting statuses: [ExecStatusType], code: PostgresError.Code = .query)
+        throws -> PostgresResult
+    {
+        guard let result else {
+            throw connectionError()
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard statuses.contains(status) else {
+            throw Self.error(from: result, code: code, connection: self)
+        }
+        return PostgresResult(copying: result)
+    }
+
+    /// The connection-level error (no `PGresult`), e.g. after the server went away.
+    func connectionError() -> PostgresError {
+        let message = Self.trimmed(PQerrorMessage(handle))
+        let code: PostgresError.Code = isConnected ? .query : .connection
+        return PostgresError(code, message.isEmpty ? "PostgreSQL connection lost" : message)
+    }
+
+    static func error(from result: OpaquePointer, code: PostgresError.Code, connection: PostgresConnection)
+        -> PostgresError
+    {
+        func field(_ id: Int32) -> String? {
+            guard let value = PQresultErrorField(result, id) else { return nil }
+            return String(cString: value)
+        }
+        let primary = field(DiagnosticField.message) ?? trimmed(PQresultErrorMessage(result))
+        let sqlState = field(DiagnosticField.sqlState)
+        var resolvedCode = code
+        // Class 08 (connection exception) and 57P01..57P03 (admin shutdown) mean the session is gone.
+        if !connection.isConnected || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true {
+            resolvedCode = .connection
+        }
+        return PostgresError(
+            resolvedCode, primary.isEmpty ? connectionMessage(connection) : primary, sqlState: sqlState,
+            detail: field(DiagnosticField.detail), hint: field(DiagnosticField.hint), context: field(DiagnosticField.context))
+    }
+
+    static func connectionMessage(_ connection: PostgresConnection) -> String {
+        let message = trimmed(PQerrorMessage(connection.handle))
+        return message.isEmpty ? "PostgreSQL connection lost" : message
+    }
+
+    static func trimmed(_ pointer: UnsafePointer<CChar>?) -> String {
+        guard let pointer else { return "" }
+        return String(cString: pointer).trimmingSpaces()
+    }
+
+    /// Parses a connection string or URI and returns it as `key='value'` pairs with `overrides` applied.
+    /// Lets callers (tests, tools) point the same settings at another database. The result holds the password,
+    /// if any: treat it as a secret.
+    public static func conninfo(_ base: String, overriding overrides: [String: String]) throws -> String {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(base, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PostgresError(.configuration, "invalid connection string: \(message.trimmingSpaces())")
+        }
+        defer { PQconninfoFree(options) }
+        var pairs: [(String, String)] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            let key = String(cString: keyword)
+            if let value = option.pointee.val, overrides[key] == nil {
+                pairs.append((key, String(cString: value)))
+            }
+            option += 1
+        }
+        pairs += overrides.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return pairs.map { key, value in
+            let escaped = value.replacingAll("\\", with: "\\\\").replacingAll("'", with: "\\'")
+            return "\(key)='\(escaped)'"
+        }.joined(separator: " ")
+    }
+
+    static func withCStringArrays<R>(
+        _ pairs: [(String, String)],
+        _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>) -> R
+    ) -> R {
+        let keys = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let keyPointers = keys.map { UnsafePointer($0) } + [nil]
+        let valuePointers = values.map { UnsafePointer($0) } + [nil]
+        return keyPointers.withUnsafeBufferPointer { keyBuffer in
+            valuePointers.withUnsafeBufferPointer { valueBuffer in
+                body(keyBuffer.baseAddress!, valueBuffer.baseAddress!)
+            }
+        }
+    }
+
+    static func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R)
+        -> R
+    {
+        let copies = strings.map { $0.map { strdup($0) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { $0.map { UnsafePointer($0) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}
+
+@available(*, unavailable)
+extension PostgresConnection: Sendable {}
+
+/// Cancels the running statement of one connection, from any thread or task.
+public final class PostgresCanceller: Sendable {
+    // PGcancel is immutable after PQgetCancel and PQcancel is documented as safe to call from any thread (even a
+    // signal handler); the pointer itself is only freed in deinit, when no caller can hold the object.
+    nonisolated(unsafe) private let cancelHandle: OpaquePointer?
+
+    init(cancel: OpaquePointer?) {
+        cancelHandle = cancel
+    }
+
+    deinit {
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
+    }
+
+    /// Asks the server to cancel whatever the connection is running. Returns `false` if the request could not
+    /// be sent; a `true` does not guarantee the statement was running.
+    @discardableResult
+    public func cancel() -> Bool {
+        guard let cancelHandle else { return false }
+        var buffer = [CChar](repeating: 0, count: 256)
+        return PQcancel(cancelHandle, &buffer, Int32(buffer.count)) == 1
+    }
+}
+
+/// `PG_DIAG_*` are character-literal macros, which Swift does not import.
+enum DiagnosticField {
+    static let sqlState = Int32(UInt8(ascii: "C"))
+    static let message = Int32(UInt8(ascii: "M"))
+    static let detail = Int32(UInt8(ascii: "D"))
+    static let hint = Int32(UInt8(ascii: "H"))
+    static let context = Int32(UInt8(ascii: "W"))
+}

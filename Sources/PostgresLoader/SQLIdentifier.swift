@@ -1,0 +1,91 @@
+/// Quoting of SQL identifiers. sfpg quotes every identifier it writes into SQL, whatever its spelling.
+public enum SQLIdentifier {
+    /// `name` as a quoted identifier: `"…"` with every `"` doubled. `we"ird` → `"we""ird"`.
+    public static func quote(_ name: String) -> String {
+        "\"" + name.replacingAll("\"", with: "\"\"") + "\""
+    }
+}
+
+/// A possibly schema-qualified table name.
+public struct TableName: Sendable, Hashable, CustomStringConvertible {
+    public var schema: String?
+    public var name: String
+
+    public init(schema: String?, name: String) {
+        self.schema = schema
+        self.name = name
+    }
+
+    /// Parses `table`, `schema.table`, or the quoted forms `"My Schema"."We""ird"`.
+    /// Unquoted parts keep their spelling (sfpg quotes everything later, so `Contacts` means `"Contacts"`).
+    /// - Throws: `PostgresError` `.configuration` for an empty name, unbalanced quotes or more than two parts.
+    public init(parsing text: String) throws {
+        var parts: [String] = []
+        var current = ""
+        var inQuotes = false
+        var wasQuoted = false
+        var characters = Array(text)[...]
+        while let character = characters.popFirst() {
+            if inQuotes {
+                if character == "\"" {
+                    if characters.first == "\"" {
+                        current.append("\"")
+                        characters.removeFirst()
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    current.append(character)
+                }
+            } else if character == "\"" {
+                inQuotes = true
+                wasQuoted = true
+            } else if character == "." {
+                parts.append(current)
+                current = ""
+                wasQuoted = false
+            } else {
+                current.append(character)
+            }
+        }
+        parts.append(wasQuoted ? current : current.trimmingSpaces())
+        let invalid = inQuotes || parts.count > 2 || parts.contains(where: \.isEmpty)
+        if invalid {
+            throw PostgresError(
+                .configuration,
+                "invalid table name '\(text)': expected table, schema.table, or a quoted form like \"My Schema\".\"My Table\"")
+        }
+        if parts.count == 2 {
+            self.init(schema: parts[0], name: parts[1])
+        } else {
+            self.init(schema: nil, name: parts[0])
+        }
+    }
+
+    /// The quoted, qualified name for SQL: `"public"."salesforce_contacts"`.
+    public var quoted: String {
+        if let schema { return SQLIdentifier.quote(schema) + "." + SQLIdentifier.quote(name) }
+        return SQLIdentifier.quote(name)
+    }
+
+    /// The same as `quoted`, which is unambiguous.
+    public var description: String { quoted }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var result = ""
+        result.reserveCapacity(count)
+        for character in self {
+            if character == target { result += replacement } else { result.append(character) }
+        }
+        return result
+    }
+
+    func trimmingSpaces() -> String {
+        var slice = self[...]
+        while slice.first?.isWhitespace == true { slice.removeFirst() }
+        while slice.last?.isWhitespace == true { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,134 @@
+import PostgresLoader
+import Testing
+
+@Suite struct MergeTests {
+    @Test func countsInsertedUpdatedAndUnchanged() throws {
+        let fixture = try LoaderFixture()
+        let first = try fixture.load([
+            LoaderFixture.page(
+                LoaderFixture.row(1, modstamp: "2024-01-01T10:00:00.000Z"),
+                LoaderFixture.row(2, modstamp: "2024-01-01T11:00:00.000Z"),
+                LoaderFixture.row(3, modstamp: "2024-01-01T12:00:00.000Z"))
+        ])
+        #expect(first.counts == MergeCounts(staged: 3, inserted: 3, maxModstamp: "2024-01-01T12:00:00.000Z"))
+        #expect(first.watermarkBefore == nil)
+        #expect(first.watermarkAfter == "2024-01-01T12:00:00.000Z")
+
+        let second = try fixture.load([
+            LoaderFixture.page(
+                LoaderFixture.row(1, modstamp: "2024-01-02T10:00:00.000Z", first: "Grace"),
+                LoaderFixture.row(2, modstamp: "2024-01-01T11:00:00.000Z", first: "Same stamp, ignored"),
+                LoaderFixture.row(4, modstamp: "2024-01-01T09:00:00.000Z"))
+        ])
+        #expect(second.counts.inserted == 1)
+        #expect(second.counts.updated == 1)
+        #expect(second.counts.unchanged == 1)
+        #expect(second.counts.deleted == 0)
+        #expect(try fixture.contact(1, "first_name") == "Grace")
+        #expect(try fixture.contact(2, "first_name") == "Ada")
+        #expect(second.watermarkBefore == "2024-01-01T12:00:00.000Z")
+        #expect(second.watermarkAfter == "2024-01-02T10:00:00.000Z")
+        #expect(try fixture.watermark() == "2024-01-02T10:00:00.000Z")
+        let log = try fixture.connection.execute(
+            "SELECT status, records_inserted, records_updated, records_unchanged, api_calls_used, sync_type "
+                + "FROM sfpg.sync_logs WHERE id = $1", [String(second.runId)])
+        #expect(log.rows == [["success", "1", "1", "1", "3", "incremental"]])
+    }
+
+    @Test func olderVersionNeverOverwritesNewerRowNorLowersWatermark() throws {
+        let fixture = try LoaderFixture()
+        try fixture.load([LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-03-01T00:00:00.000Z", first: "New"))])
+        let stale = try fixture.load([
+            LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-02-01T00:00:00.000Z", first: "Old"))
+        ])
+        #expect(stale.counts.unchanged == 1)
+        #expect(stale.counts.updated == 0)
+        #expect(try fixture.contact(1, "first_name") == "New")
+        #expect(try fixture.watermark() == "2024-03-01T00:00:00.000Z")
+    }
+
+    @Test func duplicateIdsAcrossPagesKeepTheNewest() throws {
+        let fixture = try LoaderFixture()
+        let summary = try fixture.load([
+            LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-02T00:00:00.000Z", first: "Middle")),
+            LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-03T00:00:00.000Z", first: "Newest")),
+            LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z", first: "Oldest")),
+        ])
+        #expect(summary.counts.staged == 3)
+        #expect(summary.counts.inserted == 1)
+        #expect(try fixture.contact(1, "first_name") == "Newest")
+        #expect(try fixture.count("SELECT count(*) FROM public.salesforce_contacts") == 1)
+    }
+
+    @Test func softDeleteMarksRowsAndUndeleteClearsDeletedAt() throws {
+        let fixture = try LoaderFixture()
+        try fixture.load([LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))])
+        let deleted = try fixture.load([
+            LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-02T00:00:00.000Z", deleted: true))
+        ])
+        #expect(deleted.counts.deleted == 1)
+        #expect(try fixture.contact(1, "is_deleted") == "true")
+        #expect(try fixture.contact(1, "deleted_at") != nil)
+        let undeleted = try fixture.load([
+            LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-03T00:00:00.000Z", deleted: false))
+        ])
+        #expect(undeleted.counts.updated == 1)
+        #expect(try fixture.contact(1, "is_deleted") == "false")
+        #expect(try fixture.contact(1, "deleted_at") == nil)
+    }
+
+    @Test func hardDeleteRemovesRowsAndNeverInsertsDeletedRecords() throws {
+        let fixture = try LoaderFixture()
+        fixture.mapping.deletes = .hard
+        try fixture.load([LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))])
+        let summary = try fixture.load([
+            LoaderFixture.page(
+                LoaderFixture.row(1, modstamp: "2024-01-02T00:00:00.000Z", deleted: true),
+                LoaderFixture.row(2, modstamp: "2024-01-02T00:00:00.000Z", deleted: true))
+        ])
+        #expect(summary.counts.deleted == 1)
+        #expect(summary.counts.inserted == 0)
+        #expect(try fixture.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
+    }
+
+    @Test(arguments: [DeleteMode.soft, .hard, .ignore])
+    func fullSweepHandlesRowsSalesforceNoLongerReturns(mode: DeleteMode) throws {
+        let fixture = try LoaderFixture()
+        fixture.mapping.deletes = mode
+        try fixture.load([
+            LoaderFixture.page(
+                LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"),
+                LoaderFixture.row(2, modstamp: "2024-01-01T00:00:00.000Z"))
+        ], .full, fullSweep: true)
+        let summary = try fixture.load(
+            [LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))], .full, fullSweep: true)
+        switch mode {
+        case .soft:
+            #expect(summary.counts.deleted == 1)
+            #expect(try fixture.contact(2, "is_deleted") == "true")
+            #expect(try fixture.contact(2, "deleted_at") != nil)
+            #expect(try fixture.contact(1, "is_deleted") == "false")
+        case .hard:
+            #expect(summary.counts.deleted == 1)
+            #expect(try fixture.contact(2, "salesforce_id") == nil)
+            #expect(try fixture.contact(1, "salesforce_id") != nil)
+        case .ignore:
+            #expect(summary.counts.deleted == 0)
+            #expect(try fixture.contact(2, "is_deleted") == "false")
+        }
+        #expect(summary.counts.unchanged == 1)
+        #expect(try fixture.value("SELECT last_full_sync_at IS NOT NULL FROM sfpg.sync_state") == "t")
+    }
+
+    @Test func previewShowsQuotedSQLWithoutValues() throws {
+        let fixture = try LoaderFixture()
+        let run = try fixture.makeRun(.full)
+        let preview = run.previewSQL().joined(separator: "\n")
+        #expect(preview.contains("CREATE TEMP TABLE pg_temp.\"sfpg_staging\""))
+        #expect(preview.contains("\"salesforce_id\" character varying(18)"))
+        #expect(preview.contains("ON CONFLICT (\"salesforce_id\")"))
+        #expect(preview.contains("FORCE_NULL"))
+        #expect(preview.contains("UPDATE \"public\".\"salesforce_contacts\""))
+        run.fail(CancellationError(), status: "cancelled", salesforceJobId: nil, apiCalls: 0)
+    }
+}
