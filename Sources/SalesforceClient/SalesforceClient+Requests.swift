@@ -10,11 +10,13 @@ extension SalesforceClient {
     ///   - beforeRetry: runs before the request is repeated, e.g. to discard a half-consumed page.
     ///   - honorCancellation: `false` for the clean-up requests sent after cancellation (abort).
     ///   - describeFailure: maps a non-retryable 4xx to a specific error; `nil` keeps the generic one.
+    ///   - validate: checks a 2xx response; a returned reason makes it a retryable incomplete body.
     func send(
         _ method: String, _ target: String, body: [UInt8]? = nil, accept: String = "application/json",
         responseHeaders: [String] = [], sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
         beforeRetry: (() throws -> Void)? = nil, honorCancellation: Bool = true,
-        describeFailure: ((Int, ServerError?) -> SalesforceError?)? = nil
+        describeFailure: ((Int, ServerError?) -> SalesforceError?)? = nil,
+        validate: ((HTTPResponse) -> String?)? = nil
     ) throws -> HTTPResponse {
         var attempt = 0
         var reauthenticated = false
@@ -34,7 +36,18 @@ extension SalesforceClient {
                 responseHeaders: responseHeaders + ["Sforce-Limit-Info"], sink: sink)
             recordLimitInfo(response.headers["sforce-limit-info"])
             if let sinkError = response.sinkError { throw sinkError }
-            if response.isSuccess { return response }
+            if response.isSuccess {
+                guard let problem = validate?(response) else { return response }
+                let failure = SalesforceError(
+                    code: .network,
+                    message: "\(method) \(request.loggablePath) returned an incomplete body: \(problem).",
+                    httpStatus: response.status)
+                guard attempt < configuration.maxRetries else { throw failure }
+                try beforeRetry?()
+                attempt += 1
+                try backOff(attempt: attempt, reason: failure)
+                continue
+            }
 
             let server = response.curlCode == 0 ? ServerError(body: response.body) : nil
             if response.curlCode == 0 && response.status == 401 {

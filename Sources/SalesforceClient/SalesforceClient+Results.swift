@@ -40,6 +40,7 @@ extension SalesforceClient {
     ) throws -> (next: String?, page: (records: Int, bytes: Int64)?) {
         var begun = false
         var bytes: Int64 = 0
+        var counter = CSVRecordCounter()
         let response = try send(
             "GET", target, accept: "text/csv",
             responseHeaders: ["Sforce-Locator", "Sforce-NumberOfRecords"],
@@ -49,6 +50,7 @@ extension SalesforceClient {
                     begun = true
                 }
                 try consumer.consume(chunk)
+                counter.add(chunk)
                 bytes += Int64(chunk.count)
             },
             beforeRetry: {
@@ -57,6 +59,7 @@ extension SalesforceClient {
                 try consumer.discardPage(number)
                 begun = false
                 bytes = 0
+                counter = CSVRecordCounter()
             },
             describeFailure: { status, server in
                 guard status == 412 || status == 409 || status == 404 else { return nil }
@@ -66,6 +69,12 @@ extension SalesforceClient {
                         + "Results need a JobComplete job that still exists (jobs expire after 7 days) and the same "
                         + "API version the job was created with (\(self.configuration.apiVersion) here).",
                     httpStatus: status, errorCode: server?.errorCode)
+            },
+            validate: { response in
+                let expected = response.headers["sforce-numberofrecords"].flatMap {
+                    Int($0.trimmingCharacters(in: .whitespaces))
+                }
+                return counter.inconsistency(expectedRecords: expected)
             })
         let records = response.headers["sforce-numberofrecords"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard begun else {

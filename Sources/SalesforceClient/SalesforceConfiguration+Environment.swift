@@ -94,7 +94,7 @@ extension SalesforceConfiguration {
         if lower.hasPrefix("https://"), lower.count > "https://".count { return }
         if lower.hasPrefix("http://") {
             let host = hostOf(url)
-            if ["127.0.0.1", "localhost", "[::1]", "::1"].contains(host) || host.hasPrefix("127.") { return }
+            if isLoopback(host) { return }
             throw SalesforceError(
                 code: .configuration,
                 message: "\(variable) '\(url)' uses plain http:// on a non-loopback host; use https:// "
@@ -102,6 +102,14 @@ extension SalesforceConfiguration {
         }
         throw SalesforceError(
             code: .configuration, message: "\(variable) '\(url)' is not an https:// URL (e.g. https://login.salesforce.com).")
+    }
+
+    /// `localhost`, `[::1]`, or an IPv4 literal in 127.0.0.0/8 (not a name that merely starts with "127.").
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { $0.count <= 3 && $0.allSatisfy(\.isASCII) && (UInt8($0) != nil) }
     }
 
     /// The host part of an http(s) URL, lower-cased, without port or userinfo.

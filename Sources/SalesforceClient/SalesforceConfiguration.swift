@@ -2,7 +2,7 @@
 ///
 /// Every grant except ``accessToken(token:instanceURL:)`` posts to `<loginURL>/services/oauth2/token` and can be
 /// repeated when the session expires mid-run.
-public enum OAuthGrant: Sendable {
+public enum OAuthGrant: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// JWT bearer flow: an RS256 assertion signed with the Connected App's private key (PEM text).
     /// `audience` defaults to the login URL for login/test.salesforce.com, else `https://login.salesforce.com`.
     case jwtBearer(clientId: String, username: String, privateKeyPEM: String, audience: String?)
@@ -14,6 +14,23 @@ public enum OAuthGrant: Sendable {
     case password(clientId: String, clientSecret: String, username: String, password: String, securityToken: String?)
     /// A ready access token; it cannot be renewed, so an expired session is a hard error.
     case accessToken(token: String, instanceURL: String)
+
+    /// Names the grant and its non-secret parts; secrets are never printed.
+    public var description: String {
+        switch self {
+        case let .jwtBearer(clientId, username, _, audience):
+            "jwtBearer(clientId: \(clientId), username: \(username), audience: \(audience ?? "default"))"
+        case let .clientCredentials(clientId, _): "clientCredentials(clientId: \(clientId))"
+        case let .refreshToken(clientId, _, _): "refreshToken(clientId: \(clientId))"
+        case let .password(clientId, _, username, _, _): "password(clientId: \(clientId), username: \(username))"
+        case let .accessToken(_, instanceURL): "accessToken(instanceURL: \(instanceURL))"
+        }
+    }
+
+    public var debugDescription: String { description }
+
+    /// Keeps `dump` and reflection from printing the secrets too.
+    public var customMirror: Mirror { Mirror(self, children: ["grant": description]) }
 
     var name: String {
         switch self {
@@ -27,7 +44,7 @@ public enum OAuthGrant: Sendable {
 }
 
 /// Everything the client needs to talk to one Salesforce org.
-public struct SalesforceConfiguration: Sendable {
+public struct SalesforceConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Base URL of the login host, e.g. `https://login.salesforce.com` or a My Domain URL.
     public var loginURL: String
     /// How to obtain the access token.
@@ -52,6 +69,14 @@ public struct SalesforceConfiguration: Sendable {
     public var retryBaseDelay: Duration = .milliseconds(500)
     /// Cap of the retry backoff.
     public var retryMaxDelay: Duration = .seconds(30)
+
+    /// The settings without secrets (the grant prints only its kind, client id and username).
+    public var description: String {
+        "SalesforceConfiguration(loginURL: \(loginURL), grant: \(grant), apiVersion: \(apiVersion), "
+            + "caBundlePath: \(caBundlePath ?? "default"))"
+    }
+
+    public var debugDescription: String { description }
 
     /// Creates a configuration with default timeouts and API version.
     public init(loginURL: String, grant: OAuthGrant) {

@@ -1,0 +1,46 @@
+import Foundation
+import SalesforceClient
+import SalesforceEmulator
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct CancellationTests {
+    @Test func cancelWhilePollingAbortsTheServerJob() throws {
+        let emulator = try RunningEmulator()
+        emulator.emulator.faults.slowInProgress(polls: 10_000)
+        let flag = CancellationFlag()
+        let client = emulator.client(cancellation: flag)
+        let job = try client.createQueryJob(contactSOQL, operation: .query)
+        cancel(flag, after: .milliseconds(300))
+        let error = try #require(throws: SalesforceError.self) { try client.waitForCompletion(job.id) }
+        #expect(error.code == .cancelled)
+        let abort = try #require(emulator.requests("PATCH", containing: job.id).first)
+        #expect(abort.status == 200)
+        // The job is now Aborted on the server, which a fresh client can see.
+        #expect(try emulator.client().queryJob(job.id).state == "Aborted")
+    }
+
+    @Test func cancelDuringDownloadStopsTheTransfer() throws {
+        let emulator = try RunningEmulator { $0.contactCount = 2_000 }
+        let flag = CancellationFlag()
+        let client = emulator.client(cancellation: flag)
+        let job = try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id)
+        emulator.emulator.faults.setBandwidth(bytesPerSecond: 20_000)
+        let consumer = HashingConsumer()
+        cancel(flag, after: .milliseconds(400))
+        let error = try #require(throws: SalesforceError.self) {
+            try client.downloadResults(job.id, maxRecords: nil, into: consumer)
+        }
+        #expect(error.code == .cancelled)
+        #expect(!consumer.events.contains(.finish(1, 2_000)))
+        #expect(client.apiCallCount == emulator.emulator.requests.filter { $0.path.hasPrefix("/services/data") }.count)
+    }
+
+    @Test func cancelledClientSendsNothing() throws {
+        let emulator = try RunningEmulator()
+        let flag = CancellationFlag()
+        flag.cancel()
+        let error = try #require(throws: SalesforceError.self) { try emulator.client(cancellation: flag).limits() }
+        #expect(error.code == .cancelled)
+        #expect(emulator.emulator.requests.isEmpty)
+    }
+}
