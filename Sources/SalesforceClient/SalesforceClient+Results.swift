@@ -85,7 +85,8 @@ extension SalesforceClient {
         logger.debug(
             "Result page downloaded",
             metadata: ["sf.page": "\(number)", "sf.records": "\(records ?? -1)", "sf.bytes": "\(bytes)"])
-        return (response.headers["sforce-locator"], (records ?? 0, bytes))
+        // Without the header, the quote-aware line count (minus the header row) is the best available figure.
+        return (response.headers["sforce-locator"], (records ?? max(counter.lines - 1, 0), bytes))
     }
 
     /// Lists the result page links of a completed job (`GET …/resultPages`, API 58.0+), following the next-page

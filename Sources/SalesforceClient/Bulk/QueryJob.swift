@@ -70,7 +70,7 @@ public protocol ResultPageConsumer: AnyObject {
 public struct DownloadSummary: Sendable {
     /// Pages handed to the consumer.
     public var pages: Int
-    /// Sum of `Sforce-NumberOfRecords` over those pages.
+    /// Sum of `Sforce-NumberOfRecords` over those pages (counted from the CSV where the header is missing).
     public var records: Int
     /// Decoded bytes handed to the consumer (discarded attempts not counted).
     public var bytes: Int64
