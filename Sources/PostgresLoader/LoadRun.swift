@@ -104,7 +104,7 @@ public final class LoadRun {
         try connection.execute(
             """
             INSERT INTO sfpg.sync_state (job_name, object_name, target_table, bulk_job_id, bulk_job_created_at)
-            VALUES ($1, $2, $3, $4, CASE WHEN $4 IS NULL THEN NULL ELSE now() END)
+            VALUES ($1, $2, $3, $4::varchar, CASE WHEN $4::varchar IS NULL THEN NULL ELSE now() END)
             ON CONFLICT (job_name) DO UPDATE SET object_name = EXCLUDED.object_name,
                 target_table = EXCLUDED.target_table, bulk_job_id = EXCLUDED.bulk_job_id,
                 bulk_job_created_at = EXCLUDED.bulk_job_created_at, updated_at = now()

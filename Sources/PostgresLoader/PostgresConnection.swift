@@ -44,6 +44,9 @@ public final class PostgresConnection {
             PQfinish(connection)
             throw PostgresError(.connection, "could not connect to PostgreSQL: \(message)")
         }
+        // libpq prints NOTICEs ("schema already exists, skipping") to stderr by default; sfpg has nothing to
+        // tell the user about them.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

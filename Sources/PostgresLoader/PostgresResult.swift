@@ -23,9 +23,11 @@ public struct PostgresResult: Sendable {
 
     /// Copies everything out of a libpq result so the `PGresult` can be freed at once.
     init(copying result: OpaquePointer) {
-        let columnCount = Int(PQnfields(result))
-        let rowCount = Int(PQntuples(result))
-        columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        // COPY results report fields but carry no names or values.
+        let isData = PQresultStatus(result) == PGRES_TUPLES_OK
+        let columnCount = isData ? Int(PQnfields(result)) : 0
+        let rowCount = isData ? Int(PQntuples(result)) : 0
+        columns = (0..<columnCount).map { PQfname(result, Int32($0)).map { String(cString: $0) } ?? "" }
         rows = (0..<rowCount).map { row in
             (0..<columnCount).map { column -> String? in
                 if PQgetisnull(result, Int32(row), Int32(column)) == 1 { return nil }

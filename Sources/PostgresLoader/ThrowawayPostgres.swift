@@ -97,28 +97,38 @@ public final class ThrowawayPostgres: Sendable {
     }
 
     /// Runs a tool to completion, as the postgres user if asked; a nonzero exit throws with its output.
+    ///
+    /// posix_spawn + waitpid rather than Foundation `Process`: under the test runner `Process.waitUntilExit`
+    /// was seen never to return after `pg_ctl start` (the child stayed a zombie), and a pipe would be
+    /// inherited by the server. Output goes to a file next to the cluster instead.
     static func run(_ executable: String, _ arguments: [String], asPostgres: Bool) throws {
-        let process = Process()
-        if asPostgres {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments
+            : [executable] + arguments
+        let outputPath = NSTemporaryDirectory() + "/sfpg-pgtool-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        let name = (executable as NSString).lastPathComponent
+        guard spawned == 0 else {
+            throw PostgresError(.configuration, "could not start \(name): \(String(cString: strerror(spawned)))")
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // pg_ctl start leaves the server holding inherited descriptors, so read until the tool exits, not EOF.
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let data = output.fileHandleForReading.availableData
-            let text = String(decoding: data, as: UTF8.self)
-            let name = (executable as NSString).lastPathComponent
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // WIFEXITED/WEXITSTATUS are macros Swift does not import.
+        let exited = status & 0x7f == 0
+        let exitCode = (status >> 8) & 0xff
+        guard exited && exitCode == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw PostgresError(
-                .configuration, "\(name) failed with status \(process.terminationStatus): \(text.suffix(2000))")
+                .configuration, "\(name) failed (wait status \(status)): \(text.suffix(2000))")
         }
     }
 }
