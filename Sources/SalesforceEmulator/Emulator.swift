@@ -53,11 +53,38 @@ public final class Emulator: Sendable {
 
     /// Starts an emulator and returns once it accepts connections.
     public static func start(_ configuration: EmulatorConfiguration) async throws -> Emulator {
-        try startBlocking(configuration)
+        let parts = prepare(configuration)
+        do {
+            let channel = try await parts.bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            return try finish(parts, channel: channel, configuration: configuration)
+        } catch {
+            try? await parts.threadPool.shutdownGracefully()
+            try? await parts.group.shutdownGracefully()
+            throw error
+        }
     }
 
-    /// Starts an emulator from synchronous code (binding is quick; this does not wait on other work).
+    /// ``start(_:)`` for synchronous callers; must not be called from an event loop thread.
     public static func startBlocking(_ configuration: EmulatorConfiguration) throws -> Emulator {
+        let parts = prepare(configuration)
+        do {
+            let channel = try parts.bootstrap.bind(host: configuration.host, port: configuration.port).wait()
+            return try finish(parts, channel: channel, configuration: configuration)
+        } catch {
+            try? parts.threadPool.syncShutdownGracefully()
+            try? parts.group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    private struct Parts {
+        var group: MultiThreadedEventLoopGroup
+        var threadPool: NIOThreadPool
+        var router: Router
+        var bootstrap: ServerBootstrap
+    }
+
+    private static func prepare(_ configuration: EmulatorConfiguration) -> Parts {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
@@ -73,19 +100,18 @@ public final class Emulator: Sendable {
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(router: router))
                 }
             }
-        do {
-            let channel = try bootstrap.bind(host: configuration.host, port: configuration.port).wait()
-            guard let port = channel.localAddress?.port else { throw ChannelError.unknownLocalAddress }
-            let emulator = Emulator(
-                group: group, threadPool: threadPool, channel: channel, router: router, port: port,
-                host: configuration.host)
-            router.baseURL.withLock { $0 = emulator.baseURL }
-            return emulator
-        } catch {
-            try? threadPool.syncShutdownGracefully()
-            try? group.syncShutdownGracefully()
-            throw error
-        }
+        return Parts(group: group, threadPool: threadPool, router: router, bootstrap: bootstrap)
+    }
+
+    private static func finish(_ parts: Parts, channel: any Channel, configuration: EmulatorConfiguration) throws
+        -> Emulator
+    {
+        guard let port = channel.localAddress?.port else { throw ChannelError.unknownLocalAddress }
+        let emulator = Emulator(
+            group: parts.group, threadPool: parts.threadPool, channel: channel, router: parts.router, port: port,
+            host: configuration.host)
+        parts.router.baseURL.withLock { $0 = emulator.baseURL }
+        return emulator
     }
 
     /// Stops accepting connections, closes open ones and stops the threads.

@@ -83,4 +83,26 @@ import Testing
         #expect(response.errorCode() == "INVALID_SESSION_ID")
         #expect(response.errorMessage() == "Session expired or invalid")
     }
+
+    @Test func deletedRecordsEndpointListsDeletionsInWindow() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 10 }
+        defer { try? emulator.shutdownBlocking() }
+        let ids = emulator.org.ids("Contact", includeDeleted: false)
+        emulator.org.softDelete("Contact", id: ids[1])
+        emulator.org.hardDelete("Contact", id: ids[2])
+        emulator.org.softDelete("Contact", id: ids[3])
+        emulator.org.undelete("Contact", id: ids[3])
+        let session = try Session(emulator)
+        let now = Date().timeIntervalSince1970
+        func stamp(_ t: TimeInterval) -> String {
+            let formatter = ISO8601DateFormatter()
+            return formatter.string(from: Date(timeIntervalSince1970: t)).replacingOccurrences(of: "Z", with: "%2B00:00")
+        }
+        let body = try session.get("/sobjects/Contact/deleted/?start=\(stamp(now - 3600))&end=\(stamp(now + 120))").object()
+        let deleted = (body["deletedRecords"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(deleted == [ids[1], ids[2]])
+        #expect(body["earliestDateAvailable"] is String && body["latestDateCovered"] is String)
+        let tooOld = try session.get("/sobjects/Contact/deleted/?start=\(stamp(now - 40 * 86_400))&end=\(stamp(now))")
+        #expect(tooOld.status == 400)
+    }
 }

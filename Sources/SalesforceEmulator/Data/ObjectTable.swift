@@ -21,6 +21,8 @@ struct ObjectTable: Sendable {
     var patches: [Int: RecordPatch] = [:]
     var hardDeleted: Set<Int> = []
     var removedFields: Set<Int> = []
+    /// Deleted record Ids with their deletion time, for `sobjects/{Object}/deleted`.
+    var deletions: [String: Int64] = [:]
     private let firstName: Int?, lastName: Int?, title: Int?, amount: Int?, probability: Int?
 
     init(schema: ObjectSchema, salt: UInt64, baseCount: Int) {

@@ -46,6 +46,7 @@ extension Org {
                     var patch = table.patches[i] ?? RecordPatch()
                     patch.isDeleted = deleted
                     let t = next()
+                    table.deletions[SalesforceId.make(prefix: table.schema.keyPrefix, index: i)] = deleted ? t : nil
                     patch.modstampMillis = t
                     patch.lastModifiedMillis = t
                     table.patches[i] = patch
@@ -53,6 +54,8 @@ extension Org {
             }
             for _ in 0..<hardDeletes {
                 guard let i = pick({ _ in true }) else { continue }
+                let id = SalesforceId.make(prefix: table.schema.keyPrefix, index: i)
+                if table.deletions[id] == nil { table.deletions[id] = next() }
                 table.patches[i] = nil
                 table.hardDeleted.insert(i)
             }

@@ -48,19 +48,22 @@ public final class Org: Sendable {
     /// Moves a record to the recycle bin: `IsDeleted = true`, visible to `queryAll` only.
     public func softDelete(_ object: String, id: String) {
         touch(object, id: id) { patch, _ in patch.isDeleted = true }
+        noteDeletion(object, id: id, deleted: true)
     }
 
     /// Restores a soft-deleted record.
     public func undelete(_ object: String, id: String) {
         touch(object, id: id) { patch, _ in patch.isDeleted = false }
+        noteDeletion(object, id: id, deleted: false)
     }
 
     /// Removes a record entirely, even from `queryAll`.
     public func hardDelete(_ object: String, id: String) {
-        _ = mutate(object) { table, _ in
+        _ = mutate(object) { table, now in
             guard let i = table.index(of: id) else { return }
             table.patches[i] = nil
             table.hardDeleted.insert(i)
+            if table.deletions[id] == nil { table.deletions[id] = now }
         }
     }
 
@@ -108,6 +111,14 @@ public final class Org: Sendable {
             rows.append(columns.map { $0.value(row: i, table: table, snapshot: snapshot) })
         }
         return rows
+    }
+
+    private func noteDeletion(_ object: String, id: String, deleted: Bool) {
+        state.withLock { state in
+            guard var table = state.snapshot.table(object) else { return }
+            table.deletions[id] = deleted ? state.lastStamp : nil
+            state.snapshot.tables[object.lowercased()] = table
+        }
     }
 
     /// The emulator's "now" for a mutation: wall-clock milliseconds, strictly increasing.

@@ -4,6 +4,14 @@ struct RecordGenerator: Sendable {
     let seed: UInt64
     /// Base record counts by object name, for references.
     let counts: [String: Int]
+    /// (object, key prefix, count) of reference targets; a short array beats hashing a String per value.
+    private let targets: [(object: String, prefix: String, count: Int)]
+
+    init(seed: UInt64, counts: [String: Int]) {
+        self.seed = seed
+        self.counts = counts
+        targets = ObjectSchema.all.map { ($0.name, $0.keyPrefix, counts[$0.name] ?? 0) }
+    }
 
     /// Modstamps of base records: one second apart, starting a month after `generatedEpochMillis`, so they are
     /// distinct, increasing with `i`, and long in the past.
@@ -28,10 +36,9 @@ struct RecordGenerator: Sendable {
         case .isDeleted: return "false"
         case .alwaysNull, .fullName, .formulaLabel, .formulaExpected: return nil
         case .reference(let object, let nullPercent):
-            guard roll >= nullPercent, let count = counts[object], count > 0,
-                let prefix = ObjectSchema.named(object)?.keyPrefix
+            guard roll >= nullPercent, let target = targets.first(where: { $0.object == object }), target.count > 0
             else { return nil }
-            return SalesforceId.make(prefix: prefix, index: Int(r % UInt64(count)))
+            return SalesforceId.make(prefix: target.prefix, index: Int(r % UInt64(target.count)))
         case .user: return SalesforceId.make(prefix: "005", index: Int(r % 20))
         case .firstName(let nullPercent):
             return roll < nullPercent ? nil : GeneratorWords.firstNames[Int(r % UInt64(GeneratorWords.firstNames.count))]

@@ -6,21 +6,23 @@ enum SalesforceId {
     static let pod = "8d"
 
     static func make(prefix: String, index: Int) -> String {
-        var bytes = [UInt8](repeating: 0, count: 18)
-        var p = 0
-        for b in prefix.utf8 { bytes[p] = b; p += 1 }
-        for b in pod.utf8 { bytes[p] = b; p += 1 }
-        var n = index
-        for k in stride(from: 14, through: 5, by: -1) {
-            bytes[k] = digits[n % 62]
-            n /= 62
+        String(unsafeUninitializedCapacity: 18) { bytes in
+            var p = 0
+            for b in prefix.utf8.prefix(3) { bytes[p] = b; p += 1 }
+            bytes[3] = 56  // "8d"
+            bytes[4] = 100
+            var n = index
+            for k in stride(from: 14, through: 5, by: -1) {
+                bytes[k] = digits[n % 62]
+                n /= 62
+            }
+            for chunk in 0..<3 {
+                var bits = 0
+                for j in 0..<5 where bytes[chunk * 5 + j] >= 65 && bytes[chunk * 5 + j] <= 90 { bits |= 1 << j }
+                bytes[15 + chunk] = suffixAlphabet[bits]
+            }
+            return 18
         }
-        for chunk in 0..<3 {
-            var bits = 0
-            for j in 0..<5 where (65...90).contains(bytes[chunk * 5 + j]) { bits |= 1 << j }
-            bytes[15 + chunk] = suffixAlphabet[bits]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The (prefix, index) an Id encodes, or `nil` when it is not one of ours.

@@ -36,7 +36,7 @@ extension Router {
     }
 
     /// `GET /sobjects` and `GET /sobjects/{Object}/describe`.
-    func sobjects(_ rest: [String], version: String) -> EmulatorResponse {
+    func sobjects(_ rest: [String], version: String, request: EmulatorRequest) -> EmulatorResponse {
         if rest.isEmpty {
             return .json(
                 200,
@@ -50,10 +50,39 @@ extension Router {
                     })),
                 ]))
         }
+        if rest.count == 2, rest[1] == "deleted", let table = org.snapshot().table(rest[0]) {
+            return deleted(table, request: request)
+        }
         guard rest.count == 2, rest[1] == "describe", let table = org.snapshot().table(rest[0]) else {
             let name = rest.first ?? ""
             return .error(404, "NOT_FOUND", "The requested resource does not exist: sObject type '\(name)' is not supported.")
         }
         return .json(200, DescribeRenderer.describe(table, version: version))
+    }
+
+    /// `GET /sobjects/{Object}/deleted/?start=…&end=…`: deletions in the window, within the last 15 days.
+    private func deleted(_ table: ObjectTable, request: EmulatorRequest) -> EmulatorResponse {
+        guard let start = request.query["start"].flatMap(Timestamps.parseDatetime),
+            let end = request.query["end"].flatMap(Timestamps.parseDatetime), start <= end
+        else {
+            return .error(400, "INVALID_REPLICATION_DATE", "start and end must be dateTime values with start <= end")
+        }
+        let now = Self.nowMillis()
+        let earliest = now - 15 * 86_400_000
+        guard start >= earliest - 60_000 else {
+            return .error(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 15 days ago")
+        }
+        // Like Salesforce, coverage ends at a whole minute.
+        let covered = min(end, now) / 60_000 * 60_000
+        let records = table.deletions.filter { $0.value >= start && $0.value <= end }.sorted { $0.value < $1.value }
+        return .json(
+            200,
+            .object([
+                ("deletedRecords", .array(records.map { id, millis in
+                    .object([("id", .string(id)), ("deletedDate", .string(Timestamps.restDatetime(millis: millis)))])
+                })),
+                ("earliestDateAvailable", .string(Timestamps.restDatetime(millis: earliest / 60_000 * 60_000))),
+                ("latestDateCovered", .string(Timestamps.restDatetime(millis: covered))),
+            ]))
     }
 }

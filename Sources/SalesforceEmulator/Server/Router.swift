@@ -91,7 +91,7 @@ final class Router: Sendable {
         let future: EventLoopFuture<EmulatorResponse>
         switch (request.method, rest.first) {
         case ("GET", "limits") where rest.count == 1: future = eventLoop.makeSucceededFuture(limits())
-        case ("GET", "sobjects"): future = eventLoop.makeSucceededFuture(sobjects(Array(rest.dropFirst()), version: version))
+        case ("GET", "sobjects"): future = eventLoop.makeSucceededFuture(sobjects(Array(rest.dropFirst()), version: version, request: request))
         case (_, "jobs") where rest.count >= 2 && rest[1] == "query":
             future = jobsQuery(request, version: version, rest: Array(rest.dropFirst(2)), on: eventLoop)
         default:
