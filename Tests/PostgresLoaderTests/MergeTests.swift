@@ -120,6 +120,23 @@ import Testing
         #expect(try fixture.value("SELECT last_full_sync_at IS NOT NULL FROM sfpg.sync_state") == "t")
     }
 
+    @Test func inFlightBulkJobIsRecordedBeforeBeginAndClearedByCommit() throws {
+        let fixture = try LoaderFixture()
+        let run = try fixture.makeRun(.full)
+        try run.recordInFlightBulkJob("750000000000009AAA")
+        #expect(try fixture.value("SELECT bulk_job_id FROM sfpg.sync_state") == "750000000000009AAA")
+        try run.begin()
+        #expect(throws: PostgresError.self) { try run.recordInFlightBulkJob(nil) }
+        try run.copyPage(1) { try $0.write(LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))) }
+        let summary = try run.commit(fullSweep: false, salesforceJobId: "750000000000009AAA", apiCalls: 7)
+        let state = try fixture.connection.execute(
+            "SELECT bulk_job_id, last_full_sync_at IS NOT NULL AS full, last_run_id FROM sfpg.sync_state")
+        #expect(state.rows == [[nil, "t", String(summary.runId)]])
+        #expect(try fixture.value("SELECT salesforce_job_id FROM sfpg.sync_logs WHERE id = $1", [String(summary.runId)])
+            == "750000000000009AAA")
+        #expect(run.inFlightBulkJobId == nil)
+    }
+
     @Test func previewShowsQuotedSQLWithoutValues() throws {
         let fixture = try LoaderFixture()
         let run = try fixture.makeRun(.full)
