@@ -11,7 +11,8 @@ public final class LoadRun {
     public let jobName: String
     public let objectName: String
     public let mapping: LoadMapping
-    public let syncType: SyncType
+    /// Settable until `begin()`: the caller may pick full or incremental only after reading the watermark.
+    public var syncType: SyncType
     let plan: LoadPlan
     let startedAt: String
     var state = State.ready

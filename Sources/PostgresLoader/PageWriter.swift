@@ -10,9 +10,11 @@ import Darwin
 /// fields and stripped here, so the COPY sees data rows only. NUL bytes, which PostgreSQL text rejects, are
 /// dropped on the way. A page of zero bytes is a valid empty page.
 public final class PageWriter {
-    private let stream: CopyInStream
+    let stream: CopyInStream
     private let expectedFields: [String]
-    private let pageNumber: Int
+    let pageNumber: Int
+    /// Whether the COPY behind this page has been ended (CopyDone or CopyFail sent).
+    var ended = false
     private var header: [UInt8] = []
     private var headerChecked = false
 

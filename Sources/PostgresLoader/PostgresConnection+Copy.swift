@@ -16,19 +16,39 @@ extension PostgresConnection {
     /// - Throws: `PostgresError` `.copy` for a rejected COPY, `.connection` if the session dies, or the body's error.
     @discardableResult
     public func copyIn(_ copyStatement: String, _ body: (CopyInStream) throws -> Void) throws -> Int {
-        _ = try consume(PQexec(handle, copyStatement), expecting: [PGRES_COPY_IN], code: .copy)
-        let stream = CopyInStream(connection: self)
+        let stream = try beginCopyIn(copyStatement)
         do {
             try body(stream)
         } catch {
-            let serverError = endCopy(failure: "sfpg: \(error)")
-            if error is CopyInStream.ServerRejected || error is CopyInStream.SendFailed, let serverError {
-                throw serverError
-            }
-            throw error
+            throw abortCopyIn(stream, because: error)
         }
+        return try finishCopyIn(stream)
+    }
+
+    /// Starts a `COPY … FROM STDIN`; the caller writes to the stream and ends it with ``finishCopyIn(_:)`` or
+    /// ``abortCopyIn(_:because:)``. For callers that are pushed bytes (a curl callback) and cannot hand
+    /// ``copyIn(_:_:)`` a body.
+    public func beginCopyIn(_ copyStatement: String) throws -> CopyInStream {
+        _ = try consume(PQexec(handle, copyStatement), expecting: [PGRES_COPY_IN], code: .copy)
+        return CopyInStream(connection: self)
+    }
+
+    /// Ends the COPY with CopyDone. - Returns: the rows the server copied. - Throws: the server's rejection.
+    @discardableResult
+    public func finishCopyIn(_ stream: CopyInStream) throws -> Int {
         if let serverError = endCopy(failure: nil) { throw serverError }
         return stream.copiedRows
+    }
+
+    /// Ends the COPY with CopyFail (never CopyDone, so a half-sent COPY can never succeed) and returns the error
+    /// to throw: the server's own (with SQLSTATE and `CONTEXT: COPY …, line N`) if it had already rejected the
+    /// data, else `error`.
+    public func abortCopyIn(_ stream: CopyInStream, because error: any Error) -> any Error {
+        let serverError = endCopy(failure: "sfpg: \(error)")
+        if error is CopyInStream.ServerRejected || error is CopyInStream.SendFailed, let serverError {
+            return serverError
+        }
+        return error
     }
 
     /// Ends COPY IN (CopyDone, or CopyFail with `failure`) and drains every result. Returns the first error.

@@ -1,0 +1,207 @@
+import Foundation
+import PostgresLoader
+import Yams
+
+extension JobDefinition {
+    static let knownKeys: Set<String> = [
+        "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
+    ]
+
+    /// Reads and validates every `*.yaml` file in `directory`, sorted by name.
+    public static func loadAll(directory: String) throws -> [JobDefinition] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw JobDefinitionError(file: directory, key: "", problem: "cannot read the jobs directory; pass --jobs DIR")
+        }
+        let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        if files.isEmpty {
+            throw JobDefinitionError(file: directory, key: "", problem: "no *.yaml job files in this directory")
+        }
+        return try files.map { try load(file: (directory as NSString).appendingPathComponent($0)) }
+    }
+
+    /// Reads and validates one job file.
+    public static func load(file: String) throws -> JobDefinition {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
+            throw JobDefinitionError(file: file, key: "", problem: "cannot read the file (missing, or not UTF-8)")
+        }
+        let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try parse(yaml: text, name: base, file: file)
+    }
+
+    /// Parses and validates a job from YAML text.
+    public static func parse(yaml: String, name: String, file: String) throws -> JobDefinition {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw JobDefinitionError(file: file, key: "", problem: "not valid YAML: \(Self.summary(of: error))")
+        }
+        guard let mapping = root?.mapping else {
+            throw JobDefinitionError(file: file, key: "", problem: "expected a mapping with at least 'object', 'table' and 'fields'")
+        }
+        let reader = Reader(file: file, mapping: mapping)
+        try reader.rejectUnknownKeys(knownKeys)
+
+        let object = try reader.requiredString("object")
+        guard object.isSalesforceName else {
+            throw reader.error("object", "'\(object)' is not a Salesforce object API name (letters, digits, underscores)")
+        }
+        let tableText = try reader.requiredString("table")
+        let table: TableName
+        do { table = try TableName(parsing: tableText) } catch {
+            throw reader.error("table", "'\(tableText)' is not a table name; write 'table' or 'schema.table'")
+        }
+        let fields = try reader.fields()
+        let key = try reader.optionalString("key") ?? "Id"
+        let watermark = try reader.optionalString("watermark") ?? "SystemModstamp"
+        for (label, field) in [("key", key), ("watermark", watermark)] where !fields.contains(where: { $0.source.caseInsensitiveEquals(field) }) {
+            throw reader.error(label, "'\(field)' must also be mapped under 'fields' (e.g. \(field): \(field.snakeCased))")
+        }
+        let deletesText = try reader.optionalString("deletes") ?? "soft"
+        guard let deletes = DeleteMode(rawValue: deletesText) else {
+            throw reader.error("deletes", "'\(deletesText)' is not one of soft, hard, ignore")
+        }
+        if deletes != .ignore, !fields.contains(where: { $0.source.caseInsensitiveEquals(isDeletedField) }) {
+            throw reader.error("fields", "deletes: \(deletes.rawValue) needs IsDeleted mapped (e.g. IsDeleted: is_deleted), or set deletes: ignore")
+        }
+        let whereClause = try reader.optionalString("where")
+        if let whereClause, whereClause.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw reader.error("where", "is empty; remove it or give a SOQL condition")
+        }
+        let pageSize = try reader.optionalInt("page_size", range: 1...1_000_000)
+        let overlap = try reader.optionalString("overlap").map { try reader.duration("overlap", $0) } ?? 300
+        return JobDefinition(
+            name: name, file: file, object: object, table: table, fields: fields, key: key, watermark: watermark,
+            deletes: deletes, whereClause: whereClause, pageSize: pageSize, overlapSeconds: overlap
+        )
+    }
+
+    private static func summary(of error: YamlError) -> String {
+        // YamlError's description repeats the whole document; the first line says what and where.
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "unreadable"
+    }
+}
+
+/// Reads typed values out of a YAML mapping, turning every problem into a `JobDefinitionError` with a line.
+private struct Reader {
+    let file: String
+    let mapping: Node.Mapping
+
+    func error(_ key: String, _ problem: String, line: Int? = nil) -> JobDefinitionError {
+        JobDefinitionError(file: file, key: key, line: line ?? self.line(of: key), problem: problem)
+    }
+
+    func line(of key: String) -> Int? {
+        mapping.first { $0.key.string == key }?.key.mark?.line ?? mapping.mark?.line
+    }
+
+    func node(_ key: String) -> Node? { mapping.first { $0.key.string == key }?.value }
+
+    func rejectUnknownKeys(_ known: Set<String>) throws {
+        for (keyNode, _) in mapping {
+            let key = keyNode.string ?? "?"
+            if !known.contains(key) {
+                throw error(key, "unknown key; expected one of \(known.sorted().joined(separator: ", "))", line: keyNode.mark?.line)
+            }
+        }
+    }
+
+    func requiredString(_ key: String) throws -> String {
+        guard let value = try optionalString(key) else { throw error(key, "is required") }
+        return value
+    }
+
+    func optionalString(_ key: String) throws -> String? {
+        guard let node = node(key) else { return nil }
+        guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error(key, "expected a single value") }
+        return scalar.string
+    }
+
+    func optionalInt(_ key: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw error(key, "'\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Durations like `300`, `90s`, `5m`, `2h`, in seconds.
+    func duration(_ key: String, _ text: String) throws -> Int {
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var digits = Substring(text)
+        var unit = 1
+        if let last = text.last, let factor = units[last] {
+            digits = text.dropLast()
+            unit = factor
+        }
+        guard let value = Int(digits), value >= 0 else {
+            throw error(key, "'\(text)' is not a duration such as 300s, 5m or 1h")
+        }
+        return value * unit
+    }
+
+    func fields() throws -> [JobDefinition.FieldMapping] {
+        guard let node = node("fields") else { throw error("fields", "is required: map Salesforce fields to columns") }
+        guard let pairs = node.mapping, !pairs.isEmpty else {
+            throw error("fields", "expected a mapping of Salesforce field → column, e.g. 'Email: email'")
+        }
+        var result: [JobDefinition.FieldMapping] = []
+        for (keyNode, valueNode) in pairs {
+            let line = keyNode.mark?.line
+            guard let source = keyNode.string, source.isSalesforceFieldPath else {
+                throw error("fields", "'\(keyNode.string ?? "?")' is not a Salesforce field API name (e.g. Email or Account.Name)", line: line)
+            }
+            guard let column = valueNode.string, !column.isEmpty else {
+                throw error("fields.\(source)", "expected a column name", line: line)
+            }
+            if result.contains(where: { $0.source.caseInsensitiveEquals(source) }) {
+                throw error("fields.\(source)", "is mapped twice", line: line)
+            }
+            if let other = result.first(where: { $0.column == column }) {
+                throw error("fields.\(source)", "column '\(column)' is already the target of \(other.source)", line: line)
+            }
+            result.append(.init(source: source, column: column, line: line))
+        }
+        return result
+    }
+}
+
+extension String {
+    /// Letters, digits and underscores, starting with a letter: what Salesforce allows in API names.
+    var isSalesforceName: Bool {
+        guard let first = unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
+        return unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
+    }
+
+    /// `Email`, `Account.Name`, `Owner.Manager.Email`: dot-separated API names.
+    var isSalesforceFieldPath: Bool {
+        split(separator: ".", omittingEmptySubsequences: false).allSatisfy { String($0).isSalesforceName }
+    }
+
+    /// `LastModifiedDate` → `last_modified_date`, `Account.Name` → `account_name`, `Score__c` → `score`.
+    var snakeCased: String {
+        var base = self
+        if base.hasSuffix("__c") { base.removeLast(3) }
+        var out = ""
+        var previous: Character? = nil
+        for (index, char) in base.enumerated() {
+            if char == "." || char == "_" {
+                if !out.hasSuffix("_") { out.append("_") }
+            } else if char.isUppercase {
+                let next = index + 1 < base.count ? base[base.index(base.startIndex, offsetBy: index + 1)] : nil
+                if let previous, previous != "." && previous != "_" && (previous.isLowercase || previous.isNumber || (next?.isLowercase ?? false)) {
+                    if !out.hasSuffix("_") { out.append("_") }
+                }
+                out.append(Character(char.lowercased()))
+            } else {
+                out.append(char)
+            }
+            previous = char
+        }
+        return out
+    }
+}

@@ -1,0 +1,68 @@
+import PostgresLoader
+
+/// One declarative sync job: which Salesforce object goes into which PostgreSQL table, field by field.
+///
+/// Parsed from `jobs/<name>.yaml` (see `JobDefinition.parse(yaml:file:)`); every value has been validated, so a job
+/// that exists can be run.
+public struct JobDefinition: Sendable {
+    /// The job's name: the file name without `.yaml`. Keys the watermark, the run log and the advisory lock.
+    public var name: String
+    /// Where the job came from, for messages.
+    public var file: String
+    /// The Salesforce object's API name, e.g. `Contact`.
+    public var object: String
+    /// The target table, possibly schema-qualified.
+    public var table: TableName
+    /// Salesforce API name → column, in file order. Relationship fields such as `Account.Name` are allowed.
+    public var fields: [FieldMapping]
+    /// The record key (default `Id`); must be one of `fields`.
+    public var key: String
+    /// The field whose largest loaded value is the watermark (default `SystemModstamp`); must be one of `fields`.
+    public var watermark: String
+    /// What a Salesforce delete does to the table.
+    public var deletes: DeleteMode
+    /// An extra SOQL condition. A filtered job never sweeps missing keys as deleted on a full sync, since a key
+    /// can leave the filter without being deleted.
+    public var whereClause: String?
+    /// Bulk API `maxRecords` per result page; nil lets Salesforce choose.
+    public var pageSize: Int?
+    /// How far back an incremental run re-reads before the watermark, to catch records whose transaction committed
+    /// after an earlier run read past their SystemModstamp.
+    public var overlapSeconds: Int
+
+    public struct FieldMapping: Sendable, Equatable {
+        public var source: String
+        public var column: String
+        /// 1-based line of the mapping in the job file, so drift errors can point at it.
+        public var line: Int?
+    }
+
+    /// The field that marks a soft delete in `queryAll` results.
+    public static let isDeletedField = "IsDeleted"
+
+    /// The loader's view of this job.
+    public var loadMapping: LoadMapping {
+        func mapping(_ source: String) -> ColumnMapping? {
+            fields.first { $0.source.caseInsensitiveEquals(source) }.map { ColumnMapping(source: $0.source, column: $0.column) }
+        }
+        let special = [key, watermark, Self.isDeletedField]
+        let others = fields.filter { field in !special.contains { field.source.caseInsensitiveEquals($0) } }
+        return LoadMapping(
+            table: table,
+            key: mapping(key)!,  // validated at parse time
+            modstamp: mapping(watermark)!,
+            isDeleted: mapping(Self.isDeletedField),
+            columns: others.map { ColumnMapping(source: $0.source, column: $0.column) },
+            deletes: deletes
+        )
+    }
+
+    /// True when a full sync sees every record of the object, so keys missing from it were deleted.
+    public var sweepsOnFullSync: Bool { whereClause == nil && deletes != .ignore }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        self.lowercased() == other.lowercased()
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import PostgresLoader
+import SalesforceClient
+
+/// Full: every record, and keys that vanished are deletes. Incremental: what changed since the watermark.
+public enum SyncMode: String, Sendable, CaseIterable {
+    case full, incremental
+}
+
+/// What one run of a job will ask Salesforce for, decided before any API call.
+public struct SyncPlan: Sendable {
+    public var mode: SyncMode
+    public var operation: QueryOperation
+    public var soql: String
+    /// The lower bound of an incremental read (watermark minus overlap), as a SOQL datetime literal.
+    public var since: String?
+    /// Whether keys missing from the result are deletes (full sync of an unfiltered object).
+    public var sweepsMissingKeys: Bool
+
+    /// - Parameters:
+    ///   - requested: the mode asked for on the command line; nil picks incremental when a watermark exists.
+    ///   - previousWatermark: the largest watermark value loaded so far, ISO-8601 UTC.
+    public init(job: JobDefinition, requested: SyncMode?, previousWatermark: String?) throws {
+        // Without a watermark there is nothing to be incremental from: the first run reads everything, but an
+        // explicitly requested incremental run still doesn't sweep (the user asked it not to judge deletes).
+        let mode = requested ?? (previousWatermark == nil ? .full : .incremental)
+        self.mode = mode
+        // queryAll is what makes soft deletes (IsDeleted = true, still in the recycle bin) visible at all.
+        operation = job.deletes == .ignore ? .query : .queryAll
+        sweepsMissingKeys = mode == .full && job.sweepsOnFullSync
+
+        var conditions: [String] = []
+        if let whereClause = job.whereClause { conditions.append("(\(whereClause))") }
+        if mode == .incremental, let previousWatermark {
+            let since = try Self.soqlDatetime(previousWatermark, minusSeconds: job.overlapSeconds)
+            self.since = since
+            conditions.append("\(job.watermark) >= \(since)")
+        } else {
+            since = nil
+        }
+        var soql = "SELECT \(job.loadMapping.sourceFields.joined(separator: ", ")) FROM \(job.object)"
+        if !conditions.isEmpty { soql += " WHERE " + conditions.joined(separator: " AND ") }
+        self.soql = soql
+    }
+
+    /// `2024-01-15T10:30:00.000Z` minus `seconds`, as an unquoted SOQL datetime literal.
+    static func soqlDatetime(_ iso: String, minusSeconds seconds: Int) throws -> String {
+        guard let date = parseTimestamp(iso) else {
+            throw JobDefinitionError(file: "sfpg.sync_state", key: "watermark", problem: "stored watermark '\(iso)' is not an ISO-8601 timestamp")
+        }
+        return formatTimestamp(date.addingTimeInterval(-Double(seconds)))
+    }
+}
+
+/// Salesforce and PostgreSQL both print UTC instants as ISO 8601; these read either form and write Salesforce's.
+func parseTimestamp(_ text: String) -> Date? {
+    let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    let whole = Date.ISO8601FormatStyle()
+    let normalized = text.replacingOccurrences(of: " ", with: "T").replacingOccurrences(of: "+00:00", with: "Z")
+        .replacingOccurrences(of: "+00", with: "Z")
+    return (try? fractional.parse(normalized)) ?? (try? whole.parse(normalized))
+}
+
+func formatTimestamp(_ date: Date) -> String {
+    date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+}

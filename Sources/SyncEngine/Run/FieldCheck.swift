@@ -1,0 +1,45 @@
+import SalesforceClient
+
+/// Checks a job's mapped fields against Salesforce's describe, so a deleted or misspelled field fails before a
+/// Bulk job is submitted, naming the field and its line in the job file. Describes are cached per instance (per run).
+public final class FieldCheck {
+    let client: SalesforceClient
+    private var cache: [String: SObjectDescription] = [:]
+
+    public init(client: SalesforceClient) {
+        self.client = client
+    }
+
+    public func check(_ job: JobDefinition) throws {
+        let root = try describe(job.object)
+        for field in job.fields {
+            let place = "\(job.file)\(field.line.map { ":\($0)" } ?? "")"
+            let path = field.source.split(separator: ".").map(String.init)
+            var description = root
+            for part in path.dropLast() {
+                guard let reference = description.fields.first(where: { $0.relationshipName?.caseInsensitiveEquals(part) ?? false }),
+                    let target = reference.referenceTo.first
+                else {
+                    throw SyncError(
+                        "\(place): '\(part)' in '\(field.source)' is not a relationship on \(description.name); use the relationship name (e.g. Account for AccountId)",
+                        exitStatus: .configuration
+                    )
+                }
+                description = try describe(target)
+            }
+            guard description.fields.contains(where: { $0.name.caseInsensitiveEquals(path.last!) }) else {
+                throw SyncError(
+                    "\(place): field '\(field.source)' does not exist on \(description.name) in Salesforce (deleted, renamed, or hidden from this user by field-level security); remove it from the job or restore access",
+                    exitStatus: .configuration
+                )
+            }
+        }
+    }
+
+    func describe(_ object: String) throws -> SObjectDescription {
+        if let cached = cache[object] { return cached }
+        let description = try client.describe(object)
+        cache[object] = description
+        return description
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresLoader
+import SyncEngine
+
+/// Options every command that touches PostgreSQL or logs takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "PostgreSQL connection URI or libpq conninfo. Default: $DATABASE_URL, else libpq's PG* variables.")
+    var databaseURL: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Log format: text (for people) or json (one object per line, for log collectors).")
+    var logFormat: LogFormat = .text
+
+    /// The conninfo for libpq; "" lets libpq read PGHOST, PGUSER, … and ~/.pgpass itself.
+    var conninfo: String {
+        databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+    }
+
+    func makeLogger(label: String = "sfpg") -> Logger {
+        LoggingSetup.bootstrap(level: logLevel, format: logFormat)
+        return Logger(label: label)
+    }
+
+    func connect() throws -> PostgresConnection {
+        try PostgresConnection(conninfo)
+    }
+}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Turns any error into the documented exit code after printing its user-facing description.
+func failureExit(_ error: any Error) -> ExitCode {
+    if let error = error as? ExitCode { return error }
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return ExitCode(ExitStatus(for: error).rawValue)
+}

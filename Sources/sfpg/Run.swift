@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import PostgresLoader
+import SalesforceClient
+import SyncEngine
+
+extension Sfpg {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sync jobs: all of them, or the ones named.",
+            discussion: """
+                Examples:
+                  sfpg run                         # every job in ./jobs, incremental where a watermark exists
+                  sfpg run contacts --full         # full sync: every record, vanished keys marked deleted
+                  sfpg run contacts accounts --incremental --wait-lock
+                  sfpg run --dry-run contacts      # print the SOQL and SQL, change nothing
+                """
+        )
+
+        @Argument(help: "Job names (file names in --jobs without .yaml). Default: all jobs.")
+        var jobs: [String] = []
+
+        @Flag(help: "Read every record and treat keys that vanished as deleted.")
+        var full = false
+
+        @Flag(help: "Read only what changed since the watermark (minus the job's overlap).")
+        var incremental = false
+
+        @Option(help: "Directory of job files.")
+        var jobsDirectory = "jobs"
+
+        @Flag(help: "Wait for another run of the same job to finish instead of failing with exit code 5.")
+        var waitLock = false
+
+        @Flag(help: "Print the SOQL and SQL each job would run, and change nothing.")
+        var dryRun = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if full && incremental { throw ValidationError("--full and --incremental exclude each other") }
+        }
+
+        func run() throws {
+            let logger = global.makeLogger()
+            do {
+                let selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
+                let salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let connection = try global.connect()
+                try SchemaCheck.requireCurrent(connection)
+                let mode: SyncMode? = full ? .full : incremental ? .incremental : nil
+                if dryRun {
+                    Swift.print(try DryRun.describe(selected, mode: mode, connection: connection), terminator: "")
+                    return
+                }
+                let trap = SignalTrap(postgres: connection.makeCanceller())
+                let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
+                let runner = SyncRunner(
+                    connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
+                    showProgress: isatty(STDERR_FILENO) == 1
+                )
+                let outcomes = withExtendedLifetime(trap) {
+                    runner.run(selected, options: SyncOptions(mode: mode, lock: waitLock ? .wait : .failFast))
+                }
+                OutcomeTable.print(outcomes)
+                let status = ExitStatus.combined(outcomes.map(\.status))
+                if status != .success { throw ExitCode(status.rawValue) }
+            } catch {
+                throw failureExit(error)
+            }
+        }
+    }
+}

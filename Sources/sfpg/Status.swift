@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import SyncEngine
+
+extension Sfpg {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per job: last run, status, counts, watermark, rows in the table, freshness lag.",
+            discussion: """
+                Examples:
+                  sfpg status
+                  sfpg status --json | jq '.[] | select(.lastRunStatus != "success")'
+                """
+        )
+
+        @Flag(help: "Print JSON (an array, one object per job).")
+        var json = false
+
+        @Option(help: "Directory of job files; jobs that never ran are listed too.")
+        var jobsDirectory = "jobs"
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            _ = global.makeLogger()
+            do {
+                let connection = try global.connect()
+                let jobs = (try? JobDefinition.loadAll(directory: jobsDirectory)) ?? []
+                let statuses = try StatusReport.collect(connection, jobs: jobs)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
+                    return
+                }
+                for status in statuses {
+                    print(status.job + (status.object.map { " (\($0) → \(status.table ?? "?"))" } ?? ""))
+                    guard let result = status.lastRunStatus else {
+                        print("  never run")
+                        continue
+                    }
+                    print("  last run:   \(result), \(status.lastSyncType ?? "?"), \(status.lastStartedAt ?? "?") → \(status.lastCompletedAt ?? "?")")
+                    print("  counts:     \(status.recordsProcessed ?? 0) read, \(status.recordsInserted ?? 0) inserted, \(status.recordsUpdated ?? 0) updated, \(status.recordsDeleted ?? 0) deleted, \(status.recordsUnchanged ?? 0) unchanged")
+                    print("  watermark:  \(status.watermark ?? "none")")
+                    print("  rows:       \(status.rowsInTable.map(String.init) ?? "unknown")")
+                    if let lag = status.secondsSinceLastSuccess {
+                        print("  freshness:  last success \(Int(lag)) s ago")
+                    } else {
+                        print("  freshness:  never succeeded")
+                    }
+                    if let error = status.lastError { print("  last error: \(error)") }
+                    if let bulk = status.bulkJobInFlight { print("  bulk job in flight: \(bulk)") }
+                }
+            } catch {
+                throw failureExit(error)
+            }
+        }
+    }
+}
