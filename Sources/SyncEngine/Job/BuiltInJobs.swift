@@ -25,6 +25,7 @@ watermark: SystemModstamp
 deletes: soft
 # An incremental run re-reads this far behind the watermark (records committed late are not missed).
 overlap: 5m
+
 """
 
     public static func builtInContacts() throws -> JobDefinition {
