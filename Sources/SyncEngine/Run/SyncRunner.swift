@@ -123,7 +123,9 @@ public final class SyncRunner {
             }
         } catch {
             progress?.finish()
-            outcome.status = ExitStatus(for: error)
+            // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
+            // says what really happened.
+            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
             outcome.error = String(describing: error)
             let status = outcome.status == .cancelled ? "cancelled" : "failed"
             logger.error("sync \(status)", metadata: ["error": "\(error)"])
