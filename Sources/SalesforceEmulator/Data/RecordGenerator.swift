@@ -135,7 +135,8 @@ struct RecordGenerator: Sendable {
         case 63..<71: return "Line one: \(a)\nLine two, \(b)\n\nLine four"
         case 71..<77: return "Windows line\r\nendings, \"\(a)\"\r\n"
         case 77..<83: return "Café crème — naïve résumé 😀👍🏽 日本語テキスト Ünïcödé \(a)"
-        case 83..<86: return String(repeating: "\(a) \(b), ", count: 150 + Int(r % 300))
+        case 83: return String(repeating: "\(a) \(b), ", count: 40 + Int(r % 120))
+        case 84..<86: return "Short: \(a)"
         case 86: return "NUL byte here:\u{0}after it"
         case 87..<90: return ["NA", "N/A", "null", "NULL"][Int(r % 4)]
         case 90..<93: return "  leading and trailing spaces  "

@@ -41,14 +41,21 @@ enum ResultMaterializer {
     ) {
         let hasPatches = !table.patches.isEmpty
         let generator = snapshot.generator
+        // Plain field indices up front (-1 = relationship column), so the row loop does not copy enum payloads.
+        let plan = query.columns.map { column -> Int in
+            if case .field(let f, _) = column { return f }
+            return -1
+        }
         for i in rows {
             let patch = hasPatches ? table.patches[i] : nil
-            for (k, column) in query.columns.enumerated() {
+            for k in 0..<plan.count {
                 if k > 0 { out.append(writer.delimiter) }
-                switch column {
-                case .field(let f, _): writer.append(table.value(f, i, patch, generator), into: &out)
-                case .parent:
-                    writer.append(column.value(row: i, table: table, snapshot: snapshot, patch: .some(patch)), into: &out)
+                let f = plan[k]
+                if f >= 0 {
+                    writer.append(table.value(f, i, patch, generator), into: &out)
+                } else {
+                    writer.append(
+                        query.columns[k].value(row: i, table: table, snapshot: snapshot, patch: .some(patch)), into: &out)
                 }
             }
             writer.endRow(into: &out)
