@@ -44,7 +44,7 @@ extension Sfpg {
             configuration.seed = seed
             let emulator = try Emulator.startBlocking(configuration)
             defer { try? emulator.shutdownBlocking() }
-            print("• Salesforce emulator on \(emulator.baseURL) with \(contacts) Contacts")
+            say("• Salesforce emulator on \(emulator.baseURL) with \(contacts) Contacts")
 
             var cluster: ThrowawayPostgres?
             var conninfo = global.conninfo
@@ -52,13 +52,13 @@ extension Sfpg {
                 let started = try ThrowawayPostgres()
                 cluster = started
                 conninfo = started.conninfo
-                print("• throwaway PostgreSQL started (removed when the demo ends)")
+                say("• throwaway PostgreSQL started (removed when the demo ends)")
             }
             defer { cluster?.stop() }
 
             let connection = try PostgresConnection(conninfo)
             let applied = try Migrator.migrate(connection)
-            print("• migrated: \(applied.isEmpty ? "schema already current" : applied.joined(separator: ", "))")
+            say("• migrated: \(applied.isEmpty ? "schema already current" : applied.joined(separator: ", "))")
 
             let job = try JobDefinition.builtInContacts()
             var environment: [String: String] = [:]
@@ -73,7 +73,7 @@ extension Sfpg {
                 showProgress: isatty(STDERR_FILENO) == 1
             )
             try withExtendedLifetime(trap) {
-                print("\n== full sync ==")
+                say("\n== full sync ==")
                 try report(runner.run(job, options: SyncOptions(mode: .full)))
 
                 let changes = max(10, contacts / 100)
@@ -81,13 +81,13 @@ extension Sfpg {
                     "Contact", seed: seed &+ 1, inserts: changes, updates: changes, softDeletes: changes / 4,
                     undeletes: 0, hardDeletes: changes / 10
                 )
-                print("\n== in Salesforce: \(changes) inserted, \(changes) updated, \(changes / 4) deleted, \(changes / 10) purged ==")
+                say("\n== in Salesforce: \(changes) inserted, \(changes) updated, \(changes / 4) deleted, \(changes / 10) purged ==")
 
-                print("\n== incremental sync ==")
+                say("\n== incremental sync ==")
                 try report(runner.run(job, options: SyncOptions(mode: .incremental)))
-                print("  (purged records vanish without a trace in an incremental read; the next full sync sweeps them)")
+                say("  (purged records vanish without a trace in an incremental read; the next full sync sweeps them)")
 
-                print("\n== full sync (sweeps purged records) ==")
+                say("\n== full sync (sweeps purged records) ==")
                 try report(runner.run(job, options: SyncOptions(mode: .full)))
             }
 
@@ -101,10 +101,10 @@ extension Sfpg {
             let totals = try connection.execute(
                 "SELECT count(*), count(*) FILTER (WHERE is_deleted) FROM public.salesforce_contacts"
             )
-            print("\n== public.salesforce_contacts: \(totals.rows[0][0] ?? "?") rows, \(totals.rows[0][1] ?? "?") marked deleted; newest 5 ==")
-            print(sample.columns.joined(separator: " | "))
+            say("\n== public.salesforce_contacts: \(totals.rows[0][0] ?? "?") rows, \(totals.rows[0][1] ?? "?") marked deleted; newest 5 ==")
+            say(sample.columns.joined(separator: " | "))
             for row in sample.rows {
-                print(row.map { ($0 ?? "NULL").replacingOccurrences(of: "\n", with: " ").prefix(40) }.joined(separator: " | "))
+                say(row.map { ($0 ?? "NULL").replacingOccurrences(of: "\n", with: " ").prefix(40) }.joined(separator: " | "))
             }
         }
 

@@ -42,3 +42,10 @@ func failureExit(_ error: any Error) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     return ExitCode(ExitStatus(for: error).rawValue)
 }
+
+/// Prints a result line and flushes it, so results on stdout keep their place among log lines on stderr even
+/// when both go to one pipe.
+func say(_ text: String) {
+    print(text)
+    fflush(nil)
+}

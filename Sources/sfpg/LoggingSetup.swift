@@ -12,8 +12,6 @@ enum LoggingSetup {
             return !done
         }
         guard first else { return }
-        // Line-buffered stdout, so results printed between log lines (stderr) keep their order in a pipe.
-        setvbuf(stdout, nil, _IOLBF, 0)
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler
             switch format {

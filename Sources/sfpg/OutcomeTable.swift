@@ -14,7 +14,7 @@ enum OutcomeTable {
             } else {
                 line += "\(outcome.status == .cancelled ? "cancelled" : "FAILED") (exit \(outcome.status.rawValue)): \(outcome.error ?? "")"
             }
-            Swift.print(line)
+            say(line)
         }
     }
 }
