@@ -101,4 +101,17 @@ import Testing
         let badDelimiter = try session.create("SELECT Id FROM Contact", extra: #","columnDelimiter":"COLON""#)
         #expect(badDelimiter.status == 400)
     }
+
+    @Test func longQueryBodyWithExpectContinueIsAccepted() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 3 }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        // Over 1 KiB, so curl sends `Expect: 100-continue` and the server must answer it.
+        let fields = Array(repeating: "Id, LastName, FirstName, Email", count: 40).joined(separator: ", ")
+        let response = try session.create("SELECT \(fields) FROM Contact")
+        #expect(response.status == 200)
+        let id = try #require(try response.object()["id"] as? String)
+        let header = try session.pages(try session.wait(id)["id"] as? String ?? "").first.map { CSV.rows($0.text)[0] }
+        #expect(header?.count == 160)
+    }
 }
