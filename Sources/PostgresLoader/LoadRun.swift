@@ -126,9 +126,10 @@ public final class LoadRun {
     }
 
     /// The staging DDL, COPY and merge SQL this run would execute, for `--dry-run`.
-    public func previewSQL() -> [String] {
+    /// - Parameter fullSweep: whether the run would sweep missing keys (default: a full run does).
+    public func previewSQL(fullSweep: Bool? = nil) -> [String] {
         var statements = [plan.stagingDDL + ";", plan.copySQL + ";  -- once per result page", plan.mergeSQL + ";"]
-        if syncType == .full, let sweep = try? plan.sweepSQL() {
+        if fullSweep ?? (syncType == .full), let sweep = try? plan.sweepSQL() {
             statements.append(sweep + ";  -- full sync of an unfiltered object only")
         }
         return statements

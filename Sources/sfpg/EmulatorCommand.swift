@@ -51,7 +51,7 @@ extension Sfpg {
                 configuration.jwtPublicKeyPEM = pem
             }
             let emulator = try Emulator.startBlocking(configuration)
-            print(EmulatorEnvironment.exports(for: emulator, configuration: configuration))
+            say(EmulatorEnvironment.exports(for: emulator, configuration: configuration))
             FileHandle.standardError.write(Data("emulator listening on \(emulator.baseURL); Ctrl-C to stop\n".utf8))
             let stop = DispatchSemaphore(value: 0)
             var sources: [any DispatchSourceSignal] = []

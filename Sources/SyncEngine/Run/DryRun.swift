@@ -13,7 +13,7 @@ public enum DryRun {
             out += "-- job \(job.name) (\(job.file)): \(plan.mode.rawValue) sync, watermark \(run.previousWatermark ?? "none")\n"
             out += "-- Bulk API 2.0 \(plan.operation.rawValue):\n\(plan.soql)\n"
             out += "-- SQL, in one transaction:\n"
-            for statement in run.previewSQL() { out += statement + ";\n" }
+            for statement in run.previewSQL(fullSweep: plan.sweepsMissingKeys) { out += statement + "\n" }
             out += "\n"
         }
         return out
