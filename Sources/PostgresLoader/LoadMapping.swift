@@ -38,6 +38,8 @@ public struct LoadMapping: Sendable {
     public var syncedAtColumn: String?
     /// Set when a row is soft-deleted and cleared on undelete, if the target has this column.
     public var deletedAtColumn: String?
+    /// Record every change the merge makes in `sfpg.changes` (nil: no audit trail).
+    public var audit: AuditPolicy? = nil
 
     public init(
         table: TableName,

@@ -48,7 +48,7 @@ struct LoadPlan: Sendable {
     }
 
     var stagingDDL: String {
-        let definitions = mapping.allMappings.map { "\(q($0.column)) \(columnTypes[$0.column] ?? "text")" }
+        let definitions = mapping.allMappings.map { "\(q($0.column)) \(stagingType($0.column))" }
         return "CREATE TEMP TABLE \(Self.staging) (\(definitions.joined(separator: ", "))) ON COMMIT DROP"
     }
 
@@ -79,7 +79,7 @@ struct LoadPlan: Sendable {
         }
         var sql = """
             WITH src AS (
-                SELECT DISTINCT ON (\(key)) \(columnList) FROM \(Self.staging)
+                SELECT DISTINCT ON (\(key)) \(stagedSelectList) FROM \(Self.staging)
                 ORDER BY \(key), \(modstamp) DESC NULLS LAST
             )
             """

@@ -15,6 +15,7 @@ extension LoadRun {
         let sweep = fullSweep ? try plan.sweepSQL() : nil
         // Temp tables are never auto-analyzed; without statistics the merge's plan can be poor on big loads.
         try connection.execute("ANALYZE \(LoadPlan.staging)")
+        try captureAudit(fullSweep: sweep != nil)
         let merged = try connection.execute(plan.mergeSQL)
         var counts = MergeCounts(staged: stagedRows)
         let distinct = Int(merged[0, "distinct_rows"] ?? "") ?? 0
@@ -43,6 +44,7 @@ extension LoadRun {
         guard let runIdText = logged[0, "id"], let runId = Int64(runIdText) else {
             throw PostgresError(.query, "job '\(jobName)': inserting the run-log row returned no id")
         }
+        try storeAudit(runId: runId)
         try connection.execute(
             """
             INSERT INTO sfpg.sync_state AS s (job_name, object_name, target_table, watermark, bulk_job_id,
