@@ -8,9 +8,17 @@ public struct SyncOptions: Sendable {
     /// nil: incremental when the job has a watermark from an earlier run, else full.
     public var mode: SyncMode?
     public var lock: LockPolicy
-    public init(mode: SyncMode? = nil, lock: LockPolicy = .failFast) {
+    /// Result pages fetched at once when the org lists them (`resultPages`); 1 follows the sequential locator chain.
+    public var downloadConnections: Int
+    /// Pages downloaded or spooled but not yet loaded, at most; nil means twice `downloadConnections`.
+    public var maxPagesInFlight: Int?
+    public init(
+        mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil
+    ) {
         self.mode = mode
         self.lock = lock
+        self.downloadConnections = downloadConnections
+        self.maxPagesInFlight = maxPagesInFlight
     }
 }
 
@@ -101,7 +109,7 @@ public final class SyncRunner {
 
             try run.begin()
             let consumer = PageLoader(run: run, progress: progress, logger: logger)
-            let download = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: consumer)
+            let download = try downloadResults(bulkJob.id, job: job, options: options, into: consumer, logger: logger)
             progress?.finish()
             let summary = try run.commit(
                 fullSweep: plan.sweepsMissingKeys, salesforceJobId: bulkJob.id, apiCalls: client.apiCallCount - callsBefore
@@ -131,7 +139,14 @@ public final class SyncRunner {
             logger.error("sync \(status)", metadata: ["error": "\(error)"])
             if let bulkJobId { abandon(bulkJobId, logger: logger) }
             loadRun?.fail(error, status: status, salesforceJobId: bulkJobId, apiCalls: client.apiCallCount - callsBefore)
-            if bulkJobId != nil { try? loadRun?.recordInFlightBulkJob(nil) }
+            // The job was aborted and deleted above, so it is no longer in flight. `fail` has ended the LoadRun
+            // (recordInFlightBulkJob would refuse now) and released the lock, hence a guarded direct update that
+            // only ever clears this run's own job.
+            if let bulkJobId {
+                _ = try? connection.execute(
+                    "UPDATE sfpg.sync_state SET bulk_job_id = NULL, bulk_job_created_at = NULL WHERE job_name = $1 AND bulk_job_id = $2",
+                    [job.name, bulkJobId])
+            }
         }
         outcome.seconds = Double((ContinuousClock.now - started).components.seconds)
             + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
