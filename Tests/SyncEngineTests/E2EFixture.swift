@@ -97,7 +97,7 @@ final class E2EFixture {
     /// The job's table in the truth's text form, keyed by the key column.
     func table(_ job: JobDefinition) throws -> [String: [String?]] {
         try TestSyncTables.rows(
-            connection, table: job.table.description, keyColumn: keyColumn(job), columns: job.fields.map(\.column))
+            connection, table: "\(job.table.schema ?? "public").\(job.table.name)", keyColumn: keyColumn(job), columns: job.fields.map(\.column))
     }
 
     func keyColumn(_ job: JobDefinition) -> String {
