@@ -35,7 +35,8 @@ extension SalesforceClient {
     }
 
     /// Fetches one page; returns the next locator and what the consumer got (`nil` for an empty body).
-    private func downloadPage(
+    /// Internal so the parallel download's workers fetch each link with the same retries and checks.
+    func downloadPage(
         _ target: String, number: Int, into consumer: some ResultPageConsumer
     ) throws -> (next: String?, page: (records: Int, bytes: Int64)?) {
         var begun = false
@@ -94,9 +95,9 @@ extension SalesforceClient {
     ///
     /// - Returns: the links (paths or URLs, fetchable like `…/results?locator=…`), or `nil` when the org does not
     ///   offer the resource (404): then use the locator chain of ``downloadResults(_:maxRecords:into:)``.
-    public func resultPageLinks(_ jobId: String) throws -> [String]? {
+    public func resultPageLinks(_ jobId: String, maxRecords: Int? = nil) throws -> [String]? {
         var links: [String] = []
-        var target: String? = "\(dataPath)/jobs/query/\(jobId)/resultPages"
+        var target: String? = "\(dataPath)/jobs/query/\(jobId)/resultPages" + (maxRecords.map { "?maxRecords=\($0)" } ?? "")
         var notFound = false
         while let current = target {
             let response: HTTPResponse

@@ -35,10 +35,16 @@ extension Sfpg {
         @Flag(help: "Print the SOQL and SQL each job would run, and change nothing.")
         var dryRun = false
 
+        @Option(help: "Result pages downloaded at once when Salesforce lists them (resultPages); 1 follows the locator chain.")
+        var downloadConnections = 4
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
             if full && incremental { throw ValidationError("--full and --incremental exclude each other") }
+            if downloadConnections < 1 || downloadConnections > 32 {
+                throw ValidationError("--download-connections must be between 1 and 32")
+            }
         }
 
         func run() throws {
@@ -60,7 +66,8 @@ extension Sfpg {
                     showProgress: isatty(STDERR_FILENO) == 1
                 )
                 let outcomes = withExtendedLifetime(trap) {
-                    runner.run(selected, options: SyncOptions(mode: mode, lock: waitLock ? .wait : .failFast))
+                    runner.run(selected, options: SyncOptions(
+                        mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections))
                 }
                 OutcomeTable.print(outcomes)
                 let status = ExitStatus.combined(outcomes.map(\.status))

@@ -74,6 +74,10 @@ public struct DownloadSummary: Sendable {
     public var records: Int
     /// Decoded bytes handed to the consumer (discarded attempts not counted).
     public var bytes: Int64
+    /// Most result pages downloaded or spooled but not yet consumed at any one time (1 for the sequential chain).
+    public var peakPagesInFlight = 1
+    /// Connections that fetched pages at once (1 for the sequential chain).
+    public var connections = 1
 
     /// Creates a summary.
     public init(pages: Int, records: Int, bytes: Int64) {
