@@ -5,6 +5,7 @@ import Yams
 extension JobDefinition {
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
+        "on_missing_field", "refresh_calculated", "audit", "audit_retention",
     ]
 
     /// Reads and validates every `*.yaml` file in `directory`, sorted by name.
@@ -74,10 +75,12 @@ extension JobDefinition {
         }
         let pageSize = try reader.optionalInt("page_size", range: 1...1_000_000)
         let overlap = try reader.optionalString("overlap").map { try reader.duration("overlap", $0) } ?? 300
-        return JobDefinition(
+        var job = JobDefinition(
             name: name, file: file, object: object, table: table, fields: fields, key: key, watermark: watermark,
             deletes: deletes, whereClause: whereClause, pageSize: pageSize, overlapSeconds: overlap
         )
+        try reader.driftAndAuditOptions(into: &job)
+        return job
     }
 
     private static func summary(of error: YamlError) -> String {
@@ -142,6 +145,27 @@ private struct Reader {
             throw error(key, "'\(text)' is not a duration such as 300s, 5m or 1h")
         }
         return value * unit
+    }
+
+    /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`.
+    func driftAndAuditOptions(into job: inout JobDefinition) throws {
+        if let text = try optionalString("on_missing_field") {
+            guard let policy = MissingFieldPolicy(rawValue: text) else {
+                throw error("on_missing_field", "'\(text)' is not one of fail, skip")
+            }
+            job.onMissingField = policy
+        }
+        job.refreshCalculatedSeconds = try optionalString("refresh_calculated").map { try duration("refresh_calculated", $0) }
+        if let text = try optionalString("audit") {
+            guard let value = ["true": true, "false": false, "yes": true, "no": false][text.lowercased()] else {
+                throw error("audit", "'\(text)' is not true or false")
+            }
+            job.audit = value
+        }
+        job.auditRetentionSeconds = try optionalString("audit_retention").map { try duration("audit_retention", $0) }
+        if job.auditRetentionSeconds != nil, !job.audit {
+            throw error("audit_retention", "needs audit: true")
+        }
     }
 
     func fields() throws -> [JobDefinition.FieldMapping] {

@@ -29,6 +29,14 @@ public struct JobDefinition: Sendable {
     /// How far back an incremental run re-reads before the watermark, to catch records whose transaction committed
     /// after an earlier run read past their SystemModstamp.
     public var overlapSeconds: Int
+    /// What a mapped field that no longer exists in Salesforce does to a run (`on_missing_field`).
+    public var onMissingField: MissingFieldPolicy = .fail
+    /// Re-read the calculated (formula) fields this often (`refresh_calculated`); nil never does.
+    public var refreshCalculatedSeconds: Int? = nil
+    /// Record every change in `sfpg.changes` (`audit: true`).
+    public var audit: Bool = false
+    /// Keep audit rows this long (`audit_retention`); nil keeps them forever.
+    public var auditRetentionSeconds: Int? = nil
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String
@@ -47,7 +55,7 @@ public struct JobDefinition: Sendable {
         }
         let special = [key, watermark, Self.isDeletedField]
         let others = fields.filter { field in !special.contains { field.source.caseInsensitiveEquals($0) } }
-        return LoadMapping(
+        var mapping = LoadMapping(
             table: table,
             key: mapping(key)!,  // validated at parse time
             modstamp: mapping(watermark)!,
@@ -55,10 +63,17 @@ public struct JobDefinition: Sendable {
             columns: others.map { ColumnMapping(source: $0.source, column: $0.column) },
             deletes: deletes
         )
+        mapping.audit = audit ? AuditPolicy(retentionSeconds: auditRetentionSeconds) : nil
+        return mapping
     }
 
     /// True when a full sync sees every record of the object, so keys missing from it were deleted.
     public var sweepsOnFullSync: Bool { whereClause == nil && deletes != .ignore }
+}
+
+/// `on_missing_field`: fail the run (default) or leave the field's column as it is and load the rest.
+public enum MissingFieldPolicy: String, Sendable {
+    case fail, skip
 }
 
 extension String {
