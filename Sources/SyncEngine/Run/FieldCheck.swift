@@ -10,8 +10,13 @@ public final class FieldCheck {
         self.client = client
     }
 
-    public func check(_ job: JobDefinition) throws {
+    /// - Returns: the job to run: unchanged, or without its missing fields when it says `on_missing_field: skip`
+    ///   (the key, watermark and IsDeleted can never be skipped).
+    @discardableResult
+    public func check(_ job: JobDefinition) throws -> JobDefinition {
         let root = try describe(job.object)
+        var runnable = job
+        let required = [job.key, job.watermark, JobDefinition.isDeletedField]
         for field in job.fields {
             let place = "\(job.file)\(field.line.map { ":\($0)" } ?? "")"
             let path = field.source.split(separator: ".").map(String.init)
@@ -28,12 +33,17 @@ public final class FieldCheck {
                 description = try describe(target)
             }
             guard description.fields.contains(where: { $0.name.caseInsensitiveEquals(path.last!) }) else {
+                if job.onMissingField == .skip, !required.contains(where: { $0.caseInsensitiveEquals(field.source) }) {
+                    runnable.fields.removeAll { $0.source == field.source }
+                    continue
+                }
                 throw SyncError(
                     "\(place): field '\(field.source)' does not exist on \(description.name) in Salesforce (deleted, renamed, or hidden from this user by field-level security); remove it from the job or restore access",
                     exitStatus: .configuration
                 )
             }
         }
+        return runnable
     }
 
     func describe(_ object: String) throws -> SObjectDescription {

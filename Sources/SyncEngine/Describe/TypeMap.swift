@@ -1,0 +1,88 @@
+import SalesforceClient
+
+/// Salesforce describe types → PostgreSQL column types, and API names → column names, for `sfpg describe`.
+///
+/// Text types map to `text`, not `varchar(length)`: Salesforce enforces the length already, and an admin widening
+/// a field would otherwise break the next COPY. A multipicklist is `text[]`: the loader stages the CSV's `a;b;c` as
+/// text and the merge splits it.
+public enum TypeMap {
+    /// What `sfpg describe` does with one field.
+    public enum Column: Equatable, Sendable {
+        /// A column of this PostgreSQL type.
+        case type(String)
+        /// Left out, with the reason printed as a comment.
+        case excluded(String)
+    }
+
+    public static func column(for field: FieldDescription) -> Column {
+        switch field.type.lowercased() {
+        case "id", "reference":
+            return .type("varchar(18)")
+        case "string", "textarea", "email", "phone", "url", "picklist", "combobox", "encryptedstring", "anytype":
+            return .type("text")
+        case "multipicklist":
+            return .type("text[]")
+        case "boolean":
+            return .type("boolean")
+        case "int":
+            return .type(field.digits > 9 ? "bigint" : "integer")
+        case "long":
+            return .type("bigint")
+        case "double", "currency", "percent":
+            return .type(field.precision > 0 ? "numeric(\(field.precision), \(min(field.scale, field.precision)))" : "numeric")
+        case "date":
+            return .type("date")
+        case "datetime":
+            return .type("timestamptz")
+        case "time":
+            return .type("time")
+        case "base64":
+            return .excluded("base64: the Bulk API cannot select binary fields; fetch them one record at a time via REST")
+        case "address", "location":
+            return .excluded(
+                "compound \(field.type) field: the Bulk API cannot select it; its component fields can be (they are listed separately)")
+        default:
+            return .type("text")
+        }
+    }
+
+    /// Whether a Bulk API query can select the field.
+    static func isBulkSelectable(_ field: FieldDescription) -> Bool {
+        if case .type = column(for: field) { return true }
+        return false
+    }
+
+    /// Columns sfpg maintains itself; a field never takes these names.
+    static let reserved: Set<String> = ["synced_at", "deleted_at"]
+
+    /// API name → column for every field of `fields`, deterministic and collision-free.
+    ///
+    /// `Id` → `salesforce_id` (so a table may keep its own `id`); others are the snake_case of the API name
+    /// without `__c` (`Lifetime_Value__c` → `lifetime_value`). When two fields would share a name, custom fields
+    /// keep a `_c` suffix; anything still clashing gets `_2`, `_3`, … in describe order. Names longer than
+    /// PostgreSQL's 63 bytes are cut. The names depend on the whole object, never on which fields were selected.
+    public static func columnNames(for fields: [FieldDescription]) -> [String: String] {
+        func base(_ field: FieldDescription) -> String {
+            field.name.caseInsensitiveEquals("Id") ? "salesforce_id" : String(field.name.snakeCased.utf8.prefix(63))!
+        }
+        var counts: [String: Int] = [:]
+        for field in fields { counts[base(field), default: 0] += 1 }
+        var taken = reserved
+        var names: [String: String] = [:]
+        for field in fields {
+            var name = base(field)
+            if counts[name, default: 0] > 1 || reserved.contains(name), field.custom || field.name.hasSuffix("__c") {
+                name = String((name.utf8.prefix(61))).map { $0 + "_c" } ?? name
+            }
+            var candidate = name
+            var suffix = 2
+            while taken.contains(candidate) {
+                candidate = String(name.utf8.prefix(60))! + "_\(suffix)"
+                suffix += 1
+            }
+            taken.insert(candidate)
+            names[field.name] = candidate
+        }
+        return names
+    }
+}
