@@ -138,7 +138,7 @@ public final class ColumnRefresh {
     }
 
     /// A `text[]` literal; field API names never need more than quoting.
-    static func arrayLiteral(_ values: [String]) -> String {
+    public static func arrayLiteral(_ values: [String]) -> String {
         "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
             .joined(separator: ",") + "}"
     }

@@ -42,7 +42,7 @@ public final class SyncRunner {
     let cancellation: CancellationFlag
     let logger: Logger
     let progress: ProgressLine?
-    private let fieldCheck: FieldCheck
+    let fieldCheck: FieldCheck
 
     public init(
         connection: PostgresConnection, client: SalesforceClient, cancellation: CancellationFlag, logger: Logger,
@@ -71,6 +71,7 @@ public final class SyncRunner {
 
     /// Runs one job to completion or failure; never throws, the outcome says what happened.
     public func run(_ job: JobDefinition, options: SyncOptions) -> JobOutcome {
+        var job = job
         let started = ContinuousClock.now
         var logger = self.logger
         logger[metadataKey: "job.name"] = "\(job.name)"
@@ -79,7 +80,7 @@ public final class SyncRunner {
         // Preflight: credentials and the job's fields are checked before anything touches a table, so a
         // configuration problem leaves every table as it was.
         do {
-            try fieldCheck.check(job)
+            job = try fieldCheck.check(job)
         } catch {
             outcome.status = ExitStatus(for: error)
             outcome.error = String(describing: error)
@@ -129,6 +130,7 @@ public final class SyncRunner {
             do { try client.deleteJob(bulkJob.id) } catch {
                 logger.warning("could not delete the finished bulk job", metadata: ["sf.job": "\(bulkJob.id)", "error": "\(error)"])
             }
+            refreshColumnsAfterCommit(job, mode: plan.mode, outcome: &outcome, logger: logger)
         } catch {
             progress?.finish()
             // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag

@@ -1,0 +1,156 @@
+import Logging
+import PostgresLoader
+import SalesforceClient
+
+/// After a committed run: backfills fields the job gained since its table was last loaded, and re-reads formula
+/// fields when their cadence is due. Both are narrow Bulk queries (key, modstamp, the fields) that update existing
+/// rows only, never a full reload.
+extension SyncRunner {
+    /// What `sfpg.sync_state` remembers about the job's columns.
+    struct ColumnState {
+        /// The fields the table was last loaded with; nil before the first run that recorded them.
+        var syncedFields: [String]?
+        /// Seconds since the formula fields were last re-read; nil if never.
+        var calculatedAge: Double?
+    }
+
+    func columnState(_ job: JobDefinition) throws -> ColumnState {
+        let result = try connection.execute(
+            """
+            SELECT array_to_string(synced_fields, ',') AS fields, synced_fields IS NULL AS unknown,
+                extract(epoch FROM now() - calculated_refreshed_at)::float8 AS age
+            FROM sfpg.sync_state WHERE job_name = $1
+            """, [job.name])
+        guard !result.rows.isEmpty else { return ColumnState() }
+        let fields = result[0, "unknown"] == "t"
+            ? nil : (result[0, "fields"] ?? "").split(separator: ",").map(String.init)
+        return ColumnState(syncedFields: fields, calculatedAge: result[0, "age"].flatMap { Double($0) })
+    }
+
+    /// Runs the backfill and the formula refresh a committed run of `job` calls for.
+    /// - Returns: rows updated by each step, for the log.
+    @discardableResult
+    func refreshColumns(_ job: JobDefinition, mode: SyncMode, logger: Logger) throws -> (backfilled: Int, refreshed: Int) {
+        let state = try columnState(job)
+        let all = job.fields.map(\.source)
+        var backfilled = 0
+        var refreshed = 0
+        if mode == .full || state.syncedFields == nil {
+            // A full read loaded every field, formulas included. Without a record (first run, or a table from
+            // before sfpg tracked fields) the current fields are taken as loaded.
+            try connection.execute(
+                """
+                UPDATE sfpg.sync_state SET synced_fields = $2::text[],
+                    calculated_refreshed_at = CASE WHEN $3 THEN now() ELSE calculated_refreshed_at END
+                WHERE job_name = $1
+                """, [job.name, ColumnRefresh.arrayLiteral(all), mode == .full ? "true" : "false"])
+            if mode == .full { return (0, 0) }
+        } else if let synced = state.syncedFields {
+            let special = [job.key, job.watermark]
+            let added = job.fields.filter { field in
+                !synced.contains { $0.caseInsensitiveEquals(field.source) } && !special.contains { $0.caseInsensitiveEquals(field.source) }
+            }
+            if !added.isEmpty {
+                logger.notice("backfilling fields new to the job", metadata: ["sync.fields": "\(added.map(\.source).joined(separator: ","))"])
+                backfilled = try refresh(job, fields: added, recordSyncedFields: all, calculated: false, logger: logger)
+            } else if Set(synced.map { $0.lowercased() }) != Set(all.map { $0.lowercased() }) {
+                // Fields left the job: forget them, so mapping one again later backfills it.
+                try connection.execute(
+                    "UPDATE sfpg.sync_state SET synced_fields = $2::text[] WHERE job_name = $1",
+                    [job.name, ColumnRefresh.arrayLiteral(all)])
+            }
+        }
+        if let cadence = job.refreshCalculatedSeconds, state.calculatedAge.map({ $0 >= Double(cadence) }) ?? true {
+            let special = [job.key, job.watermark]
+            let formulas = try fieldCheck.calculatedFields(job).filter { field in !special.contains { $0.caseInsensitiveEquals(field.source) } }
+            if !formulas.isEmpty {
+                refreshed = try refresh(job, fields: formulas, recordSyncedFields: nil, calculated: true, logger: logger)
+                logger.notice("formula fields refreshed", metadata: ["sync.updated": "\(refreshed)"])
+            }
+        }
+        return (backfilled, refreshed)
+    }
+
+    /// One narrow Bulk query of key, modstamp and `fields`, loaded through a ``ColumnRefresh``.
+    func refresh(
+        _ job: JobDefinition, fields: [JobDefinition.FieldMapping], recordSyncedFields: [String]?, calculated: Bool,
+        logger: Logger
+    ) throws -> Int {
+        let columns = fields.map { ColumnMapping(source: $0.source, column: $0.column) }
+        let refresh = try ColumnRefresh(connection: connection, jobName: job.name, mapping: job.loadMapping, columns: columns)
+        defer { refresh.rollback() }
+        var soql = "SELECT \(refresh.sourceFields.joined(separator: ", ")) FROM \(job.object)"
+        if let whereClause = job.whereClause { soql += " WHERE (\(whereClause))" }
+        let bulkJob = try client.createQueryJob(soql, operation: job.deletes == .ignore ? .query : .queryAll)
+        do {
+            _ = try client.waitForCompletion(bulkJob.id)
+            try refresh.begin()
+            _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: RefreshPageLoader(refresh))
+            let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated)
+            try? client.deleteJob(bulkJob.id)
+            return updated
+        } catch {
+            let cleanup = client.withoutCancellation()
+            try? cleanup.abortJob(bulkJob.id)
+            try? cleanup.deleteJob(bulkJob.id)
+            throw error
+        }
+    }
+}
+
+/// Streams result pages into a ``ColumnRefresh``'s staging table.
+final class RefreshPageLoader: ResultPageConsumer {
+    let refresh: ColumnRefresh
+    private var page: PageWriter?
+
+    init(_ refresh: ColumnRefresh) {
+        self.refresh = refresh
+    }
+
+    func beginPage(_ number: Int) throws {
+        page = try refresh.beginPage(number)
+    }
+
+    func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let page else { return }
+        do {
+            try page.write(bytes)
+        } catch {
+            self.page = nil
+            throw refresh.discard(page, because: error)
+        }
+    }
+
+    func finishPage(_ number: Int, recordCount: Int?) throws {
+        guard let page else { return }
+        self.page = nil
+        let copied = try refresh.finishPage(page)
+        if let recordCount, recordCount != copied {
+            throw SyncError("result page \(number) announced \(recordCount) records but \(copied) arrived; the download was incomplete")
+        }
+    }
+
+    func discardPage(_ number: Int) throws {
+        guard let page else { return }
+        self.page = nil
+        struct Discarded: Error {}
+        _ = refresh.discard(page, because: Discarded())
+    }
+}
+
+extension SyncRunner {
+    /// ``refreshColumns(_:mode:logger:)`` for a run that has committed: a failure leaves the committed rows as
+    /// they are (the next run retries the backfill or refresh) but fails the outcome so it is noticed; a run of the
+    /// same job that holds the lock by now is only worth a warning.
+    func refreshColumnsAfterCommit(_ job: JobDefinition, mode: SyncMode, outcome: inout JobOutcome, logger: Logger) {
+        do {
+            try refreshColumns(job, mode: mode, logger: logger)
+        } catch let error as PostgresError where error.code == .lockHeld {
+            logger.warning("column refresh skipped: another run of the job started", metadata: ["error": "\(error)"])
+        } catch {
+            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
+            outcome.error = "the sync committed, but backfilling new fields or refreshing formulas failed: \(error)"
+            logger.error("column refresh failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
