@@ -73,6 +73,12 @@ extension Sfpg {
                         try fields.check(job)
                         return "\(job.fields.count) mapped fields exist on \(job.object)"
                     }
+                    // New fields are news, not a failure: the job keeps working without them.
+                    if let unmapped = try? fields.unmappedFields(job), !unmapped.isEmpty {
+                        print("note  \(job.name): \(unmapped.count) field(s) in Salesforce but not in the job: "
+                            + unmapped.map(\.name).joined(separator: ", ")
+                            + " (sfpg describe \(job.object) --table \(job.table) --alter prints the DDL)")
+                    }
                 }
             }
             if let worst = failures.first { throw ExitCode(worst.rawValue) }

@@ -48,6 +48,7 @@ extension Sfpg {
                     } else {
                         print("  freshness:  never succeeded")
                     }
+                    if let refreshed = status.calculatedRefreshedAt { print("  formulas:   refreshed \(refreshed)") }
                     if let error = status.lastError { print("  last error: \(error)") }
                     if let bulk = status.bulkJobInFlight { print("  bulk job in flight: \(bulk)") }
                 }

@@ -23,6 +23,8 @@ public struct JobStatus: Codable, Sendable {
     public var secondsSinceLastSuccess: Double?
     public var rowsInTable: Int?
     public var bulkJobInFlight: String?
+    /// When the job's formula fields were last re-read (a full run or a `refresh_calculated` refresh).
+    public var calculatedRefreshedAt: String? = nil
 }
 
 public enum StatusReport {
@@ -32,7 +34,7 @@ public enum StatusReport {
             """
             SELECT s.job_name, s.object_name, s.target_table,
                    to_char(s.watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS watermark,
-                   s.bulk_job_id, l.status, l.sync_type, l.started_at::text, l.completed_at::text, l.error_message,
+                   s.bulk_job_id, s.calculated_refreshed_at::text AS calculated_refreshed_at, l.status, l.sync_type, l.started_at::text, l.completed_at::text, l.error_message,
                    l.records_processed, l.records_inserted, l.records_updated, l.records_deleted, l.records_unchanged,
                    ok.completed_at::text AS last_success_at,
                    extract(epoch FROM now() - ok.completed_at)::float8 AS since_success
@@ -57,7 +59,8 @@ public enum StatusReport {
                 recordsUnchanged: value("records_unchanged").flatMap { Int($0) },
                 watermark: value("watermark"), lastSuccessAt: value("last_success_at"),
                 secondsSinceLastSuccess: value("since_success").flatMap { Double($0) },
-                rowsInTable: nil, bulkJobInFlight: value("bulk_job_id")
+                rowsInTable: nil, bulkJobInFlight: value("bulk_job_id"),
+                calculatedRefreshedAt: value("calculated_refreshed_at")
             ))
         }
         for job in jobs where !statuses.contains(where: { $0.job == job.name }) {

@@ -1,0 +1,51 @@
+import PostgresLoader
+
+/// One `sfpg.changes` row: what a run did to one record.
+public struct RecordChange: Codable, Sendable, Equatable {
+    public struct Column: Codable, Sendable, Equatable {
+        public var column: String
+        /// The values as JSON text (`"a@b.c"`, `12.5`, `true`); nil for JSON null.
+        public var old: String?
+        public var new: String?
+    }
+
+    public var runId: Int64?
+    public var operation: String
+    public var systemModstamp: String?
+    public var recordedAt: String
+    public var changes: [Column]
+}
+
+/// Reads a record's audit trail for `sfpg history`.
+public enum RecordHistory {
+    /// Every change of `key` in `job`, oldest first; columns in name order.
+    public static func load(_ connection: PostgresConnection, job: String, key: String) throws -> [RecordChange] {
+        let result = try connection.execute(
+            """
+            SELECT c.id, c.run_id, c.operation,
+                to_char(c.system_modstamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS modstamp,
+                to_char(c.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS recorded,
+                e.key AS col, nullif(e.value -> 'old', 'null'::jsonb)::text AS old,
+                nullif(e.value -> 'new', 'null'::jsonb)::text AS new
+            FROM sfpg.changes c LEFT JOIN LATERAL jsonb_each(c.changes) e ON true
+            WHERE c.job_name = $1 AND c.record_key = $2
+            ORDER BY c.id, e.key
+            """, [job, key])
+        var entries: [RecordChange] = []
+        var lastId: String?
+        for row in 0..<result.rows.count {
+            let id = result[row, "id"]
+            if id != lastId {
+                lastId = id
+                entries.append(RecordChange(
+                    runId: result[row, "run_id"].flatMap { Int64($0) }, operation: result[row, "operation"] ?? "?",
+                    systemModstamp: result[row, "modstamp"], recordedAt: result[row, "recorded"] ?? "?", changes: []))
+            }
+            if let column = result[row, "col"] {
+                entries[entries.count - 1].changes.append(
+                    RecordChange.Column(column: column, old: result[row, "old"], new: result[row, "new"]))
+            }
+        }
+        return entries
+    }
+}
