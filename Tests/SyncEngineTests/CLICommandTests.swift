@@ -1,4 +1,5 @@
 import Foundation
+import PostgresLoader
 import SalesforceEmulator
 import SyncEngine
 import Testing
@@ -18,6 +19,20 @@ struct CLICommandTests {
         }
         #expect(try world.count("SELECT count(DISTINCT job_name) FROM sfpg.sync_logs WHERE status = 'success'") == 2)
         #expect(world.jobCreations.count == 2)
+    }
+
+    @Test("a job whose lock is held does not stop the other job of the invocation; the exit code is 5")
+    func oneLockedJobOfTwo() async throws {
+        let world = try await E2EFixture { $0.contactCount = 200 }
+        let holder = try PostgresConnection(world.conninfo, applicationName: "sfpg-test-lock")
+        try holder.execute("SELECT pg_advisory_lock(hashtext('sfpg'), hashtext('contacts'))")
+        let before = world.fingerprint()
+        let result = try world.sfpg(["run", "contacts", "accounts", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(world.fingerprint()["public.salesforce_contacts"] == before["public.salesforce_contacts"])
+        let differences = try world.differences(try world.job("accounts"))
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_accounts") > 0)
     }
 
     @Test("status --json reports counts, watermark and rows of the last run")

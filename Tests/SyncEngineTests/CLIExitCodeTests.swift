@@ -96,9 +96,26 @@ struct CLIExitCodeTests {
         let before = world.fingerprint()
         let result = try world.sfpg(["run", "contacts", "--jobs-directory", E2EFixture.jobsDirectory])
         #expect(result.status == 6, "\(result.stderr)")
-        let after = world.fingerprint()
-        #expect(after["public.salesforce_contacts"] == before["public.salesforce_contacts"])
-        #expect(after["sfpg.sync_state"] == before["sfpg.sync_state"])
+        // The first API call (describe, in the preflight) is refused: nothing was attempted, nothing changed.
+        #expect(world.fingerprint() == before)
+    }
+
+    @Test("REQUEST_LIMIT_EXCEEDED while polling exits 6, logs the run failed and leaves the target table")
+    func requestLimitMidRun() async throws {
+        let world = try await Self.syncedWorld()
+        world.emulator.org.randomRound("Contact", seed: 6, inserts: 5, updates: 5, softDeletes: 1, undeletes: 0, hardDeletes: 0)
+        world.emulator.faults.failRequests(
+            status: 403, count: 50, afterRequests: 1, pathContains: "/jobs/query/",
+            body: #"[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]"#)
+        let before = world.fingerprint()
+        let result = try world.sfpg(["run", "contacts", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(result.status == 6, "\(result.stderr)")
+        #expect(world.fingerprint()["public.salesforce_contacts"] == before["public.salesforce_contacts"])
+        let last = try world.connection.execute(
+            "SELECT status, error_message FROM sfpg.sync_logs WHERE job_name = 'contacts' ORDER BY id DESC LIMIT 1")
+        #expect(last.rows.first?[0] == "failed")
+        let message = (last.rows.first?[1] ?? nil) ?? ""
+        #expect(message.lowercased().contains("limit"), "\(message)")
     }
 
     @Test("SIGTERM during a slow run exits 130, logs the run cancelled, aborts the Bulk job, leaves the table")
@@ -122,6 +139,32 @@ struct CLIExitCodeTests {
         #expect(world.fingerprint()["public.salesforce_contacts"] == before["public.salesforce_contacts"])
         let last = try world.connection.execute(
             "SELECT status, salesforce_job_id FROM sfpg.sync_logs WHERE job_name = 'contacts' ORDER BY id DESC LIMIT 1")
+        #expect(last.rows.first?[0] == "cancelled")
+        #expect(try world.count("SELECT count(*) FROM sfpg.sync_state WHERE bulk_job_id IS NOT NULL") == 0)
+    }
+    @Test("SIGTERM during the download exits 130, rolls back the pages already copied, logs the run cancelled")
+    func sigtermDuringDownload() async throws {
+        let world = try await E2EFixture {
+            $0.contactCount = 1_500
+            $0.defaultPageSize = 300
+        }
+        try world.sync(try world.job("contacts"), .full)
+        world.emulator.org.randomRound("Contact", seed: 8, inserts: 400, updates: 400, softDeletes: 50, undeletes: 0, hardDeletes: 0)
+        world.emulator.faults.setBandwidth(bytesPerSecond: 16_000)
+        let before = world.fingerprint()
+        let pagesBefore = world.emulator.requests.filter { $0.path.hasSuffix("/results") }.count
+        let process = try world.spawn(["run", "contacts", "--full", "--jobs-directory", E2EFixture.jobsDirectory])
+        let downloading = E2EFixture.waitUntil {
+            world.emulator.requests.filter { $0.path.hasSuffix("/results") }.count >= pagesBefore + 2
+        }
+        #expect(downloading, "the run never reached its second page: \(process.standardError)")
+        #expect(process.isRunning)
+        process.send(SIGTERM)
+        let status = process.wait(timeout: .seconds(30))
+        #expect(status == 130, "\(process.standardError)")
+        #expect(world.fingerprint()["public.salesforce_contacts"] == before["public.salesforce_contacts"])
+        let last = try world.connection.execute(
+            "SELECT status FROM sfpg.sync_logs WHERE job_name = 'contacts' ORDER BY id DESC LIMIT 1")
         #expect(last.rows.first?[0] == "cancelled")
         #expect(try world.count("SELECT count(*) FROM sfpg.sync_state WHERE bulk_job_id IS NOT NULL") == 0)
     }

@@ -44,6 +44,40 @@ struct CLIKillTests {
         #expect(used.rows.first?.first == leftover)
     }
 
+    @Test("killed while polling, then the job file changes its fields: the next run still succeeds")
+    func killedThenJobFileChanged() async throws {
+        let world = try await E2EFixture { $0.contactCount = 300 }
+        try world.sync(try world.job("contacts"), .full)
+        world.emulator.org.randomRound("Contact", seed: 4, inserts: 10, updates: 20, softDeletes: 5, undeletes: 0, hardDeletes: 0)
+        world.emulator.faults.slowInProgress(polls: 3)
+        let process = try world.spawn(["run", "contacts", "--jobs-directory", E2EFixture.jobsDirectory])
+        let recorded = try E2EFixture.waitUntil {
+            try world.count("SELECT count(*) FROM sfpg.sync_state WHERE bulk_job_id IS NOT NULL") == 1
+        }
+        #expect(recorded, "the run never recorded its Bulk job: \(process.standardError)")
+        process.send(SIGKILL)
+        process.wait()
+
+        // The leftover job selected the old field list; the edited job maps one field fewer.
+        let yaml = try String(contentsOfFile: E2EFixture.jobsDirectory + "/contacts.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "  Department: department\n", with: "")
+        let jobs = try CLIExitCodeTests.tempJobs(["contacts.yaml": yaml])
+        let edited = try JobDefinition.load(file: jobs + "/contacts.yaml")
+        // Product bug: the runner reuses an interrupted incremental run's Bulk job without checking that it
+        // selected the job's current fields, so the page header check fails this run (the next one recovers).
+        withKnownIssue("a leftover Bulk job with another field list is reused; the run fails on the CSV header") {
+            let result = try world.sfpg(["run", "contacts", "--wait-lock", "--jobs-directory", jobs])
+            #expect(result.status == 0, "\(result.stderr)")
+            let differences = try world.differences(edited)
+            #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+        }
+        // Whatever the first attempt did, the run after it converges.
+        let again = try world.sfpg(["run", "contacts", "--wait-lock", "--jobs-directory", jobs])
+        #expect(again.status == 0, "\(again.stderr)")
+        let differences = try world.differences(edited)
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+    }
+
     @Test("killed while downloading a full sync: the next run abandons that job and converges")
     func killedWhileDownloading() async throws {
         let world = try await E2EFixture {
@@ -55,6 +89,7 @@ struct CLIKillTests {
         let downloading = E2EFixture.waitUntil { world.emulator.requests.contains { $0.path.hasSuffix("/results") } }
         #expect(downloading, "the run never started downloading: \(process.standardError)")
         usleep(300_000)
+        #expect(process.isRunning, "the run finished before it could be killed mid-download")
         process.send(SIGKILL)
         #expect(process.wait() == 128 + SIGKILL)
         #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
