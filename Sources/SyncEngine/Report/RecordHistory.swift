@@ -7,6 +7,12 @@ public struct RecordChange: Codable, Sendable, Equatable {
         /// The values as JSON text (`"a@b.c"`, `12.5`, `true`); nil for JSON null.
         public var old: String?
         public var new: String?
+
+        public init(column: String, old: String?, new: String?) {
+            self.column = column
+            self.old = old
+            self.new = new
+        }
     }
 
     public var runId: Int64?
