@@ -2,7 +2,7 @@
 /// gained, and refreshes formula fields, whose values change without moving SystemModstamp.
 ///
 /// Lifecycle: `init` (advisory lock of the job) → ``begin()`` → ``beginPage(_:)``/``finishPage(_:)``… →
-/// ``commit(recordSyncedFields:calculatedRefreshed:)``, or ``rollback()``. The staged CSV holds the key, the
+/// ``commit(recordSyncedFields:calculatedRefreshed:runId:)``, or ``rollback()``. The staged CSV holds the key, the
 /// modstamp and the refreshed fields; rows are only ever updated, never inserted, and only where the table's
 /// version is not newer than the one read (a newer version came with every field already).
 public final class ColumnRefresh {
@@ -81,8 +81,9 @@ public final class ColumnRefresh {
     /// - Parameters:
     ///   - recordSyncedFields: stored as `sfpg.sync_state.synced_fields` (after a backfill); nil leaves it.
     ///   - calculatedRefreshed: sets `calculated_refreshed_at` to now.
+    ///   - runId: the run that triggered the refresh, for its audit rows.
     /// - Returns: rows whose values changed.
-    public func commit(recordSyncedFields: [String]?, calculatedRefreshed: Bool) throws -> Int {
+    public func commit(recordSyncedFields: [String]?, calculatedRefreshed: Bool, runId: Int64? = nil) throws -> Int {
         let table = plan.mapping.table.quoted
         let key = SQLIdentifier.quote(plan.mapping.key.column)
         let modstamp = SQLIdentifier.quote(plan.mapping.modstamp.column)
@@ -100,10 +101,10 @@ public final class ColumnRefresh {
             try connection.execute(
                 """
                 INSERT INTO sfpg.changes (run_id, job_name, record_key, operation, changes, system_modstamp)
-                SELECT NULL, $1, t.\(key)::text, 'update', \(changes), t.\(modstamp)
+                SELECT $2::bigint, $1, t.\(key)::text, 'update', \(changes), t.\(modstamp)
                 FROM (\(source)) AS src JOIN \(table) AS t ON \(matches)
                 ORDER BY 3
-                """, [jobName])
+                """, [jobName, runId.map(String.init)])
             try LoadRun.pruneAudit(connection, jobName: jobName, policy: audit)
         }
         var sets = columns.map { "\(SQLIdentifier.quote($0)) = src.\(SQLIdentifier.quote($0))" }

@@ -23,6 +23,7 @@ struct FormulaTests {
               SystemModstamp: system_modstamp
               IsDeleted: is_deleted
             refresh_calculated: 24h
+            audit: true
             """, name: "labels")
         try world.sync(job, .full)
         #expect(try world.value("SELECT calculated_refreshed_at IS NOT NULL FROM sfpg.sync_state") == "t")
@@ -39,6 +40,10 @@ struct FormulaTests {
         #expect(world.submittedSOQL.last == "SELECT Id, SystemModstamp, Display_Label__c FROM Contact")
         #expect(try world.value(label, [id]) == "Recomputed elsewhere")
         #expect(try world.value("SELECT now() - calculated_refreshed_at < interval '1 minute' FROM sfpg.sync_state") == "t")
+        // The refresh's one change is in the audit trail, attributed to the run that triggered it.
+        let audited = try world.connection.execute(
+            "SELECT record_key, operation, changes -> 'display_label' ->> 'new', run_id IS NOT NULL FROM sfpg.changes WHERE operation <> 'insert'")
+        #expect(audited.rows == [[id, "update", "Recomputed elsewhere", "t"]])
         let status = try StatusReport.collect(world.connection, jobs: [job])
         #expect(status.first?.calculatedRefreshedAt != nil)
         let differences = TestSyncTables.differences(

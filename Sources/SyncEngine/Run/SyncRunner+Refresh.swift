@@ -30,7 +30,7 @@ extension SyncRunner {
     /// Runs the backfill and the formula refresh a committed run of `job` calls for.
     /// - Returns: rows updated by each step, for the log.
     @discardableResult
-    func refreshColumns(_ job: JobDefinition, mode: SyncMode, logger: Logger) throws -> (backfilled: Int, refreshed: Int) {
+    func refreshColumns(_ job: JobDefinition, mode: SyncMode, runId: Int64?, logger: Logger) throws -> (backfilled: Int, refreshed: Int) {
         let state = try columnState(job)
         let all = job.fields.map(\.source)
         var backfilled = 0
@@ -52,7 +52,7 @@ extension SyncRunner {
             }
             if !added.isEmpty {
                 logger.notice("backfilling fields new to the job", metadata: ["sync.fields": "\(added.map(\.source).joined(separator: ","))"])
-                backfilled = try refresh(job, fields: added, recordSyncedFields: all, calculated: false, logger: logger)
+                backfilled = try refresh(job, fields: added, recordSyncedFields: all, calculated: false, runId: runId, logger: logger)
             } else if Set(synced.map { $0.lowercased() }) != Set(all.map { $0.lowercased() }) {
                 // Fields left the job: forget them, so mapping one again later backfills it.
                 try connection.execute(
@@ -64,7 +64,7 @@ extension SyncRunner {
             let special = [job.key, job.watermark]
             let formulas = try fieldCheck.calculatedFields(job).filter { field in !special.contains { $0.caseInsensitiveEquals(field.source) } }
             if !formulas.isEmpty {
-                refreshed = try refresh(job, fields: formulas, recordSyncedFields: nil, calculated: true, logger: logger)
+                refreshed = try refresh(job, fields: formulas, recordSyncedFields: nil, calculated: true, runId: runId, logger: logger)
                 logger.notice("formula fields refreshed", metadata: ["sync.updated": "\(refreshed)"])
             }
         }
@@ -74,7 +74,7 @@ extension SyncRunner {
     /// One narrow Bulk query of key, modstamp and `fields`, loaded through a ``ColumnRefresh``.
     func refresh(
         _ job: JobDefinition, fields: [JobDefinition.FieldMapping], recordSyncedFields: [String]?, calculated: Bool,
-        logger: Logger
+        runId: Int64?, logger: Logger
     ) throws -> Int {
         let columns = fields.map { ColumnMapping(source: $0.source, column: $0.column) }
         let refresh = try ColumnRefresh(connection: connection, jobName: job.name, mapping: job.loadMapping, columns: columns)
@@ -86,7 +86,7 @@ extension SyncRunner {
             _ = try client.waitForCompletion(bulkJob.id)
             try refresh.begin()
             _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: RefreshPageLoader(refresh))
-            let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated)
+            let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated, runId: runId)
             try? client.deleteJob(bulkJob.id)
             return updated
         } catch {
@@ -139,12 +139,12 @@ final class RefreshPageLoader: ResultPageConsumer {
 }
 
 extension SyncRunner {
-    /// ``refreshColumns(_:mode:logger:)`` for a run that has committed: a failure leaves the committed rows as
+    /// ``refreshColumns(_:mode:runId:logger:)`` for a run that has committed: a failure leaves the committed rows as
     /// they are (the next run retries the backfill or refresh) but fails the outcome so it is noticed; a run of the
     /// same job that holds the lock by now is only worth a warning.
     func refreshColumnsAfterCommit(_ job: JobDefinition, mode: SyncMode, outcome: inout JobOutcome, logger: Logger) {
         do {
-            try refreshColumns(job, mode: mode, logger: logger)
+            try refreshColumns(job, mode: mode, runId: outcome.summary?.runId, logger: logger)
         } catch let error as PostgresError where error.code == .lockHeld {
             logger.warning("column refresh skipped: another run of the job started", metadata: ["error": "\(error)"])
         } catch {
