@@ -83,10 +83,15 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let chunkSize = bytesPerSecond.map { max(1024, min($0 / 20, 256 * 1024)) } ?? Int.max
         writeBody(bytes, chunkSize: chunkSize, bytesPerSecond: bytesPerSecond, context: context) {
             if response.bodyFault == nil || response.bodyFault == .truncate {
-                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-            } else {
-                context.flush()
+                let ended = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+                // Closing at once would drop whatever the socket has not taken yet: a large page sent to a
+                // `Connection: close` client arrived cut short. Close once the last byte is written.
+                if closeAfter {
+                    ended.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                }
+                return
             }
+            context.flush()
             if closeAfter {
                 if case .reset = response.bodyFault {
                     // SO_LINGER 0 turns the close into a TCP RST, which is what a dropped connection looks like.
