@@ -97,4 +97,19 @@ struct AuditTests {
         #expect(try world.count("SELECT count(*) FROM sfpg.changes WHERE run_id <> \(run.runId)") == 0)
         #expect(try Self.changes(world, run: run.runId).mapValues(\.0) == [gone: "delete"])
     }
+
+    @Test("with deletes: hard, a record deleted in Salesforce is audited with its last values")
+    func hardDelete() async throws {
+        let world = try await E2EFixture { $0.contactCount = 40 }
+        let job = try world.writeJob(Self.yaml.replacingOccurrences(of: "audit: true", with: "audit: true\ndeletes: hard"), name: "contacts")
+        try world.sync(job, .full)
+        let id = world.emulator.org.ids("Contact", includeDeleted: false)[2]
+        let last = try #require(world.truth(job).first { $0[0] == id })
+        world.emulator.org.softDelete("Contact", id: id)
+        let run = try #require(try world.sync(job, nil).summary)
+        let audit = try Self.changes(world, run: run.runId)
+        #expect(audit.mapValues(\.0) == [id: "delete"])
+        #expect(audit[id]?.1["last_name"] == [last[2], nil])
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts WHERE salesforce_id = '\(id)'") == 0)
+    }
 }

@@ -83,4 +83,17 @@ struct DriftTests {
         #expect(world.submittedSOQL.count == 4)
         #expect(world.submittedSOQL.last?.contains("SystemModstamp >= ") ?? false)
     }
+
+    @Test("sfpg check notes the fields a job does not map, and still passes")
+    func checkNotesNewFields() async throws {
+        let world = try await E2EFixture { $0.contactCount = 5 }
+        let job = try world.writeJob(Self.contactsYAML(), name: "contacts")
+        let directory = (job.file as NSString).deletingLastPathComponent
+        let result = try world.sfpg(["check", "--jobs-directory", directory])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let note = result.stdout.split(separator: "\n").first { $0.hasPrefix("note  contacts:") }.map(String.init) ?? ""
+        #expect(note.contains("Languages__c"), "\(result.stdout)")
+        #expect(!note.contains("MailingAddress") && !note.contains(" Title"))
+    }
 }
+
