@@ -77,14 +77,22 @@ struct CLICommandTests {
         let bad = try world.sfpg(["check", "--jobs-directory", jobs])
         #expect(bad.status == 2, "\(bad.stdout)\(bad.stderr)")
         #expect(bad.stdout.contains("FAIL") && bad.stdout.contains("Division__c"), "\(bad.stdout)")
+
+        let denied = try world.sfpg(
+            ["check", "--jobs-directory", E2EFixture.jobsDirectory], environment: ["SF_PASSWORD": "wrong"])
+        #expect(denied.status == 3, "\(denied.stdout)\(denied.stderr)")
     }
 
     @Test("no secret or access token appears in trace output or in sfpg's tables, failing run included")
     func secretsStayOut() async throws {
         let world = try await E2EFixture { $0.contactCount = 100 }
         let arguments = ["run", "contacts", "--log-level", "trace", "--jobs-directory", E2EFixture.jobsDirectory]
-        let good = try world.sfpg(arguments)
-        #expect(good.status == 0, "\(good.stderr)")
+        let text = try world.sfpg(arguments)
+        #expect(text.status == 0, "\(text.stderr)")
+        world.emulator.org.randomRound("Contact", seed: 2, inserts: 3, updates: 3, softDeletes: 1, undeletes: 0, hardDeletes: 0)
+        let json = try world.sfpg(arguments + ["--log-format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let good = (status: json.status, stdout: text.stdout + json.stdout, stderr: text.stderr + json.stderr)
         let wrong = "Wrong-Pa55word-Value"
         let bad = try world.sfpg(arguments + ["--full"], environment: ["SF_PASSWORD": wrong])
         #expect(bad.status == 3, "\(bad.stderr)")
