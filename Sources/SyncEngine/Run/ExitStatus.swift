@@ -48,7 +48,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
 
     /// The worst of several: configuration and credential problems outrank a transient failure of one job.
     public static func combined(_ statuses: [ExitStatus]) -> ExitStatus {
-        statuses.first { $0 == .cancelled } ?? statuses.first { $0 != .success } ?? .success
+        statuses.first { $0 == .cancelled }
+            ?? statuses.first { $0 == .configuration || $0 == .authentication }
+            ?? statuses.first { $0 != .success } ?? .success
     }
 }
 
