@@ -35,4 +35,17 @@ struct CLIConcurrencyTests {
         // The waiting run started after the first committed, so it had nothing left to reuse.
         #expect(world.jobCreations.count == 3)
     }
+    @Test("when one job fails and another is misconfigured, the exit code is the configuration error (2)")
+    func configurationOutranksFailure() async throws {
+        let world = try await E2EFixture { $0.contactCount = 100 }
+        let contacts = try String(contentsOfFile: E2EFixture.jobsDirectory + "/contacts.yaml", encoding: .utf8)
+        let accounts = try String(contentsOfFile: E2EFixture.jobsDirectory + "/accounts.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "  Rating: rating", with: "  Ratings__c: rating")
+        let jobs = try CLIExitCodeTests.tempJobs(["contacts.yaml": contacts, "accounts.yaml": accounts])
+        world.emulator.faults.failJobs(count: 1, errorMessage: "InternalServerError")
+        let result = try world.sfpg(["run", "contacts", "accounts", "--jobs-directory", jobs])
+        #expect(result.stderr.contains("Ratings__c") || result.stdout.contains("Ratings__c"), "\(result.stderr)")
+        // ExitStatus.combined documents that configuration and credential problems outrank a failed job.
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+    }
 }
