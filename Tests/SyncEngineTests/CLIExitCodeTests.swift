@@ -118,8 +118,10 @@ struct CLIExitCodeTests {
         #expect(message.lowercased().contains("limit"), "\(message)")
     }
 
-    @Test("SIGTERM during a slow run exits 130, logs the run cancelled, aborts the Bulk job, leaves the table")
-    func sigtermCancels() async throws {
+    @Test(
+        "SIGTERM or SIGINT during a slow run exits 130, logs the run cancelled, aborts the Bulk job, leaves the table",
+        arguments: [SIGTERM, SIGINT])
+    func signalCancels(_ signal: Int32) async throws {
         let world = try await Self.syncedWorld()
         world.emulator.org.randomRound("Contact", seed: 9, inserts: 5, updates: 5, softDeletes: 1, undeletes: 0, hardDeletes: 0)
         world.emulator.faults.slowInProgress(polls: 10_000)
@@ -131,7 +133,7 @@ struct CLIExitCodeTests {
                 && world.emulator.requests.last.map { $0.method == "GET" && $0.path.contains("/jobs/query/") } == true
         }
         #expect(polling, "the run never reached polling: \(process.standardError)")
-        process.send(SIGTERM)
+        process.send(signal)
         let status = process.wait(timeout: .seconds(30))
         #expect(status == 130, "\(process.standardError)")
         let jobId = try #require(world.jobCreations.last.flatMap { _ in world.jobIds(method: "GET").last })
