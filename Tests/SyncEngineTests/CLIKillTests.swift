@@ -103,6 +103,37 @@ struct CLIKillTests {
         #expect(world.jobCreations.count == 2)
     }
 
+    @Test("killed while downloading an incremental run: the next run reuses the completed Bulk job")
+    func killedWhileDownloadingIncremental() async throws {
+        let world = try await E2EFixture {
+            $0.contactCount = 1_200
+            $0.defaultPageSize = 250
+        }
+        try world.sync(try world.job("contacts"), .full)
+        world.emulator.org.randomRound("Contact", seed: 13, inserts: 300, updates: 500, softDeletes: 40, undeletes: 5, hardDeletes: 0)
+        world.emulator.faults.setBandwidth(bytesPerSecond: 16_000)
+        let pagesBefore = world.emulator.requests.filter { $0.path.hasSuffix("/results") }.count
+        let creations = world.jobCreations.count
+        let process = try world.spawn(["run", "contacts", "--jobs-directory", E2EFixture.jobsDirectory])
+        let downloading = E2EFixture.waitUntil {
+            world.emulator.requests.filter { $0.path.hasSuffix("/results") }.count > pagesBefore
+        }
+        #expect(downloading, "the run never started downloading: \(process.standardError)")
+        usleep(200_000)
+        #expect(process.isRunning, "the run finished before it could be killed mid-download")
+        process.send(SIGKILL)
+        process.wait()
+        world.emulator.faults.setBandwidth(bytesPerSecond: nil)
+        let leftover = try #require(
+            try world.connection.execute("SELECT bulk_job_id FROM sfpg.sync_state WHERE job_name = 'contacts'").rows.first?.first ?? nil)
+
+        try Self.rerunConverges(world)
+        #expect(world.jobCreations.count == creations + 1, "the rerun did not reuse \(leftover)")
+        let used = try world.connection.execute(
+            "SELECT salesforce_job_id FROM sfpg.sync_logs WHERE job_name = 'contacts' ORDER BY id DESC LIMIT 1")
+        #expect(used.rows.first?.first == leftover)
+    }
+
     @Test("killed right after start: the next run converges")
     func killedRightAfterStart() async throws {
         let world = try await E2EFixture { $0.contactCount = 300 }
