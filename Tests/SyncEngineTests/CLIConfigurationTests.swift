@@ -54,4 +54,38 @@ struct CLIConfigurationTests {
         #expect(result.stderr.contains("--full"))
         #expect(world.jobCreations.isEmpty)
     }
+    @Test("a session time zone and date style far from UTC change nothing: full then incremental converge")
+    func foreignSessionSettings() async throws {
+        let world = try await E2EFixture { $0.contactCount = 200 }
+        let odd = ["PGTZ": "Pacific/Chatham", "PGDATESTYLE": "SQL, DMY"]
+        let arguments = ["run", "contacts", "--jobs-directory", E2EFixture.jobsDirectory]
+        let full = try world.sfpg(arguments, environment: odd)
+        #expect(full.status == 0, "\(full.stderr)")
+        world.emulator.org.randomRound("Contact", seed: 17, inserts: 9, updates: 15, softDeletes: 4, undeletes: 1, hardDeletes: 0)
+        let incremental = try world.sfpg(arguments, environment: odd)
+        #expect(incremental.status == 0, "\(incremental.stderr)")
+        let differences = try world.differences(try world.job("contacts"))
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+        let types = try world.connection.execute(
+            "SELECT sync_type FROM sfpg.sync_logs WHERE job_name = 'contacts' ORDER BY id").rows.map { $0[0] ?? "" }
+        #expect(types == ["full", "incremental"])
+        let status = try world.sfpg(["status", "--json", "--jobs-directory", E2EFixture.jobsDirectory], environment: odd)
+        let modstampIndex = try #require(try world.job("contacts").fields.firstIndex { $0.source == "SystemModstamp" })
+        let newest = try #require(world.truth(try world.job("contacts")).compactMap { $0[modstampIndex] }.max())
+        #expect(status.stdout.contains(newest), "\(status.stdout)")
+    }
+
+    @Test("--dry-run prints the SOQL and the merge, creates no Bulk job and changes nothing")
+    func dryRun() async throws {
+        let world = try await E2EFixture { $0.contactCount = 20 }
+        try world.sync(try world.job("contacts"), .full)
+        let before = world.fingerprint()
+        let creations = world.jobCreations.count
+        let result = try world.sfpg(["run", "contacts", "--dry-run", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("FROM Contact") && result.stdout.contains("SystemModstamp >="), "\(result.stdout)")
+        #expect(result.stdout.contains("ON CONFLICT"))
+        #expect(world.jobCreations.count == creations)
+        #expect(world.fingerprint() == before)
+    }
 }
