@@ -85,4 +85,29 @@ struct EndToEndConvergenceTests {
         let remaining = Set(try world.table(job).keys)
         #expect(remaining.isDisjoint(with: purged))
     }
+    @Test("accounts (numbers, dates, booleans, multi-line text): churn converges incrementally and fully")
+    func accountsConverge() async throws {
+        let world = try await E2EFixture {
+            $0.contactCount = 2_000
+            $0.defaultPageSize = 70
+        }
+        let job = try world.job("accounts")
+        let runner = try world.runner()
+        try world.sync(job, nil, runner: runner)
+        var purged = Set<String>()
+        for round in 1...2 {
+            let before = Set(world.emulator.org.ids("Account", includeDeleted: true))
+            world.emulator.org.randomRound(
+                "Account", seed: UInt64(40 + round), inserts: 10, updates: 40, softDeletes: 8, undeletes: 3, hardDeletes: 3)
+            purged.formUnion(before.subtracting(world.emulator.org.ids("Account", includeDeleted: true)))
+            try world.sync(job, nil, runner: runner)
+            let differences = try world.differences(job, tolerating: purged)
+            #expect(differences.isEmpty, "round \(round): \(differences.joined(separator: "\n"))")
+        }
+        try world.sync(job, .full, runner: runner)
+        #expect(try world.differences(job, tolerating: purged).isEmpty)
+        #expect(try world.count(
+            "SELECT count(*) FROM public.salesforce_accounts WHERE salesforce_id = ANY($1::text[]) AND NOT (is_deleted AND deleted_at IS NOT NULL)"
+                .replacingOccurrences(of: "$1::text[]", with: "ARRAY['\(purged.joined(separator: "','"))']")) == 0)
+    }
 }
