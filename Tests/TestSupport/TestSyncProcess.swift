@@ -15,6 +15,7 @@ public final class TestSyncProcess {
     public let pid: pid_t
     private let stdoutPath: String
     private let stderrPath: String
+    private let scratch: URL
     private var status: Int32?
 
     /// The repository root, found from this file's path (`Tests/TestSupport/…`).
@@ -31,7 +32,7 @@ public final class TestSyncProcess {
     public init(
         _ executable: String = TestSyncProcess.sfpgPath, _ arguments: [String], environment: [String: String]
     ) throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sfpg-test-\(UUID().uuidString)")
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sfpg-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         stdoutPath = scratch.appendingPathComponent("stdout").path
         stderrPath = scratch.appendingPathComponent("stderr").path
@@ -81,6 +82,7 @@ public final class TestSyncProcess {
             var raw: Int32 = 0
             waitpid(pid, &raw, 0)
         }
+        try? FileManager.default.removeItem(at: scratch)
     }
 
     /// Sends `signal` to the child.
