@@ -151,5 +151,13 @@ extension Migrator {
                 CREATE INDEX IF NOT EXISTS changes_job_recorded_idx ON sfpg.changes (job_name, recorded_at);
                 """#
         ),
+        Migration(
+            name: "004_bulk_job_query.sql",
+            sql: #"""
+                -- The SOQL of the Bulk job in flight, so the next run reuses a crashed run's job only if it selected the same
+                -- fields (a job file may have changed in between).
+                ALTER TABLE sfpg.sync_state ADD COLUMN IF NOT EXISTS bulk_job_query text;
+                """#
+        ),
     ]
 }

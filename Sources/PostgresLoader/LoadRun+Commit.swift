@@ -57,7 +57,7 @@ extension LoadRun {
             VALUES ($1, $2, $3, $4::timestamptz, NULL, NULL, CASE WHEN $5 THEN now() END, $6, now())
             ON CONFLICT (job_name) DO UPDATE SET object_name = EXCLUDED.object_name,
                 target_table = EXCLUDED.target_table, watermark = greatest(s.watermark, EXCLUDED.watermark),
-                bulk_job_id = NULL, bulk_job_created_at = NULL,
+                bulk_job_id = NULL, bulk_job_created_at = NULL, bulk_job_query = NULL,
                 last_full_sync_at = coalesce(EXCLUDED.last_full_sync_at, s.last_full_sync_at),
                 last_run_id = EXCLUDED.last_run_id, updated_at = now()
             """,

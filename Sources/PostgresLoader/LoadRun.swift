@@ -23,6 +23,8 @@ public final class LoadRun {
     public private(set) var previousWatermark: String?
     /// A Bulk API job id left in `sfpg.sync_state` by a run that crashed before committing.
     public internal(set) var inFlightBulkJobId: String?
+    /// The SOQL that Bulk job ran, when the run that submitted it recorded it.
+    public internal(set) var inFlightBulkJobQuery: String?
 
     static let lockKey = "hashtext('sfpg'), hashtext($1)"
 
@@ -59,13 +61,15 @@ public final class LoadRun {
             let stateResult: PostgresResult
             do {
                 stateResult = try connection.execute(
-                    "SELECT to_char(watermark AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark, bulk_job_id "
+                    "SELECT to_char(watermark AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark, bulk_job_id, "
+                        + "bulk_job_query "
                         + "FROM sfpg.sync_state WHERE job_name = $1", [jobName])
             } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "3F000" {
                 throw PostgresError(.schema, "sfpg's tables are missing: run `sfpg migrate` first", sqlState: error.sqlState)
             }
             previousWatermark = stateResult[0, "watermark"]
             inFlightBulkJobId = stateResult[0, "bulk_job_id"]
+            inFlightBulkJobQuery = stateResult[0, "bulk_job_query"]
         } catch {
             _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))", [jobName])
             throw error
@@ -98,19 +102,22 @@ public final class LoadRun {
 
     /// Records (or clears, with nil) the Bulk API job this run is about to read, in its own short transaction
     /// before ``begin()``, so a crashed run leaves it for the next run to resume or abort.
-    public func recordInFlightBulkJob(_ id: String?) throws {
+    public func recordInFlightBulkJob(_ id: String?, query: String? = nil) throws {
         guard state == .ready else {
             throw PostgresError(.configuration, "job '\(jobName)': recordInFlightBulkJob must come before begin()")
         }
         try connection.execute(
             """
-            INSERT INTO sfpg.sync_state (job_name, object_name, target_table, bulk_job_id, bulk_job_created_at)
-            VALUES ($1, $2, $3, $4::varchar, CASE WHEN $4::varchar IS NULL THEN NULL ELSE now() END)
+            INSERT INTO sfpg.sync_state (job_name, object_name, target_table, bulk_job_id, bulk_job_created_at,
+                bulk_job_query)
+            VALUES ($1, $2, $3, $4::varchar, CASE WHEN $4::varchar IS NULL THEN NULL ELSE now() END, $5)
             ON CONFLICT (job_name) DO UPDATE SET object_name = EXCLUDED.object_name,
                 target_table = EXCLUDED.target_table, bulk_job_id = EXCLUDED.bulk_job_id,
-                bulk_job_created_at = EXCLUDED.bulk_job_created_at, updated_at = now()
-            """, [jobName, objectName, mapping.table.quoted, id])
+                bulk_job_created_at = EXCLUDED.bulk_job_created_at, bulk_job_query = EXCLUDED.bulk_job_query,
+                updated_at = now()
+            """, [jobName, objectName, mapping.table.quoted, id, id == nil ? nil : query])
         inFlightBulkJobId = id
+        inFlightBulkJobQuery = id == nil ? nil : query
     }
 
     /// Opens the run's transaction, disables `statement_timeout` for it (a COPY waits on Salesforce) and

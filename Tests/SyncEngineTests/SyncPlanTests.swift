@@ -64,4 +64,30 @@ import Testing
     @Test func rejectsAnUnreadableWatermark() throws {
         #expect(throws: JobDefinitionError.self) { try SyncPlan(job: job(), requested: nil, previousWatermark: "yesterday") }
     }
+
+    @Test func reusesOnlyALeftoverIncrementalJobThatReadsASuperset() throws {
+        let plan = try SyncPlan(job: job(), requested: nil, previousWatermark: "2024-01-15T10:30:00.000Z")
+        let older = try SyncPlan(job: job(), requested: nil, previousWatermark: "2024-01-15T09:00:00.000Z")
+        let newer = try SyncPlan(job: job(), requested: nil, previousWatermark: "2024-01-15T11:00:00.000Z")
+        #expect(plan.canReuse(jobWithSignature: plan.signature))
+        #expect(plan.canReuse(jobWithSignature: older.signature))
+        #expect(!plan.canReuse(jobWithSignature: newer.signature), "a later lower bound misses rows")
+        let otherFields = try SyncPlan(
+            job: job().with(extraField: "Phone"), requested: nil, previousWatermark: "2024-01-15T09:00:00.000Z")
+        #expect(!plan.canReuse(jobWithSignature: otherFields.signature), "another field list fails the header check")
+        let filtered = try SyncPlan(
+            job: job("\nwhere: \"Email != null\""), requested: nil, previousWatermark: "2024-01-15T09:00:00.000Z")
+        #expect(!plan.canReuse(jobWithSignature: filtered.signature))
+        let full = try SyncPlan(job: job(), requested: .full, previousWatermark: "2024-01-15T10:30:00.000Z")
+        #expect(!full.canReuse(jobWithSignature: full.signature), "a full run must see a snapshot it knows is complete")
+        #expect(!plan.canReuse(jobWithSignature: "query " + plan.soql), "query instead of queryAll misses deletes")
+    }
+}
+
+extension JobDefinition {
+    fileprivate func with(extraField source: String) -> JobDefinition {
+        var copy = self
+        copy.fields.append(.init(source: source, column: source.lowercased(), line: nil))
+        return copy
+    }
 }

@@ -16,6 +16,10 @@ public struct SyncPlan: Sendable {
     public var since: String?
     /// Whether keys missing from the result are deletes (full sync of an unfiltered object).
     public var sweepsMissingKeys: Bool
+    /// The operation and SOQL as one string, recorded with an in-flight Bulk job so a later run can tell whether
+    /// that job still serves it.
+    public var signature: String { "\(operation.rawValue) \(soql)" }
+    private var lowerBoundPrefix: String?
 
     /// - Parameters:
     ///   - requested: the mode asked for on the command line; nil picks incremental when a watermark exists.
@@ -38,9 +42,25 @@ public struct SyncPlan: Sendable {
         } else {
             since = nil
         }
+        lowerBoundPrefix = since == nil ? nil : "\(job.watermark) >= "
         var soql = "SELECT \(job.loadMapping.sourceFields.joined(separator: ", ")) FROM \(job.object)"
         if !conditions.isEmpty { soql += " WHERE " + conditions.joined(separator: " AND ") }
         self.soql = soql
+    }
+
+    /// Whether the Bulk job an interrupted run left (recorded with its ``signature``) reads a superset of what this
+    /// plan needs: an incremental plan, the same operation, fields, object and filter, and a lower bound no later
+    /// than this plan's. The merge keeps the newest version of each row, so the extra rows are harmless. A full
+    /// plan never reuses: it must judge deletes from a snapshot it knows is complete.
+    public func canReuse(jobWithSignature leftover: String) -> Bool {
+        guard mode == .incremental, let since, let marker = lowerBoundPrefix,
+            let own = signature.range(of: marker, options: .backwards),
+            let theirs = leftover.range(of: marker, options: .backwards),
+            leftover[..<theirs.lowerBound] == signature[..<own.lowerBound],
+            let theirSince = parseTimestamp(String(leftover[theirs.upperBound...])),
+            let ourSince = parseTimestamp(since)
+        else { return false }
+        return theirSince <= ourSince
     }
 
     /// `2024-01-15T10:30:00.000Z` minus `seconds`, as an unquoted SOQL datetime literal.

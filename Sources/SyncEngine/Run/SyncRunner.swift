@@ -146,7 +146,7 @@ public final class SyncRunner {
             // only ever clears this run's own job.
             if let bulkJobId {
                 _ = try? connection.execute(
-                    "UPDATE sfpg.sync_state SET bulk_job_id = NULL, bulk_job_created_at = NULL WHERE job_name = $1 AND bulk_job_id = $2",
+                    "UPDATE sfpg.sync_state SET bulk_job_id = NULL, bulk_job_created_at = NULL, bulk_job_query = NULL WHERE job_name = $1 AND bulk_job_id = $2",
                     [job.name, bulkJobId])
             }
         }
@@ -157,14 +157,13 @@ public final class SyncRunner {
 
     /// Reuses the Bulk job a killed run left behind when its results still serve this run, else submits a new one.
     ///
-    /// An earlier incremental job read a superset of what a later incremental run needs (its lower bound was
-    /// older), and the merge keeps the newest version of each row, so loading it is safe. A full run needs a
-    /// complete snapshot to judge deletes, so it never reuses a job whose query it cannot verify.
+    /// See ``SyncPlan/canReuse(jobWithSignature:)`` for when a leftover job still serves this run.
     private func obtainBulkJob(for plan: SyncPlan, run: LoadRun, logger: Logger) throws -> QueryJob {
         if let leftover = run.inFlightBulkJobId {
             let existing = try? client.queryJob(leftover)
             let usable = ["UploadComplete", "InProgress", "JobComplete"]
-            if plan.mode == .incremental, let existing, usable.contains(existing.state) {
+            let sameQuery = run.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false
+            if sameQuery, let existing, usable.contains(existing.state) {
                 logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
                 return existing
             }
@@ -173,7 +172,7 @@ public final class SyncRunner {
         let job = try client.createQueryJob(plan.soql, operation: plan.operation)
         // Recorded before anything else happens, in its own transaction: if this process dies now, the next run
         // finds the job instead of paying for a second one.
-        try run.recordInFlightBulkJob(job.id)
+        try run.recordInFlightBulkJob(job.id, query: plan.signature)
         logger.info("bulk query submitted", metadata: ["sf.job": "\(job.id)", "sf.operation": "\(plan.operation.rawValue)"])
         return job
     }
