@@ -95,13 +95,13 @@ extension Sfpg {
                 """
                 SELECT salesforce_id, first_name, last_name, email, is_deleted,
                        to_char(system_modstamp AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS modstamp
-                  FROM public.salesforce_contacts ORDER BY system_modstamp DESC LIMIT 5
+                  FROM public.salesforce_contacts ORDER BY is_deleted, system_modstamp DESC LIMIT 5
                 """
             )
             let totals = try connection.execute(
                 "SELECT count(*), count(*) FILTER (WHERE is_deleted) FROM public.salesforce_contacts"
             )
-            say("\n== public.salesforce_contacts: \(totals.rows[0][0] ?? "?") rows, \(totals.rows[0][1] ?? "?") marked deleted; newest 5 ==")
+            say("\n== public.salesforce_contacts: \(totals.rows[0][0] ?? "?") rows, \(totals.rows[0][1] ?? "?") marked deleted; the 5 most recently changed live rows ==")
             say(sample.columns.joined(separator: " | "))
             for row in sample.rows {
                 say(row.map { ($0 ?? "NULL").replacingOccurrences(of: "\n", with: " ").prefix(40) }.joined(separator: " | "))
