@@ -80,33 +80,8 @@ public final class PageWriter {
 
     /// Splits one CSV header line; field names never contain newlines, but may be quoted.
     static func fields(ofHeader line: String) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var inQuotes = false
-        var characters = Array(line)[...]
-        while let character = characters.popFirst() {
-            if inQuotes {
-                if character == "\"" {
-                    if characters.first == "\"" {
-                        current.append("\"")
-                        characters.removeFirst()
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"" {
-                inQuotes = true
-            } else if character == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        fields.append(current)
-        return fields
+        // An unbalanced header still yields its fields, so the mismatch message can show what arrived.
+        (line.splitOutsideQuotes(at: ",") ?? [QuotedPart(text: line, wasQuoted: false)]).map(\.text)
     }
 }
 

@@ -20,36 +20,9 @@ public struct TableName: Sendable, Hashable, CustomStringConvertible {
     /// Unquoted parts keep their spelling (sfpg quotes everything later, so `Contacts` means `"Contacts"`).
     /// - Throws: `PostgresError` `.configuration` for an empty name, unbalanced quotes or more than two parts.
     public init(parsing text: String) throws {
-        var parts: [String] = []
-        var current = ""
-        var inQuotes = false
-        var wasQuoted = false
-        var characters = Array(text)[...]
-        while let character = characters.popFirst() {
-            if inQuotes {
-                if character == "\"" {
-                    if characters.first == "\"" {
-                        current.append("\"")
-                        characters.removeFirst()
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"" {
-                inQuotes = true
-                wasQuoted = true
-            } else if character == "." {
-                parts.append(current)
-                current = ""
-                wasQuoted = false
-            } else {
-                current.append(character)
-            }
-        }
-        parts.append(wasQuoted ? current : current.trimmingSpaces())
-        let invalid = inQuotes || parts.count > 2 || parts.contains(where: \.isEmpty)
+        let split = text.splitOutsideQuotes(at: ".")
+        let parts = (split ?? []).map { $0.wasQuoted ? $0.text : $0.text.trimmingSpaces() }
+        let invalid = split == nil || parts.count > 2 || parts.contains(where: \.isEmpty)
         if invalid {
             throw PostgresError(
                 .configuration,
