@@ -129,4 +129,6 @@ public struct RunSummary: Sendable {
     public var counts: MergeCounts
     public var watermarkBefore: String?
     public var watermarkAfter: String?
+    /// The target was empty, so the merge was a plain insert without conflict checks.
+    public var intoEmptyTable = false
 }

@@ -59,7 +59,10 @@ struct LoadPlan: Sendable {
 
     /// One statement: newest version per key, hard deletes, upsert guarded by modstamp, and the counts.
     /// Result columns: distinct_rows, inserted, updated, deleted, max_modstamp.
-    var mergeSQL: String {
+    var mergeSQL: String { merge(intoEmptyTable: false) }
+
+    /// `intoEmptyTable`: no row can conflict (see ``firstLoadMergeSQL``), so the insert skips ON CONFLICT.
+    func merge(intoEmptyTable: Bool) -> String {
         let isDeleted = mapping.isDeleted.map { "src." + q($0.column) }
         var insertColumns = mapping.allMappings.map { q($0.column) }
         var insertValues = mapping.allMappings.map { "src." + q($0.column) }
@@ -100,9 +103,8 @@ struct LoadPlan: Sendable {
         sql += """
             , up AS (
                 INSERT INTO \(table) AS t (\(insertColumns.joined(separator: ", ")))
-                SELECT \(insertValues.joined(separator: ", ")) FROM src\(upsertFilter)
-                ON CONFLICT (\(key)) DO UPDATE SET \(updates.joined(separator: ", "))
-                WHERE t.\(modstamp) < EXCLUDED.\(modstamp)
+                SELECT \(insertValues.joined(separator: ", ")) FROM src\(upsertFilter)\(
+                    intoEmptyTable ? "" : conflictClause(updates: updates, hasFilter: !upsertFilter.isEmpty))
                 RETURNING (t.xmax = 0) AS inserted, \(returnedDeleted) AS deleted
             )
             SELECT (SELECT count(*) FROM src) AS distinct_rows,
