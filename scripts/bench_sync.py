@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Orchestrates scripts/bench-sync (issue #6): `sfpg run` end to end against a shell pipeline and a Python peer.
+
+One throwaway PostgreSQL and one emulator with N generated Contacts (34 fields, nasty text included) serve every
+contender in the same run. Per rep: (a) `sfpg run --full` into an empty table; (b) 10% of records changed, then an
+incremental run, then another 10% changed and a full run; (c) 1% changed, incremental; (d) the shell pipeline
+`curl | gunzip | psql \\copy` + the same merge SQL, into an empty table and after 10% changed; (e) simple-salesforce
+Bulk 2.0 + psycopg COPY + the same merge, likewise; (cap) with the emulator's per-connection cap (8 MB/s, 50 ms),
+sfpg full into an empty table with 1 and with 4 download connections. Reuses scripts/bench_load.py's cluster,
+emulator and measuring helpers.
+"""
+import argparse, json, math, os, re, shutil, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_load import API, Emulator, Postgres, http, log, run_measured  # noqa: E402
+
+# 34 Contact fields → column and type: every describe type the emulator generates, long free text included.
+FIELDS = [
+    ("Id", "sf_id", "varchar(18) PRIMARY KEY"), ("IsDeleted", "is_deleted", "boolean NOT NULL DEFAULT false"),
+    ("AccountId", "account_id", "varchar(18)"), ("LastName", "last_name", "text"), ("FirstName", "first_name", "text"),
+    ("Salutation", "salutation", "text"), ("Name", "name", "text"), ("MailingStreet", "mailing_street", "text"),
+    ("MailingCity", "mailing_city", "text"), ("MailingState", "mailing_state", "text"),
+    ("MailingPostalCode", "mailing_postal_code", "text"), ("MailingCountry", "mailing_country", "text"),
+    ("MailingLatitude", "mailing_latitude", "numeric"), ("MailingLongitude", "mailing_longitude", "numeric"),
+    ("Phone", "phone", "text"), ("MobilePhone", "mobile_phone", "text"), ("Email", "email", "text"),
+    ("Title", "title", "text"), ("Department", "department", "text"), ("LeadSource", "lead_source", "text"),
+    ("Birthdate", "birthdate", "date"), ("Description", "description", "text"), ("OwnerId", "owner_id", "varchar(18)"),
+    ("HasOptedOutOfEmail", "has_opted_out_of_email", "boolean"), ("DoNotCall", "do_not_call", "boolean"),
+    ("CreatedDate", "created_date", "timestamptz"), ("LastModifiedDate", "last_modified_date", "timestamptz"),
+    ("SystemModstamp", "system_modstamp", "timestamptz NOT NULL"), ("Languages__c", "languages", "text"),
+    ("Score__c", "score", "numeric"), ("Lifetime_Value__c", "lifetime_value", "numeric(16,2)"),
+    ("Is_VIP__c", "is_vip", "boolean"), ("Notes__c", "notes", "text"), ("Last_Survey__c", "last_survey", "timestamptz"),
+]
+TABLE = "public.bench_contacts"
+assert len(FIELDS) == 34
+
+
+def job_yaml():
+    lines = ["object: Contact", f"table: {TABLE}", "fields:"] + [f"  {f}: {c}" for f, c, _ in FIELDS]
+    return "\n".join(lines + ["key: Id", "watermark: SystemModstamp", "deletes: soft", "overlap: 5m", ""])
+
+
+def table_ddl():
+    columns = [f"{c} {t}" for _, c, t in FIELDS] + ["deleted_at timestamptz", "synced_at timestamptz"]
+    return (f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} ({', '.join(columns)}); "
+            f"CREATE INDEX ON {TABLE} (email); CREATE INDEX ON {TABLE} (last_modified_date);")
+
+
+SHELL = r"""#!/usr/bin/env bash
+# The plain pipeline a shell engineer writes: Bulk 2.0 job with curl, each page curl | gunzip | psql \copy into an
+# unlogged staging table, then one INSERT … ON CONFLICT merge (sfpg's merge SQL) in one transaction.
+set -euo pipefail
+auth="Authorization: Bearer $TOKEN"
+jobs="$INSTANCE/services/data/v$API/jobs/query"
+id=$(curl -sSf -H "$auth" -H 'Content-Type: application/json' -d "$(jq -n --arg q "$SOQL" '{operation:"query",query:$q}')" "$jobs" | jq -r .id)
+until [ "$(curl -sSf -H "$auth" "$jobs/$id" | jq -r .state)" = JobComplete ]; do sleep 0.2; done
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "DROP TABLE IF EXISTS public.bench_stage; $STAGE_DDL"
+locator=""
+while :; do
+  url="$jobs/$id/results"; [ -n "$locator" ] && url="$url?locator=$locator"
+  # tr: psql's \copy reads lines with fgets, so a NUL byte (Salesforce text can hold one) would cut a line short.
+  curl -sSf -H "$auth" -H 'Accept-Encoding: gzip' -D "$WORK/headers" "$url" | gunzip | tr -d '\000' \
+    | psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "$COPY"
+  locator=$(tr -d '\r' < "$WORK/headers" | awk -F': ' 'tolower($1)=="sforce-locator"{print $2}')
+  [ -z "$locator" ] || [ "$locator" = null ] && break
+done
+psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" <<SQL
+SET statement_timeout = 0;
+BEGIN;
+ANALYZE public.bench_stage;
+$MERGE;
+DROP TABLE public.bench_stage;
+COMMIT;
+SQL
+"""
+
+
+class Bench:
+    def __init__(self, args, workdir):
+        self.args, self.workdir = args, workdir
+        self.sfpg = os.path.join(args.root, ".build/release/sfpg")
+        self.results = {}
+        self.round_seed = 1000
+
+    def setup(self, postgres, emulator):
+        self.pg, self.emu = postgres, emulator
+        self.jobs_dir = os.path.join(self.workdir, "jobs")
+        os.makedirs(self.jobs_dir)
+        self.job_file = os.path.join(self.jobs_dir, "contacts.yaml")
+        with open(self.job_file, "w") as f:
+            f.write(job_yaml())
+        subprocess.run([self.sfpg, "migrate", "--database-url", self.pg.conninfo, "--log-level", "warning"],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.pg.psql(table_ddl())
+        sql = json.loads(subprocess.run(
+            [self.sfpg, "bench-load", "--print-sql", "--job", self.job_file, "--database-url", self.pg.conninfo,
+             "--log-level", "warning"], check=True, capture_output=True, text=True).stdout)
+        sql["staging"] = re.match(r"CREATE TEMP TABLE (\S+) ", sql["stagingDDL"]).group(1)
+        self.sql = sql
+        self.env = dict(os.environ, **emulator.env)
+        grant = json.load(http("POST", emulator.base + "/services/oauth2/token", form={
+            "grant_type": "password", "client_id": emulator.env["SF_CLIENT_ID"],
+            "client_secret": emulator.env["SF_CLIENT_SECRET"], "username": emulator.env["SF_USERNAME"],
+            "password": emulator.env["SF_PASSWORD"] + emulator.env["SF_SECURITY_TOKEN"]}))
+        self.token, self.instance = grant["access_token"], grant["instance_url"].rstrip("/")
+        self.shell = os.path.join(self.workdir, "pipeline.sh")
+        with open(self.shell, "w") as f:
+            f.write(SHELL)
+        stage = sql["staging"]
+        self.shell_env = dict(
+            os.environ, TOKEN=self.token, INSTANCE=self.instance, API=API, SOQL=sql["soql"], DB=self.pg.conninfo,
+            WORK=self.workdir,
+            STAGE_DDL=sql["stagingDDL"].replace("CREATE TEMP TABLE " + stage, "CREATE UNLOGGED TABLE public.bench_stage")
+            .replace(" ON COMMIT DROP", ""),
+            COPY=sql["copySQL"].replace("COPY " + stage, "\\copy public.bench_stage", 1)
+            .replace("(FORMAT csv,", "(FORMAT csv, HEADER true,", 1),
+            MERGE=sql["mergeSQL"].replace(stage, "public.bench_stage"))
+        self.peer_config = os.path.join(self.workdir, "peer.json")
+        with open(self.peer_config, "w") as f:
+            json.dump({"instance": self.instance, "token": self.token, "apiVersion": API, "object": "Contact",
+                       "soql": sql["soql"], "pageSize": 50_000, "conninfo": self.pg.conninfo,
+                       "stagingDDL": sql["stagingDDL"], "copySQL": sql["copySQL"], "mergeSQL": sql["mergeSQL"],
+                       "staging": stage}, f)
+
+    # -- state ------------------------------------------------------------------------------------------------------
+    def reset(self):
+        self.pg.psql(f"TRUNCATE {TABLE}; DELETE FROM sfpg.sync_logs; DELETE FROM sfpg.sync_state")
+
+    def settle(self):
+        self.pg.psql(f"VACUUM ANALYZE {TABLE}")
+        self.pg.psql("CHECKPOINT")
+
+    def change(self, share):
+        """Edits about `share` of the records upstream (random picks repeat, hence the log)."""
+        self.round_seed += 1
+        updates = round(-self.args.rows * math.log(1 - share))
+        http("POST", self.emu.base + "/__emulator/randomRound",
+             body={"object": "Contact", "seed": self.round_seed, "updates": updates}).read()
+
+    def faults(self, body):
+        http("POST", self.emu.base + "/__emulator/faults", body=body).read()
+
+    # -- contenders -------------------------------------------------------------------------------------------------
+    def sfpg_run(self, mode, connections=4):
+        command = [self.sfpg, "run", "contacts", "--" + mode, "--jobs-directory", self.jobs_dir,
+                   "--database-url", self.pg.conninfo, "--log-level", "warning",
+                   "--download-connections", str(connections)]
+        return self.measure(command, self.env)
+
+    def shell_run(self):
+        return self.measure(["bash", self.shell], self.shell_env)
+
+    def peer_run(self):
+        return self.measure([self.args.venv + "/bin/python", os.path.join(self.args.root, "scripts/bench_sync_peer.py"),
+                             self.peer_config], os.environ)
+
+    def measure(self, command, env):
+        self.settle()
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        out, err = process.stdout.read().decode(), process.stderr.read().decode()
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{command[:2]} failed: {err[-3000:]}{out[-1000:]}")
+        counts = self.pg.psql("SELECT records_inserted || '/' || records_updated || '/' || records_unchanged "
+                              "FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1") if "run" in command else ""
+        rows = int(self.pg.psql(f"SELECT count(*) FROM {TABLE}"))
+        return {"wall": wall, "rssKiB": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime, "rows": rows,
+                "counts": counts}
+
+    def record(self, name, result):
+        self.results.setdefault(name, []).append(result)
+        log(f"  {name:28} {result['wall']:7.2f}s  cpu {result['cpu']:5.2f}s  rss {result['rssKiB'] / 1024:6.1f} MiB"
+            f"  rows {result['rows']:,}  {result['counts']}")
+
+    def rep(self, number):
+        only = self.args.only
+        log(f"rep {number}")
+        if not only or "sfpg" in only:
+            self.reset()
+            self.record("a_sfpg_full_empty", self.sfpg_run("full"))
+            self.change(0.10)
+            self.record("b_sfpg_incremental_10pct", self.sfpg_run("incremental"))
+            self.change(0.10)
+            self.record("b_sfpg_full_10pct", self.sfpg_run("full"))
+            self.change(0.01)
+            self.record("c_sfpg_incremental_1pct", self.sfpg_run("incremental"))
+        if not only or "shell" in only:
+            self.reset()
+            self.record("d_shell_empty", self.shell_run())
+            self.change(0.10)
+            self.record("d_shell_10pct", self.shell_run())
+        if not only or "python" in only:
+            self.reset()
+            self.record("e_python_empty", self.peer_run())
+            self.change(0.10)
+            self.record("e_python_10pct", self.peer_run())
+        if not only or "cap" in only:
+            self.faults({"kind": "bandwidth", "bytesPerSecond": self.args.cap_bytes})
+            self.faults({"kind": "latencyMs", "ms": self.args.cap_latency_ms})
+            try:
+                for connections in (1, 4):
+                    self.reset()
+                    self.record(f"cap_sfpg_full_{connections}conn", self.sfpg_run("full", connections))
+            finally:
+                self.faults({"kind": "clear"})
+
+
+def summarize(bench, args, meta):
+    rows = args.rows
+    summary = {}
+    for name, runs in bench.results.items():
+        walls = [r["wall"] for r in runs]
+        med = statistics.median(walls)
+        summary[name] = {"wallMedian": med, "wallMin": min(walls), "wallMax": max(walls),
+                         "rowsPerSecond": rows / med, "peakRSSMiB": max(r["rssKiB"] for r in runs) / 1024,
+                         "cpuMedian": statistics.median(r["cpu"] for r in runs), "runs": runs}
+    ratios = {}
+
+    def ratio(key, a, b):
+        if a in summary and b in summary:
+            ratios[key] = summary[a]["wallMedian"] / summary[b]["wallMedian"]
+
+    ratio("full_vs_shell_empty (target <= 0.9)", "a_sfpg_full_empty", "d_shell_empty")
+    ratio("full10_vs_shell_10pct (target <= 1.0)", "b_sfpg_full_10pct", "d_shell_10pct")
+    ratio("full10_vs_shell_empty (target <= 1.0)", "b_sfpg_full_10pct", "d_shell_empty")
+    ratio("full_vs_python_empty (target <= 0.5)", "a_sfpg_full_empty", "e_python_empty")
+    ratio("full10_vs_python_10pct (target <= 0.5)", "b_sfpg_full_10pct", "e_python_10pct")
+    ratio("incremental1_vs_full (target <= 0.1)", "c_sfpg_incremental_1pct", "a_sfpg_full_empty")
+    ratio("cap_1conn_over_4conn (target >= 2.5)", "cap_sfpg_full_1conn", "cap_sfpg_full_4conn")
+    lines = [f"sfpg sync benchmark, {meta['date']}, {meta['machine']}: {rows:,} Contacts × 34 fields, "
+             f"{args.reps} reps (median, min–max)", "",
+             "| scenario | wall median (min–max) | rows/s | client CPU | client peak RSS |", "|---|---|---|---|---|"]
+    for name, s in summary.items():
+        lines.append(f"| {name} | {s['wallMedian']:.2f} s ({s['wallMin']:.2f}–{s['wallMax']:.2f}) | "
+                     f"{s['rowsPerSecond']:,.0f} | {s['cpuMedian']:.2f} s | {s['peakRSSMiB']:.1f} MiB |")
+    lines.append("")
+    for key, value in ratios.items():
+        lines.append(f"- {key}: {value:.3f}")
+    print("\n".join(lines))
+    out = args.out or os.path.join(args.root, "bench-out", "sync.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(dict(meta, rows=rows, reps=args.reps, results=summary, ratios=ratios, table=lines), f, indent=2)
+    log(f"wrote {out}")
+
+
+def ensure_venv(path):
+    python = os.path.join(path, "bin", "python")
+    if not os.path.exists(python):
+        log(f"creating the Python peer's virtual environment in {path}")
+        subprocess.run([sys.executable, "-m", "venv", path], check=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", "simple-salesforce", "psycopg[binary]"], check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", required=True)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--only", action="append", choices=["sfpg", "shell", "python", "cap"],
+                        help="run only these contenders (repeatable); default all")
+    parser.add_argument("--cap-bytes", type=int, default=8_000_000, help="per-connection cap for (cap), bytes/s")
+    parser.add_argument("--cap-latency-ms", type=int, default=50)
+    parser.add_argument("--venv", help="the Python peer's virtual environment (default: <root>/bench-out/venv)")
+    parser.add_argument("--out", help="JSON output (default: <root>/bench-out/sync.json)")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    args.venv = args.venv or os.path.join(args.root, "bench-out", "venv")
+    if not args.only or "python" in args.only:
+        ensure_venv(args.venv)
+    workdir = tempfile.mkdtemp(prefix="sfpg-bench-sync-")
+    os.chmod(workdir, 0o755)
+    bench = Bench(args, workdir)
+    emulator = postgres = None
+    meta = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+            "machine": f"{os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}, "
+                       f"{subprocess.run(['postgres', '--version'], capture_output=True, text=True).stdout.strip() if shutil.which('postgres') else 'PostgreSQL'}"}
+    try:
+        postgres = Postgres(workdir)
+        log(f"emulator: {args.rows:,} contacts")
+        t = time.perf_counter()
+        emulator = Emulator(bench.sfpg, args.rows, args.seed)
+        bench.setup(postgres, emulator)
+        # Warm-up, untimed: builds the emulator's data and warms both servers' caches.
+        bench.reset()
+        warm = bench.sfpg_run("full")
+        log(f"ready in {time.perf_counter() - t:.1f}s (warm-up full sync {warm['wall']:.1f}s)")
+        for rep in range(args.reps):
+            bench.rep(rep + 1)
+        summarize(bench, args, meta)
+    finally:
+        if emulator:
+            emulator.stop()
+        if postgres:
+            postgres.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
