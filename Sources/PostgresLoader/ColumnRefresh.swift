@@ -5,7 +5,7 @@
 /// ``commit(recordSyncedFields:calculatedRefreshed:runId:)``, or ``rollback()``. The staged CSV holds the key, the
 /// modstamp and the refreshed fields; rows are only ever updated, never inserted, and only where the table's
 /// version is not newer than the one read (a newer version came with every field already).
-public final class ColumnRefresh {
+public final class ColumnRefresh: PageSink {
     let connection: PostgresConnection
     public let jobName: String
     let plan: LoadPlan
@@ -43,38 +43,17 @@ public final class ColumnRefresh {
         try connection.execute(plan.stagingDDL)
     }
 
-    /// Opens one result page's COPY; feed it with ``PageWriter/write(_:)``.
     public func beginPage(_ pageNumber: Int) throws -> PageWriter {
-        try connection.execute("SAVEPOINT sfpg_page")
-        let stream = try connection.beginCopyIn(plan.copySQL)
-        return PageWriter(stream: stream, expectedFields: plan.mapping.sourceFields, pageNumber: pageNumber)
+        try connection.beginStagingPage(pageNumber, copySQL: plan.copySQL, expectedFields: plan.mapping.sourceFields)
     }
 
-    /// Ends the page's COPY; returns its rows.
     @discardableResult
     public func finishPage(_ page: PageWriter) throws -> Int {
-        let rows: Int
-        do {
-            try page.finish()
-            page.ended = true
-            rows = try connection.finishCopyIn(page.stream)
-        } catch {
-            throw discard(page, because: error)
-        }
-        try connection.execute("RELEASE SAVEPOINT sfpg_page")
-        return rows
+        try connection.finishStagingPage(page)
     }
 
-    /// Ends a broken page (CopyFail) and rolls it back; returns the error to throw.
-    @discardableResult
-    public func discard(_ page: PageWriter, because error: any Error) -> any Error {
-        var error = error
-        if !page.ended {
-            page.ended = true
-            error = connection.abortCopyIn(page.stream, because: error)
-        }
-        if connection.isConnected { _ = try? connection.execute("ROLLBACK TO SAVEPOINT sfpg_page") }
-        return error
+    public func abort(_ page: PageWriter, because error: any Error) -> any Error {
+        connection.abortStagingPage(page, because: error)
     }
 
     /// Audits (if the job does), updates the changed rows, records the job's state and commits.

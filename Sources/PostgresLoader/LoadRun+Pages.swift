@@ -20,63 +20,34 @@ extension LoadRun {
         return try finishPage(page)
     }
 
-    /// Opens one page's COPY under its own savepoint; feed it with ``PageWriter/write(_:)`` and close it with
-    /// ``finishPage(_:)`` or ``discardPage(_:)``. The push-style twin of ``copyPage(_:_:)``, for a download
-    /// that hands over bytes from a callback.
+    /// Opens one page's COPY under its own savepoint (see ``PageSink``); the push-style twin of
+    /// ``copyPage(_:_:)``, for a download that hands over bytes from a callback.
     public func beginPage(_ pageNumber: Int) throws -> PageWriter {
         guard state == .loading else {
             throw PostgresError(.configuration, "job '\(jobName)': a page needs begin() first")
         }
-        try connection.execute("SAVEPOINT sfpg_page")
-        do {
-            let stream = try connection.beginCopyIn(plan.copySQL)
-            return PageWriter(stream: stream, expectedFields: mapping.sourceFields, pageNumber: pageNumber)
-        } catch {
-            if connection.isConnected { _ = try? connection.execute("ROLLBACK TO SAVEPOINT sfpg_page") }
-            throw error
-        }
+        return try connection.beginStagingPage(pageNumber, copySQL: plan.copySQL, expectedFields: mapping.sourceFields)
     }
 
     /// Ends the page's COPY and keeps its rows. On failure the page is rolled back to its savepoint (the run's
     /// transaction stays usable) and the error names the page, line and field of a rejected value.
-    /// - Returns: the number of data rows copied.
     @discardableResult
     public func finishPage(_ page: PageWriter) throws -> Int {
         let rows: Int
         do {
-            try page.finish()
-            page.ended = true
-            rows = try connection.finishCopyIn(page.stream)
+            rows = try connection.finishStagingPage(page)
         } catch {
-            throw abort(page, because: error)
+            throw describe(error, page: page)
         }
-        try connection.execute("RELEASE SAVEPOINT sfpg_page")
         stagedRows += rows
         return rows
     }
 
-    /// Drops a page whose download broke half-way, so it can be fetched again from its start.
-    public func discardPage(_ page: PageWriter) throws {
-        struct Discarded: Error, CustomStringConvertible {
-            var description: String { "page discarded for re-fetch" }
-        }
-        if !page.ended {
-            page.ended = true
-            _ = connection.abortCopyIn(page.stream, because: Discarded())
-        }
-        try connection.execute("ROLLBACK TO SAVEPOINT sfpg_page")
+    public func abort(_ page: PageWriter, because error: any Error) -> any Error {
+        describe(connection.abortStagingPage(page, because: error), page: page)
     }
 
-    /// Ends a failing page (CopyFail), rolls it back and returns the error to throw, described when the server
-    /// rejected a row. A write that failed (bad header, early rejection) must come here before anything else
-    /// runs on the connection, which is still in COPY mode.
-    public func abort(_ page: PageWriter, because error: any Error) -> any Error {
-        var error = error
-        if !page.ended {
-            page.ended = true
-            error = connection.abortCopyIn(page.stream, because: error)
-        }
-        if connection.isConnected { _ = try? connection.execute("ROLLBACK TO SAVEPOINT sfpg_page") }
+    private func describe(_ error: any Error, page: PageWriter) -> any Error {
         if let error = error as? PostgresError, error.code == .copy, error.context != nil {
             return describeRejectedRow(error, pageNumber: page.pageNumber)
         }

@@ -4,7 +4,7 @@
 /// ``copyPage(_:_:)``… → ``commit(fullSweep:salesforceJobId:apiCalls:)``, or ``fail(_:status:salesforceJobId:apiCalls:)``
 /// at any point. Everything from `begin` to `commit` is one transaction: the pages, the merge, the watermark and
 /// the run-log row commit together or not at all. `deinit` rolls back and releases the lock if still held.
-public final class LoadRun {
+public final class LoadRun: PageSink {
     enum State { case ready, loading, finished }
 
     let connection: PostgresConnection

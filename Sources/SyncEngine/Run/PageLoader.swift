@@ -2,15 +2,16 @@ import Logging
 import PostgresLoader
 import SalesforceClient
 
-/// Hands each Bulk API result page, as bytes arrive from curl, to one COPY into the run's staging table.
+/// Hands each Bulk API result page, as bytes arrive from curl, to one COPY into a staging table (a run's, or a
+/// column refresh's).
 final class PageLoader: ResultPageConsumer {
-    let run: LoadRun
+    let run: any PageSink
     let progress: ProgressLine?
     let logger: Logger
     private var page: PageWriter?
     private(set) var rows = 0
 
-    init(run: LoadRun, progress: ProgressLine?, logger: Logger) {
+    init(run: any PageSink, progress: ProgressLine? = nil, logger: Logger) {
         self.run = run
         self.progress = progress
         self.logger = logger
@@ -49,7 +50,7 @@ final class PageLoader: ResultPageConsumer {
     func discardPage(_ number: Int) throws {
         guard let page else { return }
         self.page = nil
-        try run.discardPage(page)
+        run.discardPage(page)
         logger.info("page discarded for re-fetch", metadata: ["batch.page": "\(number)"])
     }
 }

@@ -85,7 +85,7 @@ extension SyncRunner {
         do {
             _ = try client.waitForCompletion(bulkJob.id)
             try refresh.begin()
-            _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: RefreshPageLoader(refresh))
+            _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: PageLoader(run: refresh, logger: logger))
             let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated, runId: runId)
             try? client.deleteJob(bulkJob.id)
             return updated
@@ -95,46 +95,6 @@ extension SyncRunner {
             try? cleanup.deleteJob(bulkJob.id)
             throw error
         }
-    }
-}
-
-/// Streams result pages into a ``ColumnRefresh``'s staging table.
-final class RefreshPageLoader: ResultPageConsumer {
-    let refresh: ColumnRefresh
-    private var page: PageWriter?
-
-    init(_ refresh: ColumnRefresh) {
-        self.refresh = refresh
-    }
-
-    func beginPage(_ number: Int) throws {
-        page = try refresh.beginPage(number)
-    }
-
-    func consume(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let page else { return }
-        do {
-            try page.write(bytes)
-        } catch {
-            self.page = nil
-            throw refresh.discard(page, because: error)
-        }
-    }
-
-    func finishPage(_ number: Int, recordCount: Int?) throws {
-        guard let page else { return }
-        self.page = nil
-        let copied = try refresh.finishPage(page)
-        if let recordCount, recordCount != copied {
-            throw SyncError("result page \(number) announced \(recordCount) records but \(copied) arrived; the download was incomplete")
-        }
-    }
-
-    func discardPage(_ number: Int) throws {
-        guard let page else { return }
-        self.page = nil
-        struct Discarded: Error {}
-        _ = refresh.discard(page, because: Discarded())
     }
 }
 
