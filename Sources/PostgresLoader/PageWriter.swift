@@ -52,13 +52,15 @@ public final class PageWriter {
 
     private func send(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        // memchr is cheap; only the rare chunk that holds a NUL is copied.
-        if memchr(base, 0, bytes.count) == nil {
-            try stream.write(bytes)
-        } else {
-            let cleaned = bytes.filter { $0 != 0 }
-            try cleaned.withUnsafeBytes { try stream.write($0) }
+        // The runs between NULs go out as they are: with NULs in ~1% of long-text values nearly every 256 KiB chunk
+        // holds one, and filtering byte by byte into a new array was a third of the client's CPU (perf, 1M rows).
+        var start = 0
+        while start < bytes.count, let nul = memchr(base + start, 0, bytes.count - start) {
+            let end = base.distance(to: UnsafeRawPointer(nul))
+            if end > start { try stream.write(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) }
+            start = end + 1
         }
+        if start < bytes.count { try stream.write(UnsafeRawBufferPointer(rebasing: bytes[start...])) }
     }
 
     private func checkHeader() throws {
