@@ -9,7 +9,7 @@ Bulk 2.0 + psycopg COPY + the same merge, likewise; (cap) with the emulator's pe
 sfpg full into an empty table with 1 and with 4 download connections. Reuses scripts/bench_load.py's cluster,
 emulator and measuring helpers.
 """
-import argparse, json, math, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_load import API, Emulator, Postgres, http, log, run_measured  # noqa: E402
@@ -269,6 +269,8 @@ def main():
     parser.add_argument("--no-build", action="store_true")
     args = parser.parse_args()
     args.venv = args.venv or os.path.join(args.root, "bench-out", "venv")
+    # SIGTERM unwinds like Ctrl-C, so the cluster and the emulator are stopped by the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not args.only or "python" in args.only:
         ensure_venv(args.venv)
     workdir = tempfile.mkdtemp(prefix="sfpg-bench-sync-")
