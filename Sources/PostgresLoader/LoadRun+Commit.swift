@@ -26,7 +26,9 @@ extension LoadRun {
         counts.deleted = Int(merged[0, "deleted"] ?? "") ?? 0
         counts.unchanged = max(0, distinct - counts.inserted - counts.updated - counts.deleted)
         counts.maxModstamp = merged[0, "max_modstamp"]
-        if let sweep {
+        // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
+        // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
+        if let sweep, !intoEmptyTable {
             // The merge may just have filled the table. With an empty table's statistics the planner picks a
             // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
             try connection.execute("ANALYZE \(mapping.table.quoted)")
