@@ -75,6 +75,26 @@ SQL
 """
 
 
+def phases(stderr):
+    """Seconds per phase of one `sfpg run` from its JSON debug log: Bulk job (submit → complete), download + COPY
+    (complete → last page handed over), merge + commit (→ sync finished)."""
+    from datetime import datetime
+    marks = {}
+    for line in stderr.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        message = entry.get("message", "")
+        key = {"bulk query submitted": "submitted", "bulk query complete": "complete", "sync finished": "finished",
+               "Downloaded results": "downloaded", "Downloaded results in parallel": "downloaded"}.get(message)
+        if key and "ts" in entry:
+            marks[key] = datetime.fromisoformat(entry["ts"].replace("Z", "+00:00")).timestamp()
+    span = lambda a, b: round(marks[b] - marks[a], 3) if a in marks and b in marks else None
+    return {"jobSeconds": span("submitted", "complete"), "downloadCopySeconds": span("complete", "downloaded"),
+            "mergeCommitSeconds": span("downloaded", "finished")}
+
+
 class Bench:
     def __init__(self, args, workdir):
         self.args, self.workdir = args, workdir
@@ -143,9 +163,11 @@ class Bench:
     # -- contenders -------------------------------------------------------------------------------------------------
     def sfpg_run(self, mode, connections=4):
         command = [self.sfpg, "run", "contacts", "--" + mode, "--jobs-directory", self.jobs_dir,
-                   "--database-url", self.pg.conninfo, "--log-level", "warning",
+                   "--database-url", self.pg.conninfo, "--log-level", "debug", "--log-format", "json",
                    "--download-connections", str(connections)]
-        return self.measure(command, self.env)
+        result = self.measure(command, self.env)
+        result.update(phases(result.pop("stderr")))
+        return result
 
     def shell_run(self):
         return self.measure(["bash", self.shell], self.shell_env)
@@ -167,11 +189,14 @@ class Bench:
                               "FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1") if "run" in command else ""
         rows = int(self.pg.psql(f"SELECT count(*) FROM {TABLE}"))
         return {"wall": wall, "rssKiB": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime, "rows": rows,
-                "counts": counts}
+                "counts": counts, "stderr": err}
 
     def record(self, name, result):
+        result.pop("stderr", None)
         self.results.setdefault(name, []).append(result)
-        log(f"  {name:28} {result['wall']:7.2f}s  cpu {result['cpu']:5.2f}s  rss {result['rssKiB'] / 1024:6.1f} MiB"
+        log(f"  {name:28} {result['wall']:7.2f}s  phases {result.get('jobSeconds')}/{result.get('downloadCopySeconds')}/"
+            f"{result.get('mergeCommitSeconds')}"
+            f"  {result['wall']:7.2f}s  cpu {result['cpu']:5.2f}s  rss {result['rssKiB'] / 1024:6.1f} MiB"
             f"  rows {result['rows']:,}  {result['counts']}")
 
     def rep(self, number):
@@ -216,6 +241,10 @@ def summarize(bench, args, meta):
         summary[name] = {"wallMedian": med, "wallMin": min(walls), "wallMax": max(walls),
                          "rowsPerSecond": rows / med, "peakRSSMiB": max(r["rssKiB"] for r in runs) / 1024,
                          "cpuMedian": statistics.median(r["cpu"] for r in runs), "runs": runs}
+        for phase in ("jobSeconds", "downloadCopySeconds", "mergeCommitSeconds"):
+            values = [r[phase] for r in runs if r.get(phase) is not None]
+            if values:
+                summary[name][phase + "Median"] = statistics.median(values)
     ratios = {}
 
     def ratio(key, a, b):
@@ -229,12 +258,19 @@ def summarize(bench, args, meta):
     ratio("full10_vs_python_10pct (target <= 0.5)", "b_sfpg_full_10pct", "e_python_10pct")
     ratio("incremental1_vs_full (target <= 0.1)", "c_sfpg_incremental_1pct", "a_sfpg_full_empty")
     ratio("cap_1conn_over_4conn (target >= 2.5)", "cap_sfpg_full_1conn", "cap_sfpg_full_4conn")
+    one, four = summary.get("cap_sfpg_full_1conn", {}), summary.get("cap_sfpg_full_4conn", {})
+    if one.get("downloadCopySecondsMedian") and four.get("downloadCopySecondsMedian"):
+        ratios["cap_download_phase_1conn_over_4conn (target >= 2.5)"] = (
+            one["downloadCopySecondsMedian"] / four["downloadCopySecondsMedian"])
     lines = [f"sfpg sync benchmark, {meta['date']}, {meta['machine']}: {rows:,} Contacts × 34 fields, "
              f"{args.reps} reps (median, min–max)", "",
-             "| scenario | wall median (min–max) | rows/s | client CPU | client peak RSS |", "|---|---|---|---|---|"]
+             "| scenario | wall median (min–max) | rows/s | client CPU | client peak RSS | job / download+COPY / merge |",
+             "|---|---|---|---|---|---|"]
     for name, s in summary.items():
+        split = " / ".join(f"{s[k + 'Median']:.1f}" if k + "Median" in s else "–"
+                           for k in ("jobSeconds", "downloadCopySeconds", "mergeCommitSeconds"))
         lines.append(f"| {name} | {s['wallMedian']:.2f} s ({s['wallMin']:.2f}–{s['wallMax']:.2f}) | "
-                     f"{s['rowsPerSecond']:,.0f} | {s['cpuMedian']:.2f} s | {s['peakRSSMiB']:.1f} MiB |")
+                     f"{s['rowsPerSecond']:,.0f} | {s['cpuMedian']:.2f} s | {s['peakRSSMiB']:.1f} MiB | {split} s |")
     lines.append("")
     for key, value in ratios.items():
         lines.append(f"- {key}: {value:.3f}")
