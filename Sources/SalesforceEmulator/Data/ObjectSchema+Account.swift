@@ -17,27 +17,29 @@ extension ObjectSchema {
             FieldDefinition("Id", .id, label: idLabel, length: 18, nillable: false, system: true, recipe: .id),
             FieldDefinition("IsDeleted", .boolean, label: "Deleted", nillable: false, system: true, recipe: .isDeleted),
         ]
-        let tail = [
-            FieldDefinition(
-                "OwnerId", .reference, label: "Owner ID", length: 18, nillable: false, referenceTo: ["User"],
-                relationshipName: "Owner", recipe: .user),
-            FieldDefinition(
-                "CreatedDate", .datetime, label: "Created Date", nillable: false, system: true, recipe: .createdDate),
-            FieldDefinition(
-                "CreatedById", .reference, label: "Created By ID", length: 18, nillable: false, system: true,
-                referenceTo: ["User"], relationshipName: "CreatedBy", recipe: .user),
-            FieldDefinition(
-                "LastModifiedDate", .datetime, label: "Last Modified Date", nillable: false, system: true,
-                recipe: .lastModifiedDate),
-            FieldDefinition(
-                "LastModifiedById", .reference, label: "Last Modified By ID", length: 18, nillable: false,
-                system: true, referenceTo: ["User"], relationshipName: "LastModifiedBy", recipe: .user),
-            FieldDefinition(
-                "SystemModstamp", .datetime, label: "System Modstamp", nillable: false, system: true,
-                recipe: .systemModstamp),
-        ]
-        return (head, tail)
+        let owner = FieldDefinition(
+            "OwnerId", .reference, label: "Owner ID", length: 18, nillable: false, referenceTo: ["User"],
+            relationshipName: "Owner", recipe: .user)
+        return (head, [owner] + auditFields)
     }
+
+    /// Who created and last changed a record, and when: the same on every object.
+    static let auditFields = [
+        FieldDefinition(
+            "CreatedDate", .datetime, label: "Created Date", nillable: false, system: true, recipe: .createdDate),
+        FieldDefinition(
+            "CreatedById", .reference, label: "Created By ID", length: 18, nillable: false, system: true,
+            referenceTo: ["User"], relationshipName: "CreatedBy", recipe: .user),
+        FieldDefinition(
+            "LastModifiedDate", .datetime, label: "Last Modified Date", nillable: false, system: true,
+            recipe: .lastModifiedDate),
+        FieldDefinition(
+            "LastModifiedById", .reference, label: "Last Modified By ID", length: 18, nillable: false,
+            system: true, referenceTo: ["User"], relationshipName: "LastModifiedBy", recipe: .user),
+        FieldDefinition(
+            "SystemModstamp", .datetime, label: "System Modstamp", nillable: false, system: true,
+            recipe: .systemModstamp),
+    ]
 
     static let account: ObjectSchema = {
         let system = systemFields(idLabel: "Account ID")

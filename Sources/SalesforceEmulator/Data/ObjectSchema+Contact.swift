@@ -75,20 +75,7 @@ extension ObjectSchema {
             FieldDefinition(
                 "HasOptedOutOfEmail", .boolean, label: "Email Opt Out", nillable: false, recipe: .bool(truePercent: 12)),
             FieldDefinition("DoNotCall", .boolean, label: "Do Not Call", nillable: false, recipe: .bool(truePercent: 5)),
-            FieldDefinition(
-                "CreatedDate", .datetime, label: "Created Date", nillable: false, system: true, recipe: .createdDate),
-            FieldDefinition(
-                "CreatedById", .reference, label: "Created By ID", length: 18, nillable: false, system: true,
-                referenceTo: ["User"], relationshipName: "CreatedBy", recipe: .user),
-            FieldDefinition(
-                "LastModifiedDate", .datetime, label: "Last Modified Date", nillable: false, system: true,
-                recipe: .lastModifiedDate),
-            FieldDefinition(
-                "LastModifiedById", .reference, label: "Last Modified By ID", length: 18, nillable: false,
-                system: true, referenceTo: ["User"], relationshipName: "LastModifiedBy", recipe: .user),
-            FieldDefinition(
-                "SystemModstamp", .datetime, label: "System Modstamp", nillable: false, system: true,
-                recipe: .systemModstamp),
+        ] + auditFields + [
             FieldDefinition(
                 "LastActivityDate", .date, label: "Last Activity", system: true,
                 recipe: .date(fromYear: 2021, years: 4, nullPercent: 50)),
