@@ -100,6 +100,20 @@ public final class LoadRun: PageSink {
         return types
     }
 
+    /// Clears `id` as the job's in-flight Bulk job, in any state of the run (also after ``fail(_:status:salesforceJobId:apiCalls:)``),
+    /// once the caller has aborted or deleted that job. Guarded on the id, so it never clears another run's job.
+    public func forgetInFlightBulkJob(_ id: String) throws {
+        try connection.execute(
+            """
+            UPDATE sfpg.sync_state SET bulk_job_id = NULL, bulk_job_created_at = NULL, bulk_job_query = NULL
+            WHERE job_name = $1 AND bulk_job_id = $2
+            """, [jobName, id])
+        if inFlightBulkJobId == id {
+            inFlightBulkJobId = nil
+            inFlightBulkJobQuery = nil
+        }
+    }
+
     /// Records (or clears, with nil) the Bulk API job this run is about to read, in its own short transaction
     /// before ``begin()``, so a crashed run leaves it for the next run to resume or abort.
     public func recordInFlightBulkJob(_ id: String?, query: String? = nil) throws {

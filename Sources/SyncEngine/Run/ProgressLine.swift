@@ -27,7 +27,7 @@ final class ProgressLine {
         let now = ContinuousClock.now
         guard now - lastDraw >= .seconds(1) else { return }
         lastDraw = now
-        let elapsed = max(0.001, Double((now - started).components.seconds) + Double((now - started).components.attoseconds) / 1e18)
+        let elapsed = max(0.001, (now - started).inSeconds)
         let line = String(
             format: "\r\u{1B}[K  %d rows  %.1f MB  %.0f rows/s", rows, Double(bytes) / 1_048_576, Double(rows) / elapsed
         )

@@ -141,17 +141,10 @@ public final class SyncRunner {
             logger.error("sync \(status)", metadata: ["error": "\(error)"])
             if let bulkJobId { abandon(bulkJobId, logger: logger) }
             loadRun?.fail(error, status: status, salesforceJobId: bulkJobId, apiCalls: client.apiCallCount - callsBefore)
-            // The job was aborted and deleted above, so it is no longer in flight. `fail` has ended the LoadRun
-            // (recordInFlightBulkJob would refuse now) and released the lock, hence a guarded direct update that
-            // only ever clears this run's own job.
-            if let bulkJobId {
-                _ = try? connection.execute(
-                    "UPDATE sfpg.sync_state SET bulk_job_id = NULL, bulk_job_created_at = NULL, bulk_job_query = NULL WHERE job_name = $1 AND bulk_job_id = $2",
-                    [job.name, bulkJobId])
-            }
+            // The job was aborted and deleted above, so it is no longer in flight.
+            if let bulkJobId { try? loadRun?.forgetInFlightBulkJob(bulkJobId) }
         }
-        outcome.seconds = Double((ContinuousClock.now - started).components.seconds)
-            + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        outcome.seconds = (ContinuousClock.now - started).inSeconds
         return outcome
     }
 
@@ -160,10 +153,11 @@ public final class SyncRunner {
     /// See ``SyncPlan/canReuse(jobWithSignature:)`` for when a leftover job still serves this run.
     private func obtainBulkJob(for plan: SyncPlan, run: LoadRun, logger: Logger) throws -> QueryJob {
         if let leftover = run.inFlightBulkJobId {
-            let existing = try? client.queryJob(leftover)
-            let usable = ["UploadComplete", "InProgress", "JobComplete"]
+            // Only a job whose query still serves this run is worth a status call; the rest are abandoned.
             let sameQuery = run.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false
-            if sameQuery, let existing, usable.contains(existing.state) {
+            if sameQuery, let existing = try? client.queryJob(leftover), existing.state != "Failed",
+                existing.state != "Aborted"
+            {
                 logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
                 return existing
             }
@@ -180,11 +174,18 @@ public final class SyncRunner {
     /// Aborts (if still running) and deletes a Bulk job this run no longer needs; best effort.
     private func abandon(_ id: String, logger: Logger) {
         let cleanup = client.withoutCancellation()
-        if let job = try? cleanup.queryJob(id), job.state == "UploadComplete" || job.state == "InProgress" {
+        if let job = try? cleanup.queryJob(id), !job.isTerminal {
             do { try cleanup.abortJob(id) } catch {
                 logger.warning("could not abort the bulk job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
             }
         }
         try? cleanup.deleteJob(id)
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) seconds, for logs and summaries.
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
