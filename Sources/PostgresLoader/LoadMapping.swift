@@ -40,6 +40,8 @@ public struct LoadMapping: Sendable {
     public var deletedAtColumn: String?
     /// Record every change the merge makes in `sfpg.changes` (nil: no audit trail).
     public var audit: AuditPolicy? = nil
+    /// The most rows one full-sync sweep may delete or mark deleted (`max_sweep`).
+    public var maxSweep: SweepLimit = .default
 
     public init(
         table: TableName,
