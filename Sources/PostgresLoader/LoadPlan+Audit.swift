@@ -54,9 +54,11 @@ extension LoadPlan {
             new: { "CASE WHEN \(removed) THEN NULL ELSE to_jsonb(src.\(SQLIdentifier.quote($0))) END" })
         // The same conditions as the merge's: insert a new key (unless it arrives deleted for a hard-delete job),
         // update when strictly newer, hard-delete when not older.
+        let replaced = "t.\(key) IS NULL OR \(replaces(stored: "t", incoming: "src"))"
         let changed = mapping.deletes == .hard && flag != nil
-            ? "(\(removed) AND t.\(modstamp) <= src.\(modstamp)) OR (NOT \(removed) AND (t.\(key) IS NULL OR t.\(modstamp) < src.\(modstamp)))"
-            : "t.\(key) IS NULL OR t.\(modstamp) < src.\(modstamp)"
+            ? "(\(removed) AND (t.\(modstamp) IS NULL OR src.\(modstamp) IS NULL OR t.\(modstamp) <= src.\(modstamp))) "
+                + "OR (NOT \(removed) AND (\(replaced)))"
+            : replaced
         return """
             CREATE TEMP TABLE \(Self.auditStaging) ON COMMIT DROP AS
             WITH src AS (

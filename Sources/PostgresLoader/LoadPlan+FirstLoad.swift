@@ -8,18 +8,17 @@ extension LoadPlan {
     /// Whether the target holds no row at all; cheap whatever its size (stops at the first visible row).
     var targetIsEmptySQL: String { "SELECT NOT EXISTS (SELECT 1 FROM \(mapping.table.quoted)) AS empty" }
 
-    /// `ON CONFLICT … DO UPDATE … WHERE newer`. An unchanged row (same modstamp) gets no new version, so a re-sync
+    /// `ON CONFLICT … DO UPDATE … WHERE newer` (or reviving, see ``replaces(stored:incoming:)``). An unchanged row (same modstamp) gets no new version, so a re-sync
     /// leaves no dead tuples behind for it; ON CONFLICT still row-locks it. Filtering unchanged rows out first with
     /// `NOT EXISTS (… target …)` inside this statement was tried and dropped: when the planner believes the target is
     /// small it probes it with a sequential scan per staged row while the same statement grows it, which went
     /// quadratic (a 100k-row load into an empty table ran for minutes).
     func conflictClause(updates: [String], hasFilter: Bool) -> String {
         let key = SQLIdentifier.quote(mapping.key.column)
-        let modstamp = SQLIdentifier.quote(mapping.modstamp.column)
         return """
 
             ON CONFLICT (\(key)) DO UPDATE SET \(updates.joined(separator: ", "))
-            WHERE t.\(modstamp) < EXCLUDED.\(modstamp)
+            WHERE \(replaces(stored: "t", incoming: "EXCLUDED"))
             """
     }
 }

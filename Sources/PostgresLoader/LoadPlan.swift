@@ -31,6 +31,24 @@ struct LoadPlan: Sendable {
         }
         hasSyncedAt = mapping.syncedAtColumn.map { columnTypes[$0] != nil } ?? false
         hasDeletedAt = mapping.deletedAtColumn.map { columnTypes[$0] != nil } ?? false
+        let modstampType = columnTypes[mapping.modstamp.column] ?? ""
+        guard modstampType.hasPrefix("timestamp") else {
+            throw PostgresError(
+                .configuration,
+                "column \(mapping.modstamp.column) of \(mapping.table) holds the watermark field \(mapping.modstamp.source) "
+                    + "but is \(modstampType); make it timestamptz (timestamp without time zone is read as UTC)")
+        }
+        modstampIsLocal = !modstampType.hasSuffix("with time zone")
+    }
+
+    /// The modstamp column is `timestamp` (without time zone): its values are UTC wall-clock times.
+    let modstampIsLocal: Bool
+
+    /// `column` (a modstamp value, e.g. `max("system_modstamp")`) as a timestamptz, whatever the column's type: a
+    /// `timestamp` column holds UTC by sfpg's convention, so it is converted explicitly rather than by a cast
+    /// that reads it in the session's time zone.
+    func modstampInstant(_ expression: String) -> String {
+        modstampIsLocal ? "(\(expression) AT TIME ZONE 'UTC')" : expression
     }
 
     private func q(_ name: String) -> String { SQLIdentifier.quote(name) }
@@ -80,6 +98,10 @@ struct LoadPlan: Sendable {
                 "\(q(deletedAt)) = CASE WHEN EXCLUDED.\(q(mapping.isDeleted!.column)) "
                     + "THEN coalesce(t.\(q(deletedAt)), EXCLUDED.\(q(deletedAt))) END")
         }
+        if mapping.deletes == .soft, mapping.isDeleted == nil, hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
+            // Only a sweep sets it here; a row returned again is live again.
+            updates.append("\(q(deletedAt)) = NULL")
+        }
         var sql = """
             WITH src AS (
                 SELECT DISTINCT ON (\(key)) \(stagedSelectList) FROM \(Self.staging)
@@ -92,7 +114,8 @@ struct LoadPlan: Sendable {
             sql += """
                 , del AS (
                     DELETE FROM \(table) AS t USING src
-                    WHERE t.\(key) = src.\(key) AND \(isDeleted) AND t.\(modstamp) <= src.\(modstamp)
+                    WHERE t.\(key) = src.\(key) AND \(isDeleted)
+                        AND (t.\(modstamp) IS NULL OR src.\(modstamp) IS NULL OR t.\(modstamp) <= src.\(modstamp))
                     RETURNING 1
                 )
                 """
@@ -111,10 +134,58 @@ struct LoadPlan: Sendable {
                 (SELECT count(*) FROM up WHERE inserted AND NOT deleted) AS inserted,
                 (SELECT count(*) FROM up WHERE NOT inserted AND NOT deleted) AS updated,
                 (SELECT count(*) FROM up WHERE deleted) + \(deletedCount) AS deleted,
-                (SELECT to_char(max(\(modstamp))::timestamptz AT TIME ZONE 'UTC', \(Self.isoFormat))
+                (SELECT to_char(\(modstampInstant("max(\(modstamp))")) AT TIME ZONE 'UTC', \(Self.isoFormat))
                     FROM \(Self.staging)) AS max_modstamp
             """
         return sql
+    }
+
+    /// Rows of staging whose modstamp lies more than `$1` seconds after the database's clock: a watermark taken
+    /// from them would stop incremental runs until that date. Result columns: key, modstamp (ISO-8601 UTC).
+    var futureModstampsSQL: String {
+        let instant = modstampInstant(modstamp)
+        return """
+            SELECT \(key)::text AS key, to_char(\(instant) AT TIME ZONE 'UTC', \(Self.isoFormat)) AS modstamp
+            FROM \(Self.staging) WHERE \(instant) > now() + make_interval(secs => $1::float8)
+            ORDER BY \(modstamp) DESC LIMIT 5
+            """
+    }
+
+    /// When the merge replaces a stored row: a newer version, a stored row without a modstamp (it could never be
+    /// updated again otherwise), an incoming one without (Salesforce's current answer is all there is), or a row
+    /// sfpg marked deleted that Salesforce returned again live — a swept row comes back whatever its modstamp,
+    /// since a record hidden from the integration user and shown again keeps its old SystemModstamp.
+    func replaces(stored t: String, incoming src: String) -> String {
+        var conditions = [
+            "\(t).\(modstamp) IS NULL", "\(src).\(modstamp) IS NULL", "\(t).\(modstamp) < \(src).\(modstamp)",
+        ]
+        if let revive = revives(stored: t, incoming: src) { conditions.append(revive) }
+        return "(" + conditions.joined(separator: " OR ") + ")"
+    }
+
+    /// The stored row is marked deleted and the incoming version is live; nil when sfpg never marks rows.
+    func revives(stored t: String, incoming src: String) -> String? {
+        guard mapping.deletes == .soft else { return nil }
+        if let isDeleted = mapping.isDeleted.map({ q($0.column) }) {
+            return "(\(t).\(isDeleted) IS TRUE AND \(src).\(isDeleted) IS NOT TRUE)"
+        }
+        if hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
+            return "\(t).\(q(deletedAt)) IS NOT NULL"
+        }
+        return nil
+    }
+
+    /// Target rows a full sweep may judge: the live ones (all rows for hard deletes). Result column: live.
+    var liveRowsSQL: String {
+        "SELECT count(*) AS live FROM \(table) AS t" + (liveCondition.map { " WHERE \($0)" } ?? "")
+    }
+
+    /// The condition for a live target row under soft deletes; nil when every row counts.
+    private var liveCondition: String? {
+        guard mapping.deletes == .soft else { return nil }
+        if let isDeleted = mapping.isDeleted { return "t.\(q(isDeleted.column)) IS NOT TRUE" }
+        if hasDeletedAt, let deletedAt = mapping.deletedAtColumn { return "t.\(q(deletedAt)) IS NULL" }
+        return nil
     }
 
     /// The full sweep: target rows whose key was not staged are deleted or marked deleted. Nil for `.ignore`.
@@ -128,16 +199,18 @@ struct LoadPlan: Sendable {
             return "DELETE FROM \(table) AS t WHERE \(missing)"
         case .soft:
             var sets: [String] = []
-            var notYet: String
+            guard let notYet = liveCondition else {
+                throw PostgresError(
+                    .configuration,
+                    "soft deletes on \(mapping.table) need an is-deleted mapping or a deleted-at column")
+            }
             if let isDeleted = mapping.isDeleted {
                 sets.append("\(q(isDeleted.column)) = true")
-                notYet = "t.\(q(isDeleted.column)) IS NOT TRUE"
                 if hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
                     sets.append("\(q(deletedAt)) = coalesce(t.\(q(deletedAt)), now())")
                 }
             } else if hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
                 sets.append("\(q(deletedAt)) = now()")
-                notYet = "t.\(q(deletedAt)) IS NULL"
             } else {
                 throw PostgresError(
                     .configuration,

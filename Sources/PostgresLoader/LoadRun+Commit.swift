@@ -1,22 +1,48 @@
+/// What a run asks of its commit, beyond the rows it staged.
+public struct CommitRequest: Sendable {
+    /// A full sync of an unfiltered object: target rows whose key was not staged are deleted (hard) or marked
+    /// deleted (soft). Never true for a filtered or incremental query.
+    public var fullSweep: Bool
+    /// Salesforce's count and what the result pages delivered; the run commits only when they and the staged
+    /// rows agree.
+    public var reconciliation: Reconciliation
+    /// Let the sweep exceed the mapping's `maxSweep` (`--allow-mass-delete`, for the one run that means it).
+    public var allowMassDelete: Bool
+    /// The Bulk API job read, for the run log.
+    public var salesforceJobId: String?
+    /// Salesforce API calls this run used, for the run log.
+    public var apiCalls: Int
+
+    public init(
+        fullSweep: Bool, reconciliation: Reconciliation, allowMassDelete: Bool = false, salesforceJobId: String?,
+        apiCalls: Int
+    ) {
+        self.fullSweep = fullSweep
+        self.reconciliation = reconciliation
+        self.allowMassDelete = allowMassDelete
+        self.salesforceJobId = salesforceJobId
+        self.apiCalls = apiCalls
+    }
+}
+
 extension LoadRun {
-    /// Merges staging into the target, applies deletes, advances the watermark, writes the `success` run-log
-    /// row and commits — all in the run's one transaction — then releases the job's lock.
+    /// Proves the run complete, merges staging into the target, applies deletes within the sweep bound, advances
+    /// the watermark, writes the `success` run-log row and commits — all in the run's one transaction.
     ///
-    /// - Parameters:
-    ///   - fullSweep: a full sync of an unfiltered object: target rows whose key was not staged are deleted
-    ///     (hard) or marked deleted (soft). Never pass true for a filtered or incremental query.
-    ///   - salesforceJobId: the Bulk API job read, for the run log.
-    ///   - apiCalls: Salesforce API calls this run used, for the run log.
-    /// - Throws: `PostgresError`; nothing is committed then, and the caller should call `fail`.
-    public func commit(fullSweep: Bool, salesforceJobId: String?, apiCalls: Int) throws -> RunSummary {
-        guard state == .loading else {
-            throw PostgresError(.configuration, "job '\(jobName)': commit needs begin() first, and only once")
+    /// - Throws: ``RunRefused`` when Salesforce's record count, the pages and the staged rows disagree, when the
+    ///   sweep would remove more than `maxSweep`, or when a watermark value lies in the future; `PostgresError`
+    ///   otherwise. Nothing is committed then, and the caller should call `fail`.
+    public func commit(_ request: CommitRequest) throws -> RunSummary {
+        guard phase == .loading, openPage == nil else {
+            throw PostgresError(.configuration, "job '\(jobName)': commit needs begin() first, no open page, and only once")
         }
-        let sweep = fullSweep ? try plan.sweepSQL() : nil
+        try reconcile(request.reconciliation)
+        let sweep = request.fullSweep ? try plan.sweepSQL() : nil
         // Temp tables are never auto-analyzed; without statistics the merge's plan can be poor on big loads.
         try connection.execute("ANALYZE \(LoadPlan.staging)")
         try captureAudit(fullSweep: sweep != nil)
-        // The job's advisory lock is held, so no other sfpg run can fill the table between this check and the merge.
+        // The job's and the table's advisory locks are held, so no other sfpg run can fill the table between this
+        // check and the merge.
         let intoEmptyTable = try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
         let merged = try connection.execute(intoEmptyTable ? plan.firstLoadMergeSQL : plan.mergeSQL)
         var counts = MergeCounts(staged: stagedRows)
@@ -26,79 +52,104 @@ extension LoadRun {
         counts.deleted = Int(merged[0, "deleted"] ?? "") ?? 0
         counts.unchanged = max(0, distinct - counts.inserted - counts.updated - counts.deleted)
         counts.maxModstamp = merged[0, "max_modstamp"]
+        try refuseFutureWatermark()
         // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
         // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
         if let sweep, !intoEmptyTable {
-            // The merge may just have filled the table. With an empty table's statistics the planner picks a
-            // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
-            try connection.execute("ANALYZE \(mapping.table.quoted)")
-            counts.deleted += try connection.execute(sweep).affectedRows
+            counts.deleted += try applySweep(sweep, allowMassDelete: request.allowMassDelete)
         }
-        let logged = try connection.execute(
-            """
-            INSERT INTO sfpg.sync_logs (sync_type, records_processed, records_inserted, records_updated, errors,
-                started_at, completed_at, status, job_name, object_name, records_deleted, records_unchanged,
-                watermark_before, watermark_after, salesforce_job_id, api_calls_used)
-            VALUES ($1, $2, $3, $4, 0, $5::timestamptz, clock_timestamp(), 'success', $6, $7, $8, $9,
-                $10::timestamptz, greatest($10::timestamptz, $11::timestamptz), $12, $13)
-            RETURNING id, to_char(watermark_after AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark_after
-            """,
-            [
-                syncType.rawValue, String(counts.staged), String(counts.inserted), String(counts.updated), startedAt,
-                jobName, objectName, String(counts.deleted), String(counts.unchanged), previousWatermark,
-                counts.maxModstamp, salesforceJobId, String(apiCalls),
-            ])
-        guard let runIdText = logged[0, "id"], let runId = Int64(runIdText) else {
-            throw PostgresError(.query, "job '\(jobName)': inserting the run-log row returned no id")
-        }
-        try storeAudit(runId: runId)
-        try connection.execute(
-            """
-            INSERT INTO sfpg.sync_state AS s (job_name, object_name, target_table, watermark, bulk_job_id,
-                bulk_job_created_at, last_full_sync_at, last_run_id, updated_at)
-            VALUES ($1, $2, $3, $4::timestamptz, NULL, NULL, CASE WHEN $5 THEN now() END, $6, now())
-            ON CONFLICT (job_name) DO UPDATE SET object_name = EXCLUDED.object_name,
-                target_table = EXCLUDED.target_table, watermark = greatest(s.watermark, EXCLUDED.watermark),
-                bulk_job_id = NULL, bulk_job_created_at = NULL, bulk_job_query = NULL,
-                last_full_sync_at = coalesce(EXCLUDED.last_full_sync_at, s.last_full_sync_at),
-                last_run_id = EXCLUDED.last_run_id, updated_at = now()
-            """,
-            [
-                jobName, objectName, mapping.table.quoted, logged[0, "watermark_after"],
-                syncType == .full ? "true" : "false", runIdText,
-            ])
+        let logged = try store.appendRun(
+            RunLogEntry(
+                jobName: jobName, objectName: objectName, syncType: syncType, status: .success, startedAt: startedAt,
+                counts: counts, reconciliation: request.reconciliation, watermarkBefore: previousWatermark,
+                salesforceJobId: request.salesforceJobId, apiCalls: request.apiCalls))
+        try storeAudit(runId: logged.id)
+        try store.advance(
+            jobName: jobName, objectName: objectName, table: mapping.table, watermark: logged.watermarkAfter,
+            fullSync: syncType == .full, runId: logged.id)
         try connection.execute("COMMIT")
-        state = .finished
-        inFlightBulkJobId = nil
-        releaseLock()
+        phase = .finished
         return RunSummary(
-            runId: runId, counts: counts, watermarkBefore: previousWatermark,
-            watermarkAfter: logged[0, "watermark_after"], intoEmptyTable: intoEmptyTable)
+            runId: logged.id, counts: counts, watermarkBefore: previousWatermark,
+            watermarkAfter: logged.watermarkAfter, intoEmptyTable: intoEmptyTable)
     }
 
-    /// Rolls the run back (target, staging and watermark untouched), then records a run-log row with `status`
-    /// and the error's description in its own transaction, and releases the job's lock. Never throws: if the
-    /// connection is gone, the log row is lost but nothing was committed either.
-    /// - Parameters:
-    ///   - status: `failed` or `cancelled`.
-    public func fail(_ error: any Error, status: String = "failed", salesforceJobId: String?, apiCalls: Int) {
-        guard state != .finished else { return }
-        if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
-        state = .finished
-        if connection.isConnected {
-            _ = try? connection.execute(
-                """
-                INSERT INTO sfpg.sync_logs (sync_type, records_processed, records_inserted, records_updated, errors,
-                    started_at, completed_at, status, error_message, job_name, object_name, records_deleted,
-                    records_unchanged, watermark_before, watermark_after, salesforce_job_id, api_calls_used)
-                VALUES ($1, 0, 0, 0, 1, $2::timestamptz, clock_timestamp(), $3, $4, $5, $6, 0, 0,
-                    $7::timestamptz, $7::timestamptz, $8, $9)
-                """,
-                [
-                    syncType.rawValue, startedAt, status, String(describing: error), jobName, objectName,
-                    previousWatermark, salesforceJobId, String(apiCalls),
-                ])
+    /// Salesforce's `numberRecordsProcessed`, the records the pages announced and the rows COPY staged must be one
+    /// number: anything else means a page was lost, cut or doubled on the way, and merging (worse, sweeping) would
+    /// turn that into missing or deleted rows.
+    func reconcile(_ evidence: Reconciliation) throws {
+        guard let expected = evidence.expected else {
+            throw RunRefused(
+                .incomplete,
+                "job '\(jobName)': Salesforce did not report how many records the Bulk job produced "
+                    + "(numberRecordsProcessed), so the run cannot prove it is complete; nothing was committed")
         }
-        releaseLock()
+        let downloaded = evidence.downloaded ?? -1
+        guard expected == downloaded, downloaded == stagedRows else {
+            throw RunRefused(
+                .incomplete,
+                "job '\(jobName)': the run is incomplete: Salesforce reported \(expected) records, the "
+                    + "\(evidence.pages.map(String.init) ?? "?") result pages delivered \(downloaded), and \(stagedRows) "
+                    + "rows were staged; nothing was committed (no merge, no sweep, watermark unchanged). Run again; if "
+                    + "it repeats, the connection to Salesforce is losing data")
+        }
+    }
+
+    /// A watermark past the database's clock would make every later incremental run skip the changes in between.
+    func refuseFutureWatermark() throws {
+        let future = try connection.execute(plan.futureModstampsSQL, [String(Self.maxClockSkewSeconds)])
+        guard !future.rows.isEmpty else { return }
+        let samples = (0..<future.rows.count).compactMap { row in
+            future[row, "key"].map { "\($0) (\(future[row, "modstamp"] ?? "?"))" }
+        }
+        throw RunRefused(
+            .futureWatermark,
+            "job '\(jobName)': \(mapping.modstamp.source) of \(samples.joined(separator: ", ")) lies more than "
+                + "\(Self.maxClockSkewSeconds / 60) minutes after the database's clock; storing it as the watermark would "
+                + "stop incremental runs until then. Check the database server's clock and the watermark field; nothing "
+                + "was committed")
+    }
+
+    /// Runs the sweep and refuses it when it removed more than the mapping's bound allows of the live rows.
+    /// - Returns: the rows swept.
+    func applySweep(_ sweep: String, allowMassDelete: Bool) throws -> Int {
+        let live = Int(try connection.execute(plan.liveRowsSQL)[0, "live"] ?? "") ?? 0
+        // The merge may just have filled the table. With an empty table's statistics the planner picks a
+        // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
+        try connection.execute("ANALYZE \(mapping.table.quoted)")
+        let swept = try connection.execute(sweep).affectedRows
+        let allowed = mapping.maxSweep.allowance(liveRows: live)
+        guard swept <= allowed || allowMassDelete else {
+            throw RunRefused(
+                .sweepLimit,
+                "job '\(jobName)': the full sync would \(mapping.deletes == .hard ? "delete" : "mark deleted") \(swept) of "
+                    + "\(live) live rows of \(mapping.table), more than max_sweep (\(mapping.maxSweep), \(allowed) rows) "
+                    + "allows; nothing was committed. Records that became invisible to the integration user (a sharing "
+                    + "rule, profile or permission change) look exactly like deleted ones: check its access first. If "
+                    + "the records really were deleted, run once with --allow-mass-delete")
+        }
+        return swept
+    }
+
+    /// Rolls the run back (target, staging and watermark untouched), ending a page's open COPY first, then records a
+    /// run-log row with `status`, the error and whatever evidence the run had, in its own transaction. Never throws:
+    /// if the connection is gone, the log row is lost but nothing was committed either.
+    public func fail(
+        _ error: any Error, status: RunStatus = .failed, reconciliation: Reconciliation = Reconciliation(),
+        salesforceJobId: String?, apiCalls: Int
+    ) {
+        guard phase != .finished else { return }
+        if let openPage { _ = abort(openPage, because: error) }
+        try? store.cleanUp()
+        phase = .finished
+        guard connection.isConnected else { return }
+        var counts = MergeCounts(staged: stagedRows)
+        counts.maxModstamp = nil
+        _ = try? store.appendRun(
+            RunLogEntry(
+                jobName: jobName, objectName: objectName, syncType: syncType, status: status, startedAt: startedAt,
+                counts: counts, reconciliation: reconciliation, errorMessage: String(describing: error),
+                failureReason: (error as? RunRefused)?.reason, watermarkBefore: previousWatermark,
+                salesforceJobId: salesforceJobId, apiCalls: apiCalls))
     }
 }

@@ -23,10 +23,12 @@ extension LoadRun {
     /// Opens one page's COPY under its own savepoint (see ``PageSink``); the push-style twin of
     /// ``copyPage(_:_:)``, for a download that hands over bytes from a callback.
     public func beginPage(_ pageNumber: Int) throws -> PageWriter {
-        guard state == .loading else {
-            throw PostgresError(.configuration, "job '\(jobName)': a page needs begin() first")
+        guard phase == .loading, openPage == nil else {
+            throw PostgresError(.configuration, "job '\(jobName)': a page needs begin() first, and the previous page ended")
         }
-        return try connection.beginStagingPage(pageNumber, copySQL: plan.copySQL, expectedFields: mapping.sourceFields)
+        let page = try connection.beginStagingPage(pageNumber, copySQL: plan.copySQL, expectedFields: mapping.sourceFields)
+        openPage = page
+        return page
     }
 
     /// Ends the page's COPY and keeps its rows. On failure the page is rolled back to its savepoint (the run's
@@ -34,6 +36,7 @@ extension LoadRun {
     @discardableResult
     public func finishPage(_ page: PageWriter) throws -> Int {
         let rows: Int
+        defer { if openPage === page { openPage = nil } }
         do {
             rows = try connection.finishStagingPage(page)
         } catch {
@@ -44,7 +47,8 @@ extension LoadRun {
     }
 
     public func abort(_ page: PageWriter, because error: any Error) -> any Error {
-        describe(connection.abortStagingPage(page, because: error), page: page)
+        if openPage === page { openPage = nil }
+        return describe(connection.abortStagingPage(page, because: error), page: page)
     }
 
     private func describe(_ error: any Error, page: PageWriter) -> any Error {

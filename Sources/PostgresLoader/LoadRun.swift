@@ -1,85 +1,47 @@
-/// One sync run of one job against PostgreSQL.
+/// One sync run of one job against PostgreSQL, inside ``SyncStore/withJobLock(_:table:policy:_:)``.
 ///
-/// Lifecycle: `init` (advisory lock, read state) → ``recordInFlightBulkJob(_:)`` → ``begin()`` →
-/// ``copyPage(_:_:)``… → ``commit(fullSweep:salesforceJobId:apiCalls:)``, or ``fail(_:status:salesforceJobId:apiCalls:)``
+/// Lifecycle: ``begin()`` → ``beginPage(_:)``/``finishPage(_:)``… → ``commit(_:)``, or ``fail(_:status:reconciliation:salesforceJobId:apiCalls:)``
 /// at any point. Everything from `begin` to `commit` is one transaction: the pages, the merge, the watermark and
-/// the run-log row commit together or not at all. `deinit` rolls back and releases the lock if still held.
+/// the run-log row commit together or not at all, and only once the run has proved it holds every record.
 public final class LoadRun: PageSink {
-    enum State { case ready, loading, finished }
+    enum Phase { case ready, loading, finished }
 
     let connection: PostgresConnection
+    let store: SyncStore
     public let jobName: String
     public let objectName: String
     public let mapping: LoadMapping
-    /// Settable until `begin()`: the caller may pick full or incremental only after reading the watermark.
-    public var syncType: SyncType
+    public let syncType: SyncType
     let plan: LoadPlan
     let startedAt: String
-    var state = State.ready
-    var holdsLock = false
-    var stagedRows = 0
+    var phase = Phase.ready
+    /// Rows COPY kept, over every finished page.
+    public internal(set) var stagedRows = 0
+    /// The page whose COPY is open, so a failure can end it before anything else runs on the connection.
+    var openPage: PageWriter?
 
     /// The job's watermark before this run: ISO-8601 UTC with millis, e.g. `2024-01-15T10:30:00.000Z`.
-    public private(set) var previousWatermark: String?
-    /// A Bulk API job id left in `sfpg.sync_state` by a run that crashed before committing.
-    public internal(set) var inFlightBulkJobId: String?
-    /// The SOQL that Bulk job ran, when the run that submitted it recorded it.
-    public internal(set) var inFlightBulkJobQuery: String?
+    public let previousWatermark: String?
 
-    static let lockKey = "hashtext('sfpg'), hashtext($1)"
+    /// How far a watermark may lie past the database's clock before the run refuses it (clock skew between
+    /// Salesforce and PostgreSQL; anything beyond is a bad value that would freeze incremental runs).
+    public static let maxClockSkewSeconds = 600
 
-    /// Takes the job's advisory lock, checks the target table and reads the job's state.
-    /// - Throws: `PostgresError` `.lockHeld` if another run of the job holds the lock (with `.failFast`),
-    ///   `.schema` if the target table or sfpg's tables are missing, `.configuration` for a bad mapping.
+    /// Checks the target table and prepares the run's SQL. Call inside the job's lock, with its state.
+    /// - Throws: `PostgresError` `.schema` if the target table is missing, `.configuration` for a bad mapping (a
+    ///   missing column, or a watermark column that is not a timestamp).
     public init(
-        connection: PostgresConnection, jobName: String, objectName: String, mapping: LoadMapping,
-        syncType: SyncType, lock: LockPolicy = .failFast
+        store: SyncStore, state: JobState, jobName: String, objectName: String, mapping: LoadMapping, syncType: SyncType
     ) throws {
-        self.connection = connection
+        self.store = store
+        connection = store.connection
         self.jobName = jobName
         self.objectName = objectName
         self.mapping = mapping
         self.syncType = syncType
-        if connection.isInTransaction {
-            throw PostgresError(.configuration, "job '\(jobName)': the connection is already inside a transaction")
-        }
-        switch lock {
-        case .failFast:
-            let result = try connection.execute("SELECT pg_try_advisory_lock(\(Self.lockKey)) AS locked", [jobName])
-            guard result[0, "locked"] == "t" else {
-                throw PostgresError(
-                    .lockHeld,
-                    "job '\(jobName)' is already running (another sfpg process holds its lock); "
-                        + "wait for it to finish or use the wait option")
-            }
-        case .wait:
-            try connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))", [jobName])
-        }
-        do {
-            plan = try LoadPlan(mapping: mapping, columnTypes: try Self.columnTypes(of: mapping.table, connection))
-            startedAt = try connection.execute("SELECT clock_timestamp()::text AS now")[0, "now"] ?? "now"
-            let stateResult: PostgresResult
-            do {
-                stateResult = try connection.execute(
-                    "SELECT to_char(watermark AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark, bulk_job_id, "
-                        + "bulk_job_query "
-                        + "FROM sfpg.sync_state WHERE job_name = $1", [jobName])
-            } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "3F000" {
-                throw PostgresError(.schema, "sfpg's tables are missing: run `sfpg migrate` first", sqlState: error.sqlState)
-            }
-            previousWatermark = stateResult[0, "watermark"]
-            inFlightBulkJobId = stateResult[0, "bulk_job_id"]
-            inFlightBulkJobQuery = stateResult[0, "bulk_job_query"]
-        } catch {
-            _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))", [jobName])
-            throw error
-        }
-        holdsLock = true
-    }
-
-    deinit {
-        if state == .loading, connection.isConnected { _ = try? connection.execute("ROLLBACK") }
-        releaseLock()
+        previousWatermark = state.watermark
+        plan = try LoadPlan(mapping: mapping, columnTypes: try Self.columnTypes(of: mapping.table, connection))
+        startedAt = try store.now()
     }
 
     /// Target column name → type as `format_type` spells it, so staging rejects a bad value at COPY time.
@@ -100,48 +62,14 @@ public final class LoadRun: PageSink {
         return types
     }
 
-    /// Clears `id` as the job's in-flight Bulk job, in any state of the run (also after ``fail(_:status:salesforceJobId:apiCalls:)``),
-    /// once the caller has aborted or deleted that job. Guarded on the id, so it never clears another run's job.
-    public func forgetInFlightBulkJob(_ id: String) throws {
-        try connection.execute(
-            """
-            UPDATE sfpg.sync_state SET bulk_job_id = NULL, bulk_job_created_at = NULL, bulk_job_query = NULL
-            WHERE job_name = $1 AND bulk_job_id = $2
-            """, [jobName, id])
-        if inFlightBulkJobId == id {
-            inFlightBulkJobId = nil
-            inFlightBulkJobQuery = nil
-        }
-    }
-
-    /// Records (or clears, with nil) the Bulk API job this run is about to read, in its own short transaction
-    /// before ``begin()``, so a crashed run leaves it for the next run to resume or abort.
-    public func recordInFlightBulkJob(_ id: String?, query: String? = nil) throws {
-        guard state == .ready else {
-            throw PostgresError(.configuration, "job '\(jobName)': recordInFlightBulkJob must come before begin()")
-        }
-        try connection.execute(
-            """
-            INSERT INTO sfpg.sync_state (job_name, object_name, target_table, bulk_job_id, bulk_job_created_at,
-                bulk_job_query)
-            VALUES ($1, $2, $3, $4::varchar, CASE WHEN $4::varchar IS NULL THEN NULL ELSE now() END, $5)
-            ON CONFLICT (job_name) DO UPDATE SET object_name = EXCLUDED.object_name,
-                target_table = EXCLUDED.target_table, bulk_job_id = EXCLUDED.bulk_job_id,
-                bulk_job_created_at = EXCLUDED.bulk_job_created_at, bulk_job_query = EXCLUDED.bulk_job_query,
-                updated_at = now()
-            """, [jobName, objectName, mapping.table.quoted, id, id == nil ? nil : query])
-        inFlightBulkJobId = id
-        inFlightBulkJobQuery = id == nil ? nil : query
-    }
-
     /// Opens the run's transaction, disables `statement_timeout` for it (a COPY waits on Salesforce) and
     /// creates the temporary staging table, typed like the target's columns.
     public func begin() throws {
-        guard state == .ready else {
+        guard phase == .ready else {
             throw PostgresError(.configuration, "job '\(jobName)': begin() called twice or after the run ended")
         }
         try connection.execute("BEGIN")
-        state = .loading
+        phase = .loading
         try connection.execute("SET LOCAL statement_timeout = 0")
         try connection.execute(plan.stagingDDL)
     }
@@ -151,19 +79,25 @@ public final class LoadRun: PageSink {
     public func previewSQL(fullSweep: Bool? = nil) -> [String] {
         var statements = [plan.stagingDDL + ";", plan.copySQL + ";  -- once per result page", plan.mergeSQL + ";"]
         if fullSweep ?? (syncType == .full), let sweep = try? plan.sweepSQL() {
-            statements.append(sweep + ";  -- full sync of an unfiltered object only")
+            statements.append(sweep + ";  -- full sync of an unfiltered object only, bounded by max_sweep")
         }
         return statements
-    }
-
-    func releaseLock() {
-        guard holdsLock else { return }
-        holdsLock = false
-        if connection.isConnected {
-            _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))", [jobName])
-        }
     }
 }
 
 @available(*, unavailable)
 extension LoadRun: Sendable {}
+
+/// A run that sfpg itself refused to commit: the evidence did not prove it complete, or it would have deleted
+/// more than allowed. Nothing of it was committed.
+public struct RunRefused: Error, CustomStringConvertible, Sendable {
+    public var reason: FailureReason
+    public var message: String
+
+    public init(_ reason: FailureReason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
+
+    public var description: String { message }
+}

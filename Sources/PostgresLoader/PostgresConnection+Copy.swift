@@ -51,6 +51,13 @@ extension PostgresConnection {
         return error
     }
 
+    /// Ends a COPY IN that a failed caller left open (CopyFail, so nothing of it is kept) and drains its results;
+    /// a no-op when no statement is in progress. Afterwards the transaction, if any, is in the aborted state.
+    func abandonCopy() {
+        guard PQtransactionStatus(handle) == PQTRANS_ACTIVE else { return }
+        _ = endCopy(failure: "sfpg: the run ended while this page was still being copied")
+    }
+
     /// Ends COPY IN (CopyDone, or CopyFail with `failure`) and drains every result. Returns the first error.
     private func endCopy(failure: String?) -> PostgresError? {
         var firstError: PostgresError?

@@ -48,6 +48,10 @@ public final class PostgresConnection {
         // tell the user about them.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
+        // Every timestamp sfpg reads or writes is UTC: a `timestamp` (without time zone) modstamp column cast to
+        // timestamptz in a session west of UTC moved the watermark hours into the future. A session SET wins over
+        // `options=-c TimeZone=…` in the connection string, PGTZ and the role's or database's default.
+        try execute("SET TimeZone = 'UTC'")
     }
 
     deinit {

@@ -40,17 +40,19 @@ extension Sfpg {
             _ = global.makeLogger()
             do {
                 let job = try self.job.map { try JobDefinition.load(file: $0) } ?? JobDefinition.builtInContacts()
-                let connection = try global.connect()
-                let run = try LoadRun(
-                    connection: connection, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
-                    syncType: .full, lock: .failFast)
-                if printSQL {
-                    let plan = try SyncPlan(job: job, requested: .full, previousWatermark: nil)
-                    try printJSON(Self.sqlDescription(run: run, plan: plan))
-                    return
+                let store = SyncStore(try global.connect())
+                try store.withJobLock(job.name, table: job.table, policy: .failFast) { state in
+                    let run = try LoadRun(
+                        store: store, state: state, jobName: job.name, objectName: job.object,
+                        mapping: job.loadMapping, syncType: .full)
+                    if printSQL {
+                        let plan = try SyncPlan(job: job, requested: .full, previousWatermark: nil)
+                        try printJSON(Self.sqlDescription(run: run, plan: plan))
+                        return
+                    }
+                    guard let pages else { throw ValidationError("--pages is required unless --print-sql") }
+                    try printJSON(try load(run, pages: Self.pageFiles(in: pages)))
                 }
-                guard let pages else { throw ValidationError("--pages is required unless --print-sql") }
-                try printJSON(try load(run, pages: Self.pageFiles(in: pages)))
             } catch let error as ValidationError {
                 throw error
             } catch {
@@ -80,7 +82,10 @@ extension Sfpg {
                 }
             }
             let copied = clock.now
-            let summary = try run.commit(fullSweep: false, salesforceJobId: nil, apiCalls: 0)
+            // The pages are local files, so the staged rows are the whole evidence there is.
+            let evidence = Reconciliation(expected: run.stagedRows, downloaded: run.stagedRows, pages: pages.count)
+            let summary = try run.commit(
+                CommitRequest(fullSweep: false, reconciliation: evidence, salesforceJobId: nil, apiCalls: 0))
             let committed = clock.now
             var usage = rusage()
             getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)

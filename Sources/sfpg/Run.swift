@@ -14,6 +14,7 @@ extension Sfpg {
                   sfpg run contacts --full         # full sync: every record, vanished keys marked deleted
                   sfpg run contacts accounts --incremental --wait-lock
                   sfpg run --dry-run contacts      # print the SOQL and SQL, change nothing
+                  sfpg run contacts --full --allow-mass-delete   # once, after a real mass delete in Salesforce
                 """
         )
 
@@ -37,6 +38,11 @@ extension Sfpg {
 
         @Option(help: "Result pages downloaded at once when Salesforce lists them (resultPages); 1 follows the locator chain.")
         var downloadConnections = 4
+
+        @Flag(help: ArgumentHelp(
+            "Let this run's full sweep delete or mark deleted more rows than the job's max_sweep (default 10% of the live rows).",
+            discussion: "Without it such a run fails (exit 1) and changes nothing: records hidden from the integration user by a sharing or permission change look exactly like deleted ones."))
+        var allowMassDelete = false
 
         @OptionGroup var global: GlobalOptions
 
@@ -67,7 +73,8 @@ extension Sfpg {
                 )
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
-                        mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections))
+                        mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
+                        allowMassDelete: allowMassDelete))
                 }
                 OutcomeTable.print(outcomes)
                 let status = ExitStatus.combined(outcomes.map(\.status))

@@ -41,6 +41,13 @@ extension Sfpg {
                     }
                     print("  last run:   \(result), \(status.lastSyncType ?? "?"), \(status.lastStartedAt ?? "?") → \(status.lastCompletedAt ?? "?")")
                     print("  counts:     \(status.recordsProcessed ?? 0) read, \(status.recordsInserted ?? 0) inserted, \(status.recordsUpdated ?? 0) updated, \(status.recordsDeleted ?? 0) deleted, \(status.recordsUnchanged ?? 0) unchanged")
+                    if let expected = status.recordsExpected {
+                        // The completeness proof: Salesforce's count = what the pages delivered = rows staged.
+                        let downloaded = status.recordsDownloaded.map(String.init) ?? "?"
+                        let agree = status.recordsDownloaded == expected && status.recordsProcessed == expected
+                        print("  records:    \(expected) expected (Salesforce), \(downloaded) downloaded in \(status.resultPages.map(String.init) ?? "?") pages, \(status.recordsProcessed ?? 0) staged" + (agree ? " (complete)" : " (MISMATCH)"))
+                    }
+                    if let reason = status.failureReason { print("  refused:    \(reason)") }
                     print("  watermark:  \(status.watermark ?? "none")")
                     print("  rows:       \(status.rowsInTable.map(String.init) ?? "unknown")")
                     if let lag = status.secondsSinceLastSuccess {

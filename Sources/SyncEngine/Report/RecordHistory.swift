@@ -26,17 +26,7 @@ public struct RecordChange: Codable, Sendable, Equatable {
 public enum RecordHistory {
     /// Every change of `key` in `job`, oldest first; columns in name order.
     public static func load(_ connection: PostgresConnection, job: String, key: String) throws -> [RecordChange] {
-        let result = try connection.execute(
-            """
-            SELECT c.id, c.run_id, c.operation,
-                to_char(c.system_modstamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS modstamp,
-                to_char(c.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS recorded,
-                e.key AS col, nullif(e.value -> 'old', 'null'::jsonb)::text AS old,
-                nullif(e.value -> 'new', 'null'::jsonb)::text AS new
-            FROM sfpg.changes c LEFT JOIN LATERAL jsonb_each(c.changes) e ON true
-            WHERE c.job_name = $1 AND c.record_key = $2
-            ORDER BY c.id, e.key
-            """, [job, key])
+        let result = try SyncStore(connection).changes(jobName: job, recordKey: key)
         var entries: [RecordChange] = []
         var lastId: String?
         for row in 0..<result.rows.count {

@@ -17,6 +17,13 @@ public struct JobStatus: Codable, Sendable {
     public var recordsUpdated: Int?
     public var recordsDeleted: Int?
     public var recordsUnchanged: Int?
+    /// What the last run proved before committing, or why it refused: Salesforce's record count for its Bulk job,
+    /// the records its result pages delivered, and how many pages there were.
+    public var recordsExpected: Int? = nil
+    public var recordsDownloaded: Int? = nil
+    public var resultPages: Int? = nil
+    /// `incomplete`, `sweep_limit` or `future_watermark` when sfpg itself refused to commit the last run.
+    public var failureReason: String? = nil
     public var watermark: String?
     public var lastSuccessAt: String?
     /// Seconds since the last successful run finished; nil if it never succeeded.
@@ -30,21 +37,7 @@ public struct JobStatus: Codable, Sendable {
 public enum StatusReport {
     /// Reads the status of every job that has run, plus `jobs` that never did.
     public static func collect(_ connection: PostgresConnection, jobs: [JobDefinition]) throws -> [JobStatus] {
-        let result = try connection.execute(
-            """
-            SELECT s.job_name, s.object_name, s.target_table,
-                   to_char(s.watermark AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS watermark,
-                   s.bulk_job_id, s.calculated_refreshed_at::text AS calculated_refreshed_at, l.status, l.sync_type, l.started_at::text, l.completed_at::text, l.error_message,
-                   l.records_processed, l.records_inserted, l.records_updated, l.records_deleted, l.records_unchanged,
-                   ok.completed_at::text AS last_success_at,
-                   extract(epoch FROM now() - ok.completed_at)::float8 AS since_success
-              FROM sfpg.sync_state s
-              LEFT JOIN LATERAL (SELECT * FROM sfpg.sync_logs g WHERE g.job_name = s.job_name ORDER BY g.id DESC LIMIT 1) l ON true
-              LEFT JOIN LATERAL (SELECT g.completed_at FROM sfpg.sync_logs g
-                                  WHERE g.job_name = s.job_name AND g.status = 'success' ORDER BY g.id DESC LIMIT 1) ok ON true
-             ORDER BY s.job_name
-            """
-        )
+        let result = try SyncStore(connection).latestRuns()
         var statuses: [JobStatus] = []
         for row in 0..<result.rows.count {
             func value(_ column: String) -> String? { result[row, column] }
@@ -60,7 +53,11 @@ public enum StatusReport {
                 watermark: value("watermark"), lastSuccessAt: value("last_success_at"),
                 secondsSinceLastSuccess: value("since_success").flatMap { Double($0) },
                 rowsInTable: nil, bulkJobInFlight: value("bulk_job_id"),
-                calculatedRefreshedAt: value("calculated_refreshed_at")
+                calculatedRefreshedAt: value("calculated_refreshed_at"),
+                recordsExpected: value("records_expected").flatMap { Int($0) },
+                recordsDownloaded: value("records_downloaded").flatMap { Int($0) },
+                resultPages: value("result_pages").flatMap { Int($0) },
+                failureReason: value("failure_reason")
             ))
         }
         for job in jobs where !statuses.contains(where: { $0.job == job.name }) {

@@ -4,17 +4,20 @@ import PostgresLoader
 public enum DryRun {
     public static func describe(_ jobs: [JobDefinition], mode: SyncMode?, connection: PostgresConnection) throws -> String {
         var out = ""
+        let store = SyncStore(connection)
         for job in jobs {
-            let run = try LoadRun(
-                connection: connection, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
-                syncType: .full, lock: .failFast
-            )
-            let plan = try SyncPlan(job: job, requested: mode, previousWatermark: run.previousWatermark)
-            out += "-- job \(job.name) (\(job.file)): \(plan.mode.rawValue) sync, watermark \(run.previousWatermark ?? "none")\n"
-            out += "-- Bulk API 2.0 \(plan.operation.rawValue):\n\(plan.soql)\n"
-            out += "-- SQL, in one transaction:\n"
-            for statement in run.previewSQL(fullSweep: plan.sweepsMissingKeys) { out += statement + "\n" }
-            out += "\n"
+            // Under the job's lock, so what it prints is what a run starting now would do.
+            try store.withJobLock(job.name, table: job.table, policy: .failFast) { state in
+                let plan = try SyncPlan(job: job, requested: mode, previousWatermark: state.watermark)
+                let run = try LoadRun(
+                    store: store, state: state, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
+                    syncType: plan.mode == .full ? .full : .incremental)
+                out += "-- job \(job.name) (\(job.file)): \(plan.mode.rawValue) sync, watermark \(state.watermark ?? "none")\n"
+                out += "-- Bulk API 2.0 \(plan.operation.rawValue):\n\(plan.soql)\n"
+                out += "-- SQL, in one transaction:\n"
+                for statement in run.previewSQL(fullSweep: plan.sweepsMissingKeys) { out += statement + "\n" }
+                out += "\n"
+            }
         }
         return out
     }

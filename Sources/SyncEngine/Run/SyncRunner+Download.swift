@@ -4,8 +4,10 @@ import SalesforceClient
 extension SyncRunner {
     /// Downloads a completed Bulk job's results into `consumer`: over `options.downloadConnections` connections
     /// when there are several pages and the org lists them (`resultPages`), else along the sequential locator chain.
+    /// - Parameter expectedRecords: the job's `numberRecordsProcessed`, which caps the result chains.
     func downloadResults(
-        _ bulkJobId: String, job: JobDefinition, options: SyncOptions, into consumer: PageLoader, logger: Logger
+        _ bulkJobId: String, expectedRecords: Int?, job: JobDefinition, options: SyncOptions, into consumer: PageLoader,
+        logger: Logger
     ) throws -> DownloadSummary {
         if options.downloadConnections > 1, let links = try client.resultPageLinks(bulkJobId, maxRecords: job.pageSize),
             links.count > 1

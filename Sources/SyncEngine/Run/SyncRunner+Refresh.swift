@@ -6,44 +6,18 @@ import SalesforceClient
 /// fields when their cadence is due. Both are narrow Bulk queries (key, modstamp, the fields) that update existing
 /// rows only, never a full reload.
 extension SyncRunner {
-    /// What `sfpg.sync_state` remembers about the job's columns.
-    struct ColumnState {
-        /// The fields the table was last loaded with; nil before the first run that recorded them.
-        var syncedFields: [String]?
-        /// Seconds since the formula fields were last re-read; nil if never.
-        var calculatedAge: Double?
-    }
-
-    func columnState(_ job: JobDefinition) throws -> ColumnState {
-        let result = try connection.execute(
-            """
-            SELECT array_to_string(synced_fields, ',') AS fields, synced_fields IS NULL AS unknown,
-                extract(epoch FROM now() - calculated_refreshed_at)::float8 AS age
-            FROM sfpg.sync_state WHERE job_name = $1
-            """, [job.name])
-        guard !result.rows.isEmpty else { return ColumnState() }
-        let fields = result[0, "unknown"] == "t"
-            ? nil : (result[0, "fields"] ?? "").split(separator: ",").map(String.init)
-        return ColumnState(syncedFields: fields, calculatedAge: result[0, "age"].flatMap { Double($0) })
-    }
-
     /// Runs the backfill and the formula refresh a committed run of `job` calls for.
     /// - Returns: rows updated by each step, for the log.
     @discardableResult
     func refreshColumns(_ job: JobDefinition, mode: SyncMode, runId: Int64?, logger: Logger) throws -> (backfilled: Int, refreshed: Int) {
-        let state = try columnState(job)
+        let state = try store.state(ofJob: job.name)
         let all = job.fields.map(\.source)
         var backfilled = 0
         var refreshed = 0
         if mode == .full || state.syncedFields == nil {
             // A full read loaded every field, formulas included. Without a record (first run, or a table from
             // before sfpg tracked fields) the current fields are taken as loaded.
-            try connection.execute(
-                """
-                UPDATE sfpg.sync_state SET synced_fields = $2::text[],
-                    calculated_refreshed_at = CASE WHEN $3 THEN now() ELSE calculated_refreshed_at END
-                WHERE job_name = $1
-                """, [job.name, ColumnRefresh.arrayLiteral(all), mode == .full ? "true" : "false"])
+            try store.recordColumns(jobName: job.name, syncedFields: all, calculatedRefreshed: mode == .full)
             if mode == .full { return (0, 0) }
         } else if let synced = state.syncedFields {
             let special = [job.key, job.watermark]
@@ -55,9 +29,7 @@ extension SyncRunner {
                 backfilled = try refresh(job, fields: added, recordSyncedFields: all, calculated: false, runId: runId, logger: logger)
             } else if Set(synced.map { $0.lowercased() }) != Set(all.map { $0.lowercased() }) {
                 // Fields left the job: forget them, so mapping one again later backfills it.
-                try connection.execute(
-                    "UPDATE sfpg.sync_state SET synced_fields = $2::text[] WHERE job_name = $1",
-                    [job.name, ColumnRefresh.arrayLiteral(all)])
+                try store.recordColumns(jobName: job.name, syncedFields: all, calculatedRefreshed: false)
             }
         }
         if let cadence = job.refreshCalculatedSeconds, state.calculatedAge.map({ $0 >= Double(cadence) }) ?? true {
@@ -77,23 +49,25 @@ extension SyncRunner {
         runId: Int64?, logger: Logger
     ) throws -> Int {
         let columns = fields.map { ColumnMapping(source: $0.source, column: $0.column) }
-        let refresh = try ColumnRefresh(connection: connection, jobName: job.name, mapping: job.loadMapping, columns: columns)
-        defer { refresh.rollback() }
-        var soql = "SELECT \(refresh.sourceFields.joined(separator: ", ")) FROM \(job.object)"
-        if let whereClause = job.whereClause { soql += " WHERE (\(whereClause))" }
-        let bulkJob = try client.createQueryJob(soql, operation: job.deletes == .ignore ? .query : .queryAll)
-        do {
-            _ = try client.waitForCompletion(bulkJob.id)
-            try refresh.begin()
-            _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: PageLoader(run: refresh, logger: logger))
-            let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated, runId: runId)
-            try? client.deleteJob(bulkJob.id)
-            return updated
-        } catch {
-            let cleanup = client.withoutCancellation()
-            try? cleanup.abortJob(bulkJob.id)
-            try? cleanup.deleteJob(bulkJob.id)
-            throw error
+        return try store.withJobLock(job.name, table: job.table, policy: .failFast) { _ in
+            let refresh = try ColumnRefresh(store: store, jobName: job.name, mapping: job.loadMapping, columns: columns)
+            defer { refresh.rollback() }
+            var soql = "SELECT \(refresh.sourceFields.joined(separator: ", ")) FROM \(job.object)"
+            if let whereClause = job.whereClause { soql += " WHERE (\(whereClause))" }
+            let bulkJob = try client.createQueryJob(soql, operation: job.deletes == .ignore ? .query : .queryAll)
+            do {
+                _ = try client.waitForCompletion(bulkJob.id)
+                try refresh.begin()
+                _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: PageLoader(run: refresh, logger: logger))
+                let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated, runId: runId)
+                try? client.deleteJob(bulkJob.id)
+                return updated
+            } catch {
+                let cleanup = client.withoutCancellation()
+                try? cleanup.abortJob(bulkJob.id)
+                try? cleanup.deleteJob(bulkJob.id)
+                throw error
+            }
         }
     }
 }

@@ -12,13 +12,17 @@ public struct SyncOptions: Sendable {
     public var downloadConnections: Int
     /// Pages downloaded or spooled but not yet loaded, at most; nil means twice `downloadConnections`.
     public var maxPagesInFlight: Int?
+    /// Let a full sweep exceed the job's `max_sweep` (`--allow-mass-delete`).
+    public var allowMassDelete: Bool
     public init(
-        mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil
+        mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil,
+        allowMassDelete: Bool = false
     ) {
         self.mode = mode
         self.lock = lock
         self.downloadConnections = downloadConnections
         self.maxPagesInFlight = maxPagesInFlight
+        self.allowMassDelete = allowMassDelete
     }
 }
 
@@ -38,6 +42,8 @@ public struct JobOutcome: Sendable {
 /// Blocking by design (libcurl and libpq block); call it from a thread that may block, not from the cooperative pool.
 public final class SyncRunner {
     let connection: PostgresConnection
+    /// The owner of the `sfpg.*` tables and the job locks.
+    let store: SyncStore
     let client: SalesforceClient
     let cancellation: CancellationFlag
     let logger: Logger
@@ -49,6 +55,7 @@ public final class SyncRunner {
         showProgress: Bool = false
     ) {
         self.connection = connection
+        self.store = SyncStore(connection)
         self.client = client
         self.cancellation = cancellation
         self.logger = logger
@@ -88,38 +95,63 @@ public final class SyncRunner {
             return outcome
         }
 
-        var loadRun: LoadRun?
-        var bulkJobId: String?
-        let callsBefore = client.apiCallCount
         do {
-            let run = try LoadRun(
-                connection: connection, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
-                syncType: .full, lock: options.lock
-            )
-            loadRun = run
-            let plan = try SyncPlan(job: job, requested: options.mode, previousWatermark: run.previousWatermark)
-            outcome.plan = plan
-            run.syncType = plan.mode == .full ? .full : .incremental
-            logger.notice("sync started", metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
+            try store.withJobLock(job.name, table: job.table, policy: options.lock) { state in
+                try sync(job, state: state, options: options, outcome: &outcome, logger: logger)
+            }
+            if outcome.summary != nil { refreshColumnsAfterCommit(job, mode: outcome.plan?.mode ?? .full, outcome: &outcome, logger: logger) }
+        } catch {
+            progress?.finish()
+            // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
+            // says what really happened.
+            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
+            outcome.error = String(describing: error)
+            logger.error("sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(error)"])
+        }
+        outcome.seconds = (ContinuousClock.now - started).inSeconds
+        return outcome
+    }
 
-            let bulkJob = try obtainBulkJob(for: plan, run: run, logger: logger)
+    /// One run under the job's lock: plan, Bulk job, download into staging, and a commit only once Salesforce's
+    /// count, the pages and the staged rows agree. A failure rolls back, aborts the Bulk job, and logs its row.
+    private func sync(
+        _ job: JobDefinition, state: JobState, options: SyncOptions, outcome: inout JobOutcome, logger: Logger
+    ) throws {
+        let callsBefore = client.apiCallCount
+        let plan = try SyncPlan(job: job, requested: options.mode, previousWatermark: state.watermark)
+        outcome.plan = plan
+        let run = try LoadRun(
+            store: store, state: state, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
+            syncType: plan.mode == .full ? .full : .incremental)
+        logger.notice("sync started", metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
+        var bulkJobId: String?
+        var evidence = Reconciliation()
+        do {
+            let bulkJob = try obtainBulkJob(for: plan, state: state, job: job, logger: logger)
             bulkJobId = bulkJob.id
             outcome.salesforceJobId = bulkJob.id
             let completed = try client.waitForCompletion(bulkJob.id)
+            evidence.expected = completed.numberRecordsProcessed
             logger.info("bulk query complete", metadata: ["sf.job": "\(completed.id)", "sf.records": "\(completed.numberRecordsProcessed ?? -1)"])
 
             try run.begin()
             let consumer = PageLoader(run: run, progress: progress, logger: logger)
-            let download = try downloadResults(bulkJob.id, job: job, options: options, into: consumer, logger: logger)
+            let download = try downloadResults(
+                bulkJob.id, expectedRecords: completed.numberRecordsProcessed, job: job, options: options, into: consumer,
+                logger: logger)
+            evidence.downloaded = download.records
+            evidence.pages = download.pages
             progress?.finish()
             let summary = try run.commit(
-                fullSweep: plan.sweepsMissingKeys, salesforceJobId: bulkJob.id, apiCalls: client.apiCallCount - callsBefore
-            )
+                CommitRequest(
+                    fullSweep: plan.sweepsMissingKeys, reconciliation: evidence, allowMassDelete: options.allowMassDelete,
+                    salesforceJobId: bulkJob.id, apiCalls: client.apiCallCount - callsBefore))
             outcome.summary = summary
             logger.notice(
                 "sync finished",
                 metadata: [
-                    "sync.pages": "\(download.pages)", "sync.staged": "\(summary.counts.staged)",
+                    "sync.pages": "\(download.pages)", "sync.expected": "\(evidence.expected ?? -1)",
+                    "sync.staged": "\(summary.counts.staged)",
                     "sync.inserted": "\(summary.counts.inserted)", "sync.updated": "\(summary.counts.updated)",
                     "sync.unchanged": "\(summary.counts.unchanged)", "sync.deleted": "\(summary.counts.deleted)",
                     "sync.watermark": "\(summary.watermarkAfter ?? "-")",
@@ -130,31 +162,25 @@ public final class SyncRunner {
             do { try client.deleteJob(bulkJob.id) } catch {
                 logger.warning("could not delete the finished bulk job", metadata: ["sf.job": "\(bulkJob.id)", "error": "\(error)"])
             }
-            refreshColumnsAfterCommit(job, mode: plan.mode, outcome: &outcome, logger: logger)
         } catch {
-            progress?.finish()
-            // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
-            // says what really happened.
-            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
-            outcome.error = String(describing: error)
-            let status = outcome.status == .cancelled ? "cancelled" : "failed"
-            logger.error("sync \(status)", metadata: ["error": "\(error)"])
+            let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
             if let bulkJobId { abandon(bulkJobId, logger: logger) }
-            loadRun?.fail(error, status: status, salesforceJobId: bulkJobId, apiCalls: client.apiCallCount - callsBefore)
+            run.fail(
+                error, status: status, reconciliation: evidence, salesforceJobId: bulkJobId,
+                apiCalls: client.apiCallCount - callsBefore)
             // The job was aborted and deleted above, so it is no longer in flight.
-            if let bulkJobId { try? loadRun?.forgetInFlightBulkJob(bulkJobId) }
+            if let bulkJobId { try? store.forgetInFlightBulkJob(bulkJobId, jobName: job.name) }
+            throw error
         }
-        outcome.seconds = (ContinuousClock.now - started).inSeconds
-        return outcome
     }
 
     /// Reuses the Bulk job a killed run left behind when its results still serve this run, else submits a new one.
     ///
     /// See ``SyncPlan/canReuse(jobWithSignature:)`` for when a leftover job still serves this run.
-    private func obtainBulkJob(for plan: SyncPlan, run: LoadRun, logger: Logger) throws -> QueryJob {
-        if let leftover = run.inFlightBulkJobId {
+    private func obtainBulkJob(for plan: SyncPlan, state: JobState, job: JobDefinition, logger: Logger) throws -> QueryJob {
+        if let leftover = state.inFlightBulkJobId {
             // Only a job whose query still serves this run is worth a status call; the rest are abandoned.
-            let sameQuery = run.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false
+            let sameQuery = state.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false
             if sameQuery, let existing = try? client.queryJob(leftover), existing.state != "Failed",
                 existing.state != "Aborted"
             {
@@ -163,12 +189,13 @@ public final class SyncRunner {
             }
             abandon(leftover, logger: logger)
         }
-        let job = try client.createQueryJob(plan.soql, operation: plan.operation)
+        let bulkJob = try client.createQueryJob(plan.soql, operation: plan.operation)
         // Recorded before anything else happens, in its own transaction: if this process dies now, the next run
         // finds the job instead of paying for a second one.
-        try run.recordInFlightBulkJob(job.id, query: plan.signature)
-        logger.info("bulk query submitted", metadata: ["sf.job": "\(job.id)", "sf.operation": "\(plan.operation.rawValue)"])
-        return job
+        try store.recordInFlightBulkJob(
+            bulkJob.id, query: plan.signature, jobName: job.name, objectName: job.object, table: job.table)
+        logger.info("bulk query submitted", metadata: ["sf.job": "\(bulkJob.id)", "sf.operation": "\(plan.operation.rawValue)"])
+        return bulkJob
     }
 
     /// Aborts (if still running) and deletes a Bulk job this run no longer needs; best effort.
