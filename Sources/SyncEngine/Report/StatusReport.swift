@@ -53,12 +53,13 @@ public enum StatusReport {
                 watermark: value("watermark"), lastSuccessAt: value("last_success_at"),
                 secondsSinceLastSuccess: value("since_success").flatMap { Double($0) },
                 rowsInTable: nil, bulkJobInFlight: value("bulk_job_id"),
-                calculatedRefreshedAt: value("calculated_refreshed_at"),
-                recordsExpected: value("records_expected").flatMap { Int($0) },
-                recordsDownloaded: value("records_downloaded").flatMap { Int($0) },
-                resultPages: value("result_pages").flatMap { Int($0) },
-                failureReason: value("failure_reason")
+                calculatedRefreshedAt: value("calculated_refreshed_at")
             ))
+            func number(_ column: String) -> Int? { value(column).flatMap { Int($0) } }
+            statuses[statuses.count - 1].recordsExpected = number("records_expected")
+            statuses[statuses.count - 1].recordsDownloaded = number("records_downloaded")
+            statuses[statuses.count - 1].resultPages = number("result_pages")
+            statuses[statuses.count - 1].failureReason = value("failure_reason")
         }
         for job in jobs where !statuses.contains(where: { $0.job == job.name }) {
             statuses.append(JobStatus(job: job.name, object: job.object, table: job.table.description))
