@@ -60,19 +60,20 @@ import Testing
 
     @Test func pageWhoseDownloadBrokeIsDiscardedAndCanBeRetried() throws {
         let fixture = try LoaderFixture()
-        let run = try fixture.makeRun()
-        try run.begin()
-        #expect(throws: DownloadBroke.self) {
-            try run.copyPage(1) { writer in
-                try writer.write(LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z")))
-                try writer.write("\"0030000000")
-                throw DownloadBroke()
+        let summary = try fixture.withRun { run in
+            try run.begin()
+            #expect(throws: DownloadBroke.self) {
+                try run.copyPage(1) { writer in
+                    try writer.write(LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z")))
+                    try writer.write("\"0030000000")
+                    throw DownloadBroke()
+                }
             }
+            try run.copyPage(1) { writer in
+                try writer.write(LoaderFixture.page(LoaderFixture.row(2, modstamp: "2024-01-01T00:00:00.000Z")))
+            }
+            return try run.commitStaged()
         }
-        try run.copyPage(1) { writer in
-            try writer.write(LoaderFixture.page(LoaderFixture.row(2, modstamp: "2024-01-01T00:00:00.000Z")))
-        }
-        let summary = try run.commit(fullSweep: false, salesforceJobId: nil, apiCalls: 0)
         #expect(summary.counts.staged == 1)
         #expect(try fixture.contact(1, "salesforce_id") == nil)
         #expect(try fixture.contact(2, "salesforce_id") != nil)
@@ -82,48 +83,91 @@ import Testing
         let fixture = try baseline()
         let loader = try PostgresConnection(fixture.conninfo)
         let killer = try PostgresConnection(fixture.conninfo)
-        let run = try fixture.makeRun(on: loader)
-        try run.recordInFlightBulkJob("750000000000001AAA")
-        try run.begin()
         #expect(throws: PostgresError.self) {
-            try run.copyPage(1) { writer in
-                try writer.write(LoaderFixture.page(LoaderFixture.row(2, modstamp: "2024-05-01T00:00:00.000Z")))
-                try killer.execute("SELECT pg_terminate_backend($1::int)", [String(loader.backendPID)])
-                for number in 3..<2000 {
-                    try writer.write(LoaderFixture.row(number, modstamp: "2024-05-01T00:00:00.000Z"))
+            try fixture.withRun(on: loader) { run in
+                try SyncStore(loader).recordInFlightBulkJob(
+                    "750000000000001AAA", query: "q", jobName: fixture.jobName, objectName: "Contact",
+                    table: fixture.mapping.table)
+                try run.begin()
+                do {
+                    try run.copyPage(1) { writer in
+                        try writer.write(LoaderFixture.page(LoaderFixture.row(2, modstamp: "2024-05-01T00:00:00.000Z")))
+                        try killer.execute("SELECT pg_terminate_backend($1::int)", [String(loader.backendPID)])
+                        for number in 3..<2000 {
+                            try writer.write(LoaderFixture.row(number, modstamp: "2024-05-01T00:00:00.000Z"))
+                        }
+                    }
+                    _ = try run.commitStaged()
+                } catch {
+                    run.fail(error, salesforceJobId: nil, apiCalls: 0)
+                    throw error
                 }
             }
-            _ = try run.commit(fullSweep: false, salesforceJobId: nil, apiCalls: 0)
         }
-        run.fail(PostgresError(.connection, "killed"), salesforceJobId: nil, apiCalls: 0)
         #expect(!loader.isConnected)
         try expectUntouched(fixture)
         #expect(try fixture.value("SELECT bulk_job_id FROM sfpg.sync_state") == "750000000000001AAA")
         // The lock died with the session: the next run can start and sees the job left in flight.
-        let next = try fixture.makeRun()
-        #expect(next.inFlightBulkJobId == "750000000000001AAA")
-        next.fail(CancellationError(), status: "cancelled", salesforceJobId: nil, apiCalls: 0)
+        try fixture.withRun { (run: LoadRun) throws in
+            let state = try SyncStore(fixture.connection).state(ofJob: fixture.jobName)
+            #expect(state.inFlightBulkJobId == "750000000000001AAA")
+            run.fail(CancellationError(), status: .cancelled, salesforceJobId: nil, apiCalls: 0)
+        }
         #expect(try fixture.value("SELECT status FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1") == "cancelled")
     }
 
     @Test func earlyServerRejectionStopsALongPage() throws {
         let fixture = try LoaderFixture()
-        let run = try fixture.makeRun()
-        try run.begin()
-        var sentRows = 0
-        let error = #expect(throws: PostgresError.self) {
-            try run.copyPage(1) { writer in
-                try writer.write(LoaderFixture.header)
-                try writer.write(LoaderFixture.row(1, modstamp: "bad stamp"))
-                // ~60 MB if never stopped; the poll every 4 MiB should notice the ErrorResponse long before.
-                for number in 2..<300_000 {
-                    try writer.write(LoaderFixture.row(number, modstamp: "2024-01-01T00:00:00.000Z"))
-                    sentRows += 1
+        try fixture.withRun { run in
+            try run.begin()
+            var sentRows = 0
+            let error = #expect(throws: PostgresError.self) {
+                try run.copyPage(1) { writer in
+                    try writer.write(LoaderFixture.header)
+                    try writer.write(LoaderFixture.row(1, modstamp: "bad stamp"))
+                    // ~60 MB if never stopped; the poll every 4 MiB should notice the ErrorResponse long before.
+                    for number in 2..<300_000 {
+                        try writer.write(LoaderFixture.row(number, modstamp: "2024-01-01T00:00:00.000Z"))
+                        sentRows += 1
+                    }
                 }
             }
+            #expect(error?.message.hasPrefix("page 1, line 2, field SystemModstamp (column system_modstamp)") == true)
+            #expect(sentRows < 299_998)
+            run.fail(error ?? PostgresError(.copy, "?"), salesforceJobId: nil, apiCalls: 0)
         }
-        #expect(error?.message.hasPrefix("page 1, line 2, field SystemModstamp (column system_modstamp)") == true)
-        #expect(sentRows < 299_998)
-        run.fail(error ?? PostgresError(.copy, "?"), salesforceJobId: nil, apiCalls: 0)
+    }
+
+    /// A page whose bytes stop coming (retries exhausted, SIGTERM) must not leave its COPY open: the failed run
+    /// still writes its row, and the connection is clean for the next job of the same invocation.
+    @Test func failingMidPageEndsTheCopyAndLogsTheRun() throws {
+        let fixture = try LoaderFixture()
+        try fixture.withRun { run in
+            try run.begin()
+            let page = try run.beginPage(1)
+            try page.write(LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z")))
+            // No finishPage, no abort: the download gave up with the page open.
+            run.fail(DownloadBroke(), salesforceJobId: nil, apiCalls: 0)
+        }
+        #expect(!fixture.connection.isInTransaction)
+        #expect(try fixture.value("SELECT status FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1") == "failed")
+        try fixture.load([LoaderFixture.page(LoaderFixture.row(2, modstamp: "2024-01-01T00:00:00.000Z"))])
+        #expect(try fixture.count("SELECT count(*) FROM public.salesforce_contacts") == 1)
+    }
+
+    /// Even a caller that forgets `fail` cannot leave the connection inside a COPY or a transaction.
+    @Test func leavingTheLockEndsAnOpenCopy() throws {
+        let fixture = try LoaderFixture()
+        #expect(throws: DownloadBroke.self) {
+            try fixture.withRun { run in
+                try run.begin()
+                let page = try run.beginPage(1)
+                try page.write(LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z")))
+                throw DownloadBroke()
+            }
+        }
+        #expect(!fixture.connection.isInTransaction)
+        try fixture.load([LoaderFixture.page(LoaderFixture.row(2, modstamp: "2024-01-01T00:00:00.000Z"))])
+        #expect(try fixture.count("SELECT count(*) FROM public.salesforce_contacts") == 1)
     }
 }

@@ -46,7 +46,7 @@ import Testing
         let first = try fixture.load([header + "\"A1\",\"2024-01-01T00:00:00Z\",\"false\",\"O'Brien; DROP TABLE x\"\n"])
         #expect(first.counts.inserted == 1)
         let second = try fixture.load(
-            [header + "\"A2\",\"2024-01-02T00:00:00Z\",\"false\",\"B\"\n"], .full, fullSweep: true)
+            [header + "\"A2\",\"2024-01-02T00:00:00Z\",\"false\",\"B\"\n"], .full, fullSweep: true, allowMassDelete: true)
         #expect(second.counts.deleted == 1)
         let rows = try fixture.connection.execute(
             "SELECT \"Key Col\", \"Full Name; --\", \"IsGone\"::text, (\"deleted at\" IS NOT NULL)::text FROM \(table.quoted) ORDER BY 1")
@@ -57,13 +57,11 @@ import Testing
     @Test func missingMappedColumnIsASchemaError() throws {
         let fixture = try LoaderFixture()
         fixture.mapping.columns.append(ColumnMapping(source: "Birthdate", column: "birthdate"))
-        let error = #expect(throws: PostgresError.self) { _ = try fixture.makeRun() }
+        let error = #expect(throws: PostgresError.self) { try fixture.withRun { _ in } }
         #expect(error?.code == .schema)
         #expect(error?.message.contains("birthdate") == true)
         // The failed init released the lock.
-        let run = try LoadRun(
-            connection: fixture.connection, jobName: fixture.jobName, objectName: "Contact",
-            mapping: LoadMapping.contacts, syncType: .full)
-        run.fail(CancellationError(), status: "cancelled", salesforceJobId: nil, apiCalls: 0)
+        fixture.mapping = LoadMapping.contacts
+        try fixture.withRun(.full) { run in run.fail(CancellationError(), status: .cancelled, salesforceJobId: nil, apiCalls: 0) }
     }
 }

@@ -12,6 +12,12 @@ final class LoaderFixture {
         (conninfo, connection) = try TestPostgres.makeMigratedDatabase()
     }
 
+    /// Another view of an existing fixture's database (for a second thread).
+    init(existing conninfo: String) throws {
+        self.conninfo = conninfo
+        connection = try PostgresConnection(conninfo)
+    }
+
     static let header = "\"Id\",\"SystemModstamp\",\"IsDeleted\",\"FirstName\",\"LastName\",\"Email\",\"Phone\","
         + "\"AccountId\",\"Title\",\"Department\",\"CreatedDate\",\"LastModifiedDate\"\n"
 
@@ -42,26 +48,37 @@ final class LoaderFixture {
 
     static func page(_ rows: String...) -> String { header + rows.joined() }
 
-    func makeRun(_ syncType: SyncType = .incremental, on other: PostgresConnection? = nil,
-                 lock: LockPolicy = .failFast) throws -> LoadRun {
-        try LoadRun(
-            connection: other ?? connection, jobName: jobName, objectName: "Contact", mapping: mapping,
-            syncType: syncType, lock: lock)
+    /// Runs `body` with a fresh run of the job, inside the job's (and table's) lock, as a sync run would.
+    func withRun<T>(
+        _ syncType: SyncType = .incremental, on other: PostgresConnection? = nil, lock: LockPolicy = .failFast,
+        job: String? = nil, _ body: (LoadRun) throws -> T
+    ) throws -> T {
+        let store = SyncStore(other ?? connection)
+        let name = job ?? jobName
+        return try store.withJobLock(name, table: mapping.table, policy: lock) { state in
+            try body(LoadRun(
+                store: store, state: state, jobName: name, objectName: "Contact", mapping: mapping, syncType: syncType))
+        }
     }
 
     /// Runs one whole load: begin, one COPY per page, commit.
     @discardableResult
-    func load(_ pages: [String], _ syncType: SyncType = .incremental, fullSweep: Bool = false) throws -> RunSummary {
-        let run = try makeRun(syncType)
-        do {
-            try run.begin()
-            for (index, page) in pages.enumerated() {
-                try run.copyPage(index + 1) { writer in try writer.write(page) }
+    func load(
+        _ pages: [String], _ syncType: SyncType = .incremental, fullSweep: Bool = false, allowMassDelete: Bool = false
+    ) throws -> RunSummary {
+        try withRun(syncType) { run in
+            do {
+                try run.begin()
+                for (index, page) in pages.enumerated() {
+                    try run.copyPage(index + 1) { writer in try writer.write(page) }
+                }
+                return try run.commitStaged(
+                    fullSweep: fullSweep, allowMassDelete: allowMassDelete, salesforceJobId: "750000000000000AAA",
+                    apiCalls: 3)
+            } catch {
+                run.fail(error, salesforceJobId: nil, apiCalls: 3)
+                throw error
             }
-            return try run.commit(fullSweep: fullSweep, salesforceJobId: "750000000000000AAA", apiCalls: 3)
-        } catch {
-            run.fail(error, salesforceJobId: nil, apiCalls: 3)
-            throw error
         }
     }
 
@@ -90,5 +107,18 @@ extension PageWriter {
     func write(_ text: String) throws {
         var bytes = Array(text.utf8)
         try bytes.withUnsafeMutableBytes { try write(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension LoadRun {
+    /// Commits with the staged rows as the whole evidence: the loader's own tests feed pages directly, so there is
+    /// no Salesforce count to reconcile against.
+    func commitStaged(
+        fullSweep: Bool = false, allowMassDelete: Bool = false, salesforceJobId: String? = nil, apiCalls: Int = 0
+    ) throws -> RunSummary {
+        try commit(
+            CommitRequest(
+                fullSweep: fullSweep, reconciliation: Reconciliation(expected: stagedRows, downloaded: stagedRows),
+                allowMassDelete: allowMassDelete, salesforceJobId: salesforceJobId, apiCalls: apiCalls))
     }
 }

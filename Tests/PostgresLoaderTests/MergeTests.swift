@@ -101,7 +101,8 @@ import Testing
                 LoaderFixture.row(2, modstamp: "2024-01-01T00:00:00.000Z"))
         ], .full, fullSweep: true)
         let summary = try fixture.load(
-            [LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))], .full, fullSweep: true)
+            [LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))], .full, fullSweep: true,
+            allowMassDelete: true)
         switch mode {
         case .soft:
             #expect(summary.counts.deleted == 1)
@@ -122,30 +123,33 @@ import Testing
 
     @Test func inFlightBulkJobIsRecordedBeforeBeginAndClearedByCommit() throws {
         let fixture = try LoaderFixture()
-        let run = try fixture.makeRun(.full)
-        try run.recordInFlightBulkJob("750000000000009AAA")
-        #expect(try fixture.value("SELECT bulk_job_id FROM sfpg.sync_state") == "750000000000009AAA")
-        try run.begin()
-        #expect(throws: PostgresError.self) { try run.recordInFlightBulkJob(nil) }
-        try run.copyPage(1) { try $0.write(LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))) }
-        let summary = try run.commit(fullSweep: false, salesforceJobId: "750000000000009AAA", apiCalls: 7)
+        let store = SyncStore(fixture.connection)
+        let summary = try fixture.withRun(.full) { run in
+            try store.recordInFlightBulkJob(
+                "750000000000009AAA", query: "query SELECT Id FROM Contact", jobName: fixture.jobName,
+                objectName: "Contact", table: fixture.mapping.table)
+            #expect(try fixture.value("SELECT bulk_job_id FROM sfpg.sync_state") == "750000000000009AAA")
+            try run.begin()
+            try run.copyPage(1) { try $0.write(LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))) }
+            return try run.commitStaged(salesforceJobId: "750000000000009AAA", apiCalls: 7)
+        }
         let state = try fixture.connection.execute(
             "SELECT bulk_job_id, last_full_sync_at IS NOT NULL AS full, last_run_id FROM sfpg.sync_state")
         #expect(state.rows == [[nil, "t", String(summary.runId)]])
         #expect(try fixture.value("SELECT salesforce_job_id FROM sfpg.sync_logs WHERE id = $1", [String(summary.runId)])
             == "750000000000009AAA")
-        #expect(run.inFlightBulkJobId == nil)
+        #expect(try store.state(ofJob: fixture.jobName).inFlightBulkJobId == nil)
     }
 
     @Test func previewShowsQuotedSQLWithoutValues() throws {
         let fixture = try LoaderFixture()
-        let run = try fixture.makeRun(.full)
-        let preview = run.previewSQL().joined(separator: "\n")
-        #expect(preview.contains("CREATE TEMP TABLE pg_temp.\"sfpg_staging\""))
-        #expect(preview.contains("\"salesforce_id\" character varying(18)"))
-        #expect(preview.contains("ON CONFLICT (\"salesforce_id\")"))
-        #expect(preview.contains("FORCE_NULL"))
-        #expect(preview.contains("UPDATE \"public\".\"salesforce_contacts\""))
-        run.fail(CancellationError(), status: "cancelled", salesforceJobId: nil, apiCalls: 0)
+        try fixture.withRun(.full) { run in
+            let preview = run.previewSQL().joined(separator: "\n")
+            #expect(preview.contains("CREATE TEMP TABLE pg_temp.\"sfpg_staging\""))
+            #expect(preview.contains("\"salesforce_id\" character varying(18)"))
+            #expect(preview.contains("ON CONFLICT (\"salesforce_id\")"))
+            #expect(preview.contains("FORCE_NULL"))
+            #expect(preview.contains("UPDATE \"public\".\"salesforce_contacts\""))
+        }
     }
 }

@@ -32,15 +32,16 @@ import Testing
         let page = LoaderFixture.page(
             LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z", title: "a\r\nb"),
             LoaderFixture.row(2, modstamp: "2024-01-01T00:00:00.000Z", department: "Ünïcødé"))
-        let run = try fixture.makeRun()
-        try run.begin()
-        let rows = try run.copyPage(1) { writer in
-            for byte in Array(page.utf8) {
-                try withUnsafeBytes(of: byte) { try writer.write($0) }
+        let summary = try fixture.withRun { run in
+            try run.begin()
+            let rows = try run.copyPage(1) { writer in
+                for byte in Array(page.utf8) {
+                    try withUnsafeBytes(of: byte) { try writer.write($0) }
+                }
             }
+            #expect(rows == 2)
+            return try run.commitStaged()
         }
-        #expect(rows == 2)
-        let summary = try run.commit(fullSweep: false, salesforceJobId: nil, apiCalls: 0)
         #expect(summary.counts.inserted == 2)
         #expect(try fixture.contact(1, "title") == "a\r\nb")
         #expect(try fixture.contact(2, "department") == "Ünïcødé")
