@@ -12,7 +12,9 @@ extension JobDefinition {
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep",
     ]
 
-    /// Reads and validates every `*.yaml` file in `directory`, sorted by name.
+    /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
+    /// each other (`checkIdentity(_:directory:)`): every file is validated before any job runs, whichever jobs a
+    /// command names.
     public static func loadAll(directory: String) throws -> [JobDefinition] {
         let names: [String]
         do {
@@ -22,9 +24,11 @@ extension JobDefinition {
         }
         let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         if files.isEmpty {
-            throw JobDefinitionError(file: directory, key: "", problem: "no *.yaml job files in this directory")
+            throw JobDefinitionError(file: directory, key: "", problem: "no *.yaml or *.yml job files in this directory")
         }
-        return try files.map { try load(file: (directory as NSString).appendingPathComponent($0)) }
+        let jobs = try files.map { try load(file: (directory as NSString).appendingPathComponent($0)) }
+        try checkIdentity(jobs, directory: directory)
+        return jobs
     }
 
     /// Reads and validates one job file.

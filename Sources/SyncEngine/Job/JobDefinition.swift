@@ -3,15 +3,18 @@ import PostgresLoader
 /// One declarative sync job: which Salesforce object goes into which PostgreSQL table, field by field.
 ///
 /// Parsed from `jobs/<name>.yaml` (see `JobDefinition.parse(yaml:name:file:)`); every value has been validated, so a
-/// job that exists can be run. The job-file key of each property is named in its comment.
+/// job that exists can be run. The job-file key of each property is named in its comment; `loadAll(directory:)`
+/// also checks the files of a directory against each other (`checkIdentity(_:directory:)`).
 public struct JobDefinition: Sendable {
-    /// The job's name: the file name without `.yaml`. Keys the watermark, the run log and the advisory lock.
+    /// The job's name: the file name without `.yaml`/`.yml`. Keys the watermark, the run log and the advisory lock,
+    /// so two files of one directory may not give the same name.
     public var name: String
     /// Where the job came from, for messages.
     public var file: String
     /// The Salesforce object's API name, e.g. `Contact`.
     public var object: String
-    /// The target table (`table`), possibly schema-qualified.
+    /// The target table (`table`), possibly schema-qualified. Two jobs of one directory may load the same table only
+    /// when both declare that they share it (a `where:` filter and `sweep: false` in each).
     public var table: TableName
     /// Salesforce API name → column, in file order. Relationship fields such as `Account.Name` are allowed.
     public var fields: [FieldMapping]
