@@ -11,13 +11,25 @@ extension Sfpg {
         static let configuration = CommandConfiguration(
             abstract: "Run the whole story locally: emulator + throwaway PostgreSQL, a full sync, changes, an incremental sync.",
             discussion: """
-                Starts the Salesforce emulator in-process with generated Contacts and a throwaway PostgreSQL
-                cluster (or uses --database-url / DATABASE_URL), migrates, runs a full sync of the contacts job,
-                applies a round of inserts, updates, soft and hard deletes in the emulator, runs an incremental
-                sync, and prints what each run did and a few rows.
+                Starts the Salesforce emulator in-process with generated Contacts and its own throwaway PostgreSQL \
+                cluster, migrates, runs a full sync of the contacts job, applies a round of inserts, updates, soft \
+                and hard deletes in the emulator, runs an incremental sync, and prints what each run did and a few \
+                rows.
+
+                The demo writes like a real run: it inserts generated Contacts into public.salesforce_contacts, \
+                marks every other row there deleted and moves the contacts job's watermark. So it never reads \
+                DATABASE_URL or libpq's PG* variables (PGHOST, PGDATABASE, PGSERVICE, ...): a shell set up for a \
+                real database is safe.
+
+                --database-url runs it in an existing database instead, but only in one with nothing to lose: it \
+                is refused (exit 2) when sfpg.sync_state, sfpg.sync_logs or sfpg.changes has rows, or \
+                public.salesforce_contacts is not empty. The demo migrates that database and leaves its rows \
+                there. PG* variables are ignored then too, so give the URL in full.
+
                 Examples:
                   sfpg demo
                   sfpg demo --contacts 1000000
+                  sfpg demo --database-url postgresql://localhost/sfpg_demo
                 """
         )
 
@@ -27,18 +39,38 @@ extension Sfpg {
         @Option(help: "Seed of the generator and of the round of changes.")
         var seed: UInt64 = 42
 
-        @OptionGroup var global: GlobalOptions
+        // The demo's own option, not GlobalOptions': that one falls back to $DATABASE_URL and PG*.
+        @Option(help: """
+            An empty database to use instead of a throwaway cluster (refused if it has sfpg state or Contacts). \
+            No default: DATABASE_URL and PG* are ignored.
+            """)
+        var databaseURL: String?
+
+        @OptionGroup var logging: LogOptions
 
         func run() throws {
-            let logger = global.makeLogger()
+            // First, before any thread or child process exists: see `DemoIsolation.clearLibpqEnvironment`.
+            let ignored = DemoIsolation.clearLibpqEnvironment()
+            let logger = logging.makeLogger()
             do {
-                try demo(logger: logger)
+                try demo(logger: logger, ignored: ignored)
             } catch {
                 throw failureExit(error)
             }
         }
 
-        private func demo(logger: Logger) throws {
+        private func demo(logger: Logger, ignored: [String]) throws {
+            if !ignored.isEmpty {
+                say("• ignoring \(ignored.joined(separator: ", ")) from the environment: the demo never uses the database they name")
+            }
+            // An explicit database is checked before anything else, so a refusal costs nothing.
+            var given: PostgresConnection?
+            if let databaseURL {
+                let connection = try PostgresConnection(databaseURL, applicationName: "sfpg-demo")
+                try DemoIsolation.requireDisposable(connection)
+                given = connection
+            }
+
             var configuration = EmulatorConfiguration()
             configuration.contactCount = contacts
             configuration.seed = seed
@@ -47,16 +79,18 @@ extension Sfpg {
             say("• Salesforce emulator on \(emulator.baseURL) with \(contacts) Contacts")
 
             var cluster: ThrowawayPostgres?
-            var conninfo = global.conninfo
-            if conninfo.isEmpty {
+            let connection: PostgresConnection
+            if let given {
+                connection = given
+                say("• using --database-url: it has no sfpg state and no Contacts")
+            } else {
                 let started = try ThrowawayPostgres()
                 cluster = started
-                conninfo = started.conninfo
+                connection = try PostgresConnection(started.conninfo, applicationName: "sfpg-demo")
                 say("• throwaway PostgreSQL started (removed when the demo ends)")
             }
             defer { cluster?.stop() }
 
-            let connection = try PostgresConnection(conninfo)
             let applied = try Migrator.migrate(connection)
             say("• migrated: \(applied.isEmpty ? "schema already current" : applied.joined(separator: ", "))")
 
@@ -111,6 +145,60 @@ extension Sfpg {
         private func report(_ outcome: JobOutcome) throws {
             OutcomeTable.print([outcome])
             if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+        }
+    }
+}
+
+/// What keeps `sfpg demo` away from any database but its own.
+///
+/// The demo writes like a real run (generated Contacts, a full sweep, the `contacts` job's watermark), so it must
+/// not land in the database a shell's environment names for real work.
+enum DemoIsolation {
+    /// Removes `DATABASE_URL` and every `PG…` variable from this process's environment and returns their names.
+    ///
+    /// Why clear them rather than write a complete connection string: libpq fills every parameter a connection
+    /// string leaves out from its environment variable, and an empty value counts as left out, so no conninfo can
+    /// switch off `PGHOSTADDR` (it overrides where `host` connects to), `PGSERVICE` (a service file can supply any
+    /// parameter, `hostaddr` included) or `PGOPTIONS` (server settings such as `default_transaction_read_only`), and
+    /// new libpq versions add variables. Every variable libpq reads is named `PG…`, so with all of them gone only
+    /// the explicit conninfo and libpq's compiled-in defaults remain; `~/.pgpass` can still supply a password but
+    /// cannot redirect a connection. Doing it in-process also covers `initdb`, `pg_ctl` and the server, which
+    /// inherit the environment. `setenv`/`unsetenv` race with `getenv` on other threads, so this runs first, before
+    /// the emulator, the cluster or any connection exists.
+    static func clearLibpqEnvironment() -> [String] {
+        let names = ProcessInfo.processInfo.environment.keys
+            .filter { $0 == "DATABASE_URL" || $0.hasPrefix("PG") }
+            .sorted()
+        for name in names { unsetenv(name) }
+        return names
+    }
+
+    /// Refuses a `--database-url` database that holds anything the demo could damage: sfpg's state (a watermark,
+    /// a run log, an audit trail) or rows in the demo's target table, which its full sync would sweep.
+    /// - Throws: `PostgresError` `.configuration` (exit 2) saying what is there and what to do instead.
+    static func requireDisposable(_ connection: PostgresConnection) throws {
+        let checked = ["sfpg.sync_state", "sfpg.sync_logs", "sfpg.changes", "public.salesforce_contacts"]
+        var occupied: [String] = []
+        do {
+            for table in checked {
+                let exists = try connection.execute("SELECT to_regclass($1) IS NOT NULL", [table]).rows.first?.first
+                guard exists == "t" else { continue }
+                let rows = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(table))").rows.first?.first
+                if rows != "f" { occupied.append(table) }
+            }
+        } catch let error as PostgresError where error.code != .connection {
+            throw PostgresError(
+                .configuration, "refusing to run the demo: could not check that the --database-url database is unused: \(error.message)",
+                hint: "Run sfpg demo without --database-url; it starts its own throwaway PostgreSQL.")
+        }
+        guard occupied.isEmpty else {
+            throw PostgresError(
+                .configuration,
+                "refusing to run the demo in the --database-url database: \(occupied.joined(separator: ", ")) "
+                    + "\(occupied.count == 1 ? "has" : "have") rows. The demo inserts generated Contacts into "
+                    + "public.salesforce_contacts, marks every other row there deleted and moves the contacts job's "
+                    + "watermark, so it only runs in a database with no sfpg state and no Contacts.",
+                hint: "Run sfpg demo without --database-url (it starts its own throwaway PostgreSQL), or pass a new, empty database.")
         }
     }
 }

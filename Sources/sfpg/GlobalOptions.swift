@@ -9,11 +9,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "PostgreSQL connection URI or libpq conninfo. Default: $DATABASE_URL, else libpq's PG* variables.")
     var databaseURL: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
-
-    @Option(help: "Log format: text (for people) or json (one object per line, for log collectors).")
-    var logFormat: LogFormat = .text
+    @OptionGroup var logging: LogOptions
 
     /// The conninfo for libpq; "" lets libpq read PGHOST, PGUSER, … and ~/.pgpass itself.
     var conninfo: String {
@@ -21,12 +17,25 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func makeLogger(label: String = "sfpg") -> Logger {
-        LoggingSetup.bootstrap(level: logLevel, format: logFormat)
-        return Logger(label: label)
+        logging.makeLogger(label: label)
     }
 
     func connect() throws -> PostgresConnection {
         try PostgresConnection(conninfo)
+    }
+}
+
+/// The logging options alone, for a command that must not take `GlobalOptions`' database default (`sfpg demo`).
+struct LogOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Log format: text (for people) or json (one object per line, for log collectors).")
+    var logFormat: LogFormat = .text
+
+    func makeLogger(label: String = "sfpg") -> Logger {
+        LoggingSetup.bootstrap(level: logLevel, format: logFormat)
+        return Logger(label: label)
     }
 }
 

@@ -69,6 +69,8 @@ import Testing
         ("object: Contact\ntable: t\nfields:\n  Id: id\n  Email: id\n", "fields.Email", "already the target"),
         ("object: Con tact\ntable: t\nfields:\n  Id: id\n", "object", "not a Salesforce object"),
         ("object: Contact\ntable: t\nfields:\n  Bad-Field: x\n", "fields", "not a Salesforce field"),
+        (valid + "\nsweep: sometimes\n", "sweep", "not true or false"),
+        (valid + "\nmax_sweep: lots\n", "max_sweep", "not a percentage"),
     ])
     func rejectsWithFileKeyAndReason(yaml: String, key: String, problem: String) throws {
         let error = try #require(parseError(yaml))
@@ -82,6 +84,37 @@ import Testing
         let error = try #require(parseError(Self.valid + "\ndeletes: maybe\n"))
         #expect(error.line == 9)
         #expect(error.description.contains("jobs/contacts.yaml:9"))
+    }
+
+    @Test func sweepIsOnByDefaultAndSweepFalseTurnsTheFullSweepOff() throws {
+        #expect(try parse(Self.valid).sweep)
+        #expect(try parse(Self.valid + "\nsweep: true\n").sweepsOnFullSync)
+        let job = try parse(Self.valid + "\nsweep: false\n")
+        #expect(!job.sweep)
+        #expect(!job.sweepsOnFullSync)
+    }
+
+    @Test(arguments: [
+        ("10%", SweepLimit.fraction(0.10)), ("2.5%", .fraction(0.025)), ("0%", .fraction(0)), ("100%", .fraction(1)),
+        ("0.5 %", .fraction(0.005)), ("5000", .count(5000)), ("0", .count(0)),
+    ])
+    func readsMaxSweep(text: String, expected: SweepLimit) throws {
+        let job = try parse(Self.valid + "\nmax_sweep: \(text)\n")
+        #expect(job.maxSweep == expected)
+        #expect(job.loadMapping.maxSweep == expected)
+    }
+
+    @Test func maxSweepDefaultsToTenPercent() throws {
+        #expect(try parse(Self.valid).maxSweep == .default)
+        #expect(try parse(Self.valid).loadMapping.maxSweep == .fraction(0.10))
+    }
+
+    @Test(arguments: ["-5", "-1%", "101%", "100.5%", "ten", "5.5", "1e3", "0x10", "\"%\"", "nan%", "inf", "1.2.3%", "+5", "\"\""])
+    func rejectsBadMaxSweepAtItsLine(text: String) throws {
+        let error = try #require(parseError(Self.valid + "\nmax_sweep: \(text)\npage_size: 10\n"))
+        #expect(error.key == "max_sweep")
+        #expect(error.line == 9)
+        #expect(error.description.hasPrefix("jobs/contacts.yaml:9: 'max_sweep'"), "\(error)")
     }
 
     @Test func rejectsMalformedYAML() throws {

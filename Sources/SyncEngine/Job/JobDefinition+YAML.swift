@@ -3,12 +3,18 @@ import PostgresLoader
 import Yams
 
 extension JobDefinition {
+    /// Every key a job file may have. Each is documented on the `JobDefinition` property it sets:
+    /// `object`, `table`, `fields` (required); `key`, `watermark`, `deletes`, `where`, `page_size`, `overlap`;
+    /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`; `sweep` (may a full sync mark missing
+    /// keys deleted, default true) and `max_sweep` (the most rows one sweep may touch: `10%` or `5000`, default 10%).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
-        "on_missing_field", "refresh_calculated", "audit", "audit_retention",
+        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep",
     ]
 
-    /// Reads and validates every `*.yaml` file in `directory`, sorted by name.
+    /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
+    /// each other (`checkIdentity(_:directory:)`): every file is validated before any job runs, whichever jobs a
+    /// command names.
     public static func loadAll(directory: String) throws -> [JobDefinition] {
         let names: [String]
         do {
@@ -18,9 +24,11 @@ extension JobDefinition {
         }
         let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         if files.isEmpty {
-            throw JobDefinitionError(file: directory, key: "", problem: "no *.yaml job files in this directory")
+            throw JobDefinitionError(file: directory, key: "", problem: "no *.yaml or *.yml job files in this directory")
         }
-        return try files.map { try load(file: (directory as NSString).appendingPathComponent($0)) }
+        let jobs = try files.map { try load(file: (directory as NSString).appendingPathComponent($0)) }
+        try checkIdentity(jobs, directory: directory)
+        return jobs
     }
 
     /// Reads and validates one job file.
@@ -80,6 +88,7 @@ extension JobDefinition {
             deletes: deletes, whereClause: whereClause, pageSize: pageSize, overlapSeconds: overlap
         )
         try reader.driftAndAuditOptions(into: &job)
+        try reader.sweepOptions(into: &job)
         return job
     }
 
@@ -156,16 +165,44 @@ private struct Reader {
             job.onMissingField = policy
         }
         job.refreshCalculatedSeconds = try optionalString("refresh_calculated").map { try duration("refresh_calculated", $0) }
-        if let text = try optionalString("audit") {
-            guard let value = ["true": true, "false": false, "yes": true, "no": false][text.lowercased()] else {
-                throw error("audit", "'\(text)' is not true or false")
-            }
-            job.audit = value
-        }
+        if let value = try optionalBool("audit") { job.audit = value }
         job.auditRetentionSeconds = try optionalString("audit_retention").map { try duration("audit_retention", $0) }
         if job.auditRetentionSeconds != nil, !job.audit {
             throw error("audit_retention", "needs audit: true")
         }
+    }
+
+    func optionalBool(_ key: String) throws -> Bool? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let value = ["true": true, "false": false, "yes": true, "no": false][text.lowercased()] else {
+            throw error(key, "'\(text)' is not true or false")
+        }
+        return value
+    }
+
+    /// `sweep` and `max_sweep`.
+    func sweepOptions(into job: inout JobDefinition) throws {
+        if let value = try optionalBool("sweep") { job.sweep = value }
+        if let text = try optionalString("max_sweep") { job.maxSweep = try sweepLimit("max_sweep", text) }
+    }
+
+    /// `10%`, `2.5%` (a share of the live rows, 0 to 100) or `5000` (rows). Digits and one decimal point only:
+    /// `Double` alone would also take `nan`, `inf`, `1e3` and hexadecimal, none of which a reader of the file means.
+    func sweepLimit(_ key: String, _ text: String) throws -> SweepLimit {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let problem = "'\(text)' is not a percentage from 0% to 100% (e.g. 10% or 2.5%) or a row count of 0 or more (e.g. 5000)"
+        if trimmed.hasSuffix("%") {
+            let number = trimmed.dropLast().trimmingCharacters(in: .whitespaces)
+            let digits = number.filter(\.isASCIIDigit).count
+            guard digits > 0, digits + (number.contains(".") ? 1 : 0) == number.count,
+                let percent = Double(number), (0...100).contains(percent)
+            else { throw error(key, problem) }
+            return .fraction(percent / 100)
+        }
+        guard !trimmed.isEmpty, trimmed.allSatisfy(\.isASCIIDigit), let rows = Int(trimmed) else {
+            throw error(key, problem)
+        }
+        return .count(rows)
     }
 
     func fields() throws -> [JobDefinition.FieldMapping] {
@@ -192,6 +229,10 @@ private struct Reader {
         }
         return result
     }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isWholeNumber }
 }
 
 extension String {

@@ -2,16 +2,19 @@ import PostgresLoader
 
 /// One declarative sync job: which Salesforce object goes into which PostgreSQL table, field by field.
 ///
-/// Parsed from `jobs/<name>.yaml` (see `JobDefinition.parse(yaml:file:)`); every value has been validated, so a job
-/// that exists can be run.
+/// Parsed from `jobs/<name>.yaml` (see `JobDefinition.parse(yaml:name:file:)`); every value has been validated, so a
+/// job that exists can be run. The job-file key of each property is named in its comment; `loadAll(directory:)`
+/// also checks the files of a directory against each other (`checkIdentity(_:directory:)`).
 public struct JobDefinition: Sendable {
-    /// The job's name: the file name without `.yaml`. Keys the watermark, the run log and the advisory lock.
+    /// The job's name: the file name without `.yaml`/`.yml`. Keys the watermark, the run log and the advisory lock,
+    /// so two files of one directory may not give the same name.
     public var name: String
     /// Where the job came from, for messages.
     public var file: String
     /// The Salesforce object's API name, e.g. `Contact`.
     public var object: String
-    /// The target table, possibly schema-qualified.
+    /// The target table (`table`), possibly schema-qualified. Two jobs of one directory may load the same table only
+    /// when both declare that they share it (a `where:` filter and `sweep: false` in each).
     public var table: TableName
     /// Salesforce API name → column, in file order. Relationship fields such as `Account.Name` are allowed.
     public var fields: [FieldMapping]
@@ -21,8 +24,8 @@ public struct JobDefinition: Sendable {
     public var watermark: String
     /// What a Salesforce delete does to the table.
     public var deletes: DeleteMode
-    /// An extra SOQL condition. A filtered job never sweeps missing keys as deleted on a full sync, since a key
-    /// can leave the filter without being deleted.
+    /// An extra SOQL condition (`where`). A filtered job never sweeps missing keys as deleted on a full sync, since
+    /// a key can leave the filter without being deleted.
     public var whereClause: String?
     /// Bulk API `maxRecords` per result page; nil lets Salesforce choose.
     public var pageSize: Int?
@@ -37,6 +40,14 @@ public struct JobDefinition: Sendable {
     public var audit: Bool = false
     /// Keep audit rows this long (`audit_retention`); nil keeps them forever.
     public var auditRetentionSeconds: Int? = nil
+    /// Whether a full sync may treat keys missing from its result as deleted (`sweep: true|false`, default true).
+    /// `false` is how a job says the table holds rows it does not own: jobs that share one table must say it, or
+    /// each full sync would mark the other jobs' rows deleted.
+    public var sweep: Bool = true
+    /// The most rows one full-sync sweep may delete or mark deleted (`max_sweep: 10%` of the live rows, or
+    /// `max_sweep: 5000` rows; default 10%). A sweep past it fails the run unchanged: a sharing or permission change
+    /// that hides records looks exactly like a mass delete.
+    public var maxSweep: SweepLimit = .default
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String
@@ -64,11 +75,14 @@ public struct JobDefinition: Sendable {
             deletes: deletes
         )
         mapping.audit = audit ? AuditPolicy(retentionSeconds: auditRetentionSeconds) : nil
+        mapping.maxSweep = maxSweep
         return mapping
     }
 
-    /// True when a full sync sees every record of the object, so keys missing from it were deleted.
-    public var sweepsOnFullSync: Bool { whereClause == nil && deletes != .ignore }
+    /// True when a full sync sees every record of the object and the table holds nothing else, so keys missing from
+    /// it were deleted: not with a `where:` filter (a key can leave the filter without being deleted), not with
+    /// `sweep: false` (the table has rows the job does not own), not with `deletes: ignore`.
+    public var sweepsOnFullSync: Bool { sweep && whereClause == nil && deletes != .ignore }
 }
 
 /// `on_missing_field`: fail the run (default) or leave the field's column as it is and load the rest.

@@ -1,5 +1,6 @@
-/// Picks the jobs a command names out of a jobs directory, validating every file first so that one broken
-/// file is reported before anything runs.
+/// Picks the jobs a command names out of a jobs directory, validating every file first, each on its own and
+/// against the others (names, tables), so that one broken file is reported before anything runs, even when the
+/// command names other jobs.
 public enum JobSelection {
     public static func load(directory: String, names: [String]) throws -> [JobDefinition] {
         let all = try JobDefinition.loadAll(directory: directory)
