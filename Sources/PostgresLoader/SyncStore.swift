@@ -178,6 +178,20 @@ public final class SyncStore {
         return (id, logged[0, "watermark_after"])
     }
 
+    /// Logs a run that failed before it could load anything (its table or mapping was unusable), so that every
+    /// failed run leaves its row, not only those that got as far as a transaction.
+    public func logFailedStart(
+        jobName: String, objectName: String, syncType: SyncType, status: RunStatus, error: any Error,
+        watermarkBefore: String?, apiCalls: Int
+    ) {
+        guard connection.isConnected, let startedAt = try? now() else { return }
+        _ = try? appendRun(
+            RunLogEntry(
+                jobName: jobName, objectName: objectName, syncType: syncType, status: status, startedAt: startedAt,
+                errorMessage: String(describing: error), watermarkBefore: watermarkBefore, salesforceJobId: nil,
+                apiCalls: apiCalls))
+    }
+
     /// The database's clock, for a run's `started_at`.
     func now() throws -> String {
         try connection.execute("SELECT clock_timestamp()::text AS now")[0, "now"] ?? "now"

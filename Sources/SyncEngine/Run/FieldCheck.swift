@@ -32,13 +32,21 @@ public final class FieldCheck {
                 }
                 description = try describe(target)
             }
-            guard description.fields.contains(where: { $0.name.caseInsensitiveEquals(path.last!) }) else {
+            guard let described = description.fields.first(where: { $0.name.caseInsensitiveEquals(path.last!) }) else {
                 if job.onMissingField == .skip, !required.contains(where: { $0.caseInsensitiveEquals(field.source) }) {
                     runnable.fields.removeAll { $0.source == field.source }
                     continue
                 }
                 throw SyncError(
                     "\(place): field '\(field.source)' does not exist on \(description.name) in Salesforce (deleted, renamed, or hidden from this user by field-level security); remove it from the job or restore access",
+                    exitStatus: .configuration
+                )
+            }
+            // The watermark is compared as an instant, in SOQL (`>= 2024-…Z`) and in the merge: a text or date field
+            // would sort wrongly or lose the time of day, and an incremental run would miss changes.
+            if field.source.caseInsensitiveEquals(job.watermark), described.type.lowercased() != "datetime" {
+                throw SyncError(
+                    "\(place): the watermark field '\(field.source)' is of type \(described.type) in Salesforce; it must be a datetime (SystemModstamp, LastModifiedDate or a custom datetime field)",
                     exitStatus: .configuration
                 )
             }

@@ -120,9 +120,18 @@ public final class SyncRunner {
         let callsBefore = client.apiCallCount
         let plan = try SyncPlan(job: job, requested: options.mode, previousWatermark: state.watermark)
         outcome.plan = plan
-        let run = try LoadRun(
-            store: store, state: state, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
-            syncType: plan.mode == .full ? .full : .incremental)
+        let syncType: SyncType = plan.mode == .full ? .full : .incremental
+        let run: LoadRun
+        do {
+            run = try LoadRun(
+                store: store, state: state, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
+                syncType: syncType)
+        } catch {
+            store.logFailedStart(
+                jobName: job.name, objectName: job.object, syncType: syncType, status: .failed, error: error,
+                watermarkBefore: state.watermark, apiCalls: client.apiCallCount - callsBefore)
+            throw error
+        }
         logger.notice("sync started", metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
         var bulkJobId: String?
         var evidence = Reconciliation()
