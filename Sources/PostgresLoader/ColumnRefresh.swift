@@ -11,6 +11,8 @@ public final class ColumnRefresh: PageSink {
     public let jobName: String
     let plan: LoadPlan
     private var open = false
+    /// Rows COPY kept, over every finished page.
+    public private(set) var stagedRows = 0
 
     /// Call inside the job's lock (``SyncStore/withJobLock(_:table:policy:_:)``).
     /// - Parameters:
@@ -44,7 +46,9 @@ public final class ColumnRefresh: PageSink {
 
     @discardableResult
     public func finishPage(_ page: PageWriter) throws -> Int {
-        try connection.finishStagingPage(page)
+        let rows = try connection.finishStagingPage(page)
+        stagedRows += rows
+        return rows
     }
 
     public func abort(_ page: PageWriter, because error: any Error) -> any Error {

@@ -56,9 +56,20 @@ extension SyncRunner {
             if let whereClause = job.whereClause { soql += " WHERE (\(whereClause))" }
             let bulkJob = try client.createQueryJob(soql, operation: job.deletes == .ignore ? .query : .queryAll)
             do {
-                _ = try client.waitForCompletion(bulkJob.id)
+                let completed = try client.waitForCompletion(bulkJob.id)
                 try refresh.begin()
-                _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: PageLoader(run: refresh, logger: logger))
+                let download = try client.downloadResults(
+                    bulkJob.id, maxRecords: job.pageSize, into: PageLoader(run: refresh, logger: logger))
+                // The same proof as a run's: a refresh that lost a page would leave those rows' values stale.
+                guard let expected = completed.numberRecordsProcessed, expected == download.records,
+                    expected == refresh.stagedRows
+                else {
+                    throw RunRefused(
+                        .incomplete,
+                        "job '\(job.name)': the column refresh is incomplete: Salesforce reported "
+                            + "\(completed.numberRecordsProcessed.map(String.init) ?? "no count"), the pages delivered "
+                            + "\(download.records), \(refresh.stagedRows) rows were staged; nothing was updated")
+                }
                 let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated, runId: runId)
                 try? client.deleteJob(bulkJob.id)
                 return updated
