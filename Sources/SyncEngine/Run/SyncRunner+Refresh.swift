@@ -83,9 +83,11 @@ extension SyncRunner {
         if let whereClause = job.whereClause { soql += " WHERE (\(whereClause))" }
         let bulkJob = try client.createQueryJob(soql, operation: job.deletes == .ignore ? .query : .queryAll)
         do {
-            _ = try client.waitForCompletion(bulkJob.id)
+            let completed = try client.waitForCompletion(bulkJob.id)
             try refresh.begin()
-            _ = try client.downloadResults(bulkJob.id, maxRecords: job.pageSize, into: PageLoader(run: refresh, logger: logger))
+            _ = try client.downloadResults(
+                bulkJob.id, maxRecords: job.pageSize, expectedRecords: completed.numberRecordsProcessed,
+                into: PageLoader(run: refresh, logger: logger))
             let updated = try refresh.commit(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculated, runId: runId)
             try? client.deleteJob(bulkJob.id)
             return updated

@@ -110,7 +110,9 @@ public final class SyncRunner {
 
             try run.begin()
             let consumer = PageLoader(run: run, progress: progress, logger: logger)
-            let download = try downloadResults(bulkJob.id, job: job, options: options, into: consumer, logger: logger)
+            let download = try downloadResults(
+                bulkJob.id, job: job, options: options, expectedRecords: completed.numberRecordsProcessed, into: consumer,
+                logger: logger)
             progress?.finish()
             let summary = try run.commit(
                 fullSweep: plan.sweepsMissingKeys, salesforceJobId: bulkJob.id, apiCalls: client.apiCallCount - callsBefore
