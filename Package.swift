@@ -31,7 +31,7 @@ let package = Package(
         ),
         .target(
             name: "SalesforceClient",
-            dependencies: ["CCurl", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCurl", "COpenSSL", "CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The emulator deliberately shares no code with the client: it must not inherit the client's

@@ -6,9 +6,9 @@ import Glibc
 #endif
 
 extension SalesforceClient {
-    /// Downloads the pages behind `links` (from ``resultPageLinks(_:maxRecords:)``) over `connections` connections
-    /// at once and hands them to `consumer` strictly in link order, one page at a time, as the sequential
-    /// ``downloadResults(_:maxRecords:into:)`` would.
+    /// Downloads the pages behind `links` (from ``resultPageLinks(_:maxRecords:expectedRecords:)``) over
+    /// `connections` connections at once and hands them to `consumer` strictly in link order, one page at a time, as
+    /// the sequential ``downloadResults(_:maxRecords:expectedRecords:into:)`` would.
     ///
     /// Each worker thread owns its own libcurl handle and fetches whole pages into spool files (decoded CSV) in
     /// a private temporary directory, with the same per-page retries and completeness checks as the sequential
@@ -18,19 +18,25 @@ extension SalesforceClient {
     /// download succeeded, failed or was cancelled.
     ///
     /// - Parameters:
+    ///   - expectedRecords: the job's `numberRecordsProcessed`; when known, the pages must hold exactly that many
+    ///     records (more fails as soon as it shows, fewer at the end).
     ///   - connections: worker threads (at least 1).
     ///   - maxPagesInFlight: spooled plus downloading pages not yet consumed; at least `connections` is sensible.
     ///   - spoolDirectory: where the private spool directory is created; default `TMPDIR` or `/tmp`.
-    /// - Throws: ``SalesforceError`` (the first failing page's, after its retries), or the consumer's error as is.
+    /// - Throws: ``SalesforceError`` (the first failing page's, after its retries; `.incompleteResults` for a page
+    ///   that stayed incomplete or a record total that disagrees), or the consumer's error as is.
     public func downloadResults(
-        _ jobId: String, links: [String], connections: Int, maxPagesInFlight: Int, spoolDirectory: String? = nil,
-        into consumer: some ResultPageConsumer
+        _ jobId: String, links: [String], expectedRecords: Int?, connections: Int, maxPagesInFlight: Int,
+        spoolDirectory: String? = nil, into consumer: some ResultPageConsumer
     ) throws -> DownloadSummary {
         try checkCancellation()
         var summary = DownloadSummary(pages: 0, records: 0, bytes: 0)
         let workers = max(1, min(connections, links.count))
         summary.connections = workers
-        guard !links.isEmpty else { return summary }
+        guard !links.isEmpty else {
+            try Self.checkTotal(0, expected: expectedRecords, jobId: jobId, pages: 0)
+            return summary
+        }
         let directory = try Self.makeSpoolDirectory(in: spoolDirectory)
         let queue = PageSpoolQueue(count: links.count, limit: max(maxPagesInFlight, 1))
         // Workers get their own flag so the loader can stop them without cancelling the whole run.
@@ -45,7 +51,8 @@ extension SalesforceClient {
             Self.removeSpoolDirectory(directory)
             buffer.deallocate()
         }
-        startWorkers(workers, links: links, directory: directory, queue: queue, stop: stopWorkers)
+        startWorkers(workers, links: links, jobIsEmpty: expectedRecords == 0, directory: directory, queue: queue,
+                     stop: stopWorkers)
 
         for index in links.indices {
             let outcome = try queue.wait(for: index, cancellation: cancellation)
@@ -57,17 +64,30 @@ extension SalesforceClient {
                 unlink(path)
                 queue.markLoaded(index)
             }
-            if empty { continue }
-            let number = summary.pages + 1
-            try consumer.beginPage(number)
-            let replayed = try SpoolFile.replay(path, buffer: buffer, cancellation: cancellation) {
-                try consumer.consume($0)
-            }
-            try consumer.finishPage(number, recordCount: records)
+            let number = index + 1
             summary.pages += 1
-            summary.records += records ?? 0
-            summary.bytes += replayed
+            summary.records += records
+            if let expectedRecords, summary.records > expectedRecords {
+                throw SalesforceError(
+                    code: .incompleteResults,
+                    message: "The results of job \(jobId) hold more records than the job reported: "
+                        + "\(summary.records) after page \(number), numberRecordsProcessed is \(expectedRecords).")
+            }
+            if empty { continue }
+            try consumer.beginPage(number)
+            do {
+                summary.bytes += try SpoolFile.replay(path, buffer: buffer, cancellation: cancellation) {
+                    try consumer.consume($0)
+                }
+                try consumer.finishPage(number, recordCount: records)
+            } catch {
+                // Same rule as the sequential path: no page (COPY) stays open. A consumer that failed has already
+                // closed its own page, so this is a no-op there.
+                try? consumer.discardPage(number)
+                throw error
+            }
         }
+        try Self.checkTotal(summary.records, expected: expectedRecords, jobId: jobId, pages: summary.pages)
         summary.peakPagesInFlight = queue.peakInFlight
         logger.debug(
             "Downloaded results in parallel",
@@ -79,7 +99,8 @@ extension SalesforceClient {
     }
 
     private func startWorkers(
-        _ count: Int, links: [String], directory: String, queue: PageSpoolQueue, stop: CancellationFlag
+        _ count: Int, links: [String], jobIsEmpty: Bool, directory: String, queue: PageSpoolQueue,
+        stop: CancellationFlag
     ) {
         let configuration = configuration
         let session = session
@@ -94,10 +115,10 @@ extension SalesforceClient {
                     let path = "\(directory)/page-\(index + 1).csv"
                     do {
                         let file = try SpoolFile(path: path)
-                        let (_, page) = try worker.downloadPage(links[index], number: index + 1, into: file)
+                        let page = try worker.downloadPage(
+                            links[index], number: index + 1, jobIsEmpty: jobIsEmpty, into: file)
                         queue.complete(
-                            index,
-                            .ready(path: path, records: page?.records, bytes: page?.bytes ?? 0, empty: page == nil))
+                            index, .ready(path: path, records: page.records, bytes: page.bytes, empty: !page.delivered))
                     } catch {
                         unlink(path)
                         queue.complete(index, .failed(error))

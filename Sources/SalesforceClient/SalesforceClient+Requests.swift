@@ -10,7 +10,8 @@ extension SalesforceClient {
     ///   - beforeRetry: runs before the request is repeated, e.g. to discard a half-consumed page.
     ///   - honorCancellation: `false` for the clean-up requests sent after cancellation (abort).
     ///   - describeFailure: maps a non-retryable 4xx to a specific error; `nil` keeps the generic one.
-    ///   - validate: checks a 2xx response; a returned reason makes it a retryable incomplete body.
+    ///   - validate: checks a 2xx response; a returned reason makes it a retryable incomplete body. A streamed body
+    ///     whose end is not provable is one too, before `validate` runs. After the retries: `.incompleteResults`.
     func send(
         _ method: String, _ target: String, body: [UInt8]? = nil, accept: String = "application/json",
         responseHeaders: [String] = [], sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
@@ -25,6 +26,9 @@ extension SalesforceClient {
             if session == nil { try authenticate() }
             guard let session else { throw SalesforceError(code: .invalidSession, message: "Not authenticated.") }
             var headers = ["Authorization: Bearer \(session.accessToken)", "Accept: \(accept)"]
+            // Exactly "gzip": Salesforce compresses only when asked with that token. Only streamed bodies (result
+            // pages) are worth it; ``TransferContext`` decodes and verifies them.
+            if sink != nil { headers.append("Accept-Encoding: gzip") }
             if body != nil { headers.append("Content-Type: application/json; charset=UTF-8") }
             let url = target.hasPrefix("http://") || target.hasPrefix("https://") ? target : session.instanceURL + target
             let request = HTTPRequest(method: method, url: url, headers: headers, body: body)
@@ -36,13 +40,18 @@ extension SalesforceClient {
                 responseHeaders: responseHeaders + ["Sforce-Limit-Info"], sink: sink)
             recordLimitInfo(response.headers["sforce-limit-info"])
             if let sinkError = response.sinkError { throw sinkError }
-            if response.isSuccess {
-                guard let problem = validate?(response) else { return response }
-                let failure = SalesforceError(
-                    code: .network,
+            // A body we stopped ourselves because it could not be complete (corrupt gzip) ends with a curl write
+            // error; it is an incomplete page like the others, not a transport failure.
+            if (200..<300).contains(response.status), response.curlCode == 0 || response.incompleteBody != nil {
+                guard let problem = response.incompleteBody ?? validate?(response) else { return response }
+                var failure = SalesforceError(
+                    code: .incompleteResults,
                     message: "\(method) \(request.loggablePath) returned an incomplete body: \(problem).",
                     httpStatus: response.status)
-                guard attempt < configuration.maxRetries else { throw failure }
+                guard attempt < configuration.maxRetries else {
+                    failure.message += " Gave up after \(attempt + 1) attempts."
+                    throw failure
+                }
                 try beforeRetry?()
                 attempt += 1
                 try backOff(attempt: attempt, reason: failure)

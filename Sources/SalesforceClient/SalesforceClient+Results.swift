@@ -2,103 +2,176 @@ import Foundation
 import Logging
 
 extension SalesforceClient {
+    /// What one fetched result page turned out to be.
+    struct FetchedPage {
+        /// `Sforce-Locator` as sent (`nil` when absent).
+        var next: String?
+        /// Verified record count (lines outside quotes minus the header, equal to `Sforce-NumberOfRecords`).
+        var records: Int
+        /// Decoded bytes handed to the consumer.
+        var bytes: Int64
+        /// Whether the consumer got the page (`false` for an empty body, which never becomes a COPY).
+        var delivered: Bool
+    }
+
     /// Streams every result page of a completed job into `consumer`, following `Sforce-Locator`.
     ///
-    /// Pages are never held in memory: bytes go to the consumer as libcurl decodes them. A page that fails
-    /// half-way (reset, truncated gzip, 5xx after a partial body) is discarded and re-fetched from its locator.
-    /// A missing, empty or `null` locator ends the chain.
-    /// - Parameter maxRecords: rows per page (`maxRecords` query parameter); `nil` lets Salesforce choose.
-    /// - Throws: ``SalesforceError``, or whatever the consumer throws (unchanged).
+    /// Pages are never held in memory: bytes go to the consumer as they are decoded. A page is accepted only when
+    /// it is provably complete (gzip end and checksum, or exact Content-Length; ends with a line ending outside
+    /// quotes; as many records as `Sforce-NumberOfRecords`). Anything else (reset, truncated gzip, a cut last
+    /// record, an empty body where records were announced) is discarded and re-fetched from its locator. A missing,
+    /// empty or `null` locator ends the chain.
+    /// - Parameters:
+    ///   - maxRecords: rows per page (`maxRecords` query parameter); `nil` lets Salesforce choose.
+    ///   - expectedRecords: the job's `numberRecordsProcessed`. When known, the chain must deliver exactly that many
+    ///     records in at most `max(expectedRecords, 1) + 1` pages; a chain that repeats a locator fails either way.
+    /// - Throws: ``SalesforceError`` (`.incompleteResults` when a page stays incomplete after the retries or the
+    ///   chain disagrees with `expectedRecords`), or whatever the consumer throws (unchanged).
     public func downloadResults(
-        _ jobId: String, maxRecords: Int?, into consumer: some ResultPageConsumer
+        _ jobId: String, maxRecords: Int?, expectedRecords: Int?, into consumer: some ResultPageConsumer
     ) throws -> DownloadSummary {
         var summary = DownloadSummary(pages: 0, records: 0, bytes: 0)
         var locator: String?
+        var seenLocators: Set<String> = []
+        // Every page but a zero-row job's only one holds at least one record, so a longer chain is a server bug;
+        // the cap stops one that never ends without a repeated locator.
+        let pageCap = expectedRecords.map { max($0, 1) + 1 }
         while true {
+            if let pageCap, summary.pages >= pageCap {
+                throw SalesforceError(
+                    code: .incompleteResults,
+                    message: "The result chain of job \(jobId) did not end after \(summary.pages) pages although the "
+                        + "job has \(expectedRecords ?? 0) records; stopped following it.")
+            }
             var query: [String] = []
             if let maxRecords { query.append("maxRecords=\(maxRecords)") }
             if let locator { query.append("locator=\(locator)") }
             let target = "\(dataPath)/jobs/query/\(jobId)/results" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-            let (next, page) = try downloadPage(target, number: summary.pages + 1, into: consumer)
-            if let page {
-                summary.pages += 1
-                summary.records += page.records
-                summary.bytes += page.bytes
+            let number = summary.pages + 1
+            let page = try downloadPage(target, number: number, jobIsEmpty: expectedRecords == 0, into: consumer)
+            summary.pages += 1
+            summary.records += page.records
+            summary.bytes += page.bytes
+            if let expectedRecords, summary.records > expectedRecords {
+                throw SalesforceError(
+                    code: .incompleteResults,
+                    message: "The results of job \(jobId) hold more records than the job reported: \(summary.records) "
+                        + "after page \(number), numberRecordsProcessed is \(expectedRecords).")
             }
-            guard let next, !next.isEmpty, next != "null" else { break }
+            guard let next = page.next, !next.isEmpty, next != "null" else { break }
+            guard seenLocators.insert(next).inserted else {
+                throw SalesforceError(
+                    code: .incompleteResults,
+                    message: "Salesforce sent page \(number) of job \(jobId) with a locator it had already sent; "
+                        + "following it would loop forever (\(summary.records) records received so far).")
+            }
             locator = next
         }
+        try Self.checkTotal(summary.records, expected: expectedRecords, jobId: jobId, pages: summary.pages)
         logger.debug(
             "Downloaded results",
             metadata: ["sf.job": "\(jobId)", "sf.pages": "\(summary.pages)", "sf.records": "\(summary.records)"])
         return summary
     }
 
-    /// Fetches one page; returns the next locator and what the consumer got (`nil` for an empty body).
-    /// Internal so the parallel download's workers fetch each link with the same retries and checks.
+    /// A chain that ends early (`Sforce-Locator: null` one page too soon, a link missing) looks complete page by
+    /// page; only the job's own total tells.
+    static func checkTotal(_ records: Int, expected: Int?, jobId: String, pages: Int) throws {
+        guard let expected, records != expected else { return }
+        throw SalesforceError(
+            code: .incompleteResults,
+            message: "The results of job \(jobId) ended after \(pages) pages with \(records) records, but the job "
+                + "reported \(expected) (numberRecordsProcessed); the page chain is incomplete.")
+    }
+
+    /// Fetches one page, with retries, into `consumer`; its verified record count comes back.
+    ///
+    /// Internal so the parallel download's workers fetch each link with the same retries and checks. If it throws
+    /// after `beginPage`, the consumer's page is discarded first, so a loader never keeps a COPY open.
+    /// - Parameter jobIsEmpty: the job reported 0 records (an empty body without a record count is then complete).
     func downloadPage(
-        _ target: String, number: Int, into consumer: some ResultPageConsumer
-    ) throws -> (next: String?, page: (records: Int, bytes: Int64)?) {
+        _ target: String, number: Int, jobIsEmpty: Bool, into consumer: some ResultPageConsumer
+    ) throws -> FetchedPage {
         var begun = false
-        var bytes: Int64 = 0
         var counter = CSVRecordCounter()
-        let response = try send(
-            "GET", target, accept: "text/csv",
-            responseHeaders: ["Sforce-Locator", "Sforce-NumberOfRecords"],
-            sink: { chunk in
-                if !begun {
-                    try consumer.beginPage(number)
-                    begun = true
-                }
-                try consumer.consume(chunk)
-                counter.add(chunk)
-                bytes += Int64(chunk.count)
-            },
-            beforeRetry: {
-                guard begun else { return }
-                self.logger.debug("Discarding partial page", metadata: ["sf.page": "\(number)", "sf.bytes": "\(bytes)"])
-                try consumer.discardPage(number)
-                begun = false
-                bytes = 0
-                counter = CSVRecordCounter()
-            },
-            describeFailure: { status, server in
-                guard status == 412 || status == 409 || status == 404 else { return nil }
-                return SalesforceError(
-                    code: .http,
-                    message: "Salesforce refused the results of page \(number): \(server?.message ?? "no message"). "
-                        + "Results need a JobComplete job that still exists (jobs expire after 7 days) and the same "
-                        + "API version the job was created with (\(self.configuration.apiVersion) here).",
-                    httpStatus: status, errorCode: server?.errorCode)
-            },
-            validate: { response in
-                let expected = response.headers["sforce-numberofrecords"].flatMap {
-                    Int($0.trimmingCharacters(in: .whitespaces))
-                }
-                return counter.inconsistency(expectedRecords: expected)
-            })
-        let records = response.headers["sforce-numberofrecords"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard begun else {
-            logger.debug("Empty result page skipped", metadata: ["sf.page": "\(number)"])
-            return (response.headers["sforce-locator"], nil)
+        do {
+            let response = try send(
+                "GET", target, accept: "text/csv",
+                responseHeaders: ["Sforce-Locator", "Sforce-NumberOfRecords"],
+                sink: { chunk in
+                    if !begun {
+                        try consumer.beginPage(number)
+                        begun = true
+                    }
+                    try consumer.consume(chunk)
+                    counter.add(chunk)
+                },
+                beforeRetry: {
+                    defer { counter = CSVRecordCounter() }
+                    guard begun else { return }
+                    self.logger.debug(
+                        "Discarding incomplete page", metadata: ["sf.page": "\(number)", "sf.bytes": "\(counter.bytes)"])
+                    begun = false
+                    try consumer.discardPage(number)
+                },
+                describeFailure: { status, server in
+                    guard status == 412 || status == 409 || status == 404 else { return nil }
+                    return SalesforceError(
+                        code: .http,
+                        message: "Salesforce refused the results of page \(number): \(server?.message ?? "no message"). "
+                            + "Results need a JobComplete job that still exists (jobs expire after 7 days) and the "
+                            + "same API version the job was created with (\(self.configuration.apiVersion) here).",
+                        httpStatus: status, errorCode: server?.errorCode)
+                },
+                validate: { response in
+                    counter.problem(announced: Self.announcedRecords(response), jobIsEmpty: jobIsEmpty)
+                })
+            let next = response.headers["sforce-locator"]
+            guard begun else {
+                logger.debug("Empty result page (0 records) not handed to the consumer", metadata: ["sf.page": "\(number)"])
+                return FetchedPage(next: next, records: 0, bytes: 0, delivered: false)
+            }
+            try consumer.finishPage(number, recordCount: counter.records)
+            logger.debug(
+                "Result page downloaded",
+                metadata: ["sf.page": "\(number)", "sf.records": "\(counter.records)", "sf.bytes": "\(counter.bytes)"])
+            return FetchedPage(next: next, records: counter.records, bytes: counter.bytes, delivered: true)
+        } catch {
+            // Retries ran out, cancellation, or the consumer failed: never leave its page (a COPY) open. A consumer
+            // that failed itself has already closed its page, so this discard is a no-op there.
+            if begun { try? consumer.discardPage(number) }
+            if var failure = error as? SalesforceError, failure.code == .incompleteResults {
+                failure.message = "Result page \(number) stayed incomplete: " + failure.message
+                throw failure
+            }
+            throw error
         }
-        try consumer.finishPage(number, recordCount: records)
-        logger.debug(
-            "Result page downloaded",
-            metadata: ["sf.page": "\(number)", "sf.records": "\(records ?? -1)", "sf.bytes": "\(bytes)"])
-        // Without the header, the quote-aware line count (minus the header row) is the best available figure.
-        return (response.headers["sforce-locator"], (records ?? max(counter.lines - 1, 0), bytes))
+    }
+
+    static func announcedRecords(_ response: HTTPResponse) -> Int? {
+        response.headers["sforce-numberofrecords"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }
 
     /// Lists the result page links of a completed job (`GET …/resultPages`, API 58.0+), following the next-page
     /// link until done. Accepts `resultLink` or `resultUrl`, and `nextRecordsUrl` or `nextRecordUrl`.
     ///
+    /// - Parameter expectedRecords: the job's `numberRecordsProcessed`; when known, more than
+    ///   `max(expectedRecords, 1)` links are refused (each page holds at least one record).
     /// - Returns: the links (paths or URLs, fetchable like `…/results?locator=…`), or `nil` when the org does not
-    ///   offer the resource (404): then use the locator chain of ``downloadResults(_:maxRecords:into:)``.
-    public func resultPageLinks(_ jobId: String, maxRecords: Int? = nil) throws -> [String]? {
+    ///   offer the resource (404): then use the locator chain of ``downloadResults(_:maxRecords:expectedRecords:into:)``.
+    /// - Throws: `.incompleteResults` when the listing repeats a next-page URL or a link, or has too many links.
+    public func resultPageLinks(_ jobId: String, maxRecords: Int? = nil, expectedRecords: Int?) throws -> [String]? {
         var links: [String] = []
-        var target: String? = "\(dataPath)/jobs/query/\(jobId)/resultPages" + (maxRecords.map { "?maxRecords=\($0)" } ?? "")
+        var seenLinks: Set<String> = []
+        let first = "\(dataPath)/jobs/query/\(jobId)/resultPages" + (maxRecords.map { "?maxRecords=\($0)" } ?? "")
+        var seenTargets: Set<String> = [first]
+        var target: String? = first
         var notFound = false
+        func refuse(_ what: String) -> SalesforceError {
+            SalesforceError(
+                code: .incompleteResults,
+                message: "The result page listing of job \(jobId) \(what) after \(links.count) links; refusing it.")
+        }
         while let current = target {
             let response: HTTPResponse
             do {
@@ -114,11 +187,19 @@ extension SalesforceClient {
             }
             let json = try JSONObject(parsing: response.body, what: "resultPages response")
             for page in json.objects("resultPages") {
-                if let link = page.string("resultLink") ?? page.string("resultUrl") { links.append(link) }
+                guard let link = page.string("resultLink") ?? page.string("resultUrl") else { continue }
+                guard seenLinks.insert(link).inserted else { throw refuse("repeats the link \(link)") }
+                links.append(link)
+                if let expectedRecords, links.count > max(expectedRecords, 1) {
+                    throw refuse("lists more pages than the job's \(expectedRecords) records can fill")
+                }
             }
             let next = json.string("nextRecordsUrl") ?? json.string("nextRecordUrl")
             let done = json.bool("done") ?? (next == nil)
             target = done || next == nil || next == "null" || next == "" ? nil : next
+            if let target, !seenTargets.insert(target).inserted {
+                throw refuse("points back to a listing it already sent (\(target))")
+            }
         }
         return links
     }

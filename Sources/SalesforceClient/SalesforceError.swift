@@ -33,6 +33,10 @@ public struct SalesforceError: Error, CustomStringConvertible, Sendable {
         public static let cancelled = Code("cancelled")
         /// The server answered something the protocol does not allow (unparseable JSON, missing fields).
         public static let protocolViolation = Code("protocolViolation")
+        /// Results could not be received completely: a page stayed cut short, corrupt or inconsistent with
+        /// `Sforce-NumberOfRecords` after every retry, or the page chain disagrees with the job's record count
+        /// (repeats a locator, ends early, or delivers more records than the job has).
+        public static let incompleteResults = Code("incompleteResults")
     }
 
     /// What kind of failure this is.

@@ -15,13 +15,16 @@ import NIOPosix
 /// - `POST /__emulator/records/{Object}` body `{"fields":{…}}` → `{"id":…}`
 /// - `PATCH /__emulator/records/{Object}/{Id}` body `{"fields":{…}}`; `POST …/{Id}/delete`, `…/{Id}/undelete`,
 ///   `…/{Id}/hardDelete`; `POST …/{Id}/calculated` body `{"field":…,"value":…}`
+/// - `POST /__emulator/records/{Object}/hide` and `…/unhide` body `{"ids":[…]}` (visibility, see ``Org/hide(_:ids:)``)
 /// - `POST /__emulator/removeField` body `{"object":…,"field":…}`
 /// - `POST /__emulator/randomRound` body `{"object","seed","inserts","updates","softDeletes","undeletes","hardDeletes"}`
-/// - `GET /__emulator/truth/{Object}?fields=Id,Name&includeDeleted=true` → `{"rows":[[…]]}` (null = JSON null)
+/// - `GET /__emulator/truth/{Object}?fields=Id,Name&includeDeleted=true&includeHidden=false` → `{"rows":[[…]]}`
+///   (null = JSON null; hidden records are included unless `includeHidden=false`)
 /// - `POST /__emulator/faults` body `{"kind":…, …}`; kinds: `http` (`status`, `count`, `afterRequests`,
 ///   `pathContains`, `body`), `reset` (`count`, `afterBytes`), `truncateGzip` (`count`), `failJob` (`count`,
 ///   `errorMessage`), `requestLimit` (`count`), `expireTokens` (`afterCalls`), `slowInProgress` (`polls`, `jobs`),
-///   `bandwidth` (`bytesPerSecond`), `latencyMs` (`ms`), `clear`
+///   `bandwidth` (`bytesPerSecond`), `latencyMs` (`ms`), `emptyGzipPage` (`count`), `cutAfterDelimiter` (`count`),
+///   `shortTotal` (`jobs`), `loopLocator` (`count`), `clear`
 /// - `GET /__emulator/requests` → the request log; `POST /__emulator/reset` → regenerate data, clear faults,
 ///   jobs, tokens, log and usage.
 public final class Emulator: Sendable {

@@ -44,6 +44,10 @@ public struct EmulatorConfiguration: Sendable {
     public var dailyApiRequests = 15_000
     /// A zero-row job answers with a header-only body instead of an empty body.
     public var headerOnlyForEmptyResults = false
+    /// Results are gzip-compressed when the client asks (`Accept-Encoding: gzip`); `false` answers uncompressed
+    /// anyway, as Salesforce sometimes does ("the REST framework sometimes doesn't send back the response in a
+    /// compressed format").
+    public var compressResults = true
 
     /// A configuration with every default.
     public init() {}

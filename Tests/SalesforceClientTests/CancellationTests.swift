@@ -28,10 +28,13 @@ import Testing
         let consumer = HashingConsumer()
         cancel(flag, after: .milliseconds(400))
         let error = try #require(throws: SalesforceError.self) {
-            try client.downloadResults(job.id, maxRecords: nil, into: consumer)
+            try client.downloadResults(job.id, maxRecords: nil, expectedRecords: nil, into: consumer)
         }
         #expect(error.code == .cancelled)
         #expect(!consumer.events.contains(.finish(1, 2_000)))
+        // The half-received page was discarded before the error came out: no COPY left open.
+        #expect(consumer.events.first == .begin(1))
+        #expect(consumer.openPages.isEmpty)
         #expect(client.apiCallCount == emulator.emulator.requests.filter { $0.path.hasPrefix("/services/data") }.count)
     }
 

@@ -71,7 +71,7 @@ final class RunningEmulator {
 /// each page. It never stores page bodies.
 final class HashingConsumer: ResultPageConsumer {
     enum Event: Equatable {
-        case begin(Int), finish(Int, Int?), discard(Int)
+        case begin(Int), finish(Int, Int), discard(Int)
     }
 
     var events: [Event] = []
@@ -105,7 +105,7 @@ final class HashingConsumer: ResultPageConsumer {
         }
     }
 
-    func finishPage(_ number: Int, recordCount: Int?) throws {
+    func finishPage(_ number: Int, recordCount: Int) throws {
         events.append(.finish(number, recordCount))
         pageHashes.append(pageHash.value)
         pageHeaders.append(String(decoding: currentHeader, as: UTF8.self))
@@ -116,6 +116,23 @@ final class HashingConsumer: ResultPageConsumer {
     }
 
     var discards: Int { events.filter { if case .discard = $0 { true } else { false } }.count }
+
+    /// Pages begun and not yet finished or discarded: must be empty whenever a download has returned or thrown.
+    var openPages: [Int] {
+        var open: [Int] = []
+        for event in events {
+            switch event {
+            case .begin(let n): open.append(n)
+            case .finish(let n, _), .discard(let n): open.removeAll { $0 == n }
+            }
+        }
+        return open
+    }
+
+    /// Finished pages' record counts in order.
+    var finishedRecords: [Int] {
+        events.compactMap { if case .finish(_, let records) = $0 { records } else { nil } }
+    }
 }
 
 /// 64-bit FNV-1a, enough to compare streamed bytes with expected ones without keeping either.

@@ -15,10 +15,13 @@ import Testing
     private func expectCompleteDownload(
         _ client: SalesforceClient, _ jobId: String, _ emulator: RunningEmulator, consumer: HashingConsumer
     ) throws {
-        let summary = try client.downloadResults(jobId, maxRecords: 100, into: consumer)
+        let records = emulator.emulator.org.ids("Contact", includeDeleted: false).count
+        let summary = try client.downloadResults(jobId, maxRecords: 100, expectedRecords: records, into: consumer)
         let expected = emulator.expectedPages("Contact", fields: contactFields, pageSize: 100)
         #expect(summary.pages == expected.count)
         #expect(consumer.pageHashes == expected.map(FNV1a.of))
+        #expect(summary.records == records)
+        #expect(consumer.openPages.isEmpty)
     }
 
     @Test func serverErrorsAreRetried() throws {

@@ -35,7 +35,7 @@ private struct CapturingLogHandler: LogHandler {
         let logger = Logger(label: "test") { _ in CapturingLogHandler(storage: storage) }
         let client = SalesforceClient(configuration: emulator.clientConfiguration(), logger: logger)
         let job = try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id)
-        _ = try client.downloadResults(job.id, maxRecords: 100, into: HashingConsumer())
+        _ = try client.downloadResults(job.id, maxRecords: 100, expectedRecords: nil, into: HashingConsumer())
 
         let lines = storage.lines.withLock { $0 }
         let traces = lines.filter { $0.0 == .trace && $0.1.hasPrefix("HTTP request") }

@@ -21,7 +21,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws { try inner.consume(bytes) }
 
-    func finishPage(_ number: Int, recordCount: Int?) throws {
+    func finishPage(_ number: Int, recordCount: Int) throws {
         if delayPerPage > 0 { Thread.sleep(forTimeInterval: delayPerPage) }
         try inner.finishPage(number, recordCount: recordCount)
     }
@@ -42,13 +42,13 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
         let emulator = try RunningEmulator { $0.contactCount = 2_500 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
-        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 200))
+        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 200, expectedRecords: nil))
         #expect(links.count == 13)
         let spool = try TemporaryDirectory()
         let consumer = SpoolWatchingConsumer(spoolParent: spool.path)
         consumer.delayPerPage = 0.02  // a slow loader, so the workers run into the bound
         let summary = try client.downloadResults(
-            jobId, links: links, connections: 4, maxPagesInFlight: 3, spoolDirectory: spool.path, into: consumer)
+            jobId, links: links, expectedRecords: nil, connections: 4, maxPagesInFlight: 3, spoolDirectory: spool.path, into: consumer)
 
         let expected = emulator.expectedPages("Contact", fields: contactFields, pageSize: 200)
         #expect(consumer.inner.pageHashes == expected.map(FNV1a.of))
@@ -71,10 +71,10 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
         let emulator = try RunningEmulator { $0.contactCount = 1_000 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
-        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100))
+        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100, expectedRecords: nil))
         emulator.emulator.faults.resetConnectionMidBody(count: 2, afterBytes: 2_000)
         let consumer = HashingConsumer()
-        let summary = try client.downloadResults(jobId, links: links, connections: 3, maxPagesInFlight: 6, into: consumer)
+        let summary = try client.downloadResults(jobId, links: links, expectedRecords: nil, connections: 3, maxPagesInFlight: 6, into: consumer)
         let expected = emulator.expectedPages("Contact", fields: contactFields, pageSize: 100)
         #expect(consumer.pageHashes == expected.map(FNV1a.of))
         #expect(summary.records == 1_000)
@@ -88,14 +88,14 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
         let flag = CancellationFlag()
         let client = emulator.client(cancellation: flag)
         let jobId = try completedJob(emulator, client)
-        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 500))
+        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 500, expectedRecords: nil))
         emulator.emulator.faults.setBandwidth(bytesPerSecond: 5_000)
         let spool = try TemporaryDirectory()
         let consumer = HashingConsumer()
         cancel(flag, after: .milliseconds(400))
         let error = try #require(throws: SalesforceError.self) {
             try client.downloadResults(
-                jobId, links: links, connections: 4, maxPagesInFlight: 4, spoolDirectory: spool.path, into: consumer)
+                jobId, links: links, expectedRecords: nil, connections: 4, maxPagesInFlight: 4, spoolDirectory: spool.path, into: consumer)
         }
         #expect(error.code == .cancelled)
         #expect(consumer.events.count < 12)
@@ -106,15 +106,15 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
         let emulator = try RunningEmulator { $0.contactCount = 600 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
-        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100))
+        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100, expectedRecords: nil))
         let spool = try TemporaryDirectory()
         let consumer = HashingConsumer()
         consumer.failOnPage = 2
         #expect(throws: (any Error).self) {
             try client.downloadResults(
-                jobId, links: links, connections: 2, maxPagesInFlight: 2, spoolDirectory: spool.path, into: consumer)
+                jobId, links: links, expectedRecords: nil, connections: 2, maxPagesInFlight: 2, spoolDirectory: spool.path, into: consumer)
         }
-        #expect(consumer.events == [.begin(1), .finish(1, 100), .begin(2)])
+        #expect(consumer.events == [.begin(1), .finish(1, 100), .begin(2), .discard(2)])
         #expect(spoolEntries(spool.path).isEmpty)
         // The bound held after the failure too: no more than page 2 plus two in flight were ever requested.
         #expect(emulator.requests("GET", containing: "/results").count <= 4)
@@ -124,12 +124,12 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
         let emulator = try RunningEmulator { $0.contactCount = 400 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
-        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100))
+        let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100, expectedRecords: nil))
         emulator.emulator.faults.failRequests(status: 404, count: 1, pathContains: "/results")
         let spool = try TemporaryDirectory()
         let error = try #require(throws: SalesforceError.self) {
             try client.downloadResults(
-                jobId, links: links, connections: 2, maxPagesInFlight: 2, spoolDirectory: spool.path,
+                jobId, links: links, expectedRecords: nil, connections: 2, maxPagesInFlight: 2, spoolDirectory: spool.path,
                 into: HashingConsumer())
         }
         #expect(error.httpStatus == 404)

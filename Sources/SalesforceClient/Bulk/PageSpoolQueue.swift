@@ -8,7 +8,7 @@ import Foundation
 final class PageSpoolQueue: @unchecked Sendable {
     // @unchecked: every stored property below is read and written only while `condition` is locked.
     enum Outcome {
-        case ready(path: String, records: Int?, bytes: Int64, empty: Bool)
+        case ready(path: String, records: Int, bytes: Int64, empty: Bool)
         case failed(any Error)
     }
 

@@ -51,26 +51,32 @@ public struct QueryJob: Sendable {
 
 /// Receives result pages as a stream of bytes, one page at a time.
 ///
-/// For each page the client calls ``beginPage(_:)`` once the first body byte of a successful response arrives,
-/// then ``consume(_:)`` as bytes arrive, then ``finishPage(_:recordCount:)``. If a page fails half-way it calls
-/// ``discardPage(_:)`` and fetches that page again from its start (``beginPage(_:)`` again). A page with an
-/// empty body is skipped. Throwing from any method stops the download and the error is rethrown as is.
+/// For each page the client calls ``beginPage(_:)`` once the first decoded byte of a successful response arrives,
+/// then ``consume(_:)`` as bytes arrive, then ``finishPage(_:recordCount:)`` once the page is proven complete. If a
+/// page turns out incomplete it calls ``discardPage(_:)`` and fetches that page again from its start
+/// (``beginPage(_:)`` again). Every ``beginPage(_:)`` is closed by exactly one ``finishPage(_:recordCount:)`` or
+/// ``discardPage(_:)``, also when the download fails or is cancelled mid-page (the discard comes first, then the
+/// error). A page with an empty body (0 records) is never begun. Throwing from any method stops the download and the
+/// error is rethrown as is; after a throw from ``consume(_:)`` or ``finishPage(_:recordCount:)`` the client still
+/// calls ``discardPage(_:)``, which must then be a harmless no-op. Page numbers are positions in the result chain
+/// (1-based); an empty page leaves a gap.
 public protocol ResultPageConsumer: AnyObject {
     /// A new page starts (1-based).
     func beginPage(_ number: Int) throws
     /// gzip-decoded CSV bytes as they arrive, header row included on every page; valid only during the call.
     func consume(_ bytes: UnsafeRawBufferPointer) throws
-    /// The page arrived completely; `recordCount` is `Sforce-NumberOfRecords` if Salesforce sent it.
-    func finishPage(_ number: Int, recordCount: Int?) throws
+    /// The page arrived completely; `recordCount` is its verified number of records (CSV lines outside quotes
+    /// minus the header, equal to `Sforce-NumberOfRecords` when Salesforce sent it).
+    func finishPage(_ number: Int, recordCount: Int) throws
     /// The page failed half-way and will be re-fetched from its start.
     func discardPage(_ number: Int) throws
 }
 
-/// What ``SalesforceClient/downloadResults(_:maxRecords:into:)`` delivered.
+/// What ``SalesforceClient/downloadResults(_:maxRecords:expectedRecords:into:)`` delivered.
 public struct DownloadSummary: Sendable {
-    /// Pages handed to the consumer.
+    /// Result pages received, including empty ones (0 records) that were not handed to the consumer.
     public var pages: Int
-    /// Sum of `Sforce-NumberOfRecords` over those pages (counted from the CSV where the header is missing).
+    /// Sum of the verified record counts of those pages.
     public var records: Int
     /// Decoded bytes handed to the consumer (discarded attempts not counted).
     public var bytes: Int64

@@ -12,7 +12,7 @@ final class SpoolFile: ResultPageConsumer {
     let path: String
     private let descriptor: Int32
     private(set) var began = false
-    private(set) var recordCount: Int?
+    private(set) var recordCount = 0
 
     init(path: String) throws {
         self.path = path
@@ -46,7 +46,7 @@ final class SpoolFile: ResultPageConsumer {
         }
     }
 
-    func finishPage(_ number: Int, recordCount: Int?) throws { self.recordCount = recordCount }
+    func finishPage(_ number: Int, recordCount: Int) throws { self.recordCount = recordCount }
 
     func discardPage(_ number: Int) throws {
         began = false

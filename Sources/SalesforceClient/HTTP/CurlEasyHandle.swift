@@ -37,7 +37,8 @@ final class CurlEasyHandle {
     /// Runs the request to completion. Transport failures come back in the response, not as throws.
     ///
     /// - Parameter sink: receives the decoded body of a 2xx response as it arrives; other statuses (and requests
-    ///   without a sink) are buffered into ``HTTPResponse/body``.
+    ///   without a sink) are buffered into ``HTTPResponse/body``. A streamed body whose end cannot be proven
+    ///   (see ``TransferContext/endProblem()``) is reported in ``HTTPResponse/incompleteBody``.
     func perform(
         _ request: HTTPRequest, settings: TransportSettings, cancellation: CancellationFlag, honorCancellation: Bool,
         responseHeaders: [String], sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil
@@ -61,7 +62,14 @@ final class CurlEasyHandle {
         }
         var headers: [String: String] = [:]
         for name in responseHeaders {
-            if let value = header(name) { headers[name.lowercased()] = value }
+            if let value = responseHeader(handle, name) { headers[name.lowercased()] = value }
+        }
+        // Only a streamed success can be half a page; error bodies are read for their message only.
+        var incompleteBody: String?
+        if sink != nil, (200..<300).contains(context.status), context.sinkError == nil,
+            code == CURLE_OK || context.bodyProblem != nil
+        {
+            incompleteBody = context.endProblem()
         }
         var message = ""
         if code != CURLE_OK {
@@ -72,15 +80,16 @@ final class CurlEasyHandle {
         return HTTPResponse(
             status: context.status, body: context.buffered, headers: headers, curlCode: code.rawValue,
             curlMessage: message, sinkError: context.sinkError, streamedBytes: context.streamedBytes,
-            sinkStarted: context.sinkStarted)
+            sinkStarted: context.sinkStarted, incompleteBody: incompleteBody)
     }
 
     private func configure(_ request: HTTPRequest, settings: TransportSettings) throws {
         try check(sfpg_curl_setopt_str(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
         try check(sfpg_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
-        // Exactly "gzip": Salesforce compresses only when asked with that token; libcurl decodes it.
-        try check(sfpg_curl_setopt_str(handle, CURLOPT_ACCEPT_ENCODING, "gzip"), "CURLOPT_ACCEPT_ENCODING")
+        // We ask for gzip ourselves (`Accept-Encoding: gzip` in the request headers) and decode it in
+        // ``TransferContext``, where the end of the stream can be verified; libcurl must hand over the raw body.
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_HTTP_CONTENT_DECODING, 0), "CURLOPT_HTTP_CONTENT_DECODING")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds), "timeout")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1), "CURLOPT_LOW_SPEED_LIMIT")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedTimeSeconds), "low speed")
@@ -115,14 +124,6 @@ final class CurlEasyHandle {
         }
         headerList = list
         try check(sfpg_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
-    }
-
-    /// Reads a response header of the last request (the final response when there were several).
-    private func header(_ name: String) -> String? {
-        var output: UnsafeMutablePointer<curl_header>?
-        let result = curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &output)
-        guard result == CURLHE_OK, let output, let value = output.pointee.value else { return nil }
-        return String(cString: value)
     }
 
     private func check(_ code: CURLcode, _ option: String) throws {

@@ -33,6 +33,9 @@ struct HTTPResponse {
     var streamedBytes: Int64
     /// Whether the sink received at least one byte (so a consumer may hold half a page).
     var sinkStarted: Bool
+    /// Why a streamed 2xx body is not provably complete (corrupt or unfinished gzip, short of Content-Length,
+    /// close-delimited); `nil` when complete or not streamed. Such a response is retried like a dropped one.
+    var incompleteBody: String? = nil
 
     var isSuccess: Bool { curlCode == 0 && (200..<300).contains(status) }
     var bodyText: String { String(decoding: body, as: UTF8.self) }

@@ -20,6 +20,9 @@ struct ObjectTable: Sendable {
     var insertedCount = 0
     var patches: [Int: RecordPatch] = [:]
     var hardDeleted: Set<Int> = []
+    /// Records the integration user cannot see (sharing or permission change): absent from `query` and `queryAll`,
+    /// yet neither deleted nor modified.
+    var hidden: Set<Int> = []
     var removedFields: Set<Int> = []
     /// Deleted record Ids with their deletion time, for `sobjects/{Object}/deleted`.
     var deletions: [String: Int64] = [:]

@@ -87,27 +87,56 @@ public final class Org: Sendable {
         }
     }
 
-    /// Ids of all records in index order; soft-deleted ones only when `includeDeleted`.
-    public func ids(_ object: String, includeDeleted: Bool) -> [String] {
+    /// Hides records from the integration user, as a sharing, profile or permission change does: they vanish from
+    /// `query` and `queryAll` results (and so from a job's `numberRecordsProcessed`) without any delete, modstamp
+    /// change or deleted-records entry. Jobs already run keep their results.
+    public func hide(_ object: String, ids: [String]) {
+        setHidden(object, ids: ids, hidden: true)
+    }
+
+    /// Makes hidden records visible again, unchanged (their `SystemModstamp` does not move).
+    public func unhide(_ object: String, ids: [String]) {
+        setHidden(object, ids: ids, hidden: false)
+    }
+
+    private func setHidden(_ object: String, ids: [String], hidden: Bool) {
+        state.withLock { state in
+            guard var table = state.snapshot.table(object) else { return }
+            for id in ids {
+                guard let i = table.index(of: id) else { continue }
+                if hidden { table.hidden.insert(i) } else { table.hidden.remove(i) }
+            }
+            state.snapshot.tables[object.lowercased()] = table
+        }
+    }
+
+    /// Ids of all records in index order; soft-deleted ones only when `includeDeleted`, hidden ones (see
+    /// ``hide(_:ids:)``) unless `includeHidden` is false.
+    public func ids(_ object: String, includeDeleted: Bool, includeHidden: Bool = true) -> [String] {
         let snapshot = snapshot()
         guard let table = snapshot.table(object) else { return [] }
         var ids: [String] = []
         for i in 0..<table.rowCount where !table.hardDeleted.contains(i) {
             if !includeDeleted && table.isDeleted(i) { continue }
+            if !includeHidden && table.hidden.contains(i) { continue }
             ids.append(SalesforceId.make(prefix: table.schema.keyPrefix, index: i))
         }
         return ids
     }
 
     /// Rows in index order with the values of `fields`, in the same text form the CSV uses (`nil` = null).
-    /// Dotted names (`Account.Name`) resolve through the relationship.
-    public func truth(_ object: String, fields: [String], includeDeleted: Bool) -> [[String?]] {
+    /// Dotted names (`Account.Name`) resolve through the relationship. Hidden records (see ``hide(_:ids:)``) are
+    /// part of the org's data and included unless `includeHidden` is false (what the integration user can see).
+    public func truth(
+        _ object: String, fields: [String], includeDeleted: Bool, includeHidden: Bool = true
+    ) -> [[String?]] {
         let snapshot = snapshot()
         guard let table = snapshot.table(object) else { return [] }
         let columns = fields.compactMap { try? SOQLColumn.resolve($0, in: table) }
         var rows: [[String?]] = []
         for i in 0..<table.rowCount where !table.hardDeleted.contains(i) {
             if !includeDeleted && table.isDeleted(i) { continue }
+            if !includeHidden && table.hidden.contains(i) { continue }
             rows.append(columns.map { $0.value(row: i, table: table, snapshot: snapshot) })
         }
         return rows

@@ -19,6 +19,10 @@ public final class FaultInjector: Sendable {
         case reset(afterBytes: Int?)
         /// Send a gzip body cut short, with a Content-Length that matches the cut (clean close, broken stream).
         case truncate
+        /// Send only the 10-byte gzip header, with a matching Content-Length (clean close, decodes to nothing).
+        case emptyGzip
+        /// Send the page's CSV cut right after the last delimiter of its last record, correctly framed and encoded.
+        case cutAfterDelimiter
     }
 
     struct State: Sendable {
@@ -31,6 +35,11 @@ public final class FaultInjector: Sendable {
         var slowPolls: (jobs: Int, polls: Int) = (0, 0)
         var bytesPerSecond: Int?
         var latency: Duration?
+        var emptyGzipPages = 0
+        var cutAfterDelimiter = 0
+        /// Jobs still to be armed for a short chain, and the jobs armed so far.
+        var shortTotal: (armed: Int, jobs: Set<String>) = (0, [])
+        var loopLocators = 0
     }
 
     let state = Mutex(State())
@@ -64,6 +73,34 @@ public final class FaultInjector: Sendable {
     /// Cuts the next `count` gzip results bodies short (the transfer itself completes).
     public func truncateGzip(count: Int = 1) {
         state.withLock { $0.truncations = count }
+    }
+
+    /// The next `count` gzip results bodies are only the 10-byte gzip header, with a matching Content-Length and a
+    /// clean end; headers (`Sforce-NumberOfRecords` included) are unchanged. libcurl's own decoder takes this as an
+    /// empty body.
+    public func emptyGzipPage(count: Int = 1) {
+        state.withLock { $0.emptyGzipPages = count }
+    }
+
+    /// The next `count` results pages carry their CSV cut right after the last delimiter of the last record (no last
+    /// field, no line ending), as a correctly framed, valid gzip (or plain) body; `Sforce-NumberOfRecords` unchanged.
+    public func cutAfterDelimiter(count: Int = 1) {
+        state.withLock { $0.cutAfterDelimiter = count }
+    }
+
+    /// The next `jobs` jobs whose results are read get a result chain that ends one page early: the second-to-last
+    /// page says `Sforce-Locator: null` and `resultPages` lists one link fewer, while `numberRecordsProcessed` still
+    /// counts every record. A single-page job's only page lacks its last record (`Sforce-NumberOfRecords` matching
+    /// what is sent). A job is bound on its first `results` or `resultPages` request after arming and stays short
+    /// for all its later requests (until ``clear()``).
+    public func shortTotal(jobs: Int = 1) {
+        state.withLock { $0.shortTotal.armed = jobs }
+    }
+
+    /// The next `count` results pages send their own locator as `Sforce-Locator` (a naive client fetches the same
+    /// page forever), and a `resultPages` response counted the same way sends its own URL as `nextRecordsUrl`.
+    public func loopLocator(count: Int = 1) {
+        state.withLock { $0.loopLocators = count }
     }
 
     /// The next `count` created jobs end `Failed` instead of `JobComplete`, with `errorMessage` when given.
@@ -131,7 +168,34 @@ extension FaultInjector {
                 state.truncations -= 1
                 return .truncate
             }
+            if gzip && state.emptyGzipPages > 0 {
+                state.emptyGzipPages -= 1
+                return .emptyGzip
+            }
+            if state.cutAfterDelimiter > 0 {
+                state.cutAfterDelimiter -= 1
+                return .cutAfterDelimiter
+            }
             return nil
+        }
+    }
+
+    /// Whether `jobId`'s chain is short: bound already, or bound now by an armed ``shortTotal(jobs:)``.
+    func isShortTotal(jobId: String) -> Bool {
+        state.withLock { state in
+            if state.shortTotal.jobs.contains(jobId) { return true }
+            guard state.shortTotal.armed > 0 else { return false }
+            state.shortTotal.armed -= 1
+            state.shortTotal.jobs.insert(jobId)
+            return true
+        }
+    }
+
+    func takeLoopLocator() -> Bool {
+        state.withLock { state in
+            guard state.loopLocators > 0 else { return false }
+            state.loopLocators -= 1
+            return true
         }
     }
 

@@ -79,6 +79,7 @@ struct JobResults: Sendable {
     var pageSize: Int
     var totalRows: Int
     var lineEnding: [UInt8]
+    var delimiter: UInt8
 }
 
 struct ResultPage: Sendable {

@@ -32,7 +32,8 @@ enum ResultMaterializer {
         }
         if let error = failure.withLock({ $0 }) { throw error }
         let pages = built.withLock { $0.compactMap { $0 } }
-        return JobResults(header: header, pages: pages, pageSize: pageSize, totalRows: rows.count, lineEnding: writer.lineEnding)
+        return JobResults(header: header, pages: pages, pageSize: pageSize, totalRows: rows.count, lineEnding: writer.lineEnding,
+            delimiter: writer.delimiter)
     }
 
     static func appendRows(

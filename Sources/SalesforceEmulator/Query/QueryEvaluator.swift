@@ -11,6 +11,7 @@ struct QueryEvaluator {
         let hasPatches = !table.patches.isEmpty
         for i in 0..<table.rowCount {
             if !table.hardDeleted.isEmpty && table.hardDeleted.contains(i) { continue }
+            if !table.hidden.isEmpty && table.hidden.contains(i) { continue }
             let patch = hasPatches ? table.patches[i] : nil
             if !includeDeleted && patch?.isDeleted == true { continue }
             if let filter = query.filter, !matches(filter, row: i, patch: patch) { continue }

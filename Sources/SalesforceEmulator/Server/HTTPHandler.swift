@@ -77,12 +77,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .reset(let afterBytes):
             bytes = bytes.prefix(afterBytes ?? bytes.count / 2)
             closeAfter = true
-        case .truncate, nil:
+        case .truncate, .emptyGzip, .cutAfterDelimiter, nil:
             break
         }
         let chunkSize = bytesPerSecond.map { max(1024, min($0 / 20, 256 * 1024)) } ?? Int.max
         writeBody(bytes, chunkSize: chunkSize, bytesPerSecond: bytesPerSecond, context: context) {
-            if response.bodyFault == nil || response.bodyFault == .truncate {
+            // Only a reset ends without a clean end of message; the other body faults are in the bytes themselves.
+            if case .reset = response.bodyFault {} else {
                 let ended = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
                 // Closing at once would drop whatever the socket has not taken yet: a large page sent to a
                 // `Connection: close` client arrived cut short. Close once the last byte is written.

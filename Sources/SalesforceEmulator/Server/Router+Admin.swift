@@ -14,6 +14,10 @@ extension Router {
         case ("PATCH", let s) where s.count == 3 && s[0] == "records":
             org.update(s[1], id: s[2], fields: Self.fields(body["fields"]))
             return ok
+        case ("POST", let s) where s.count == 3 && s[0] == "records" && (s[2] == "hide" || s[2] == "unhide"):
+            let ids = body["ids"] as? [String] ?? []
+            if s[2] == "hide" { org.hide(s[1], ids: ids) } else { org.unhide(s[1], ids: ids) }
+            return ok
         case ("POST", let s) where s.count == 4 && s[0] == "records":
             switch s[3] {
             case "delete": org.softDelete(s[1], id: s[2])
@@ -36,7 +40,9 @@ extension Router {
             return ok
         case ("GET", let s) where s.count == 2 && s[0] == "truth":
             let fields = (request.query["fields"] ?? "Id").split(separator: ",").map(String.init)
-            let rows = org.truth(s[1], fields: fields, includeDeleted: request.query["includeDeleted"] == "true")
+            let rows = org.truth(
+                s[1], fields: fields, includeDeleted: request.query["includeDeleted"] == "true",
+                includeHidden: request.query["includeHidden"] != "false")
             return .json(200, .object([("rows", .array(rows.map { .array($0.map(JSONValue.optional)) }))]))
         case ("POST", ["faults"]):
             return setFault(body) ? ok : .error(400, "INVALID_FAULT", "Unknown fault kind")
@@ -76,6 +82,10 @@ extension Router {
         case "slowInProgress": faults.slowInProgress(polls: int("polls", 1), jobs: int("jobs", 1))
         case "bandwidth": faults.setBandwidth(bytesPerSecond: (body["bytesPerSecond"] as? NSNumber)?.intValue)
         case "latencyMs": faults.setLatency((body["ms"] as? NSNumber).map { .milliseconds($0.intValue) })
+        case "emptyGzipPage": faults.emptyGzipPage(count: int("count", 1))
+        case "cutAfterDelimiter": faults.cutAfterDelimiter(count: int("count", 1))
+        case "shortTotal": faults.shortTotal(jobs: int("jobs", 1))
+        case "loopLocator": faults.loopLocator(count: int("count", 1))
         case "clear": faults.clear()
         default: return false
         }

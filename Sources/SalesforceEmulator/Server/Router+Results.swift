@@ -25,32 +25,66 @@ extension Router {
             }
             pageSize = n
         }
-        let end = min(results.totalRows, offset + pageSize)
+        // A short chain (fault) pretends the job has fewer rows than numberRecordsProcessed says.
+        let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
+        let end = min(total, max(offset, offset + pageSize))
+        let count = max(0, end - offset)
         let acceptEncoding = (request.header("Accept-Encoding") ?? "").lowercased()
-        let gzip = acceptEncoding.contains("gzip") && !acceptEncoding.contains("gzip;q=0")
+        let gzip = configuration.compressResults && acceptEncoding.contains("gzip") && !acceptEncoding.contains("gzip;q=0")
+        let loop = faults.takeLoopLocator()
         var headers: [(String, String)] = [
             ("Content-Type", "text/csv; charset=UTF-8"),
-            ("Sforce-NumberOfRecords", String(end - offset)),
-            ("Sforce-Locator", end < results.totalRows ? Locator.encode(end) : "null"),
+            ("Sforce-NumberOfRecords", String(count)),
+            ("Sforce-Locator", loop ? Locator.encode(offset) : end < total ? Locator.encode(end) : "null"),
         ]
         if gzip { headers.append(("Content-Encoding", "gzip")) }
         let bodyFault = faults.takeBodyFault(gzip: gzip)
-        let (start, size, responseHeaders) = (offset, pageSize, headers)
+        let (start, responseHeaders) = (offset, headers)
         let emptyBody = configuration.headerOnlyForEmptyResults ? results.header : []
         return threadPool.runIfActive(eventLoop: eventLoop) { () -> EmulatorResponse in
             var body: [UInt8]
-            if results.totalRows == 0 || start >= results.totalRows {
+            if count == 0 {
                 body = gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody
-            } else if size == results.pageSize && start % size == 0 {
-                let stored = results.pages[start / size].gzip
+            } else if start % results.pageSize == 0 && results.pages[start / results.pageSize].rows == count {
+                let stored = results.pages[start / results.pageSize].gzip
                 body = gzip ? stored : try Gzip.decompress(stored)
             } else {
-                let raw = try ResultMaterializer.slice(results, offset: start, count: size)
+                let raw = try ResultMaterializer.slice(results, offset: start, count: count)
                 body = gzip ? try Gzip.compress(raw) : raw
             }
-            if bodyFault == .truncate { body.removeLast(max(1, body.count * 2 / 5)) }
+            switch bodyFault {
+            case .truncate: body.removeLast(max(1, body.count * 2 / 5))
+            case .emptyGzip: body = Array(body.prefix(10))
+            case .cutAfterDelimiter:
+                let csv = gzip ? try Gzip.decompress(body) : body
+                let cut = Self.cutAfterLastDelimiter(csv, delimiter: results.delimiter)
+                body = gzip ? try Gzip.compress(cut) : cut
+            case .reset, nil: break
+            }
             return EmulatorResponse(status: 200, headers: responseHeaders, body: body, bodyFault: bodyFault)
         }
+    }
+
+    /// Rows a short chain (``FaultInjector/shortTotal(jobs:)``) serves: all pages but the last, or one row less for
+    /// a single page.
+    static func shortTotal(_ total: Int, pageSize: Int) -> Int {
+        let pages = (total + pageSize - 1) / pageSize
+        return pages > 1 ? (pages - 1) * pageSize : max(total - 1, 0)
+    }
+
+    /// `csv` up to and including the last delimiter outside quotes (the one before the last record's last field).
+    static func cutAfterLastDelimiter(_ csv: [UInt8], delimiter: UInt8) -> [UInt8] {
+        var quoted = false
+        var last: Int?
+        for (k, byte) in csv.enumerated() {
+            if byte == UInt8(ascii: "\"") {
+                quoted.toggle()
+            } else if byte == delimiter && !quoted {
+                last = k
+            }
+        }
+        guard let last else { return Array(csv.dropLast()) }
+        return Array(csv[...last])
     }
 
     enum ResultsLookup {
@@ -99,16 +133,22 @@ extension Router {
         case .success(let value): results = value
         }
         let pageSize = request.query["maxRecords"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? results.pageSize
+        let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
         var offset = request.query["locator"].flatMap(Locator.decode) ?? 0
         var links: [JSONValue] = []
         let base = "/services/data/v\(version)/jobs/query/\(id)"
-        while offset < results.totalRows && links.count < 5 {
+        while offset < total && links.count < 5 {
             links.append(.object([
                 ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset))&maxRecords=\(pageSize)")),
             ]))
             offset += pageSize
         }
-        let done = offset >= results.totalRows
+        if faults.takeLoopLocator() {
+            let own = request.path + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
+            return .json(
+                200, .object([("resultPages", .array(links)), ("nextRecordsUrl", .string(own)), ("done", .bool(false))]))
+        }
+        let done = offset >= total
         var next = "\(base)/resultPages?locator=\(Locator.encode(offset))"
         if pageSize != results.pageSize { next += "&maxRecords=\(pageSize)" }
         return .json(

@@ -33,13 +33,13 @@ final class PageLoader: ResultPageConsumer {
         progress?.add(bytes: bytes.count)
     }
 
-    func finishPage(_ number: Int, recordCount: Int?) throws {
+    func finishPage(_ number: Int, recordCount: Int) throws {
         guard let page else { return }
         self.page = nil
         let copied = try run.finishPage(page)
         // Salesforce says how many rows the page holds; a mismatch means the body was cut short in a way that
         // still parsed as CSV, which must never be merged as if complete.
-        if let recordCount, recordCount != copied {
+        if recordCount != copied {
             throw SyncError("result page \(number) announced \(recordCount) records but \(copied) arrived; the download was incomplete")
         }
         rows += copied

@@ -9,15 +9,17 @@ extension SyncRunner {
         _ bulkJobId: String, expectedRecords: Int?, job: JobDefinition, options: SyncOptions, into consumer: PageLoader,
         logger: Logger
     ) throws -> DownloadSummary {
-        if options.downloadConnections > 1, let links = try client.resultPageLinks(bulkJobId, maxRecords: job.pageSize),
+        if options.downloadConnections > 1,
+            let links = try client.resultPageLinks(bulkJobId, maxRecords: job.pageSize, expectedRecords: expectedRecords),
             links.count > 1
         {
             logger.debug(
                 "parallel download", metadata: ["sf.pages": "\(links.count)", "sf.connections": "\(options.downloadConnections)"])
             return try client.downloadResults(
-                bulkJobId, links: links, connections: options.downloadConnections,
+                bulkJobId, links: links, expectedRecords: expectedRecords, connections: options.downloadConnections,
                 maxPagesInFlight: options.maxPagesInFlight ?? options.downloadConnections * 2, into: consumer)
         }
-        return try client.downloadResults(bulkJobId, maxRecords: job.pageSize, into: consumer)
+        return try client.downloadResults(
+            bulkJobId, maxRecords: job.pageSize, expectedRecords: expectedRecords, into: consumer)
     }
 }

@@ -59,7 +59,8 @@ extension SyncRunner {
                 let completed = try client.waitForCompletion(bulkJob.id)
                 try refresh.begin()
                 let download = try client.downloadResults(
-                    bulkJob.id, maxRecords: job.pageSize, into: PageLoader(run: refresh, logger: logger))
+                    bulkJob.id, maxRecords: job.pageSize, expectedRecords: completed.numberRecordsProcessed,
+                    into: PageLoader(run: refresh, logger: logger))
                 // The same proof as a run's: a refresh that lost a page would leave those rows' values stale.
                 guard let expected = completed.numberRecordsProcessed, expected == download.records,
                     expected == refresh.stagedRows

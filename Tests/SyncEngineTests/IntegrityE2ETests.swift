@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import PostgresLoader
+import SalesforceClient
+import SalesforceEmulator
+import SyncEngine
+import Testing
+import TestSupport
+
+/// Issue #9 end to end: a server that misbehaves the way networks and orgs do must never end in a committed run
+/// with rows missing, wrong or wrongly deleted. Each fault runs on both download paths: the sequential locator
+/// chain (1 connection) and the parallel resultPages download (4 connections).
+@Suite("Integrity: no silent loss", .timeLimit(.minutes(3)))
+struct IntegrityE2ETests {
+    static let connections = [1, 4]
+
+    /// 300 Contacts over 3 pages, a fast-retrying runner with `maxRetries` retries.
+    static func world() async throws -> E2EFixture {
+        try await E2EFixture {
+            $0.contactCount = 300
+            $0.defaultPageSize = 100
+        }
+    }
+
+    static func runner(_ world: E2EFixture, maxRetries: Int = 3) throws -> SyncRunner {
+        var salesforce = try SalesforceConfiguration.fromEnvironment(world.environment)
+        salesforce.pollInitialInterval = .milliseconds(20)
+        salesforce.pollMaxInterval = .milliseconds(100)
+        salesforce.retryBaseDelay = .milliseconds(5)
+        salesforce.retryMaxDelay = .milliseconds(20)
+        salesforce.maxRetries = maxRetries
+        let logger = Logger(label: "integrity") { _ in SwiftLogNoOpLogHandler() }
+        let client = SalesforceClient(configuration: salesforce, logger: logger)
+        return SyncRunner(
+            connection: try PostgresConnection(world.conninfo), client: client, cancellation: CancellationFlag(),
+            logger: logger)
+    }
+
+    static func run(
+        _ world: E2EFixture, _ runner: SyncRunner, _ mode: SyncMode?, connections: Int, allowMassDelete: Bool = false
+    ) throws -> JobOutcome {
+        var job = try world.job("contacts")
+        job.pageSize = 100
+        return runner.run(job, options: SyncOptions(mode: mode, downloadConnections: connections, allowMassDelete: allowMassDelete))
+    }
+
+    static func lastLog(_ world: E2EFixture) throws -> [String?] {
+        try world.connection.execute(
+            """
+            SELECT status, failure_reason, records_expected::text, records_downloaded::text, records_processed::text
+            FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1
+            """).rows.first ?? []
+    }
+
+    // Finding 1: a 200 page that decodes to zero bytes although Sforce-NumberOfRecords said otherwise.
+    @Test(arguments: connections)
+    func emptyGzipPageIsFetchedAgainNotSkipped(connections: Int) async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world)
+        world.emulator.faults.emptyGzipPage(count: 1)
+        let outcome = try Self.run(world, runner, .full, connections: connections)
+        #expect(outcome.status == .success, "\(outcome.error ?? "")")
+        #expect(try world.differences(try world.job("contacts")).isEmpty)
+        #expect(try Self.lastLog(world) == ["success", nil, "300", "300", "300"])
+    }
+
+    @Test(arguments: connections)
+    func persistentlyEmptyPageFailsTheRunAndCommitsNothing(connections: Int) async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world, maxRetries: 2)
+        world.emulator.faults.emptyGzipPage(count: 100)
+        let outcome = try Self.run(world, runner, .full, connections: connections)
+        #expect(outcome.status == .failure)
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
+        #expect(try world.count("SELECT count(*) FROM sfpg.sync_state WHERE watermark IS NOT NULL") == 0)
+        #expect(try Self.lastLog(world).first == "failed")
+    }
+
+    // Finding 2: a page cut right after a delimiter of its last record must not load that field as NULL.
+    @Test(arguments: connections)
+    func pageCutAfterADelimiterIsFetchedAgain(connections: Int) async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world)
+        world.emulator.faults.cutAfterDelimiter(count: 2)
+        let outcome = try Self.run(world, runner, .full, connections: connections)
+        #expect(outcome.status == .success, "\(outcome.error ?? "")")
+        let differences = try world.differences(try world.job("contacts"))
+        #expect(differences.isEmpty, "\(differences.prefix(3))")
+    }
+
+    // Finding 1 (the run half): a result chain that ends early, consistent page by page, is caught by the totals.
+    @Test(arguments: connections)
+    func shortTotalFailsWithTheThreeNumbersAndSweepsNothing(connections: Int) async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world)
+        #expect(try Self.run(world, runner, .full, connections: connections).status == .success)
+        let before = world.fingerprint()
+        world.emulator.faults.shortTotal(jobs: 1)
+        let outcome = try Self.run(world, runner, .full, connections: connections)
+        #expect(outcome.status == .failure)
+        #expect(outcome.error?.contains("Salesforce reported 300 records") == true, "\(outcome.error ?? "")")
+        var after = world.fingerprint()
+        after["sfpg.sync_logs"] = before["sfpg.sync_logs"]
+        #expect(after == before)
+        let log = try Self.lastLog(world)
+        #expect(log[0] == "failed")
+        #expect(log[1] == "incomplete")
+        #expect(log[2] == "300")
+        #expect(log[3] != "300")
+        // sfpg status shows it.
+        let status = try world.sfpg(["status", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(status.stdout.contains("300 expected (Salesforce)"), "\(status.stdout)")
+        #expect(status.stdout.contains("MISMATCH"))
+        #expect(status.stdout.contains("refused:    incomplete"))
+    }
+
+    // Finding 9: a locator (or resultPages link) chain that loops ends in an error, not forever.
+    @Test(arguments: connections)
+    func loopingLocatorFailsTheRun(connections: Int) async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world, maxRetries: 1)
+        world.emulator.faults.loopLocator(count: 50)
+        let outcome = try Self.run(world, runner, .full, connections: connections)
+        #expect(outcome.status == .failure)
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
+    }
+
+    // Finding 8: retries running out mid-page leave no COPY open: the failed run logs its row and the next job of
+    // the same invocation runs on a clean connection.
+    @Test(arguments: connections)
+    func exhaustedRetriesMidPageLeaveTheConnectionClean(connections: Int) async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world, maxRetries: 2)
+        world.emulator.faults.resetConnectionMidBody(count: 3, afterBytes: 2_000)
+        var contacts = try world.job("contacts")
+        contacts.pageSize = 100
+        let accounts = try world.job("accounts")
+        let outcomes = runner.run([contacts, accounts], options: SyncOptions(mode: .full, downloadConnections: connections))
+        #expect(outcomes.map(\.status) == [.failure, .success], "\(outcomes.map { $0.error ?? "-" })")
+        #expect(try world.count("SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'contacts' AND status = 'failed'") == 1)
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_accounts") > 0)
+    }
+
+    // Findings 3 and 4: records hidden from the integration user look deleted; the sweep is bounded, reversible.
+    @Test(arguments: connections)
+    func hiddenRecordsAreNotMassDeletedAndComeBack(connections: Int) async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world)
+        #expect(try Self.run(world, runner, .full, connections: connections).status == .success)
+        let hidden = Array(world.emulator.org.ids("Contact", includeDeleted: false).prefix(90))
+        world.emulator.org.hide("Contact", ids: hidden)
+        let before = world.fingerprint()
+
+        let refused = try Self.run(world, runner, .full, connections: connections)
+        #expect(refused.status == .failure)
+        #expect(refused.error?.contains("mark deleted 90 of") == true, "\(refused.error ?? "")")
+        #expect(refused.error?.contains("--allow-mass-delete") == true)
+        var after = world.fingerprint()
+        after["sfpg.sync_logs"] = before["sfpg.sync_logs"]
+        #expect(after == before)
+
+        let allowed = try Self.run(world, runner, .full, connections: connections, allowMassDelete: true)
+        #expect(allowed.status == .success, "\(allowed.error ?? "")")
+        #expect(allowed.summary?.counts.deleted == 90)
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts WHERE is_deleted AND deleted_at IS NOT NULL") >= 90)
+
+        // Shown again, unchanged (same SystemModstamp): every swept row is live again, on an incremental run too.
+        world.emulator.org.unhide("Contact", ids: hidden)
+        let revived = try Self.run(world, runner, .full, connections: connections)
+        #expect(revived.status == .success, "\(revived.error ?? "")")
+        let differences = try world.differences(try world.job("contacts"))
+        #expect(differences.isEmpty, "\(differences.prefix(3))")
+    }
+
+    // Finding 5: a `timestamp` modstamp column in a database whose default zone is west of UTC.
+    @Test func timestampModstampInAWestOfUTCDatabaseKeepsTheWatermarkTrue() async throws {
+        let world = try await Self.world()
+        try world.connection.execute(
+            "ALTER TABLE public.salesforce_contacts ALTER COLUMN system_modstamp TYPE timestamp USING system_modstamp AT TIME ZONE 'UTC'")
+        let database = try world.connection.execute("SELECT current_database()").rows[0][0]!
+        try world.connection.execute("ALTER DATABASE \(SQLIdentifier.quote(database)) SET TimeZone = 'America/New_York'")
+        let runner = try Self.runner(world)
+        let full = try Self.run(world, runner, .full, connections: 1)
+        #expect(full.status == .success, "\(full.error ?? "")")
+        let newest = world.truth(try world.job("contacts")).compactMap { $0[10] }.max()
+        #expect(full.summary?.watermarkAfter == newest)
+        world.emulator.org.randomRound("Contact", seed: 5, inserts: 5, updates: 20, softDeletes: 3, undeletes: 0, hardDeletes: 0)
+        let incremental = try Self.run(world, runner, .incremental, connections: 1)
+        #expect(incremental.status == .success, "\(incremental.error ?? "")")
+        #expect((incremental.summary?.counts.staged ?? 0) >= 28)
+        let differences = try world.differences(try world.job("contacts"))
+        #expect(differences.isEmpty, "\(differences.prefix(3))")
+    }
+}
