@@ -132,11 +132,12 @@ extension LoadRun {
     }
 
     /// Rolls the run back (target, staging and watermark untouched), ending a page's open COPY first, then records a
-    /// run-log row with `status`, the error and whatever evidence the run had, in its own transaction. Never throws:
+    /// run-log row with `status`, the error, `reason` (else a ``RunRefused``'s) and whatever evidence the run had, in
+    /// its own transaction. Never throws:
     /// if the connection is gone, the log row is lost but nothing was committed either.
     public func fail(
         _ error: any Error, status: RunStatus = .failed, reconciliation: Reconciliation = Reconciliation(),
-        salesforceJobId: String?, apiCalls: Int
+        reason: FailureReason? = nil, salesforceJobId: String?, apiCalls: Int
     ) {
         guard phase != .finished else { return }
         if let openPage { _ = abort(openPage, because: error) }
@@ -149,7 +150,7 @@ extension LoadRun {
             RunLogEntry(
                 jobName: jobName, objectName: objectName, syncType: syncType, status: status, startedAt: startedAt,
                 counts: counts, reconciliation: reconciliation, errorMessage: String(describing: error),
-                failureReason: (error as? RunRefused)?.reason, watermarkBefore: previousWatermark,
+                failureReason: reason ?? (error as? RunRefused)?.reason, watermarkBefore: previousWatermark,
                 salesforceJobId: salesforceJobId, apiCalls: apiCalls))
     }
 }

@@ -174,9 +174,11 @@ public final class SyncRunner {
         } catch {
             let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
             if let bulkJobId { abandon(bulkJobId, logger: logger) }
+            // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
+            let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             run.fail(
-                error, status: status, reconciliation: evidence, salesforceJobId: bulkJobId,
-                apiCalls: client.apiCallCount - callsBefore)
+                error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
+                salesforceJobId: bulkJobId, apiCalls: client.apiCallCount - callsBefore)
             // The job was aborted and deleted above, so it is no longer in flight.
             if let bulkJobId { try? store.forgetInFlightBulkJob(bulkJobId, jobName: job.name) }
             throw error
