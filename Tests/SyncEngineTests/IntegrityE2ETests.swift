@@ -185,6 +185,76 @@ struct IntegrityE2ETests {
         #expect(differences.isEmpty, "\(differences.prefix(3))")
     }
 
+    /// A job whose watermark is a nullable custom datetime (Contact.Last_Survey__c, null in ~40% of records).
+    static func surveyJob(_ world: E2EFixture) throws -> JobDefinition {
+        try world.connection.execute(
+            """
+            CREATE TABLE public.survey_contacts (salesforce_id varchar(18) NOT NULL UNIQUE, last_survey timestamptz,
+                is_deleted boolean, first_name text, deleted_at timestamptz)
+            """)
+        return try JobDefinition.parse(
+            yaml: """
+                object: Contact
+                table: public.survey_contacts
+                fields:
+                  Id: salesforce_id
+                  Last_Survey__c: last_survey
+                  IsDeleted: is_deleted
+                  FirstName: first_name
+                watermark: Last_Survey__c
+                deletes: soft
+                """, name: "surveys", file: "surveys.yaml")
+    }
+
+    // Finding 9: a watermark field whose values may be NULL or lie in the future.
+    @Test func nullableAndFutureWatermarkValuesNeitherFreezeRowsNorIncrementalRuns() async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world)
+        let job = try Self.surveyJob(world)
+        let full = runner.run(job, options: SyncOptions(mode: .full, downloadConnections: 1))
+        #expect(full.status == .success, "\(full.error ?? "")")
+        let nullRows = try world.count("SELECT count(*) FROM public.survey_contacts WHERE last_survey IS NULL")
+        #expect(nullRows > 0)
+
+        // A row without a watermark value is still updated when Salesforce returns a new version of it.
+        let frozen = try world.connection.execute(
+            "SELECT salesforce_id FROM public.survey_contacts WHERE last_survey IS NULL LIMIT 1").rows[0][0]!
+        world.emulator.org.update("Contact", id: frozen, fields: ["FirstName": "Thawed"])
+        #expect(runner.run(job, options: SyncOptions(mode: .full, downloadConnections: 1)).status == .success)
+        #expect(try world.connection.execute(
+            "SELECT first_name FROM public.survey_contacts WHERE salesforce_id = $1", [frozen]).rows[0][0] == "Thawed")
+
+        // One value in 2099 would stop incremental runs until then: the run refuses to store it.
+        let watermark = try world.connection.execute("SELECT watermark::text FROM sfpg.sync_state WHERE job_name = 'surveys'").rows
+        let future = world.emulator.org.ids("Contact", includeDeleted: false)[7]
+        world.emulator.org.update("Contact", id: future, fields: ["Last_Survey__c": "2099-01-01T00:00:00.000Z"])
+        let refused = runner.run(job, options: SyncOptions(mode: .incremental, downloadConnections: 1))
+        #expect(refused.status == .failure)
+        #expect(refused.error?.contains(future) == true, "\(refused.error ?? "")")
+        #expect(refused.error?.contains("after the database's clock") == true)
+        #expect(try world.connection.execute("SELECT watermark::text FROM sfpg.sync_state WHERE job_name = 'surveys'").rows == watermark)
+        #expect(try world.count("SELECT count(*) FROM sfpg.sync_logs WHERE failure_reason = 'future_watermark'") == 1)
+    }
+
+    @Test func aWatermarkFieldThatIsNotADatetimeIsAConfigurationError() async throws {
+        let world = try await Self.world()
+        let runner = try Self.runner(world)
+        let job = try JobDefinition.parse(
+            yaml: """
+                object: Contact
+                table: public.salesforce_contacts
+                fields:
+                  Id: salesforce_id
+                  Birthdate: system_modstamp
+                  IsDeleted: is_deleted
+                watermark: Birthdate
+                """, name: "birthdays", file: "birthdays.yaml")
+        let outcome = runner.run(job, options: SyncOptions(mode: .full))
+        #expect(outcome.status == .configuration)
+        #expect(outcome.error?.contains("must be a datetime") == true, "\(outcome.error ?? "")")
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
+    }
+
     // Finding 5: a `timestamp` modstamp column in a database whose default zone is west of UTC.
     @Test func timestampModstampInAWestOfUTCDatabaseKeepsTheWatermarkTrue() async throws {
         let world = try await Self.world()
