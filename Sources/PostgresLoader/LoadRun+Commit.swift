@@ -52,7 +52,7 @@ extension LoadRun {
         counts.deleted = Int(merged[0, "deleted"] ?? "") ?? 0
         counts.unchanged = max(0, distinct - counts.inserted - counts.updated - counts.deleted)
         counts.maxModstamp = merged[0, "max_modstamp"]
-        try refuseFutureWatermark()
+        try refuseFutureWatermark(counts.maxModstamp)
         // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
         // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
         if let sweep, !intoEmptyTable {
@@ -96,7 +96,13 @@ extension LoadRun {
     }
 
     /// A watermark past the database's clock would make every later incremental run skip the changes in between.
-    func refuseFutureWatermark() throws {
+    func refuseFutureWatermark(_ maxModstamp: String?) throws {
+        // The largest value decides; only then is staging scanned for the records to name.
+        guard let maxModstamp,
+            try connection.execute(
+                "SELECT $1::timestamptz > now() + make_interval(secs => $2::float8) AS future",
+                [maxModstamp, String(Self.maxClockSkewSeconds)])[0, "future"] == "t"
+        else { return }
         let future = try connection.execute(plan.futureModstampsSQL, [String(Self.maxClockSkewSeconds)])
         guard !future.rows.isEmpty else { return }
         let samples = (0..<future.rows.count).compactMap { row in
