@@ -14,6 +14,8 @@ public final class PostgresConnection {
     let handle: OpaquePointer
     /// Rows reported by the last finished COPY (PQcmdTuples).
     var lastCopiedRows = 0
+    /// The password's spellings, removed from every libpq message this connection turns into an error.
+    let secrets: ConnectionSecrets
 
     /// Defaults sfpg adds unless the connection string sets them. Keepalives stop a blocking `PQputCopyData`
     /// from hanging forever on a dead peer; UTF8 matches what the Bulk API sends.
@@ -28,8 +30,11 @@ public final class PostgresConnection {
     /// - Parameters:
     ///   - conninfo: the connection string; never echoed in errors (it may hold a password).
     ///   - applicationName: `application_name` unless the connection string sets one.
-    /// - Throws: `PostgresError` `.connection` with libpq's message.
+    /// - Throws: `PostgresError` `.configuration` for a connection string libpq cannot parse (saying what kind of
+    ///   mistake, never quoting it); `.connection` with libpq's message, the password removed from it.
     public init(_ conninfo: String = "", applicationName: String = "sfpg") throws {
+        let secrets = try ConnectionSecrets.checking(conninfo)
+        self.secrets = secrets
         // Later entries win, and an expanded `dbname` overrides those before it: so defaults first, then the
         // user's string, and anything the user wrote takes precedence.
         let parameters = Self.defaultParameters + [("application_name", applicationName), ("dbname", conninfo)]
@@ -40,7 +45,7 @@ public final class PostgresConnection {
             throw PostgresError(.connection, "could not connect to PostgreSQL: out of memory")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = Self.trimmed(PQerrorMessage(connection))
+            let message = secrets.scrub(Self.trimmed(PQerrorMessage(connection)))
             PQfinish(connection)
             throw PostgresError(.connection, "could not connect to PostgreSQL: \(message)")
         }
@@ -111,7 +116,7 @@ public final class PostgresConnection {
 
     /// The connection-level error (no `PGresult`), e.g. after the server went away.
     func connectionError() -> PostgresError {
-        let message = Self.trimmed(PQerrorMessage(handle))
+        let message = secrets.scrub(Self.trimmed(PQerrorMessage(handle)))
         let code: PostgresError.Code = isConnected ? .query : .connection
         return PostgresError(code, message.isEmpty ? "PostgreSQL connection lost" : message)
     }
@@ -136,7 +141,7 @@ public final class PostgresConnection {
     }
 
     static func connectionMessage(_ connection: PostgresConnection) -> String {
-        let message = trimmed(PQerrorMessage(connection.handle))
+        let message = connection.secrets.scrub(trimmed(PQerrorMessage(connection.handle)))
         return message.isEmpty ? "PostgreSQL connection lost" : message
     }
 
@@ -148,13 +153,9 @@ public final class PostgresConnection {
     /// Parses a connection string or URI and returns it as `key='value'` pairs with `overrides` applied.
     /// Lets callers (tests, tools) point the same settings at another database. The result holds the password,
     /// if any: treat it as a secret.
+    /// - Throws: `PostgresError` `.configuration` for a string libpq cannot parse, without quoting any of it.
     public static func conninfo(_ base: String, overriding overrides: [String: String]) throws -> String {
-        var errorMessage: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(base, &errorMessage) else {
-            let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
-            if let errorMessage { PQfreemem(errorMessage) }
-            throw PostgresError(.configuration, "invalid connection string: \(message.trimmingSpaces())")
-        }
+        let options = try ConnectionSecrets.parse(base)
         defer { PQconninfoFree(options) }
         var pairs: [(String, String)] = []
         var option = options
