@@ -135,9 +135,12 @@ public final class PostgresConnection {
         if !connection.isConnected || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true {
             resolvedCode = .connection
         }
+        // Row contents never leave here: see `RowContentRedaction`.
         return PostgresError(
-            resolvedCode, primary.isEmpty ? connectionMessage(connection) : primary, sqlState: sqlState,
-            detail: field(DiagnosticField.detail), hint: field(DiagnosticField.hint), context: field(DiagnosticField.context))
+            resolvedCode,
+            primary.isEmpty ? connectionMessage(connection) : RowContentRedaction.message(primary, sqlState: sqlState),
+            sqlState: sqlState, detail: RowContentRedaction.detail(field(DiagnosticField.detail), sqlState: sqlState),
+            hint: field(DiagnosticField.hint), context: RowContentRedaction.context(field(DiagnosticField.context)))
     }
 
     static func connectionMessage(_ connection: PostgresConnection) -> String {
