@@ -1,8 +1,8 @@
 /// An error from PostgreSQL or from sfpg's use of it.
 ///
 /// `description` is what users see; it never contains a password, a connection string or row contents (see
-/// `RowContentRedaction`). Server fields
-/// (SQLSTATE, detail, hint, context) are kept so callers and tests can branch on codes rather than text.
+/// `RowContentRedaction`). Server fields (SQLSTATE, detail, hint, context) are kept, values elided, so callers and
+/// tests can branch on codes rather than text.
 public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// A small, open set of error kinds (`static let`s so new ones don't break callers).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
