@@ -31,8 +31,16 @@ extension LoadRun {
     ///
     /// - Throws: ``RunRefused`` when Salesforce's record count, the pages and the staged rows disagree, when the
     ///   sweep would remove more than `maxSweep`, or when a watermark value lies in the future; `PostgresError`
-    ///   otherwise. Nothing is committed then, and the caller should call `fail`.
+    ///   otherwise (SQLSTATE 55P03 when another session held the target table longer than the lock timeout). Nothing is committed then, and the caller should call `fail`.
     public func commit(_ request: CommitRequest) throws -> RunSummary {
+        do {
+            return try commitOrThrow(request)
+        } catch {
+            throw connection.explainingLockTimeout(error, table: mapping.table, jobName: jobName)
+        }
+    }
+
+    private func commitOrThrow(_ request: CommitRequest) throws -> RunSummary {
         guard phase == .loading, openPage == nil else {
             throw PostgresError(.configuration, "job '\(jobName)': commit needs begin() first, no open page, and only once")
         }

@@ -17,12 +17,68 @@ public final class PostgresConnection {
     /// The password's spellings, removed from every libpq message this connection turns into an error.
     let secrets: ConnectionSecrets
 
+    /// How long a statement of a run waits for a lock (`SET LOCAL lock_timeout` in the run's transaction), as
+    /// PostgreSQL reads it: `5min`, `30s`, `0` for no limit. Default ``defaultLockTimeout``, or
+    /// `SFPG_PG_LOCK_TIMEOUT`.
+    public var lockTimeout: String
+
+    /// A merge that waits longer than this for the target table (someone's `ALTER TABLE`, `LOCK`, `VACUUM FULL`,
+    /// a long transaction holding its rows) fails with a clear message instead of hanging the schedule.
+    public static let defaultLockTimeout = "5min"
+
+    /// The environment variables that tune sfpg's waits on PostgreSQL; the connection string still wins for the
+    /// libpq ones.
+    public enum Environment {
+        /// Seconds to wait for a connection to be established (libpq `connect_timeout`); default 10.
+        public static let connectTimeout = "SFPG_PG_CONNECT_TIMEOUT"
+        /// Milliseconds unacknowledged data may stay unacknowledged before the connection is dropped (libpq
+        /// `tcp_user_timeout`); default 60000.
+        public static let tcpUserTimeout = "SFPG_PG_TCP_USER_TIMEOUT"
+        /// The merge's `lock_timeout` (`5min`, `30s`, `0` = wait forever); default 5min.
+        public static let lockTimeout = "SFPG_PG_LOCK_TIMEOUT"
+    }
+
     /// Defaults sfpg adds unless the connection string sets them. Keepalives stop a blocking `PQputCopyData`
-    /// from hanging forever on a dead peer; UTF8 matches what the Bulk API sends.
-    static let defaultParameters: [(String, String)] = [
-        ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6"),
-        ("client_encoding", "UTF8"),
-    ]
+    /// from hanging forever on a dead peer; `connect_timeout` bounds a connect to a host that drops packets (libpq
+    /// waits forever by default), `tcp_user_timeout` a write to a peer that stopped acknowledging (keepalives only
+    /// probe an idle connection); UTF8 matches what the Bulk API sends.
+    /// - Throws: `PostgresError` `.configuration` for a malformed `SFPG_PG_*` value.
+    static func defaultParameters(environment: [String: String]) throws -> [(String, String)] {
+        func number(_ name: String, default value: String) throws -> String {
+            guard let text = environment[name] else { return value }
+            guard !text.isEmpty, text.utf8.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw PostgresError(.configuration, "\(name) must be a whole number, not '\(text)'")
+            }
+            return text
+        }
+        return [
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6"),
+            ("connect_timeout", try number(Environment.connectTimeout, default: "10")),
+            ("tcp_user_timeout", try number(Environment.tcpUserTimeout, default: "60000")),
+            ("client_encoding", "UTF8"),
+        ]
+    }
+
+    /// `SFPG_PG_LOCK_TIMEOUT`, checked: a number with an optional unit PostgreSQL knows.
+    static func lockTimeout(environment: [String: String]) throws -> String {
+        guard let text = environment[Environment.lockTimeout] else { return defaultLockTimeout }
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let unit = text.dropFirst(digits.count)
+        guard !digits.isEmpty, digits.count <= 9, ["", "ms", "s", "min", "h", "d"].contains(String(unit)) else {
+            throw PostgresError(
+                .configuration, "\(Environment.lockTimeout) must be a duration such as 300s, 5min or 0, not '\(text)'")
+        }
+        return text
+    }
+
+    /// The variables sfpg reads, from the process environment.
+    static var processEnvironment: [String: String] {
+        var values: [String: String] = [:]
+        for name in [Environment.connectTimeout, Environment.tcpUserTimeout, Environment.lockTimeout] {
+            if let value = getenv(name) { values[name] = String(cString: value) }
+        }
+        return values
+    }
 
     /// Connects with a libpq connection string (`host=… dbname=…`) or URI (`postgresql://…`).
     ///
@@ -37,7 +93,10 @@ public final class PostgresConnection {
         self.secrets = secrets
         // Later entries win, and an expanded `dbname` overrides those before it: so defaults first, then the
         // user's string, and anything the user wrote takes precedence.
-        let parameters = Self.defaultParameters + [("application_name", applicationName), ("dbname", conninfo)]
+        let environment = Self.processEnvironment
+        lockTimeout = try Self.lockTimeout(environment: environment)
+        let parameters = try Self.defaultParameters(environment: environment)
+            + [("application_name", applicationName), ("dbname", conninfo)]
         let connection = Self.withCStringArrays(parameters) { keys, values in
             PQconnectdbParams(keys, values, 1)
         }
@@ -56,7 +115,43 @@ public final class PostgresConnection {
         // Every timestamp sfpg reads or writes is UTC: a `timestamp` (without time zone) modstamp column cast to
         // timestamptz in a session west of UTC moved the watermark hours into the future. A session SET wins over
         // `options=-c TimeZone=…` in the connection string, PGTZ and the role's or database's default.
-        try execute("SET TimeZone = 'UTC'")
+        // idle_in_transaction_session_timeout: managed PostgreSQL often sets it (minutes), and a run's transaction is
+        // idle while sfpg waits on Salesforce between result pages; the server would kill the session mid-run.
+        try execute(
+            "SELECT set_config('TimeZone', 'UTC', false), set_config('idle_in_transaction_session_timeout', '0', false)")
+    }
+
+    /// The connection's effective libpq options (`PQconninfo`): what the defaults, the connection string and the
+    /// environment came to. Holds the password, if any: for tests and diagnostics, never for output.
+    func effectiveOptions() -> [String: String] {
+        guard let options = PQconninfo(handle) else { return [:] }
+        defer { PQconninfoFree(options) }
+        var values: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
+            option += 1
+        }
+        return values
+    }
+
+    /// Bounds the current transaction's lock waits by ``lockTimeout`` (`SET LOCAL`, so it ends with the transaction).
+    func limitLockWaits() throws {
+        try execute("SELECT set_config('lock_timeout', $1, true)", [lockTimeout])
+    }
+
+    /// The error for a statement that gave up waiting for `table` (SQLSTATE 55P03), naming what to do; other errors
+    /// are returned as they are.
+    func explainingLockTimeout(_ error: any Error, table: TableName, jobName: String) -> any Error {
+        guard let error = error as? PostgresError, error.sqlState == "55P03" else { return error }
+        return PostgresError(
+            .query,
+            "job '\(jobName)': the target table \(table) is locked by another session (waited \(lockTimeout), the lock "
+                + "timeout); nothing was committed",
+            sqlState: error.sqlState,
+            hint: "Find the session with SELECT pid, state, query FROM pg_stat_activity WHERE pid = ANY "
+                + "(SELECT pid FROM pg_locks WHERE relation = to_regclass('\(table.quoted.replacingAll("'", with: "''"))')); "
+                + "let it finish, or set \(Environment.lockTimeout) (e.g. 30min, 0 for no limit).")
     }
 
     deinit {
