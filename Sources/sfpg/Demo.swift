@@ -104,7 +104,7 @@ extension Sfpg {
             let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
             let runner = SyncRunner(
                 connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
-                showProgress: isatty(STDERR_FILENO) == 1
+                showProgress: isatty(STDERR_FILENO) == 1 && logging.logFormat == .text
             )
             try withExtendedLifetime(trap) {
                 say("\n== full sync ==")
