@@ -126,3 +126,20 @@ struct ConnectionSecrets: Sendable {
         return text
     }
 }
+
+extension PostgresConnection {
+    /// Whether `conninfo` itself carries a password (`user:pw@` in a URI, `password=` in either form). For the warning
+    /// that a password on the command line is visible to every local user in `ps`.
+    public static func containsPassword(_ conninfo: String) -> Bool {
+        guard ConnectionSecrets.isConnectionString(conninfo) else { return false }
+        if !ConnectionSecrets.rawURIPasswords(conninfo).filter({ !$0.isEmpty }).isEmpty { return true }
+        guard let options = try? ConnectionSecrets.parse(conninfo) else { return false }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val, value.pointee != 0 { return true }
+            option += 1
+        }
+        return false
+    }
+}

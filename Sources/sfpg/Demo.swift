@@ -66,6 +66,7 @@ extension Sfpg {
             // An explicit database is checked before anything else, so a refusal costs nothing.
             var given: PostgresConnection?
             if let databaseURL {
+                CommandLinePassword.warnIfPresent(databaseURL, logger: logger)
                 let connection = try PostgresConnection(databaseURL, applicationName: "sfpg-demo")
                 try DemoIsolation.requireDisposable(connection)
                 given = connection

@@ -21,7 +21,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func connect() throws -> PostgresConnection {
-        try PostgresConnection(conninfo)
+        CommandLinePassword.warnIfPresent(databaseURL, logger: makeLogger())
+        return try PostgresConnection(conninfo)
     }
 }
 

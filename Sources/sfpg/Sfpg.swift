@@ -15,4 +15,10 @@ struct Sfpg: ParsableCommand {
             """,
         subcommands: [Run.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, EmulatorCommand.self, Demo.self, BenchLoad.self]
     )
+
+    /// Hardens the process (no core dumps: see `ProcessHardening`) before any secret is read, then runs the command.
+    static func main() {
+        ProcessHardening.apply()
+        main(nil)
+    }
 }
