@@ -33,5 +33,14 @@ struct CLIJSONLogTests {
         let unknownJob = try world.sfpg(["run", "nope", "--jobs-directory", E2EFixture.jobsDirectory, "--log-format", "json"])
         #expect(unknownJob.status == 2)
         Self.expectJSONLines(unknownJob.stderr)
+
+        // ArgumentParser's own complaints: a validation error and an unknown option.
+        let conflicting = try world.sfpg(["run", "--full", "--incremental", "--log-format", "json"])
+        #expect(conflicting.status == 64, "\(conflicting.stderr)")
+        Self.expectJSONLines(conflicting.stderr)
+        #expect(conflicting.stderr.contains("exclude each other"))
+        let unknownOption = try world.sfpg(["run", "--log-format=json", "--no-such-option"])
+        #expect(unknownOption.status == 64, "\(unknownOption.stderr)")
+        Self.expectJSONLines(unknownOption.stderr)
     }
 }
