@@ -235,7 +235,8 @@ public final class PostgresConnection {
             resolvedCode,
             primary.isEmpty ? connectionMessage(connection) : RowContentRedaction.message(primary, sqlState: sqlState),
             sqlState: sqlState, detail: RowContentRedaction.detail(field(DiagnosticField.detail), sqlState: sqlState),
-            hint: field(DiagnosticField.hint), context: RowContentRedaction.context(field(DiagnosticField.context)))
+            hint: field(DiagnosticField.hint), context: RowContentRedaction.context(field(DiagnosticField.context)),
+            column: field(DiagnosticField.column))
     }
 
     static func connectionMessage(_ connection: PostgresConnection) -> String {
@@ -334,4 +335,5 @@ enum DiagnosticField {
     static let detail = Int32(UInt8(ascii: "D"))
     static let hint = Int32(UInt8(ascii: "H"))
     static let context = Int32(UInt8(ascii: "W"))
+    static let column = Int32(UInt8(ascii: "c"))
 }

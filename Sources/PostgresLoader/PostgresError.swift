@@ -30,10 +30,12 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var detail: String?
     public var hint: String?
     public var context: String?
+    /// The column a constraint violation is about (the server's `PG_DIAG_COLUMN_NAME`), e.g. of a NOT NULL.
+    public var column: String?
 
     public init(
         _ code: Code, _ message: String, sqlState: String? = nil, detail: String? = nil, hint: String? = nil,
-        context: String? = nil
+        context: String? = nil, column: String? = nil
     ) {
         self.code = code
         self.message = message
@@ -41,6 +43,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         self.detail = detail
         self.hint = hint
         self.context = context
+        self.column = column
     }
 
     public var description: String {

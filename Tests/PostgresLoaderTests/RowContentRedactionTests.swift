@@ -46,6 +46,8 @@ import Testing
         let text = String(describing: error) + (error?.detail ?? "")
         for value in ["Zebedee", "Quillfeather", "Failing row"] { #expect(!text.contains(value), "\(text)") }
         #expect(text.contains("\"email\""), "\(text)")
+        // The record is named by its key instead.
+        #expect(error?.message.hasPrefix("field Email (column email) is empty in Id \(LoaderFixture.id(2)), ") == true, "\(text)")
         let stored = try storedMessages(fixture)
         #expect(stored.contains("email"), "\(stored)")
         for value in ["Zebedee", "Quillfeather"] { #expect(!stored.contains(value), "\(stored)") }
