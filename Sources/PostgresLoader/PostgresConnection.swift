@@ -29,7 +29,8 @@ public final class PostgresConnection {
     /// The environment variables that tune sfpg's waits on PostgreSQL; the connection string still wins for the
     /// libpq ones.
     public enum Environment {
-        /// Seconds to wait for a connection to be established (libpq `connect_timeout`); default 10.
+        /// Seconds to wait for a connection to be established (libpq `connect_timeout`); default 10, or libpq's
+        /// own `PGCONNECT_TIMEOUT` when that is set and this is not.
         public static let connectTimeout = "SFPG_PG_CONNECT_TIMEOUT"
         /// Milliseconds unacknowledged data may stay unacknowledged before the connection is dropped (libpq
         /// `tcp_user_timeout`); default 60000.
@@ -51,12 +52,16 @@ public final class PostgresConnection {
             }
             return text
         }
-        return [
+        var parameters = [
             ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6"),
-            ("connect_timeout", try number(Environment.connectTimeout, default: "10")),
             ("tcp_user_timeout", try number(Environment.tcpUserTimeout, default: "60000")),
             ("client_encoding", "UTF8"),
         ]
+        // libpq reads PGCONNECT_TIMEOUT only for a parameter nobody set: a default here would silently override it.
+        if environment[Environment.connectTimeout] != nil || (environment["PGCONNECT_TIMEOUT"] ?? "").isEmpty {
+            parameters.append(("connect_timeout", try number(Environment.connectTimeout, default: "10")))
+        }
+        return parameters
     }
 
     /// `SFPG_PG_LOCK_TIMEOUT`, checked: a number with an optional unit PostgreSQL knows.
@@ -74,7 +79,7 @@ public final class PostgresConnection {
     /// The variables sfpg reads, from the process environment.
     static var processEnvironment: [String: String] {
         var values: [String: String] = [:]
-        for name in [Environment.connectTimeout, Environment.tcpUserTimeout, Environment.lockTimeout] {
+        for name in [Environment.connectTimeout, Environment.tcpUserTimeout, Environment.lockTimeout, "PGCONNECT_TIMEOUT"] {
             if let value = getenv(name) { values[name] = String(cString: value) }
         }
         return values

@@ -22,6 +22,11 @@ import TestSupport
         ])
         #expect(parameters.contains { $0 == ("connect_timeout", "4") })
         #expect(parameters.contains { $0 == ("tcp_user_timeout", "9000") })
+        // libpq's own variable still works: no default is added over it.
+        let libpqVariable = try PostgresConnection.defaultParameters(environment: ["PGCONNECT_TIMEOUT": "7"])
+        #expect(!libpqVariable.contains { $0.0 == "connect_timeout" })
+        let both = try PostgresConnection.defaultParameters(environment: ["PGCONNECT_TIMEOUT": "7", "SFPG_PG_CONNECT_TIMEOUT": "4"])
+        #expect(both.contains { $0 == ("connect_timeout", "4") })
         let bad = #expect(throws: PostgresError.self) {
             _ = try PostgresConnection.defaultParameters(environment: ["SFPG_PG_CONNECT_TIMEOUT": "10 s"])
         }
