@@ -60,7 +60,7 @@ public struct TableDesign: Sendable {
     /// field named `Photo\nCREATE TABLE …` (a compromised or misbehaving endpoint, a proxy, the emulator with bad
     /// data) would execute, and the same strings went unescaped into the job file. Salesforce API names are ASCII
     /// letters, digits and underscores starting with a letter (`__c`, `__r`, `ns__Name__c` fit that), and describe
-    /// types are lower-case words: anything else is refused, naming the field in escaped form.
+    /// types are ASCII words (`string`, `anyType`): anything else is refused, naming the field in escaped form.
     /// - Throws: `SyncError` (configuration).
     public static func validate(_ description: SObjectDescription) throws {
         guard description.name.isSalesforceName else {
@@ -94,8 +94,8 @@ public struct TableDesign: Sendable {
     /// `schema.table` when both are plain lower-case identifiers; otherwise the quoted form as a YAML string.
     var tableForYAML: String {
         let plain = ([table.schema].compactMap { $0 } + [table.name]).allSatisfy { part in
-            part.first.map { $0.isLetter || $0 == "_" } ?? false
-                && part.allSatisfy { ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "_" }
+            part.first.map { ($0.isASCII && $0.isLetter) || $0 == "_" } ?? false
+                && part.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }
         }
         if plain { return ([table.schema].compactMap { $0 } + [table.name]).joined(separator: ".") }
         return YAMLText.scalar(table.quoted)

@@ -46,7 +46,7 @@ public enum TypeMap {
         }
     }
 
-    /// Whether `type` looks like a describe type: a lower-case ASCII word (`string`, `datetime`, `anyType`). Types
+    /// Whether `type` looks like a describe type: an ASCII word (`string`, `datetime`, `anyType`). Types
     /// this map does not know and that are well formed become `text`, so a new Salesforce type does not break
     /// `sfpg describe`; anything else is refused by ``TableDesign/validate(_:)``.
     public static func isWellFormedType(_ type: String) -> Bool {
