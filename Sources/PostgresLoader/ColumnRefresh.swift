@@ -37,6 +37,7 @@ public final class ColumnRefresh: PageSink {
         try connection.execute("BEGIN")
         open = true
         try connection.execute("SET LOCAL statement_timeout = 0")
+        try connection.limitLockWaits()
         try connection.execute(plan.stagingDDL)
     }
 
@@ -62,6 +63,14 @@ public final class ColumnRefresh: PageSink {
     ///   - runId: the run that triggered the refresh, for its audit rows.
     /// - Returns: rows whose values changed.
     public func commit(recordSyncedFields: [String]?, calculatedRefreshed: Bool, runId: Int64? = nil) throws -> Int {
+        do {
+            return try update(recordSyncedFields: recordSyncedFields, calculatedRefreshed: calculatedRefreshed, runId: runId)
+        } catch {
+            throw connection.explainingLockTimeout(error, table: plan.mapping.table, jobName: jobName)
+        }
+    }
+
+    private func update(recordSyncedFields: [String]?, calculatedRefreshed: Bool, runId: Int64?) throws -> Int {
         let table = plan.mapping.table.quoted
         let key = SQLIdentifier.quote(plan.mapping.key.column)
         let modstamp = SQLIdentifier.quote(plan.mapping.modstamp.column)

@@ -23,7 +23,7 @@ extension LoadPlan {
     /// expressions) differ; NULL when none do.
     func changesExpression(old: (String) -> String, new: (String) -> String) -> String {
         let values = auditedColumns.map { column in
-            "('\(column.replacingOccurrences(of: "'", with: "''"))', \(old(column)), \(new(column)))"
+            "(\(SQLLiteral.quote(column)), \(old(column)), \(new(column)))"
         }
         guard !values.isEmpty else { return "NULL::jsonb" }
         return """
@@ -91,11 +91,11 @@ extension LoadPlan {
                 """
         case .soft:
             guard let isDeleted = mapping.isDeleted.map({ SQLIdentifier.quote($0.column) }) else { return nil }
-            let name = mapping.isDeleted!.column.replacingOccurrences(of: "'", with: "''")
+            let name = SQLLiteral.quote(mapping.isDeleted!.column)
             return """
                 INSERT INTO \(Self.auditStaging) (record_key, system_modstamp, operation, changes)
                 SELECT t.\(key)::text, t.\(modstamp), 'delete',
-                    jsonb_build_object('\(name)', jsonb_build_object('old', to_jsonb(t.\(isDeleted)), 'new', true))
+                    jsonb_build_object(\(name), jsonb_build_object('old', to_jsonb(t.\(isDeleted)), 'new', true))
                 FROM \(mapping.table.quoted) AS t WHERE t.\(isDeleted) IS NOT TRUE AND \(missing)
                 """
         }

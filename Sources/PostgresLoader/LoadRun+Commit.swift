@@ -31,8 +31,16 @@ extension LoadRun {
     ///
     /// - Throws: ``RunRefused`` when Salesforce's record count, the pages and the staged rows disagree, when the
     ///   sweep would remove more than `maxSweep`, or when a watermark value lies in the future; `PostgresError`
-    ///   otherwise. Nothing is committed then, and the caller should call `fail`.
+    ///   otherwise (SQLSTATE 55P03 when another session held the target table longer than the lock timeout). Nothing is committed then, and the caller should call `fail`.
     public func commit(_ request: CommitRequest) throws -> RunSummary {
+        do {
+            return try commitOrThrow(request)
+        } catch {
+            throw connection.explainingLockTimeout(error, table: mapping.table, jobName: jobName)
+        }
+    }
+
+    private func commitOrThrow(_ request: CommitRequest) throws -> RunSummary {
         guard phase == .loading, openPage == nil else {
             throw PostgresError(.configuration, "job '\(jobName)': commit needs begin() first, no open page, and only once")
         }
@@ -44,7 +52,9 @@ extension LoadRun {
         // The job's and the table's advisory locks are held, so no other sfpg run can fill the table between this
         // check and the merge.
         let intoEmptyTable = try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
-        let merged = try connection.execute(intoEmptyTable ? plan.firstLoadMergeSQL : plan.mergeSQL)
+        let merged = try locatingNotNullViolations {
+            try connection.execute(intoEmptyTable ? plan.firstLoadMergeSQL : plan.mergeSQL)
+        }
         var counts = MergeCounts(staged: stagedRows)
         let distinct = Int(merged[0, "distinct_rows"] ?? "") ?? 0
         counts.inserted = Int(merged[0, "inserted"] ?? "") ?? 0
@@ -72,6 +82,32 @@ extension LoadRun {
         return RunSummary(
             runId: logged.id, counts: counts, watermarkBefore: previousWatermark,
             watermarkAfter: logged.watermarkAfter, intoEmptyTable: intoEmptyTable)
+    }
+
+    /// Runs the merge under a savepoint so that, when a NOT NULL column gets a NULL, the error can name the
+    /// records: the server's `Failing row contains (…)` would have (with every value of the row, which is why it is
+    /// not shown; see `RowContentRedaction`), and "page, line, field" does not exist at merge time.
+    func locatingNotNullViolations(_ merge: () throws -> PostgresResult) throws -> PostgresResult {
+        try connection.execute("SAVEPOINT sfpg_merge")
+        do {
+            let result = try merge()
+            try connection.execute("RELEASE SAVEPOINT sfpg_merge")
+            return result
+        } catch var error as PostgresError where error.sqlState == "23502" && connection.isConnected {
+            guard let column = error.column, plan.field(forColumn: column) != nil,
+                (try? connection.execute("ROLLBACK TO SAVEPOINT sfpg_merge")) != nil
+            else { throw error }
+            let key = SQLIdentifier.quote(mapping.key.column)
+            let keys = (try? connection.execute(
+                "SELECT DISTINCT \(key)::text FROM \(LoadPlan.staging) WHERE \(SQLIdentifier.quote(column)) IS NULL "
+                    + "ORDER BY 1 LIMIT 4"))?.rows.compactMap { $0.first ?? nil } ?? []
+            if !keys.isEmpty {
+                let shown = keys.prefix(3).joined(separator: ", ") + (keys.count > 3 ? ", …" : "")
+                error.message = "field \(plan.field(forColumn: column) ?? column) (column \(column)) is empty in "
+                    + "\(mapping.key.source) \(shown), but the column is NOT NULL: \(error.message)"
+            }
+            throw error
+        }
     }
 
     /// Salesforce's `numberRecordsProcessed`, the records the pages announced and the rows COPY staged must be one

@@ -62,8 +62,9 @@ public final class LoadRun: PageSink {
         return types
     }
 
-    /// Opens the run's transaction, disables `statement_timeout` for it (a COPY waits on Salesforce) and
-    /// creates the temporary staging table, typed like the target's columns.
+    /// Opens the run's transaction, disables `statement_timeout` for it (a COPY waits on Salesforce), bounds its
+    /// lock waits by the connection's `lockTimeout` and creates the temporary staging table, typed like the target's
+    /// columns.
     public func begin() throws {
         guard phase == .ready else {
             throw PostgresError(.configuration, "job '\(jobName)': begin() called twice or after the run ended")
@@ -71,6 +72,8 @@ public final class LoadRun: PageSink {
         try connection.execute("BEGIN")
         phase = .loading
         try connection.execute("SET LOCAL statement_timeout = 0")
+        // The merge must not wait forever behind another session's lock on the target; see `commit`.
+        try connection.limitLockWaits()
         try connection.execute(plan.stagingDDL)
     }
 

@@ -14,13 +14,76 @@ public final class PostgresConnection {
     let handle: OpaquePointer
     /// Rows reported by the last finished COPY (PQcmdTuples).
     var lastCopiedRows = 0
+    /// The password's spellings, removed from every libpq message this connection turns into an error.
+    let secrets: ConnectionSecrets
+
+    /// How long a statement of a run waits for a lock (`SET LOCAL lock_timeout` in the run's transaction), as
+    /// PostgreSQL reads it: `5min`, `30s`, `0` for no limit. Default ``defaultLockTimeout``, or
+    /// `SFPG_PG_LOCK_TIMEOUT`.
+    public var lockTimeout: String
+
+    /// A merge that waits longer than this for the target table (someone's `ALTER TABLE`, `LOCK`, `VACUUM FULL`,
+    /// a long transaction holding its rows) fails with a clear message instead of hanging the schedule.
+    public static let defaultLockTimeout = "5min"
+
+    /// The environment variables that tune sfpg's waits on PostgreSQL; the connection string still wins for the
+    /// libpq ones.
+    public enum Environment {
+        /// Seconds to wait for a connection to be established (libpq `connect_timeout`); default 10, or libpq's
+        /// own `PGCONNECT_TIMEOUT` when that is set and this is not.
+        public static let connectTimeout = "SFPG_PG_CONNECT_TIMEOUT"
+        /// Milliseconds unacknowledged data may stay unacknowledged before the connection is dropped (libpq
+        /// `tcp_user_timeout`); default 60000.
+        public static let tcpUserTimeout = "SFPG_PG_TCP_USER_TIMEOUT"
+        /// The merge's `lock_timeout` (`5min`, `30s`, `0` = wait forever); default 5min.
+        public static let lockTimeout = "SFPG_PG_LOCK_TIMEOUT"
+    }
 
     /// Defaults sfpg adds unless the connection string sets them. Keepalives stop a blocking `PQputCopyData`
-    /// from hanging forever on a dead peer; UTF8 matches what the Bulk API sends.
-    static let defaultParameters: [(String, String)] = [
-        ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6"),
-        ("client_encoding", "UTF8"),
-    ]
+    /// from hanging forever on a dead peer; `connect_timeout` bounds a connect to a host that drops packets (libpq
+    /// waits forever by default), `tcp_user_timeout` a write to a peer that stopped acknowledging (keepalives only
+    /// probe an idle connection); UTF8 matches what the Bulk API sends.
+    /// - Throws: `PostgresError` `.configuration` for a malformed `SFPG_PG_*` value.
+    static func defaultParameters(environment: [String: String]) throws -> [(String, String)] {
+        func number(_ name: String, default value: String) throws -> String {
+            guard let text = environment[name] else { return value }
+            guard !text.isEmpty, text.utf8.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw PostgresError(.configuration, "\(name) must be a whole number, not '\(text)'")
+            }
+            return text
+        }
+        var parameters = [
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6"),
+            ("tcp_user_timeout", try number(Environment.tcpUserTimeout, default: "60000")),
+            ("client_encoding", "UTF8"),
+        ]
+        // libpq reads PGCONNECT_TIMEOUT only for a parameter nobody set: a default here would silently override it.
+        if environment[Environment.connectTimeout] != nil || (environment["PGCONNECT_TIMEOUT"] ?? "").isEmpty {
+            parameters.append(("connect_timeout", try number(Environment.connectTimeout, default: "10")))
+        }
+        return parameters
+    }
+
+    /// `SFPG_PG_LOCK_TIMEOUT`, checked: a number with an optional unit PostgreSQL knows.
+    static func lockTimeout(environment: [String: String]) throws -> String {
+        guard let text = environment[Environment.lockTimeout] else { return defaultLockTimeout }
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let unit = text.dropFirst(digits.count)
+        guard !digits.isEmpty, digits.count <= 9, ["", "ms", "s", "min", "h", "d"].contains(String(unit)) else {
+            throw PostgresError(
+                .configuration, "\(Environment.lockTimeout) must be a duration such as 300s, 5min or 0, not '\(text)'")
+        }
+        return text
+    }
+
+    /// The variables sfpg reads, from the process environment.
+    static var processEnvironment: [String: String] {
+        var values: [String: String] = [:]
+        for name in [Environment.connectTimeout, Environment.tcpUserTimeout, Environment.lockTimeout, "PGCONNECT_TIMEOUT"] {
+            if let value = getenv(name) { values[name] = String(cString: value) }
+        }
+        return values
+    }
 
     /// Connects with a libpq connection string (`host=… dbname=…`) or URI (`postgresql://…`).
     ///
@@ -28,11 +91,17 @@ public final class PostgresConnection {
     /// - Parameters:
     ///   - conninfo: the connection string; never echoed in errors (it may hold a password).
     ///   - applicationName: `application_name` unless the connection string sets one.
-    /// - Throws: `PostgresError` `.connection` with libpq's message.
+    /// - Throws: `PostgresError` `.configuration` for a connection string libpq cannot parse (saying what kind of
+    ///   mistake, never quoting it); `.connection` with libpq's message, the password removed from it.
     public init(_ conninfo: String = "", applicationName: String = "sfpg") throws {
+        let secrets = try ConnectionSecrets.checking(conninfo)
+        self.secrets = secrets
         // Later entries win, and an expanded `dbname` overrides those before it: so defaults first, then the
         // user's string, and anything the user wrote takes precedence.
-        let parameters = Self.defaultParameters + [("application_name", applicationName), ("dbname", conninfo)]
+        let environment = Self.processEnvironment
+        lockTimeout = try Self.lockTimeout(environment: environment)
+        let parameters = try Self.defaultParameters(environment: environment)
+            + [("application_name", applicationName), ("dbname", conninfo)]
         let connection = Self.withCStringArrays(parameters) { keys, values in
             PQconnectdbParams(keys, values, 1)
         }
@@ -40,7 +109,7 @@ public final class PostgresConnection {
             throw PostgresError(.connection, "could not connect to PostgreSQL: out of memory")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = Self.trimmed(PQerrorMessage(connection))
+            let message = secrets.scrub(Self.trimmed(PQerrorMessage(connection)))
             PQfinish(connection)
             throw PostgresError(.connection, "could not connect to PostgreSQL: \(message)")
         }
@@ -51,7 +120,43 @@ public final class PostgresConnection {
         // Every timestamp sfpg reads or writes is UTC: a `timestamp` (without time zone) modstamp column cast to
         // timestamptz in a session west of UTC moved the watermark hours into the future. A session SET wins over
         // `options=-c TimeZone=…` in the connection string, PGTZ and the role's or database's default.
-        try execute("SET TimeZone = 'UTC'")
+        // idle_in_transaction_session_timeout: managed PostgreSQL often sets it (minutes), and a run's transaction is
+        // idle while sfpg waits on Salesforce between result pages; the server would kill the session mid-run.
+        try execute(
+            "SELECT set_config('TimeZone', 'UTC', false), set_config('idle_in_transaction_session_timeout', '0', false)")
+    }
+
+    /// The connection's effective libpq options (`PQconninfo`): what the defaults, the connection string and the
+    /// environment came to. Holds the password, if any: for tests and diagnostics, never for output.
+    func effectiveOptions() -> [String: String] {
+        guard let options = PQconninfo(handle) else { return [:] }
+        defer { PQconninfoFree(options) }
+        var values: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
+            option += 1
+        }
+        return values
+    }
+
+    /// Bounds the current transaction's lock waits by ``lockTimeout`` (`SET LOCAL`, so it ends with the transaction).
+    func limitLockWaits() throws {
+        try execute("SELECT set_config('lock_timeout', $1, true)", [lockTimeout])
+    }
+
+    /// The error for a statement that gave up waiting for `table` (SQLSTATE 55P03), naming what to do; other errors
+    /// are returned as they are.
+    func explainingLockTimeout(_ error: any Error, table: TableName, jobName: String) -> any Error {
+        guard let error = error as? PostgresError, error.sqlState == "55P03" else { return error }
+        return PostgresError(
+            .query,
+            "job '\(jobName)': the target table \(table) is locked by another session (waited \(lockTimeout), the lock "
+                + "timeout); nothing was committed",
+            sqlState: error.sqlState,
+            hint: "Find the session with SELECT pid, state, query FROM pg_stat_activity WHERE pid = ANY "
+                + "(SELECT pid FROM pg_locks WHERE relation = to_regclass('\(table.quoted.replacingAll("'", with: "''"))')); "
+                + "let it finish, or set \(Environment.lockTimeout) (e.g. 30min, 0 for no limit).")
     }
 
     deinit {
@@ -111,7 +216,7 @@ public final class PostgresConnection {
 
     /// The connection-level error (no `PGresult`), e.g. after the server went away.
     func connectionError() -> PostgresError {
-        let message = Self.trimmed(PQerrorMessage(handle))
+        let message = secrets.scrub(Self.trimmed(PQerrorMessage(handle)))
         let code: PostgresError.Code = isConnected ? .query : .connection
         return PostgresError(code, message.isEmpty ? "PostgreSQL connection lost" : message)
     }
@@ -130,13 +235,17 @@ public final class PostgresConnection {
         if !connection.isConnected || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true {
             resolvedCode = .connection
         }
+        // Row contents never leave here: see `RowContentRedaction`.
         return PostgresError(
-            resolvedCode, primary.isEmpty ? connectionMessage(connection) : primary, sqlState: sqlState,
-            detail: field(DiagnosticField.detail), hint: field(DiagnosticField.hint), context: field(DiagnosticField.context))
+            resolvedCode,
+            primary.isEmpty ? connectionMessage(connection) : RowContentRedaction.message(primary, sqlState: sqlState),
+            sqlState: sqlState, detail: RowContentRedaction.detail(field(DiagnosticField.detail), sqlState: sqlState),
+            hint: field(DiagnosticField.hint), context: RowContentRedaction.context(field(DiagnosticField.context)),
+            column: field(DiagnosticField.column))
     }
 
     static func connectionMessage(_ connection: PostgresConnection) -> String {
-        let message = trimmed(PQerrorMessage(connection.handle))
+        let message = connection.secrets.scrub(trimmed(PQerrorMessage(connection.handle)))
         return message.isEmpty ? "PostgreSQL connection lost" : message
     }
 
@@ -148,13 +257,9 @@ public final class PostgresConnection {
     /// Parses a connection string or URI and returns it as `key='value'` pairs with `overrides` applied.
     /// Lets callers (tests, tools) point the same settings at another database. The result holds the password,
     /// if any: treat it as a secret.
+    /// - Throws: `PostgresError` `.configuration` for a string libpq cannot parse, without quoting any of it.
     public static func conninfo(_ base: String, overriding overrides: [String: String]) throws -> String {
-        var errorMessage: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(base, &errorMessage) else {
-            let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
-            if let errorMessage { PQfreemem(errorMessage) }
-            throw PostgresError(.configuration, "invalid connection string: \(message.trimmingSpaces())")
-        }
+        let options = try ConnectionSecrets.parse(base)
         defer { PQconninfoFree(options) }
         var pairs: [(String, String)] = []
         var option = options
@@ -235,4 +340,5 @@ enum DiagnosticField {
     static let detail = Int32(UInt8(ascii: "D"))
     static let hint = Int32(UInt8(ascii: "H"))
     static let context = Int32(UInt8(ascii: "W"))
+    static let column = Int32(UInt8(ascii: "c"))
 }

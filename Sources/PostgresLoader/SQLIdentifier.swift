@@ -6,6 +6,17 @@ public enum SQLIdentifier {
     }
 }
 
+/// Quoting of SQL string literals, for the few values (column names in audit SQL) that cannot be parameters.
+public enum SQLLiteral {
+    /// `text` as an escape-string literal: `E'…'` with `\` doubled and `'` doubled. A plain `'…'` literal means
+    /// different things depending on `standard_conforming_strings` (with it off, a backslash escapes the next
+    /// character and a column named `a\'b` would end the literal early); an `E'…'` literal reads the same
+    /// whatever the server's, database's or role's setting.
+    public static func quote(_ text: String) -> String {
+        "E'" + text.replacingAll("\\", with: "\\\\").replacingAll("'", with: "''") + "'"
+    }
+}
+
 /// A possibly schema-qualified table name.
 public struct TableName: Sendable, Hashable, CustomStringConvertible {
     public var schema: String?

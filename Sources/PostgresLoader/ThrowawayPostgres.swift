@@ -5,6 +5,10 @@ import Synchronization
 /// unix socket only (no TCP), durability off for speed. ``stop()`` (or `deinit`) stops it and deletes the directory.
 ///
 /// When running as root, `initdb` and the server run as the `postgres` OS user (initdb refuses root).
+///
+/// The cluster trusts every connection as superuser, so who can reach its socket is the whole access control: the
+/// socket lives in a directory only the server's OS user may enter (mode 0700; root gets in regardless), the socket
+/// itself is 0700, and `listen_addresses` is empty, so no other local user and nothing on the network can connect.
 public final class ThrowawayPostgres: Sendable {
     /// The cluster directory; holds `data/`, `socket/` and `server.log`.
     public let directory: String
@@ -33,9 +37,10 @@ public final class ThrowawayPostgres: Sendable {
         port = Int.random(in: 20_000...60_000)
         let directory = self.directory
         try fileManager.createDirectory(atPath: directory + "/socket", withIntermediateDirectories: true)
-        // The postgres user must reach the directory: make it and its parents traversable, and hand it over.
-        try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: self.directory)
-        try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/socket")
+        // The postgres user must reach the directory: traversable (not listable) by others when the server runs as
+        // postgres, private otherwise. The socket directory is the server user's alone (see the type's comment).
+        try fileManager.setAttributes([.posixPermissions: runAsPostgres ? 0o711 : 0o700], ofItemAtPath: self.directory)
+        try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory + "/socket")
         if runAsPostgres {
             try Self.run("/bin/chown", ["-R", "postgres", self.directory], asPostgres: false)
         }
@@ -45,7 +50,8 @@ public final class ThrowawayPostgres: Sendable {
                 ["-D", directory + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"],
                 asPostgres: runAsPostgres)
             let options = [
-                "-p \(port)", "-k \(directory)/socket", "-c listen_addresses=''", "-c fsync=off",
+                "-p \(port)", "-k \(directory)/socket", "-c listen_addresses=''", "-c unix_socket_permissions=0700",
+                "-c fsync=off",
                 "-c full_page_writes=off", "-c synchronous_commit=off", "-c max_connections=200",
             ].joined(separator: " ")
             try Self.run(

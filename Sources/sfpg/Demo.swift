@@ -66,6 +66,7 @@ extension Sfpg {
             // An explicit database is checked before anything else, so a refusal costs nothing.
             var given: PostgresConnection?
             if let databaseURL {
+                CommandLinePassword.warnIfPresent(databaseURL, logger: logger)
                 let connection = try PostgresConnection(databaseURL, applicationName: "sfpg-demo")
                 try DemoIsolation.requireDisposable(connection)
                 given = connection
@@ -104,7 +105,7 @@ extension Sfpg {
             let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
             let runner = SyncRunner(
                 connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
-                showProgress: isatty(STDERR_FILENO) == 1
+                showProgress: isatty(STDERR_FILENO) == 1 && logging.logFormat == .text
             )
             try withExtendedLifetime(trap) {
                 say("\n== full sync ==")

@@ -77,14 +77,14 @@ extension Sfpg {
                 }
                 if let writeJob {
                     try design.jobYAML.write(toFile: writeJob, atomically: true, encoding: .utf8)
-                    FileHandle.standardError.write(Data("wrote \(writeJob)\n".utf8))
+                    Console.write(.notice, "wrote \(writeJob)")
                 } else {
                     say(design.jobYAML)
                 }
                 if apply {
                     let connection = try global.connect()
                     try connection.executeScript(design.createTableSQL)
-                    FileHandle.standardError.write(Data("created \(design.table) (if it did not exist)\n".utf8))
+                    Console.write(.notice, "created \(design.table) (if it did not exist)")
                 } else {
                     say(design.createTableSQL)
                 }

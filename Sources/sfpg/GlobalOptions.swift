@@ -21,7 +21,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func connect() throws -> PostgresConnection {
-        try PostgresConnection(conninfo)
+        CommandLinePassword.warnIfPresent(databaseURL, logger: makeLogger())
+        return try PostgresConnection(conninfo)
     }
 }
 
@@ -48,7 +49,10 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 /// Turns any error into the documented exit code after printing its user-facing description.
 func failureExit(_ error: any Error) -> ExitCode {
     if let error = error as? ExitCode { return error }
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    switch LoggingSetup.format {
+    case .text: Console.write(.error, "error: \(error)")
+    case .json: Console.write(.error, "\(error)")
+    }
     return ExitCode(ExitStatus(for: error).rawValue)
 }
 

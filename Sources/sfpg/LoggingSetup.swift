@@ -4,12 +4,16 @@ import Synchronization
 
 /// Bootstraps swift-log once per process: human-readable or JSON lines, always on stderr (stdout is for output).
 enum LoggingSetup {
-    private static let done = Mutex(false)
+    /// The format chosen by the first bootstrap; nil before it.
+    private static let chosen = Mutex<LogFormat?>(nil)
+
+    /// The log format in use: `.text` until a command bootstrapped logging.
+    static var format: LogFormat { chosen.withLock { $0 } ?? .text }
 
     static func bootstrap(level: Logger.Level, format: LogFormat) {
-        let first = done.withLock { done in
-            defer { done = true }
-            return !done
+        let first = chosen.withLock { chosen in
+            defer { if chosen == nil { chosen = format } }
+            return chosen == nil
         }
         guard first else { return }
         LoggingSystem.bootstrap { label in
@@ -36,15 +40,34 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var object: [String: String] = [
-            "ts": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
-            "level": event.level.rawValue, "logger": label, "message": "\(event.message)",
-        ]
+        var fields: [String: String] = [:]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            object[key] = "\(value)"
+            fields[key] = "\(value)"
         }
+        Self.write(level: event.level, label: label, message: "\(event.message)", fields: fields)
+    }
+
+    /// One JSON line on stderr; the `ts`, `level`, `logger` and `message` keys win over metadata of those names.
+    static func write(level: Logger.Level, label: String, message: String, fields: [String: String] = [:]) {
+        var object = fields
+        object["ts"] = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        object["level"] = level.rawValue
+        object["logger"] = label
+        object["message"] = message
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         data.append(0x0A)
         FileHandle.standardError.write(data)
+    }
+}
+
+/// The lines sfpg writes to stderr itself (the final error, a signal notice, what `describe` wrote): plain text
+/// for people, or with `--log-format json` one JSON object per line like every log record, so a log collector
+/// never meets a line it cannot parse.
+enum Console {
+    static func write(_ level: Logger.Level, _ message: String) {
+        switch LoggingSetup.format {
+        case .text: FileHandle.standardError.write(Data((message + "\n").utf8))
+        case .json: JSONLogHandler.write(level: level, label: "sfpg", message: message)
+        }
     }
 }

@@ -69,7 +69,8 @@ extension Sfpg {
                 let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
                 let runner = SyncRunner(
                     connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
-                    showProgress: isatty(STDERR_FILENO) == 1
+                    // The progress line redraws itself with \r: not a JSON line.
+                    showProgress: isatty(STDERR_FILENO) == 1 && global.logging.logFormat == .text
                 )
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(

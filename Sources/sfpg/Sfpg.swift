@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Sfpg: ParsableCommand {
@@ -15,4 +16,28 @@ struct Sfpg: ParsableCommand {
             """,
         subcommands: [Run.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, EmulatorCommand.self, Demo.self, BenchLoad.self]
     )
+
+    /// Hardens the process (no core dumps: see `ProcessHardening`) before any secret is read, then runs the command
+    /// as ArgumentParser's `main` would, except that with `--log-format json` its own error messages (an unknown
+    /// option, a `ValidationError`) are a JSON line too, like everything else on stderr.
+    static func main() {
+        ProcessHardening.apply()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code != .success, !(error is ExitCode), requestsJSONLogs(CommandLine.arguments) {
+                JSONLogHandler.write(level: .error, label: "sfpg", message: message(for: error))
+                Foundation.exit(code.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+
+    /// Whether the command line asks for JSON logs, read without the parser (which may be what failed).
+    static func requestsJSONLogs(_ arguments: [String]) -> Bool {
+        zip(arguments, arguments.dropFirst()).contains { $0 == "--log-format" && $1 == "json" }
+            || arguments.contains("--log-format=json")
+    }
 }

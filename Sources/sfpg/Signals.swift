@@ -23,7 +23,8 @@ final class SignalTrap {
         for source in sources {
             source.setEventHandler { [cancellation, canceller] in
                 if cancellation.isCancelled { Foundation.exit(130) }
-                FileHandle.standardError.write(Data("\nsfpg: stopping (signal received); again to exit at once\n".utf8))
+                if LoggingSetup.format == .text { FileHandle.standardError.write(Data("\n".utf8)) }
+                Console.write(.notice, "sfpg: stopping (signal received); again to exit at once")
                 cancellation.cancel()
                 canceller?.cancel()
             }

@@ -46,6 +46,13 @@ public enum TypeMap {
         }
     }
 
+    /// Whether `type` looks like a describe type: an ASCII word (`string`, `datetime`, `anyType`). Types
+    /// this map does not know and that are well formed become `text`, so a new Salesforce type does not break
+    /// `sfpg describe`; anything else is refused by ``TableDesign/validate(_:)``.
+    public static func isWellFormedType(_ type: String) -> Bool {
+        !type.isEmpty && type.utf8.count <= 40 && type.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.isAlphabetic }
+    }
+
     /// Whether a Bulk API query can select the field.
     static func isBulkSelectable(_ field: FieldDescription) -> Bool {
         if case .type = column(for: field) { return true }
@@ -63,7 +70,7 @@ public enum TypeMap {
     /// PostgreSQL's 63 bytes are cut. The names depend on the whole object, never on which fields were selected.
     public static func columnNames(for fields: [FieldDescription]) -> [String: String] {
         func base(_ field: FieldDescription) -> String {
-            field.name.caseInsensitiveEquals("Id") ? "salesforce_id" : String(field.name.snakeCased.utf8.prefix(63))!
+            field.name.caseInsensitiveEquals("Id") ? "salesforce_id" : field.name.snakeCased.utf8Prefix(63)
         }
         var counts: [String: Int] = [:]
         for field in fields { counts[base(field), default: 0] += 1 }
@@ -72,17 +79,32 @@ public enum TypeMap {
         for field in fields {
             var name = base(field)
             if counts[name, default: 0] > 1 || reserved.contains(name), field.custom || field.name.hasSuffix("__c") {
-                name = String((name.utf8.prefix(61))).map { $0 + "_c" } ?? name
+                name = name.utf8Prefix(61) + "_c"
             }
             var candidate = name
             var suffix = 2
             while taken.contains(candidate) {
-                candidate = String(name.utf8.prefix(60))! + "_\(suffix)"
+                candidate = name.utf8Prefix(60) + "_\(suffix)"
                 suffix += 1
             }
             taken.insert(candidate)
             names[field.name] = candidate
         }
         return names
+    }
+}
+
+extension String {
+    /// The longest prefix of at most `bytes` UTF-8 bytes that ends on a character boundary. (Cutting the UTF-8 view
+    /// and force-unwrapping `String(…)` trapped on a name with a multi-byte character at the cut.)
+    func utf8Prefix(_ bytes: Int) -> String {
+        var result = ""
+        var count = 0
+        for character in self {
+            count += character.utf8.count
+            if count > bytes { break }
+            result.append(character)
+        }
+        return result
     }
 }
