@@ -133,4 +133,6 @@ public struct RunSummary: Sendable {
     public var watermarkAfter: String?
     /// The target was empty, so the merge was a plain insert without conflict checks.
     public var intoEmptyTable = false
+    /// Whether the pages went through staging or straight into the (empty) target.
+    public var path = LoadRun.Path.staged
 }

@@ -51,14 +51,14 @@ struct LoadPlan: Sendable {
         modstampIsLocal ? "(\(expression) AT TIME ZONE 'UTC')" : expression
     }
 
-    private func q(_ name: String) -> String { SQLIdentifier.quote(name) }
-    private var table: String { mapping.table.quoted }
-    private var key: String { q(mapping.key.column) }
-    private var modstamp: String { q(mapping.modstamp.column) }
-    private var columnList: String { mapping.allMappings.map { q($0.column) }.joined(separator: ", ") }
+    func q(_ name: String) -> String { SQLIdentifier.quote(name) }
+    var table: String { mapping.table.quoted }
+    var key: String { q(mapping.key.column) }
+    var modstamp: String { q(mapping.modstamp.column) }
+    var columnList: String { mapping.allMappings.map { q($0.column) }.joined(separator: ", ") }
     /// Soft deletes of `IsDeleted` records need both the flag in the CSV and somewhere to record it.
-    private var softDeletesFromCSV: Bool { mapping.deletes == .soft && mapping.isDeleted != nil }
-    private var maintainsDeletedAt: Bool { softDeletesFromCSV && hasDeletedAt }
+    var softDeletesFromCSV: Bool { mapping.deletes == .soft && mapping.isDeleted != nil }
+    var maintainsDeletedAt: Bool { softDeletesFromCSV && hasDeletedAt }
 
     /// The Salesforce field loaded into `column`, for error messages.
     func field(forColumn column: String) -> String? {
@@ -142,11 +142,11 @@ struct LoadPlan: Sendable {
 
     /// Rows of staging whose modstamp lies more than `$1` seconds after the database's clock: a watermark taken
     /// from them would stop incremental runs until that date. Result columns: key, modstamp (ISO-8601 UTC).
-    var futureModstampsSQL: String {
+    func futureModstampsSQL(in relation: String = Self.staging) -> String {
         let instant = modstampInstant(modstamp)
         return """
             SELECT \(key)::text AS key, to_char(\(instant) AT TIME ZONE 'UTC', \(Self.isoFormat)) AS modstamp
-            FROM \(Self.staging) WHERE \(instant) > now() + make_interval(secs => $1::float8)
+            FROM \(relation) WHERE \(instant) > now() + make_interval(secs => $1::float8)
             ORDER BY \(modstamp) DESC LIMIT 5
             """
     }

@@ -45,6 +45,7 @@ extension LoadRun {
             throw PostgresError(.configuration, "job '\(jobName)': commit needs begin() first, no open page, and only once")
         }
         try reconcile(request.reconciliation)
+        if path == .direct { return try commitDirect(request) }
         let sweep = request.fullSweep ? try plan.sweepSQL() : nil
         // Temp tables are never auto-analyzed; without statistics the merge's plan can be poor on big loads.
         try connection.execute("ANALYZE \(LoadPlan.staging)")
@@ -68,6 +69,24 @@ extension LoadRun {
         if let sweep, !intoEmptyTable {
             counts.deleted += try applySweep(sweep, allowMassDelete: request.allowMassDelete)
         }
+        return try finish(counts, request, intoEmptyTable: intoEmptyTable)
+    }
+
+    /// The commit of a first load that copied straight into the empty target: no merge and no sweep (nothing can
+    /// be missing); records that arrived deleted are treated as the merge would treat them.
+    private func commitDirect(_ request: CommitRequest) throws -> RunSummary {
+        var counts = MergeCounts(staged: stagedRows)
+        let arrivedDeleted = try plan.directDeletesSQL.map { Int(try connection.execute($0)[0, "deleted"] ?? "") ?? 0 } ?? 0
+        // As the merge counts them: soft-deleted arrivals are deletes, hard-deleted ones were never inserted.
+        counts.inserted = stagedRows - arrivedDeleted
+        if mapping.deletes == .hard { counts.unchanged = arrivedDeleted } else { counts.deleted = arrivedDeleted }
+        counts.maxModstamp = try connection.execute(plan.directMaxModstampSQL)[0, "max_modstamp"]
+        try refuseFutureWatermark(counts.maxModstamp)
+        return try finish(counts, request, intoEmptyTable: true)
+    }
+
+    /// The run-log row, the audit trail, the job's state, COMMIT.
+    private func finish(_ counts: MergeCounts, _ request: CommitRequest, intoEmptyTable: Bool) throws -> RunSummary {
         let logged = try store.appendRun(
             RunLogEntry(
                 jobName: jobName, objectName: objectName, syncType: syncType, status: .success, startedAt: startedAt,
@@ -81,7 +100,7 @@ extension LoadRun {
         phase = .finished
         return RunSummary(
             runId: logged.id, counts: counts, watermarkBefore: previousWatermark,
-            watermarkAfter: logged.watermarkAfter, intoEmptyTable: intoEmptyTable)
+            watermarkAfter: logged.watermarkAfter, intoEmptyTable: intoEmptyTable, path: path)
     }
 
     /// Runs the merge under a savepoint so that, when a NOT NULL column gets a NULL, the error can name the
@@ -139,7 +158,7 @@ extension LoadRun {
                 "SELECT $1::timestamptz > now() + make_interval(secs => $2::float8) AS future",
                 [maxModstamp, String(Self.maxClockSkewSeconds)])[0, "future"] == "t"
         else { return }
-        let future = try connection.execute(plan.futureModstampsSQL, [String(Self.maxClockSkewSeconds)])
+        let future = try connection.execute(plan.futureModstampsSQL(in: path == .direct ? mapping.table.quoted : LoadPlan.staging), [String(Self.maxClockSkewSeconds)])
         guard !future.rows.isEmpty else { return }
         let samples = (0..<future.rows.count).compactMap { row in
             future[row, "key"].map { "\($0) (\(future[row, "modstamp"] ?? "?"))" }

@@ -26,7 +26,8 @@ extension LoadRun {
         guard phase == .loading, openPage == nil else {
             throw PostgresError(.configuration, "job '\(jobName)': a page needs begin() first, and the previous page ended")
         }
-        let page = try connection.beginStagingPage(pageNumber, copySQL: plan.copySQL, expectedFields: mapping.sourceFields)
+        let page = try connection.beginStagingPage(
+            pageNumber, copySQL: path == .direct ? plan.directCopySQL : plan.copySQL, expectedFields: mapping.sourceFields)
         openPage = page
         return page
     }
@@ -52,6 +53,8 @@ extension LoadRun {
     }
 
     private func describe(_ error: any Error, page: PageWriter) -> any Error {
+        // Straight into the target, a key that arrives twice hits the unique index: load through staging instead.
+        if path == .direct, let error = error as? PostgresError, error.sqlState == "23505" { return DirectLoadConflict() }
         if let error = error as? PostgresError, error.code == .copy, error.context != nil {
             return describeRejectedRow(error, pageNumber: page.pageNumber)
         }

@@ -6,6 +6,9 @@
 public final class LoadRun: PageSink {
     enum Phase { case ready, loading, finished }
 
+    /// Where the pages go: a staging table merged at commit, or (a first load into an empty table) the target itself.
+    public enum Path: Sendable { case staged, direct }
+
     let connection: PostgresConnection
     let store: SyncStore
     public let jobName: String
@@ -15,6 +18,10 @@ public final class LoadRun: PageSink {
     let plan: LoadPlan
     let startedAt: String
     var phase = Phase.ready
+    /// Decided by ``begin()``, under the job's and the table's locks.
+    public internal(set) var path = Path.staged
+    /// Whether ``begin()`` may choose ``Path/direct``; ``loading(_:_:)`` turns it off for its second attempt.
+    public var allowsDirectLoad = true
     /// Rows COPY kept, over every finished page.
     public internal(set) var stagedRows = 0
     /// The page whose COPY is open, so a failure can end it before anything else runs on the connection.
@@ -74,13 +81,59 @@ public final class LoadRun: PageSink {
         try connection.execute("SET LOCAL statement_timeout = 0")
         // The merge must not wait forever behind another session's lock on the target; see `commit`.
         try connection.limitLockWaits()
-        try connection.execute(plan.stagingDDL)
+        do {
+            // The locks are held, so no other sfpg run can fill the table between this check and the commit.
+            if allowsDirectLoad,
+                plan.canCopyDirectly(
+                    syncedAtHasDefault: try connection.execute(
+                        plan.syncedAtDefaultSQL, [mapping.table.quoted, mapping.syncedAtColumn ?? ""])[0, "has_default"] == "t"),
+                try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
+            {
+                path = .direct
+            } else {
+                try connection.execute(plan.stagingDDL)
+            }
+        } catch {
+            // Looking into the target waits behind another session's lock on it, as the merge would.
+            throw connection.explainingLockTimeout(error, table: mapping.table, jobName: jobName)
+        }
+    }
+
+    /// Rolls back without a run-log row (an open page's COPY included): for ``loading(_:_:)``, which tries again.
+    func abandon() {
+        if let openPage { _ = abort(openPage, because: DirectLoadConflict()) }
+        try? store.cleanUp()
+        phase = .finished
+    }
+
+    /// Runs `attempt` (which calls ``begin()``, loads the pages and commits) on a run from `make`. If that run copied
+    /// straight into an empty target and the results held a key twice, it is rolled back and `attempt` runs once
+    /// more on a new run that goes through staging. `current` always names the run in progress, so a caller's
+    /// failure handling can ``fail(_:status:reconciliation:reason:salesforceJobId:apiCalls:)`` the right one.
+    public static func loading<T>(
+        _ make: () throws -> LoadRun, current: (LoadRun) -> Void = { _ in }, _ attempt: (LoadRun) throws -> T
+    ) throws -> T {
+        let first = try make()
+        current(first)
+        do {
+            return try attempt(first)
+        } catch is DirectLoadConflict {
+            first.abandon()
+            let second = try make()
+            second.allowsDirectLoad = false
+            current(second)
+            return try attempt(second)
+        }
     }
 
     /// The staging DDL, COPY and merge SQL this run would execute, for `--dry-run`.
     /// - Parameter fullSweep: whether the run would sweep missing keys (default: a full run does).
     public func previewSQL(fullSweep: Bool? = nil) -> [String] {
-        var statements = [plan.stagingDDL + ";", plan.copySQL + ";  -- once per result page", plan.mergeSQL + ";"]
+        var statements = [
+            "-- a first load into an empty table copies straight into it instead:",
+            "-- " + plan.directCopySQL + ";",
+            plan.stagingDDL + ";", plan.copySQL + ";  -- once per result page", plan.mergeSQL + ";",
+        ]
         if fullSweep ?? (syncType == .full), let sweep = try? plan.sweepSQL() {
             statements.append(sweep + ";  -- full sync of an unfiltered object only, bounded by max_sweep")
         }

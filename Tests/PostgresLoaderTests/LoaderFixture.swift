@@ -66,17 +66,25 @@ final class LoaderFixture {
     func load(
         _ pages: [String], _ syncType: SyncType = .incremental, fullSweep: Bool = false, allowMassDelete: Bool = false
     ) throws -> RunSummary {
-        try withRun(syncType) { run in
+        let store = SyncStore(connection)
+        return try store.withJobLock(jobName, table: mapping.table, policy: .failFast) { state in
+            var current: LoadRun?
             do {
-                try run.begin()
-                for (index, page) in pages.enumerated() {
-                    try run.copyPage(index + 1) { writer in try writer.write(page) }
+                return try LoadRun.loading({
+                    try LoadRun(
+                        store: store, state: state, jobName: jobName, objectName: "Contact", mapping: mapping,
+                        syncType: syncType)
+                }, current: { current = $0 }) { run in
+                    try run.begin()
+                    for (index, page) in pages.enumerated() {
+                        try run.copyPage(index + 1) { writer in try writer.write(page) }
+                    }
+                    return try run.commitStaged(
+                        fullSweep: fullSweep, allowMassDelete: allowMassDelete, salesforceJobId: "750000000000000AAA",
+                        apiCalls: 3)
                 }
-                return try run.commitStaged(
-                    fullSweep: fullSweep, allowMassDelete: allowMassDelete, salesforceJobId: "750000000000000AAA",
-                    apiCalls: 3)
             } catch {
-                run.fail(error, salesforceJobId: nil, apiCalls: 3)
+                current?.fail(error, salesforceJobId: nil, apiCalls: 3)
                 throw error
             }
         }

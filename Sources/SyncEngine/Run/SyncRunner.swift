@@ -135,6 +135,17 @@ public final class SyncRunner {
         logger.notice("sync started", metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
         var bulkJobId: String?
         var evidence = Reconciliation()
+        // The run in progress: a first load that meets a key twice is tried once more through staging, on a new run.
+        var current = run
+        var runsMade = 0
+        func makeRun() throws -> LoadRun {
+            runsMade += 1
+            if runsMade == 1 { return run }
+            logger.notice("the results hold a key twice: loading through staging")
+            return try LoadRun(
+                store: store, state: state, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
+                syncType: syncType)
+        }
         do {
             let bulkJob = try obtainBulkJob(for: plan, state: state, job: job, logger: logger)
             bulkJobId = bulkJob.id
@@ -143,23 +154,30 @@ public final class SyncRunner {
             evidence.expected = completed.numberRecordsProcessed
             logger.info("bulk query complete", metadata: ["sf.job": "\(completed.id)", "sf.records": "\(completed.numberRecordsProcessed ?? -1)"])
 
-            try run.begin()
-            let consumer = PageLoader(run: run, progress: progress, logger: logger)
-            let download = try downloadResults(
-                bulkJob.id, expectedRecords: completed.numberRecordsProcessed, job: job, options: options, into: consumer,
-                logger: logger)
-            evidence.downloaded = download.records
-            evidence.pages = download.pages
-            progress?.finish()
-            let summary = try run.commit(
-                CommitRequest(
-                    fullSweep: plan.sweepsMissingKeys, reconciliation: evidence, allowMassDelete: options.allowMassDelete,
-                    salesforceJobId: bulkJob.id, apiCalls: client.apiCallCount - callsBefore))
+            let (summary, download) = try LoadRun.loading(makeRun, current: { current = $0 }) { run in
+                evidence.downloaded = nil
+                evidence.pages = nil
+                try run.begin()
+                let consumer = PageLoader(run: run, progress: progress, logger: logger)
+                let download = try downloadResults(
+                    bulkJob.id, expectedRecords: completed.numberRecordsProcessed, job: job, options: options,
+                    into: consumer, logger: logger)
+                evidence.downloaded = download.records
+                evidence.pages = download.pages
+                progress?.finish()
+                let summary = try run.commit(
+                    CommitRequest(
+                        fullSweep: plan.sweepsMissingKeys, reconciliation: evidence,
+                        allowMassDelete: options.allowMassDelete, salesforceJobId: bulkJob.id,
+                        apiCalls: client.apiCallCount - callsBefore))
+                return (summary, download)
+            }
             outcome.summary = summary
             logger.notice(
                 "sync finished",
                 metadata: [
                     "sync.pages": "\(download.pages)", "sync.expected": "\(evidence.expected ?? -1)",
+                    "sync.path": "\(summary.path)",
                     "sync.staged": "\(summary.counts.staged)",
                     "sync.inserted": "\(summary.counts.inserted)", "sync.updated": "\(summary.counts.updated)",
                     "sync.unchanged": "\(summary.counts.unchanged)", "sync.deleted": "\(summary.counts.deleted)",
@@ -176,7 +194,7 @@ public final class SyncRunner {
             if let bulkJobId { abandon(bulkJobId, logger: logger) }
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
-            run.fail(
+            current.fail(
                 error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
                 salesforceJobId: bulkJobId, apiCalls: client.apiCallCount - callsBefore)
             // The job was aborted and deleted above, so it is no longer in flight.
