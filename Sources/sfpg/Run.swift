@@ -10,7 +10,7 @@ extension Sfpg {
             abstract: "Sync jobs: all of them, or the ones named.",
             discussion: """
                 Examples:
-                  sfpg run                         # every job in ./jobs, incremental where a watermark exists
+                  sfpg run                         # every job in --jobs-directory (default ./jobs), incremental where a watermark exists
                   sfpg run contacts --full         # full sync: every record, vanished keys marked deleted
                   sfpg run contacts accounts --incremental --wait-lock
                   sfpg run --dry-run contacts      # print the SOQL and SQL, change nothing
@@ -18,7 +18,7 @@ extension Sfpg {
                 """
         )
 
-        @Argument(help: "Job names (file names in --jobs without .yaml). Default: all jobs.")
+        @Argument(help: "Job names (file names in --jobs-directory without .yaml). Default: all jobs.")
         var jobs: [String] = []
 
         @Flag(help: "Read every record and treat keys that vanished as deleted.")

@@ -13,6 +13,7 @@ struct Sfpg: ParsableCommand {
             4 database unreachable, 5 another run holds the job's lock, 6 Salesforce API limit reached, \
             130 cancelled (SIGINT/SIGTERM), 64 bad command line.
             """,
+        version: BuildInfo.description,
         subcommands: [Run.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, EmulatorCommand.self, Demo.self, BenchLoad.self]
     )
 }
