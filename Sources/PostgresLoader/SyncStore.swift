@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one owner of sfpg's bookkeeping tables: `sfpg.sync_state` (per job), `sfpg.sync_logs` (per run) and
 /// `sfpg.changes` (the audit trail), and of the advisory locks that serialize runs.
 ///

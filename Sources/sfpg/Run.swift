@@ -27,8 +27,8 @@ extension Sfpg {
         @Flag(help: "Read only what changed since the watermark (minus the job's overlap).")
         var incremental = false
 
-        @Option(help: "Directory of job files.")
-        var jobsDirectory = "jobs"
+        @Option(help: "\(JobsDirectory.help)")
+        var jobsDirectory = JobsDirectory.defaultPath
 
         @Flag(help: "Wait for another run of the same job to finish instead of failing with exit code 5.")
         var waitLock = false

@@ -14,6 +14,6 @@ struct Sfpg: ParsableCommand {
             130 cancelled (SIGINT/SIGTERM), 64 bad command line.
             """,
         version: BuildInfo.description,
-        subcommands: [Run.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, EmulatorCommand.self, Demo.self, BenchLoad.self]
+        subcommands: [Run.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, Demo.self]
     )
 }
