@@ -44,6 +44,11 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: swiftSettings
         ),
+        // Prometheus text format (Pushgateway, node-exporter textfile) for `sfpg run`'s metrics.
+        .target(
+            name: "Metrics",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SalesforceClient",
             dependencies: ["CCurl", "COpenSSL", "CZlib", .product(name: "Logging", package: "swift-log")],
@@ -74,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "sfpg",
             dependencies: [
-                "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP",
+                "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +112,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MetricsTests",
+            dependencies: ["Metrics"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PostgresLoaderTests",
             dependencies: ["PostgresLoader", "TestSupport"],
             swiftSettings: swiftSettings
@@ -123,7 +133,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncEngineTests",
-            dependencies: ["SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport"],
+            dependencies: [
+                "SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

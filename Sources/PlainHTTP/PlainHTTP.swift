@@ -12,6 +12,7 @@ public enum PlainHTTP {
 
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Sends `body` with `method` to `url` and returns the status and body; any status is a response, only a

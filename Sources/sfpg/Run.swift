@@ -44,7 +44,14 @@ extension Sfpg {
             discussion: "Without it such a run fails (exit 1) and changes nothing: records hidden from the integration user by a sharing or permission change look exactly like deleted ones."))
         var allowMassDelete = false
 
+        @OptionGroup var metrics: MetricsOptions
+
         @OptionGroup var global: GlobalOptions
+
+        static func seconds(since start: ContinuousClock.Instant) -> Double {
+            let elapsed = (ContinuousClock.now - start).components
+            return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        }
 
         func validate() throws {
             if full && incremental { throw ValidationError("--full and --incremental exclude each other") }
@@ -55,8 +62,12 @@ extension Sfpg {
 
         func run() throws {
             let logger = global.makeLogger()
+            let started = ContinuousClock.now
+            var publisher = RunMetricsPublisher(options: metrics, logger: logger)
+            var selected: [JobDefinition] = []
+            var published = false
             do {
-                let selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
+                selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
                 let salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)
@@ -71,15 +82,22 @@ extension Sfpg {
                     connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
                     showProgress: isatty(STDERR_FILENO) == 1
                 )
+                let store = SyncStore(connection)
+                publisher.prepare(selected, store: store)
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
                         mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
                         allowMassDelete: allowMassDelete))
                 }
+                publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
+                published = true
                 OutcomeTable.print(outcomes)
                 let status = ExitStatus.combined(outcomes.map(\.status))
                 if status != .success { throw ExitCode(status.rawValue) }
             } catch {
+                if !published && !dryRun {
+                    publisher.publishFailure(ExitStatus(for: error), jobs: selected, seconds: Self.seconds(since: started))
+                }
                 throw failureExit(error)
             }
         }
