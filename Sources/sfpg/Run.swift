@@ -79,7 +79,8 @@ extension Sfpg {
                 let trap = SignalTrap(postgres: connection.makeCanceller())
                 let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
                 let runner = SyncRunner(
-                    connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
+                    connection: connection, client: client, cancellation: trap.cancellation,
+                    logger: metrics.enabled ? publisher.bulkJobs.attach(to: logger) : logger,
                     showProgress: isatty(STDERR_FILENO) == 1
                 )
                 let store = SyncStore(connection)

@@ -96,6 +96,9 @@ struct MetricsPushTests {
         #expect(try gateway.value("sfpg_records_expected", Self.contacts) == 120)
         #expect(try gateway.value("sfpg_records_loaded", Self.contacts) == 120)
         #expect(try (gateway.value("sfpg_salesforce_api_calls", Self.contacts) ?? 0) > 0)
+        // The emulator spends jobProcessingDelay (20 ms) before JobComplete; the poll adds its own interval.
+        let bulk = try #require(try gateway.value("sfpg_bulk_job_seconds", Self.contacts))
+        #expect(bulk > 0.01 && bulk < 30, "\(bulk)")
         #expect(try gateway.value("sfpg_build_info", ["sfpg_job": "contacts", "version": "0.9.0"]) == 1)
         let lastSuccess = try #require(try gateway.value("sfpg_last_success_timestamp_seconds", Self.contacts))
         let watermark = try #require(try gateway.value("sfpg_watermark_timestamp_seconds", Self.contacts))
