@@ -16,9 +16,6 @@ RUN apt-get update \
         libpq-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first, so a source change does not refetch them.
-COPY Package.swift ./
-RUN swift package resolve
 COPY . .
 # A build context has no .git: the commit comes in as a build argument (scripts/build-release stamps it into
 # Sources/sfpg/BuildInfo.swift for `sfpg --version` and the sfpg_build_info metric).
