@@ -88,7 +88,11 @@ extension Sfpg {
             }
             defer { cluster?.stop() }
 
-            let applied = try Migrator.migrate(connection)
+            // Like `sfpg migrate` without job tables: the demo's job is contacts, whose table 001 creates.
+            let applied = try JobTables.withMigrateLock(connection) {
+                _ = try JobTables.supersedeOnFreshDatabase(connection)
+                return try Migrator.migrate(connection)
+            }
             say("• migrated: \(applied.isEmpty ? "schema already current" : applied.joined(separator: ", "))")
 
             let job = try JobDefinition.builtInContacts()
