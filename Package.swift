@@ -9,7 +9,10 @@ let package = Package(
     name: "sfpg",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "sfpg", targets: ["sfpg"])
+        .executable(name: "sfpg", targets: ["sfpg"]),
+        // Development tools, kept out of the production binary (no SwiftNIO, no emulator, no benchmark code in sfpg).
+        .executable(name: "sfpg-emulator", targets: ["sfpg-emulator"]),
+        .executable(name: "sfpg-bench", targets: ["sfpg-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +30,23 @@ let package = Package(
         .target(
             name: "PostgresLoader",
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // A private PostgreSQL cluster (initdb + pg_ctl) for tests, the demo and the benchmarks; not used by runs.
+        .target(
+            name: "LocalPostgres",
+            dependencies: ["PostgresLoader"],
+            swiftSettings: swiftSettings
+        ),
+        // One small blocking HTTP request (libcurl) for side channels: the Pushgateway, the emulator's admin API.
+        .target(
+            name: "PlainHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        // Prometheus text format (Pushgateway, node-exporter textfile) for `sfpg run`'s metrics.
+        .target(
+            name: "Metrics",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -59,7 +79,26 @@ let package = Package(
         .executableTarget(
             name: "sfpg",
             dependencies: [
-                "SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient",
+                "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `sfpg demo` starts this as a child process; tests and benchmarks use it too.
+        .executableTarget(
+            name: "sfpg-emulator",
+            dependencies: [
+                "SalesforceEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load benchmark's measuring tool (scripts/bench-load, scripts/bench-sync).
+        .executableTarget(
+            name: "sfpg-bench",
+            dependencies: [
+                "SyncEngine", "PostgresLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,13 +107,18 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["PostgresLoader", "SalesforceEmulator"],
+            dependencies: ["PostgresLoader", "LocalPostgres", "SalesforceEmulator"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MetricsTests",
+            dependencies: ["Metrics"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PostgresLoaderTests",
-            dependencies: ["PostgresLoader", "TestSupport"],
+            dependencies: ["PostgresLoader", "LocalPostgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -89,7 +133,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncEngineTests",
-            dependencies: ["SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport"],
+            dependencies: [
+                "SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

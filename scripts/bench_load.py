@@ -2,7 +2,7 @@
 """Orchestrates scripts/bench-load (stdlib only): emulator → page files → throwaway PostgreSQL → sfpg vs psql.
 
 Both contenders load the same page files with the same staging DDL, COPY column list and merge SQL (taken from
-`sfpg bench-load --print-sql`, i.e. from sfpg's own LoadPlan), in one transaction each. Scenario (a) loads into
+`sfpg-bench load --print-sql`, i.e. from sfpg's own LoadPlan), in one transaction each. Scenario (a) loads into
 an empty table; (b) re-loads every row, ~10% of them newer, into the table (a) left. Within a rep each contender
 runs (a) then (b) on its own fresh table, and the contenders alternate which goes first.
 """
@@ -64,11 +64,16 @@ class Postgres:
                                                "fast"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def sibling(sfpg, name):
+    """A tool built next to the sfpg binary: sfpg-emulator, sfpg-bench."""
+    return os.path.join(os.path.dirname(sfpg), name)
+
+
 class Emulator:
-    """`sfpg emulator --port 0` as a child; its stdout is line-buffered through stdbuf so the exports arrive."""
+    """`sfpg-emulator --port 0` (built next to sfpg) as a child; stdout line-buffered through stdbuf so the exports arrive."""
 
     def __init__(self, sfpg, rows, seed):
-        command = [sfpg, "emulator", "--port", "0", "--contacts", str(rows), "--seed", str(seed), "--job-delay-ms", "0"]
+        command = [sibling(sfpg, "sfpg-emulator"), "--port", "0", "--contacts", str(rows), "--seed", str(seed), "--job-delay-ms", "0"]
         if shutil.which("stdbuf"):
             command = ["stdbuf", "-oL"] + command
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -210,7 +215,7 @@ def main():
         postgres = Postgres(workdir)
         subprocess.run([sfpg, "migrate", "--database-url", postgres.conninfo, "--log-level", "warning"], check=True,
                        stdout=subprocess.DEVNULL)
-        sql = json.loads(subprocess.run([sfpg, "bench-load", "--print-sql", "--database-url", postgres.conninfo,
+        sql = json.loads(subprocess.run([sibling(sfpg, "sfpg-bench"), "load", "--print-sql", "--database-url", postgres.conninfo,
                                          "--log-level", "warning"], check=True, capture_output=True, text=True).stdout)
         sql["staging"] = re.match(r"CREATE TEMP TABLE (\S+) ", sql["stagingDDL"]).group(1)
         table = re.search(r"INSERT INTO (\S+) AS t", sql["mergeSQL"]).group(1)
@@ -241,7 +246,7 @@ def main():
             postgres.psql("CHECKPOINT")
 
         def sfpg_load(pages_dir):
-            wall, rss, out = run_measured([sfpg, "bench-load", "--pages", pages_dir, "--database-url",
+            wall, rss, out = run_measured([sibling(sfpg, "sfpg-bench"), "load", "--pages", pages_dir, "--database-url",
                                            postgres.conninfo, "--log-level", "warning"])
             report = json.loads(out.strip().splitlines()[-1])
             return {"wall": wall, "rssKiB": rss, "copy": report["copySeconds"], "merge": report["mergeCommitSeconds"],

@@ -113,7 +113,7 @@ class Bench:
                        check=True, stdout=subprocess.DEVNULL)
         self.pg.psql(table_ddl())
         sql = json.loads(subprocess.run(
-            [self.sfpg, "bench-load", "--print-sql", "--job", self.job_file, "--database-url", self.pg.conninfo,
+            [os.path.join(os.path.dirname(self.sfpg), "sfpg-bench"), "load", "--print-sql", "--job", self.job_file, "--database-url", self.pg.conninfo,
              "--log-level", "warning"], check=True, capture_output=True, text=True).stdout)
         sql["staging"] = re.match(r"CREATE TEMP TABLE (\S+) ", sql["stagingDDL"]).group(1)
         self.sql = sql

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A job's field-level audit trail: one `sfpg.changes` row per record a run changes.
 public struct AuditPolicy: Sendable, Hashable {
     /// Rows older than this are pruned at the end of each run; nil keeps them forever.

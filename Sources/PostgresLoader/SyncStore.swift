@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one owner of sfpg's bookkeeping tables: `sfpg.sync_state` (per job), `sfpg.sync_logs` (per run) and
 /// `sfpg.changes` (the audit trail), and of the advisory locks that serialize runs.
 ///
@@ -243,6 +245,27 @@ public final class SyncStore {
             """)
     }
 
+    /// A job's run record for metrics: when it last succeeded, its watermark, and its latest run-log row (seconds
+    /// since the epoch; nil where there is none). A failed run uses it so its metrics keep the last success.
+    public func lastRuns(jobName: String) throws -> LastRuns {
+        let result = try connection.execute(
+            """
+            SELECT extract(epoch FROM (SELECT g.completed_at FROM sfpg.sync_logs g WHERE g.job_name = $1
+                       AND g.status = 'success' ORDER BY g.id DESC LIMIT 1))::float8 AS last_success,
+                   extract(epoch FROM (SELECT s.watermark FROM sfpg.sync_state s WHERE s.job_name = $1))::float8 AS watermark,
+                   l.id, l.status, l.records_expected, l.records_downloaded, l.records_processed, l.api_calls_used
+              FROM (SELECT 1) AS one
+              LEFT JOIN LATERAL (SELECT * FROM sfpg.sync_logs g WHERE g.job_name = $1 ORDER BY g.id DESC LIMIT 1) l ON true
+            """, [jobName])
+        return LastRuns(
+            lastSuccessAt: result[0, "last_success"].flatMap(Double.init), watermark: result[0, "watermark"].flatMap(Double.init),
+            latestRunId: result[0, "id"].flatMap { Int64($0) }, latestStatus: result[0, "status"],
+            latestExpected: result[0, "records_expected"].flatMap { Int($0) },
+            latestDownloaded: result[0, "records_downloaded"].flatMap { Int($0) },
+            latestStaged: result[0, "records_processed"].flatMap { Int($0) },
+            latestAPICalls: result[0, "api_calls_used"].flatMap { Int($0) })
+    }
+
     /// Every audit row of one record, oldest first, one result row per changed column (for `sfpg history`).
     /// Columns: id, run_id, operation, modstamp, recorded, col, old, new (JSON text).
     public func changes(jobName: String, recordKey: String) throws -> PostgresResult {
@@ -292,6 +315,18 @@ public struct JobState: Sendable, Equatable {
         self.syncedFields = syncedFields
         self.calculatedAge = calculatedAge
     }
+}
+
+/// What ``SyncStore/lastRuns(jobName:)`` reads: times in seconds since the epoch.
+public struct LastRuns: Sendable, Equatable {
+    public var lastSuccessAt: Double?
+    public var watermark: Double?
+    public var latestRunId: Int64?
+    public var latestStatus: String?
+    public var latestExpected: Int?
+    public var latestDownloaded: Int?
+    public var latestStaged: Int?
+    public var latestAPICalls: Int?
 }
 
 /// How a run ended, as `sfpg.sync_logs.status` records it.

@@ -16,8 +16,8 @@ extension Sfpg {
                 """
         )
 
-        @Option(help: "Directory of job files.")
-        var jobsDirectory = "jobs"
+        @Option(help: "\(JobsDirectory.help)")
+        var jobsDirectory = JobsDirectory.defaultPath
 
         @OptionGroup var global: GlobalOptions
 

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
+import LocalPostgres
 import Logging
 import PostgresLoader
 import SalesforceClient
-import SalesforceEmulator
 import SyncEngine
 
 extension Sfpg {
@@ -11,7 +11,7 @@ extension Sfpg {
         static let configuration = CommandConfiguration(
             abstract: "Run the whole story locally: emulator + throwaway PostgreSQL, a full sync, changes, an incremental sync.",
             discussion: """
-                Starts the Salesforce emulator in-process with generated Contacts and its own throwaway PostgreSQL \
+                Starts the Salesforce emulator (sfpg-emulator, next to sfpg) with generated Contacts and its own throwaway PostgreSQL \
                 cluster, migrates, runs a full sync of the contacts job, applies a round of inserts, updates, soft \
                 and hard deletes in the emulator, runs an incremental sync, and prints what each run did and a few \
                 rows.
@@ -72,11 +72,8 @@ extension Sfpg {
                 given = connection
             }
 
-            var configuration = EmulatorConfiguration()
-            configuration.contactCount = contacts
-            configuration.seed = seed
-            let emulator = try Emulator.startBlocking(configuration)
-            defer { try? emulator.shutdownBlocking() }
+            let emulator = try EmulatorProcess(contacts: contacts, seed: seed)
+            defer { emulator.stop() }
             say("• Salesforce emulator on \(emulator.baseURL) with \(contacts) Contacts")
 
             var cluster: ThrowawayPostgres?
@@ -92,30 +89,29 @@ extension Sfpg {
             }
             defer { cluster?.stop() }
 
-            let applied = try Migrator.migrate(connection)
+            // Like `sfpg migrate` without job tables: the demo's job is contacts, whose table 001 creates.
+            let applied = try JobTables.withMigrateLock(connection) {
+                _ = try JobTables.supersedeOnFreshDatabase(connection)
+                return try Migrator.migrate(connection)
+            }
             say("• migrated: \(applied.isEmpty ? "schema already current" : applied.joined(separator: ", "))")
 
             let job = try JobDefinition.builtInContacts()
-            var environment: [String: String] = [:]
-            for (name, value) in EmulatorEnvironment.variables(for: emulator, configuration: configuration) {
-                environment[name] = value
-            }
-            let salesforce = try SalesforceConfiguration.fromEnvironment(environment)
+            let salesforce = try SalesforceConfiguration.fromEnvironment(emulator.environment)
             let trap = SignalTrap(postgres: connection.makeCanceller())
             let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
             let runner = SyncRunner(
                 connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
-                showProgress: isatty(STDERR_FILENO) == 1 && logging.logFormat == .text
+                showProgress: isatty(STDERR_FILENO) == 1 && logging.effectiveLogFormat == .text
             )
             try withExtendedLifetime(trap) {
                 say("\n== full sync ==")
                 try report(runner.run(job, options: SyncOptions(mode: .full)))
 
                 let changes = max(10, contacts / 100)
-                emulator.org.randomRound(
-                    "Contact", seed: seed &+ 1, inserts: changes, updates: changes, softDeletes: changes / 4,
-                    undeletes: 0, hardDeletes: changes / 10
-                )
+                try emulator.randomRound(
+                    object: "Contact", seed: seed &+ 1, inserts: changes, updates: changes, softDeletes: changes / 4,
+                    hardDeletes: changes / 10)
                 say("\n== in Salesforce: \(changes) inserted, \(changes) updated, \(changes / 4) deleted, \(changes / 10) purged ==")
 
                 say("\n== incremental sync ==")

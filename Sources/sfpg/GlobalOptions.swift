@@ -31,11 +31,17 @@ struct LogOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
-    @Option(help: "Log format: text (for people) or json (one object per line, for log collectors).")
-    var logFormat: LogFormat = .text
+    @Option(help: """
+        Log format: text (for people) or json (one object per line, for log collectors). \
+        Default: text when stderr is a terminal, else json (containers, cron, systemd).
+        """)
+    var logFormat: LogFormat?
+
+    /// `--log-format`, else JSON unless stderr is a terminal: a job runner's log collector gets parseable lines.
+    var effectiveLogFormat: LogFormat { logFormat ?? (isatty(STDERR_FILENO) == 1 ? .text : .json) }
 
     func makeLogger(label: String = "sfpg") -> Logger {
-        LoggingSetup.bootstrap(level: logLevel, format: logFormat)
+        LoggingSetup.bootstrap(level: logLevel, format: effectiveLogFormat)
         return Logger(label: label)
     }
 }

@@ -10,7 +10,7 @@ extension Sfpg {
             abstract: "Sync jobs: all of them, or the ones named.",
             discussion: """
                 Examples:
-                  sfpg run                         # every job in ./jobs, incremental where a watermark exists
+                  sfpg run                         # every job in --jobs-directory (default ./jobs), incremental where a watermark exists
                   sfpg run contacts --full         # full sync: every record, vanished keys marked deleted
                   sfpg run contacts accounts --incremental --wait-lock
                   sfpg run --dry-run contacts      # print the SOQL and SQL, change nothing
@@ -18,7 +18,7 @@ extension Sfpg {
                 """
         )
 
-        @Argument(help: "Job names (file names in --jobs without .yaml). Default: all jobs.")
+        @Argument(help: "Job names (file names in --jobs-directory without .yaml). Default: all jobs.")
         var jobs: [String] = []
 
         @Flag(help: "Read every record and treat keys that vanished as deleted.")
@@ -27,8 +27,8 @@ extension Sfpg {
         @Flag(help: "Read only what changed since the watermark (minus the job's overlap).")
         var incremental = false
 
-        @Option(help: "Directory of job files.")
-        var jobsDirectory = "jobs"
+        @Option(help: "\(JobsDirectory.help)")
+        var jobsDirectory = JobsDirectory.defaultPath
 
         @Flag(help: "Wait for another run of the same job to finish instead of failing with exit code 5.")
         var waitLock = false
@@ -44,7 +44,14 @@ extension Sfpg {
             discussion: "Without it such a run fails (exit 1) and changes nothing: records hidden from the integration user by a sharing or permission change look exactly like deleted ones."))
         var allowMassDelete = false
 
+        @OptionGroup var metrics: MetricsOptions
+
         @OptionGroup var global: GlobalOptions
+
+        static func seconds(since start: ContinuousClock.Instant) -> Double {
+            let elapsed = (ContinuousClock.now - start).components
+            return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        }
 
         func validate() throws {
             if full && incremental { throw ValidationError("--full and --incremental exclude each other") }
@@ -55,8 +62,12 @@ extension Sfpg {
 
         func run() throws {
             let logger = global.makeLogger()
+            let started = ContinuousClock.now
+            var publisher = RunMetricsPublisher(options: metrics, logger: logger)
+            var selected: [JobDefinition] = []
+            var published = false
             do {
-                let selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
+                selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
                 let salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)
@@ -68,19 +79,27 @@ extension Sfpg {
                 let trap = SignalTrap(postgres: connection.makeCanceller())
                 let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
                 let runner = SyncRunner(
-                    connection: connection, client: client, cancellation: trap.cancellation, logger: logger,
-                    // The progress line redraws itself with \r: not a JSON line.
-                    showProgress: isatty(STDERR_FILENO) == 1 && global.logging.logFormat == .text
+                    connection: connection, client: client, cancellation: trap.cancellation,
+                    logger: metrics.enabled ? publisher.bulkJobs.attach(to: logger) : logger,
+                    // The progress line redraws itself with a carriage return: not a JSON line.
+                    showProgress: isatty(STDERR_FILENO) == 1 && global.logging.effectiveLogFormat == .text
                 )
+                let store = SyncStore(connection)
+                publisher.prepare(selected, store: store)
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
                         mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
                         allowMassDelete: allowMassDelete))
                 }
+                publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
+                published = true
                 OutcomeTable.print(outcomes)
                 let status = ExitStatus.combined(outcomes.map(\.status))
                 if status != .success { throw ExitCode(status.rawValue) }
             } catch {
+                if !published && !dryRun {
+                    publisher.publishFailure(ExitStatus(for: error), jobs: selected, seconds: Self.seconds(since: started))
+                }
                 throw failureExit(error)
             }
         }

@@ -14,7 +14,8 @@ struct Sfpg: ParsableCommand {
             4 database unreachable, 5 another run holds the job's lock, 6 Salesforce API limit reached, \
             130 cancelled (SIGINT/SIGTERM), 64 bad command line.
             """,
-        subcommands: [Run.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, EmulatorCommand.self, Demo.self, BenchLoad.self]
+        version: BuildInfo.description,
+        subcommands: [Run.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, Demo.self]
     )
 
     /// Hardens the process (no core dumps: see `ProcessHardening`) before any secret is read, then runs the command

@@ -16,8 +16,8 @@ extension Sfpg {
         @Flag(help: "Print JSON (an array, one object per job).")
         var json = false
 
-        @Option(help: "Directory of job files; jobs that never ran are listed too.")
-        var jobsDirectory = "jobs"
+        @Option(help: "\(JobsDirectory.help) Jobs that never ran are listed too.")
+        var jobsDirectory = JobsDirectory.defaultPath
 
         @OptionGroup var global: GlobalOptions
 

@@ -20,7 +20,7 @@ extension JobDefinition {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw JobDefinitionError(file: directory, key: "", problem: "cannot read the jobs directory; pass --jobs DIR")
+            throw JobDefinitionError(file: directory, key: "", problem: "cannot read the jobs directory; pass --jobs-directory DIR")
         }
         let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         if files.isEmpty {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PostgresLoader
 import SyncEngine
 
@@ -7,19 +8,27 @@ import SyncEngine
 import Glibc
 #endif
 
-extension Sfpg {
-    /// The load half of `scripts/bench-load`: result pages already on disk → COPY writer → merge → commit, timed.
-    /// Hidden: a measuring tool for the benchmark script, not something users run.
+/// `sfpg-bench load`: the load half of `scripts/bench-load`: result pages already on disk → COPY writer → merge →
+/// commit, timed. A measuring tool for the benchmark scripts, kept out of the production `sfpg` binary.
+@main
+struct SfpgBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sfpg-bench",
+        abstract: "Measuring tools for scripts/bench-load and scripts/bench-sync.",
+        subcommands: [BenchLoad.self]
+    )
+}
+
+extension SfpgBench {
     struct BenchLoad: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "bench-load",
+            commandName: "load",
             abstract: "Load saved Bulk API CSV pages through LoadRun (COPY + merge) and print timings as JSON.",
             discussion: """
-                Used by scripts/bench-load. Every *.csv file in --pages, in name order, is one result page (header
+                Used by scripts/bench-load and scripts/bench-sync. Every *.csv file in --pages, in name order, is one result page (header
                 row included). The run is an ordinary non-sweeping full run of the job, so it writes sync_logs and
                 sync_state like `sfpg run` would.
-                """,
-            shouldDisplay: false
+                """
         )
 
         @Option(help: "Directory of result pages (*.csv, loaded in name order).")
@@ -34,13 +43,23 @@ extension Sfpg {
         @Flag(help: "Print the job's SOQL, staging DDL, COPY and merge SQL as JSON instead of loading.")
         var printSQL = false
 
-        @OptionGroup var global: GlobalOptions
+        @Option(help: "PostgreSQL connection URI or libpq conninfo. Default: $DATABASE_URL, else libpq's PG* variables.")
+        var databaseURL: String?
+
+        @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+        var logLevel: String = "info"
 
         func run() throws {
-            _ = global.makeLogger()
+            let level = Logger.Level(rawValue: logLevel) ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
             do {
                 let job = try self.job.map { try JobDefinition.load(file: $0) } ?? JobDefinition.builtInContacts()
-                let store = SyncStore(try global.connect())
+                let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+                let store = SyncStore(try PostgresConnection(conninfo))
                 try store.withJobLock(job.name, table: job.table, policy: .failFast) { state in
                     let run = try LoadRun(
                         store: store, state: state, jobName: job.name, objectName: job.object,
@@ -56,7 +75,8 @@ extension Sfpg {
             } catch let error as ValidationError {
                 throw error
             } catch {
-                throw failureExit(error)
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(ExitStatus(for: error).rawValue)
             }
         }
 

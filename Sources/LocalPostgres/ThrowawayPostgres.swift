@@ -1,4 +1,5 @@
 import Foundation
+import PostgresLoader
 import Synchronization
 
 /// A private PostgreSQL cluster for tests and demos: `initdb` in a fresh temporary directory, `pg_ctl start` on a

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SalesforceEmulator
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sfpg-emulator`: serves the local Salesforce emulator until stopped. A separate executable so that the production
+/// `sfpg` binary links neither the emulator nor SwiftNIO; `sfpg demo` starts it as a child process.
+@main
+struct EmulatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sfpg-emulator",
+        abstract: "Serve the local Salesforce emulator (OAuth, Bulk API 2.0 query, describe, limits) until stopped.",
+        discussion: """
+            Prints the SF_* variables that point sfpg at it on stdout, then serves until SIGINT or SIGTERM. For \
+            tests, demos and CI; never for production data.
+
+            --print-env shell (the default) prints `export SF_…='…'` lines for a shell's eval; --print-env json \
+            prints one JSON object on one line, {"baseURL": …, "port": …, "env": {"SF_LOGIN_URL": …, …}}, for \
+            programs (sfpg demo reads it).
+
+            Examples:
+              sfpg-emulator --port 8085 --contacts 100000
+              sfpg-emulator --port 0 --print-env json
+            """
+    )
+
+    @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).")
+    var port = 8085
+
+    @Option(help: "Generated Contacts (Accounts and Opportunities scale with it).")
+    var contacts = 10_000
+
+    @Option(help: "Seed of the deterministic data generator.")
+    var seed: UInt64 = 42
+
+    @Option(help: "PEM public key that verifies JWT bearer assertions.")
+    var jwtPublicKey: String?
+
+    @Option(help: "Milliseconds a Bulk job spends before JobComplete.")
+    var jobDelayMs = 200
+
+    @Option(help: "Per-connection bandwidth cap for result downloads, bytes/s (for parallel-download tests).")
+    var bandwidth: Int?
+
+    @Option(help: "Added latency per response, milliseconds.")
+    var latencyMs: Int?
+
+    @Option(help: "How to print the SF_* variables on stdout: shell (export lines) or json (one line).")
+    var printEnv: EnvFormat = .shell
+
+    @Flag(help: "Exit when the process that started it exits, so a killed caller (sfpg demo) leaves no emulator behind.")
+    var exitWithParent = false
+
+    enum EnvFormat: String, ExpressibleByArgument, CaseIterable {
+        case shell, json
+    }
+
+    func run() throws {
+        var configuration = EmulatorConfiguration()
+        configuration.port = port
+        configuration.contactCount = contacts
+        configuration.seed = seed
+        configuration.jobProcessingDelay = .milliseconds(jobDelayMs)
+        configuration.perConnectionBytesPerSecond = bandwidth
+        configuration.latency = latencyMs.map { .milliseconds($0) }
+        if let jwtPublicKey {
+            guard let pem = try? String(contentsOfFile: jwtPublicKey, encoding: .utf8) else {
+                throw ValidationError("cannot read --jwt-public-key \(jwtPublicKey)")
+            }
+            configuration.jwtPublicKeyPEM = pem
+        }
+        // Signals are set up before the server starts, so a SIGTERM that arrives while it starts is not lost.
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for signo in [SIGINT, SIGTERM] {
+            signal(signo, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        if exitWithParent { Self.watchParent(stop) }
+        let emulator = try Emulator.startBlocking(configuration)
+        let variables = EmulatorEnvironment.variables(for: emulator, configuration: configuration)
+        switch printEnv {
+        case .shell: print(EmulatorEnvironment.exports(variables))
+        case .json: print(try EmulatorEnvironment.jsonLine(baseURL: emulator.baseURL, port: emulator.port, variables))
+        }
+        fflush(nil)
+        FileHandle.standardError.write(Data("emulator listening on \(emulator.baseURL); Ctrl-C to stop\n".utf8))
+        stop.wait()
+        sources.forEach { $0.cancel() }
+        try emulator.shutdownBlocking()
+    }
+
+    /// Signals `stop` once the parent is gone (the process is re-parented). Polled twice a second: prctl's
+    /// PR_SET_PDEATHSIG is variadic in C and not callable from Swift.
+    static func watchParent(_ stop: DispatchSemaphore) {
+        let parent = getppid()
+        let thread = Thread {
+            while getppid() == parent { usleep(500_000) }
+            stop.signal()
+        }
+        thread.start()
+    }
+}
+
+/// The environment that points sfpg at an emulator, with the username-password grant.
+enum EmulatorEnvironment {
+    static func variables(for emulator: Emulator, configuration: EmulatorConfiguration) -> [(String, String)] {
+        [
+            ("SF_LOGIN_URL", emulator.baseURL),
+            ("SF_CLIENT_ID", configuration.clientId),
+            ("SF_CLIENT_SECRET", configuration.clientSecret),
+            ("SF_USERNAME", configuration.username),
+            ("SF_PASSWORD", configuration.password),
+            ("SF_SECURITY_TOKEN", configuration.securityToken),
+        ]
+    }
+
+    static func exports(_ variables: [(String, String)]) -> String {
+        variables.map { "export \($0.0)='\($0.1)'" }.joined(separator: "\n")
+    }
+
+    /// `{"baseURL":"http://127.0.0.1:…","env":{"SF_CLIENT_ID":…,…},"port":…}` on one line (sorted keys).
+    static func jsonLine(baseURL: String, port: Int, _ variables: [(String, String)]) throws -> String {
+        var env: [String: String] = [:]
+        for (name, value) in variables { env[name] = value }
+        let object: [String: Any] = ["baseURL": baseURL, "port": port, "env": env]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
