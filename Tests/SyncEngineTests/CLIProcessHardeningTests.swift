@@ -8,13 +8,20 @@ import TestSupport
 struct CLIProcessHardeningTests {
     @Test("a running sfpg process has a core file size limit of 0")
     func noCoreDumps() throws {
-        let emulator = try TestSyncProcess(TestSyncProcess.sfpgPath, ["emulator", "--port", "0", "--contacts", "10"], environment: [:])
+        // `sfpg migrate` waits for the migration lock another session holds: a production process that stays up.
+        let base = try TestPostgres.makeDatabase()
+        let holder = try PostgresConnection(base)
+        try holder.execute("SELECT pg_advisory_lock(hashtextextended('sfpg.migrate', 0))")
+        let waiting = try TestSyncProcess(TestSyncProcess.sfpgPath, ["migrate", "--database-url", base], environment: [:])
         defer {
-            emulator.send(SIGTERM)
-            emulator.wait(timeout: .seconds(20))
+            _ = try? holder.execute("SELECT pg_advisory_unlock(hashtextextended('sfpg.migrate', 0))")
+            waiting.wait(timeout: .seconds(20))
         }
-        #expect(E2EFixture.waitUntil { emulator.standardOutput.contains("SF_LOGIN_URL") || !emulator.isRunning })
-        let limits = try String(contentsOfFile: "/proc/\(emulator.pid)/limits", encoding: .utf8)
+        #expect(E2EFixture.waitUntil {
+            (try? holder.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").rows.first?.first) == "1"
+        })
+        let limits = try String(contentsOfFile: "/proc/\(waiting.pid)/limits", encoding: .utf8)
         let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map(String.init) ?? ""
         let values = core.dropFirst("Max core file size".count).split(separator: " ").map(String.init)
         #expect(values.prefix(2) == ["0", "0"], "\(core)")
