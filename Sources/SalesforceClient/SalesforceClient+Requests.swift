@@ -5,7 +5,8 @@ extension SalesforceClient {
     /// Sends one API request with authentication, re-authentication and retries.
     ///
     /// - Parameters:
-    ///   - target: a path on the instance (`/services/data/…`) or an absolute URL on it.
+    ///   - target: a path on the instance (`/services/data/…`) or an absolute URL on it; anything else (another
+    ///     host, userinfo, `..`) is refused with `.protocolViolation` before a byte is sent.
     ///   - sink: receives the decoded body of a 2xx response as it arrives (else the body is buffered).
     ///   - beforeRetry: runs before the request is repeated, e.g. to discard a half-consumed page.
     ///   - honorCancellation: `false` for the clean-up requests sent after cancellation (abort).
@@ -30,7 +31,8 @@ extension SalesforceClient {
             // pages) are worth it; ``TransferContext`` decodes and verifies them.
             if sink != nil { headers.append("Accept-Encoding: gzip") }
             if body != nil { headers.append("Content-Type: application/json; charset=UTF-8") }
-            let url = target.hasPrefix("http://") || target.hasPrefix("https://") ? target : session.instanceURL + target
+            // Targets include links from responses: parsed and held to the instance, never concatenated blindly.
+            let url = try URLPolicy.resolve(target, instance: session.instance, what: "the request URL")
             let request = HTTPRequest(method: method, url: url, headers: headers, body: body)
 
             apiCallCount += 1

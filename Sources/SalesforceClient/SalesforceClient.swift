@@ -19,7 +19,18 @@ public final class SalesforceClient {
     public let configuration: SalesforceConfiguration
     let cancellation: CancellationFlag
     let logger: Logger
-    var session: (accessToken: String, instanceURL: String)?
+    var session: Session?
+    /// Why a configured ``OAuthGrant/accessToken(token:instanceURL:)`` instance URL was refused; thrown by
+    /// ``authenticate()`` (so by the first request) because `init` cannot throw.
+    private var accessTokenRejection: SalesforceError?
+
+    /// An access token and the instance it is valid on. The instance is kept parsed so every request URL is
+    /// compared with it (``URLPolicy/resolve(_:instance:what:)``) rather than concatenated to it.
+    struct Session {
+        var accessToken: String
+        var instance: CheckedURL
+        var instanceURL: String { instance.origin }
+    }
 
     /// Every HTTP request sent to the API (retries included), not counting the token endpoint.
     public internal(set) var apiCallCount = 0
@@ -35,7 +46,14 @@ public final class SalesforceClient {
         self.cancellation = cancellation
         self.logger = logger
         if case let .accessToken(token, instanceURL) = configuration.grant {
-            session = (token, SalesforceConfiguration.trimmingSlash(instanceURL))
+            do {
+                let instance = try URLPolicy.checkHost(
+                    instanceURL, what: "the instance URL (SF_INSTANCE_URL)",
+                    allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
+                session = Session(accessToken: token, instance: instance)
+            } catch {
+                accessTokenRejection = error as? SalesforceError
+            }
         }
     }
 
@@ -60,7 +78,14 @@ public final class SalesforceClient {
     /// - Throws: `.authentication` with advice on which setting to check; `.network` when the login host is
     ///   unreachable after the retries; `.configuration` for an unusable JWT key.
     public func authenticate() throws {
-        if case .accessToken = configuration.grant { return }
+        if case .accessToken = configuration.grant {
+            if let accessTokenRejection { throw accessTokenRejection }
+            return
+        }
+        // The login URL gets the credentials themselves: it passes the same host rule as the instance.
+        _ = try URLPolicy.checkHost(
+            configuration.loginURL, what: "the login URL (SF_LOGIN_URL)", allowAnyHost: configuration.allowAnyInstanceHost,
+            allowPath: true)
         let tokenRequest = try TokenRequest(grant: configuration.grant, loginURL: configuration.loginURL)
         let request = HTTPRequest(
             method: "POST", url: configuration.loginURL + "/services/oauth2/token",
@@ -80,8 +105,12 @@ public final class SalesforceClient {
                         code: .protocolViolation,
                         message: "The token response from \(configuration.loginURL) lacks access_token or instance_url.")
                 }
-                try SalesforceConfiguration.validateURL(instance, variable: "instance_url from the token response")
-                session = (token, SalesforceConfiguration.trimmingSlash(instance))
+                // Every later request (and the token with it) goes to this host, so a token response that names a
+                // host outside Salesforce is refused. `api_instance_url` (newer orgs) is not used, so not trusted.
+                let checked = try URLPolicy.checkHost(
+                    instance, what: "the instance_url from the token response",
+                    allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
+                session = Session(accessToken: token, instance: checked)
                 logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
                 return
             }

@@ -5,8 +5,10 @@ extension SalesforceConfiguration {
     ///
     /// Reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN,
     /// SF_PRIVATE_KEY_FILE, SF_REFRESH_TOKEN, SF_ACCESS_TOKEN, SF_INSTANCE_URL, SF_API_VERSION (and SF_JWT_AUDIENCE,
-    /// SF_CA_BUNDLE). The grant follows from which variables are set, in this order: access token > JWT (private key
-    /// file) > refresh token > password > client credentials. Plain `http://` is only allowed for loopback hosts.
+    /// SF_CA_BUNDLE, SF_ALLOW_ANY_INSTANCE_HOST). The grant follows from which variables are set, in this order: access token > JWT (private key
+    /// file) > refresh token > password > client credentials. Plain `http://` is only allowed for loopback hosts, and
+    /// the login and instance URLs must be on a Salesforce domain (``URLPolicy/salesforceDomains``) or loopback
+    /// unless `SF_ALLOW_ANY_INSTANCE_HOST=1`.
     ///
     /// ```swift
     /// let config = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
@@ -30,11 +32,22 @@ extension SalesforceConfiguration {
         }
 
         let loginURL = value("SF_LOGIN_URL") ?? "https://login.salesforce.com"
+        let allowAnyHost = ["1", "true", "yes"].contains(value(URLPolicy.allowAnyHostVariable)?.lowercased() ?? "")
+        // The same rule the client applies before sending, reported as a setting to fix.
+        func checkHost(_ url: String, variable: String, allowPath: Bool) throws {
+            try validateURL(url, variable: variable)
+            do {
+                _ = try URLPolicy.checkHost(url, what: variable, allowAnyHost: allowAnyHost, allowPath: allowPath)
+            } catch var error as SalesforceError {
+                error.code = .configuration
+                throw error
+            }
+        }
         let grant: OAuthGrant
         if let token = value("SF_ACCESS_TOKEN") {
             try require(["SF_INSTANCE_URL"], for: "access token")
             let instance = value("SF_INSTANCE_URL") ?? ""
-            try validateURL(instance, variable: "SF_INSTANCE_URL")
+            try checkHost(instance, variable: "SF_INSTANCE_URL", allowPath: false)
             grant = .accessToken(token: token, instanceURL: trimmingSlash(instance))
         } else if let keyFile = value("SF_PRIVATE_KEY_FILE") {
             try require(["SF_CLIENT_ID", "SF_USERNAME"], for: "JWT bearer")
@@ -70,7 +83,7 @@ extension SalesforceConfiguration {
                     + "SF_USERNAME + SF_PASSWORD + SF_CLIENT_ID + SF_CLIENT_SECRET; or SF_CLIENT_ID + SF_CLIENT_SECRET "
                     + "(client credentials).")
         }
-        if case .accessToken = grant {} else { try validateURL(loginURL, variable: "SF_LOGIN_URL") }
+        if case .accessToken = grant {} else { try checkHost(loginURL, variable: "SF_LOGIN_URL", allowPath: true) }
 
         var configuration = SalesforceConfiguration(loginURL: trimmingSlash(loginURL), grant: grant)
         if let version = value("SF_API_VERSION") {
@@ -84,6 +97,7 @@ extension SalesforceConfiguration {
             configuration.apiVersion = trimmed
         }
         configuration.caBundlePath = value("SF_CA_BUNDLE")
+        configuration.allowAnyInstanceHost = allowAnyHost
         return configuration
     }
 

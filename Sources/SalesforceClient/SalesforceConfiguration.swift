@@ -53,6 +53,11 @@ public struct SalesforceConfiguration: Sendable, CustomStringConvertible, Custom
     public var apiVersion: String = "62.0"
     /// CA bundle file for TLS verification; else `CURL_CA_BUNDLE`, `SSL_CERT_FILE`, or libcurl's default.
     public var caBundlePath: String?
+    /// Accept login and instance hosts outside Salesforce's domains (``URLPolicy/salesforceDomains``), e.g. behind
+    /// an API gateway. Off by default: the instance host receives the access token, and the login host the
+    /// credentials. Set from `SF_ALLOW_ANY_INSTANCE_HOST=1`. Loopback is always accepted; links from responses
+    /// must stay on the instance either way.
+    public var allowAnyInstanceHost = false
     /// TCP/TLS connect timeout.
     public var connectTimeoutSeconds = 30
     /// A transfer slower than 1 byte/s for this long is aborted (and retried).

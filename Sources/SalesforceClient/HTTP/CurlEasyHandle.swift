@@ -86,6 +86,14 @@ final class CurlEasyHandle {
     private func configure(_ request: HTTPRequest, settings: TransportSettings) throws {
         try check(sfpg_curl_setopt_str(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
+        // https only, plain http just for loopback (the emulator): whatever URL reaches libcurl, it cannot be
+        // turned into a cleartext request, a file:// read or another protocol. Redirects are never followed (a
+        // Location header would otherwise take the Authorization header along); the protocol list for them is
+        // pinned too, in case a later change turns them on.
+        let protocols = URLPolicy.curlProtocols(for: request.url)
+        try check(sfpg_curl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, protocols), "CURLOPT_PROTOCOLS_STR")
+        try check(sfpg_curl_setopt_str(handle, CURLOPT_REDIR_PROTOCOLS_STR, protocols), "CURLOPT_REDIR_PROTOCOLS_STR")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "CURLOPT_FOLLOWLOCATION")
         try check(sfpg_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
         // We ask for gzip ourselves (`Accept-Encoding: gzip` in the request headers) and decode it in
         // ``TransferContext``, where the end of the stream can be verified; libcurl must hand over the raw body.

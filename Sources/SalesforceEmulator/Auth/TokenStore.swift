@@ -16,5 +16,8 @@ final class TokenStore: Sendable {
 
     func isValid(_ token: String) -> Bool { tokens.withLock { $0.contains(token) } }
 
+    /// Every token still valid, for tests that check a token never leaks.
+    var all: [String] { tokens.withLock { Array($0) } }
+
     func revokeAll() { tokens.withLock { $0.removeAll() } }
 }

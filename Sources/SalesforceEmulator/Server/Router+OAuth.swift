@@ -82,7 +82,7 @@ extension Router {
             200,
             .object([
                 ("access_token", .string(tokens.issue())),
-                ("instance_url", .string(baseURL.withLock { $0 })),
+                ("instance_url", .string(faults.takeHostileInstanceURL() ?? baseURL.withLock { $0 })),
                 ("id", .string(id)),
                 ("token_type", "Bearer"),
                 ("issued_at", .string(issuedAt)),

@@ -143,6 +143,18 @@ extension Router {
             ]))
             offset += pageSize
         }
+        if let hostile = faults.takeHostileLinks() {
+            if hostile.placement != .nextRecordsUrl {
+                links = links.map { _ in .object([("resultLink", .string(hostile.link))]) }
+            }
+            let next: JSONValue = hostile.placement == .pageLinks ? .null : .string(hostile.link)
+            return .json(
+                200,
+                .object([
+                    ("resultPages", .array(links)), ("nextRecordsUrl", next),
+                    ("done", .bool(hostile.placement == .pageLinks)),
+                ]))
+        }
         if faults.takeLoopLocator() {
             let own = request.path + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
             return .json(
