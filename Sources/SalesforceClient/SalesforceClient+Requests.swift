@@ -41,6 +41,7 @@ extension SalesforceClient {
                 request, settings: transportSettings, cancellation: cancellation, honorCancellation: honorCancellation,
                 responseHeaders: responseHeaders + ["Sforce-Limit-Info"], sink: sink)
             recordLimitInfo(response.headers["sforce-limit-info"])
+            if let tooLarge = response.bodyLimitError("\(method) \(request.loggablePath)") { throw tooLarge }
             if let sinkError = response.sinkError { throw sinkError }
             // A body we stopped ourselves because it could not be complete (corrupt gzip) ends with a curl write
             // error; it is an incomplete page like the others, not a transport failure.
@@ -129,7 +130,8 @@ extension SalesforceClient {
             }
         }
         let server = ServerError(body: response.body)
-        let detail = server?.message ?? (response.body.isEmpty ? "empty response body" : "non-JSON response body")
+        var detail = server?.message ?? (response.body.isEmpty ? "empty response body" : "non-JSON response body")
+        if response.errorBodyCut { detail += " (error body larger than \(TransferContext.maxErrorBodyBytes) bytes; only its start was read)" }
         let retryable = response.status >= 500 || [406, 420, 429].contains(response.status)
         return (
             SalesforceError(

@@ -70,7 +70,7 @@ public final class SalesforceClient {
             ?? environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         return TransportSettings(
             caBundlePath: caBundle, connectTimeoutSeconds: configuration.connectTimeoutSeconds,
-            lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds)
+            lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds, maxResponseBytes: configuration.maxResponseBytes)
     }
 
     /// Obtains an access token now (other calls do it lazily).
@@ -98,6 +98,7 @@ public final class SalesforceClient {
             let response = try CurlEasyHandle().perform(
                 request, settings: transportSettings, cancellation: cancellation, honorCancellation: true,
                 responseHeaders: [])
+            if let tooLarge = response.bodyLimitError("The token request to \(configuration.loginURL)") { throw tooLarge }
             if response.isSuccess {
                 let json = try JSONObject(parsing: response.body, what: "token response")
                 guard let token = json.string("access_token"), let instance = json.string("instance_url") else {

@@ -62,6 +62,10 @@ public struct SalesforceConfiguration: Sendable, CustomStringConvertible, Custom
     public var connectTimeoutSeconds = 30
     /// A transfer slower than 1 byte/s for this long is aborted (and retried).
     public var lowSpeedTimeSeconds = 120
+    /// Largest JSON (non-streamed) success response read, in bytes; a larger one fails with "response larger than
+    /// N" instead of being used cut short. 64 MiB: describes of large objects reach several MB. Result pages are
+    /// streamed and not limited by this. Error bodies are always capped at 1 MiB (only their message is used).
+    public var maxResponseBytes = 64 << 20
     /// First delay between job status polls.
     public var pollInitialInterval: Duration = .milliseconds(500)
     /// Cap of the exponential poll backoff.

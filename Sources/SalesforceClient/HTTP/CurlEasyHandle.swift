@@ -9,6 +9,8 @@ struct TransportSettings {
     var caBundlePath: String?
     var connectTimeoutSeconds: Int
     var lowSpeedTimeSeconds: Int
+    /// Cap of a buffered 2xx body (``SalesforceConfiguration/maxResponseBytes``).
+    var maxResponseBytes: Int = 64 << 20
 }
 
 /// Owns one libcurl easy handle for one transfer and frees it in `deinit`.
@@ -44,7 +46,8 @@ final class CurlEasyHandle {
         responseHeaders: [String], sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil
     ) throws -> HTTPResponse {
         let context = TransferContext(
-            handle: handle, cancellation: cancellation, honorCancellation: honorCancellation, sink: sink)
+            handle: handle, cancellation: cancellation, honorCancellation: honorCancellation,
+            maxSuccessBodyBytes: settings.maxResponseBytes, sink: sink)
         try configure(request, settings: settings)
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
         try check(sfpg_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, sfpgCurlWrite), "CURLOPT_WRITEFUNCTION")
@@ -80,7 +83,8 @@ final class CurlEasyHandle {
         return HTTPResponse(
             status: context.status, body: context.buffered, headers: headers, curlCode: code.rawValue,
             curlMessage: message, sinkError: context.sinkError, streamedBytes: context.streamedBytes,
-            sinkStarted: context.sinkStarted, incompleteBody: incompleteBody)
+            sinkStarted: context.sinkStarted, incompleteBody: incompleteBody,
+            successBodyLimitExceeded: context.successBodyLimitExceeded, errorBodyCut: context.errorBodyCut)
     }
 
     private func configure(_ request: HTTPRequest, settings: TransportSettings) throws {
