@@ -70,7 +70,17 @@ public final class SalesforceClient {
             ?? environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         return TransportSettings(
             caBundlePath: caBundle, connectTimeoutSeconds: configuration.connectTimeoutSeconds,
-            lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds, maxResponseBytes: configuration.maxResponseBytes)
+            lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds,
+            lowSpeedLimitBytesPerSecond: configuration.lowSpeedLimitBytesPerSecond,
+            requestTimeoutMilliseconds: Self.milliseconds(configuration.requestTimeout),
+            pageTimeoutMilliseconds: Self.milliseconds(configuration.pageTimeout),
+            maxResponseBytes: configuration.maxResponseBytes)
+    }
+
+    /// Whole milliseconds, at least 1 (libcurl reads 0 as "no limit").
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(clamping: seconds) &* 1000 &+ Int(attoseconds / 1_000_000_000_000_000))
     }
 
     /// Obtains an access token now (other calls do it lazily).

@@ -5,10 +5,11 @@ extension SalesforceConfiguration {
     ///
     /// Reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN,
     /// SF_PRIVATE_KEY_FILE, SF_REFRESH_TOKEN, SF_ACCESS_TOKEN, SF_INSTANCE_URL, SF_API_VERSION (and SF_JWT_AUDIENCE,
-    /// SF_CA_BUNDLE, SF_ALLOW_ANY_INSTANCE_HOST). The grant follows from which variables are set, in this order: access token > JWT (private key
-    /// file) > refresh token > password > client credentials. Plain `http://` is only allowed for loopback hosts, and
-    /// the login and instance URLs must be on a Salesforce domain (``URLPolicy/salesforceDomains``) or loopback
-    /// unless `SF_ALLOW_ANY_INSTANCE_HOST=1`.
+    /// SF_CA_BUNDLE, SF_ALLOW_ANY_INSTANCE_HOST, and the transfer bounds SF_REQUEST_TIMEOUT, SF_PAGE_TIMEOUT,
+    /// SF_LOW_SPEED_LIMIT, SF_LOW_SPEED_TIME). The grant follows from which variables are set, in this order:
+    /// access token > JWT (private key file) > refresh token > password > client credentials. Plain `http://` is
+    /// only allowed for loopback hosts, and the login and instance URLs must be on a Salesforce domain
+    /// (``URLPolicy/salesforceDomains``) or loopback unless `SF_ALLOW_ANY_INSTANCE_HOST=1`.
     ///
     /// ```swift
     /// let config = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
@@ -97,8 +98,45 @@ extension SalesforceConfiguration {
             configuration.apiVersion = trimmed
         }
         configuration.caBundlePath = value("SF_CA_BUNDLE")
+        if let text = value("SF_REQUEST_TIMEOUT") {
+            configuration.requestTimeout = try parseDuration(text, variable: "SF_REQUEST_TIMEOUT")
+        }
+        if let text = value("SF_PAGE_TIMEOUT") {
+            configuration.pageTimeout = try parseDuration(text, variable: "SF_PAGE_TIMEOUT")
+        }
+        if let text = value("SF_LOW_SPEED_TIME") {
+            let duration = try parseDuration(text, variable: "SF_LOW_SPEED_TIME")
+            configuration.lowSpeedTimeSeconds = max(1, Int(duration.components.seconds))
+        }
+        if let text = value("SF_LOW_SPEED_LIMIT") {
+            guard let bytes = Int(text), bytes > 0 else {
+                throw SalesforceError(
+                    code: .configuration,
+                    message: "SF_LOW_SPEED_LIMIT '\(text)' is not a positive number of bytes per second.")
+            }
+            configuration.lowSpeedLimitBytesPerSecond = bytes
+        }
         configuration.allowAnyInstanceHost = allowAnyHost
         return configuration
+    }
+
+    /// A positive duration: a number of seconds (`90`, `2.5`) or a number with `ms`, `s`, `m` or `h`.
+    static func parseDuration(_ text: String, variable: String) throws -> Duration {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
+        var scale = 1.0
+        if let unit = units.first(where: { number.hasSuffix($0.0) }) {
+            number = number.dropLast(unit.0.count)
+            scale = unit.1
+        }
+        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
+            value * scale <= 7 * 86_400
+        else {
+            throw SalesforceError(
+                code: .configuration,
+                message: "\(variable) '\(text)' is not a duration like 120, 90s, 1500ms, 30m or 1h (at most 7 days).")
+        }
+        return .milliseconds(max(1, Int64((value * scale * 1000).rounded())))
     }
 
     /// Accepts `https://` anywhere and `http://` only for loopback hosts, so credentials never cross a network in

@@ -60,8 +60,18 @@ public struct SalesforceConfiguration: Sendable, CustomStringConvertible, Custom
     public var allowAnyInstanceHost = false
     /// TCP/TLS connect timeout.
     public var connectTimeoutSeconds = 30
-    /// A transfer slower than 1 byte/s for this long is aborted (and retried).
-    public var lowSpeedTimeSeconds = 120
+    /// The window of the stall checks: a result page averaging less than ``lowSpeedLimitBytesPerSecond``, or any
+    /// other request less than 1 byte/s, for this long is aborted (`.timeout`, retried). `SF_LOW_SPEED_TIME`.
+    public var lowSpeedTimeSeconds = 60
+    /// Minimum speed of a streamed result page, in bytes/s averaged over ``lowSpeedTimeSeconds``: a peer that
+    /// trickles slower is cut off rather than allowed to hold the run forever. `SF_LOW_SPEED_LIMIT`.
+    public var lowSpeedLimitBytesPerSecond = 1024
+    /// Total time limit of one non-streamed request (token, job create/poll/abort/delete, describe, limits, result
+    /// page listing), connect included; a retryable `.timeout` when hit. `SF_REQUEST_TIMEOUT`.
+    public var requestTimeout: Duration = .seconds(120)
+    /// Total time limit of downloading one result page. Generous (pages reach hundreds of MB), but finite, so even
+    /// a peer that stays just above the minimum speed cannot hold a run forever. `SF_PAGE_TIMEOUT`.
+    public var pageTimeout: Duration = .seconds(30 * 60)
     /// Largest JSON (non-streamed) success response read, in bytes; a larger one fails with "response larger than
     /// N" instead of being used cut short. 64 MiB: describes of large objects reach several MB. Result pages are
     /// streamed and not limited by this. Error bodies are always capped at 1 MiB (only their message is used).

@@ -5,10 +5,22 @@ import CCurl
 private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
 /// Transport settings applied to every easy handle.
+///
+/// Two kinds of transfer get different bounds. A non-streamed request (JSON: token, job, describe) is small, so
+/// it gets a total time limit and only a 1 byte/s stall check. A streamed result page can be hundreds of MB, so
+/// it gets a generous total limit and a real minimum speed: a peer trickling bytes slower than
+/// ``lowSpeedLimitBytesPerSecond`` for ``lowSpeedTimeSeconds`` is cut off (a retryable `.timeout`) instead of
+/// holding the run forever.
 struct TransportSettings {
     var caBundlePath: String?
     var connectTimeoutSeconds: Int
     var lowSpeedTimeSeconds: Int
+    /// Minimum average speed of a streamed page over ``lowSpeedTimeSeconds``.
+    var lowSpeedLimitBytesPerSecond: Int = 1024
+    /// Total time limit of a non-streamed request, connect included.
+    var requestTimeoutMilliseconds: Int = 120_000
+    /// Total time limit of one streamed result page.
+    var pageTimeoutMilliseconds: Int = 1_800_000
     /// Cap of a buffered 2xx body (``SalesforceConfiguration/maxResponseBytes``).
     var maxResponseBytes: Int = 64 << 20
 }
@@ -48,7 +60,7 @@ final class CurlEasyHandle {
         let context = TransferContext(
             handle: handle, cancellation: cancellation, honorCancellation: honorCancellation,
             maxSuccessBodyBytes: settings.maxResponseBytes, sink: sink)
-        try configure(request, settings: settings)
+        try configure(request, settings: settings, streamed: sink != nil)
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
         try check(sfpg_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, sfpgCurlWrite), "CURLOPT_WRITEFUNCTION")
         try check(sfpg_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, contextPointer), "CURLOPT_WRITEDATA")
@@ -87,7 +99,7 @@ final class CurlEasyHandle {
             successBodyLimitExceeded: context.successBodyLimitExceeded, errorBodyCut: context.errorBodyCut)
     }
 
-    private func configure(_ request: HTTPRequest, settings: TransportSettings) throws {
+    private func configure(_ request: HTTPRequest, settings: TransportSettings, streamed: Bool) throws {
         try check(sfpg_curl_setopt_str(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
         // https only, plain http just for loopback (the emulator): whatever URL reaches libcurl, it cannot be
@@ -103,8 +115,13 @@ final class CurlEasyHandle {
         // ``TransferContext``, where the end of the stream can be verified; libcurl must hand over the raw body.
         try check(sfpg_curl_setopt_long(handle, CURLOPT_HTTP_CONTENT_DECODING, 0), "CURLOPT_HTTP_CONTENT_DECODING")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds), "timeout")
-        try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1), "CURLOPT_LOW_SPEED_LIMIT")
+        // Both limits end the transfer with CURLE_OPERATION_TIMEDOUT (28), which ``SalesforceClient/classify``
+        // turns into a retryable `.timeout`.
+        let lowSpeed = streamed ? max(1, settings.lowSpeedLimitBytesPerSecond) : 1
+        let total = streamed ? settings.pageTimeoutMilliseconds : settings.requestTimeoutMilliseconds
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, lowSpeed), "CURLOPT_LOW_SPEED_LIMIT")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedTimeSeconds), "low speed")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, total)), "CURLOPT_TIMEOUT_MS")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
         if let caBundle = settings.caBundlePath {
