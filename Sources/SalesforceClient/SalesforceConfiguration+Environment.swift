@@ -6,7 +6,8 @@ extension SalesforceConfiguration {
     /// Reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN,
     /// SF_PRIVATE_KEY_FILE, SF_REFRESH_TOKEN, SF_ACCESS_TOKEN, SF_INSTANCE_URL, SF_API_VERSION (and SF_JWT_AUDIENCE,
     /// SF_CA_BUNDLE, SF_ALLOW_ANY_INSTANCE_HOST, and the transfer bounds SF_REQUEST_TIMEOUT, SF_PAGE_TIMEOUT,
-    /// SF_LOW_SPEED_LIMIT, SF_LOW_SPEED_TIME). The grant follows from which variables are set, in this order:
+    /// SF_LOW_SPEED_LIMIT, SF_LOW_SPEED_TIME, and the spool settings SFPG_SPOOL_DIR, SF_SPOOL_MAX_BYTES). The
+    /// grant follows from which variables are set, in this order:
     /// access token > JWT (private key file) > refresh token > password > client credentials. Plain `http://` is
     /// only allowed for loopback hosts, and the login and instance URLs must be on a Salesforce domain
     /// (``URLPolicy/salesforceDomains``) or loopback unless `SF_ALLOW_ANY_INSTANCE_HOST=1`.
@@ -98,6 +99,10 @@ extension SalesforceConfiguration {
             configuration.apiVersion = trimmed
         }
         configuration.caBundlePath = value("SF_CA_BUNDLE")
+        configuration.spoolDirectory = value("SFPG_SPOOL_DIR")
+        if let text = value("SF_SPOOL_MAX_BYTES") {
+            configuration.spoolBudgetBytes = try parseByteCount(text, variable: "SF_SPOOL_MAX_BYTES")
+        }
         if let text = value("SF_REQUEST_TIMEOUT") {
             configuration.requestTimeout = try parseDuration(text, variable: "SF_REQUEST_TIMEOUT")
         }
@@ -118,6 +123,29 @@ extension SalesforceConfiguration {
         }
         configuration.allowAnyInstanceHost = allowAnyHost
         return configuration
+    }
+
+    /// A positive byte count: digits, optionally with K, M, G (powers of 1024, also written KiB, MiB, GiB, KB, MB,
+    /// GB).
+    static func parseByteCount(_ text: String, variable: String) throws -> Int64 {
+        let units: [(String, Int64)] = [
+            ("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30),
+            ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1),
+        ]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
+        var scale: Int64 = 1
+        if let unit = units.first(where: { number.hasSuffix($0.0) }) {
+            number = number.dropLast(unit.0.count)
+            scale = unit.1
+        }
+        guard let value = Int64(number.trimmingCharacters(in: .whitespaces)), value > 0,
+            value <= Int64.max / scale
+        else {
+            throw SalesforceError(
+                code: .configuration,
+                message: "\(variable) '\(text)' is not a positive byte count like 1073741824, 512M or 2G.")
+        }
+        return value * scale
     }
 
     /// A positive duration: a number of seconds (`90`, `2.5`) or a number with `ms`, `s`, `m` or `h`.

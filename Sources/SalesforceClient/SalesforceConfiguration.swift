@@ -76,6 +76,14 @@ public struct SalesforceConfiguration: Sendable, CustomStringConvertible, Custom
     /// N" instead of being used cut short. 64 MiB: describes of large objects reach several MB. Result pages are
     /// streamed and not limited by this. Error bodies are always capped at 1 MiB (only their message is used).
     public var maxResponseBytes = 64 << 20
+    /// Where the parallel download creates its private spool directory (`sfpg-spool-<pid>-XXXXXX`, mode 0700);
+    /// `nil` uses `TMPDIR`, else `/tmp`. Set from `SFPG_SPOOL_DIR`; a `spoolDirectory:` argument wins. `/tmp` is
+    /// often RAM (tmpfs), so a disk directory is the better choice for large objects.
+    public var spoolDirectory: String?
+    /// Most decoded bytes the parallel download keeps in spool files at once (default 1 GiB). When reached,
+    /// workers wait (fewer connections in effect) rather than exceed it; a single page larger than the budget is
+    /// still downloaded, alone. Set from `SF_SPOOL_MAX_BYTES` (bytes, or with K/M/G/KiB/MiB/GiB).
+    public var spoolBudgetBytes: Int64 = 1 << 30
     /// First delay between job status polls.
     public var pollInitialInterval: Duration = .milliseconds(500)
     /// Cap of the exponential poll backoff.
