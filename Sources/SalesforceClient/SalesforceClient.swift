@@ -96,7 +96,13 @@ public final class SalesforceClient {
         _ = try URLPolicy.checkHost(
             configuration.loginURL, what: "the login URL (SF_LOGIN_URL)", allowAnyHost: configuration.allowAnyInstanceHost,
             allowPath: true)
-        let tokenRequest = try TokenRequest(grant: configuration.grant, loginURL: configuration.loginURL)
+        var grant = configuration.grant
+        if case let .refreshToken(clientId, clientSecret, configured) = grant {
+            let current = RefreshTokenRotation.shared.current(
+                loginURL: configuration.loginURL, clientId: clientId, configured: configured)
+            grant = .refreshToken(clientId: clientId, clientSecret: clientSecret, refreshToken: current)
+        }
+        let tokenRequest = try TokenRequest(grant: grant, loginURL: configuration.loginURL)
         let request = HTTPRequest(
             method: "POST", url: configuration.loginURL + "/services/oauth2/token",
             headers: ["Content-Type: application/x-www-form-urlencoded", "Accept: application/json"],
@@ -122,6 +128,14 @@ public final class SalesforceClient {
                     instance, what: "the instance_url from the token response",
                     allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
                 session = Session(accessToken: token, instance: checked)
+                // Rotation: the token just presented is revoked now; keep its successor for the next login.
+                if case let .refreshToken(clientId, _, configured) = configuration.grant,
+                    let rotated = json.string("refresh_token"), !rotated.isEmpty
+                {
+                    RefreshTokenRotation.shared.record(
+                        rotated, loginURL: configuration.loginURL, clientId: clientId, configured: configured)
+                    logger.debug("Refresh token rotated; the new one is used for later logins")
+                }
                 logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
                 return
             }

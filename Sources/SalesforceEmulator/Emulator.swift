@@ -46,6 +46,8 @@ public final class Emulator: Sendable {
     public var faults: FaultInjector { router.faults }
     /// Access tokens issued and still valid, so tests can assert they never appear in logs or files.
     public var issuedAccessTokens: [String] { router.tokens.all }
+    /// Refresh tokens issued by rotation (``EmulatorConfiguration/rotateRefreshTokens``), used or not.
+    public var issuedRefreshTokens: [String] { router.tokens.issuedRefreshTokens }
     /// Every request served so far (except admin requests), oldest first.
     public var requests: [RecordedRequest] { router.requestLog.withLock { $0 } }
 

@@ -59,6 +59,7 @@ extension Router {
             faults.clear()
             jobs.removeAll()
             tokens.revokeAll()
+            tokens.resetRefreshTokens()
             requestLog.withLock { $0.removeAll() }
             usage.withLock { $0 = Usage() }
             return ok
