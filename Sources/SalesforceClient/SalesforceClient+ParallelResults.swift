@@ -139,13 +139,24 @@ extension SalesforceClient {
         }
     }
 
+    /// Removes spool directories left by sfpg processes that no longer exist (killed, crashed) in the spool
+    /// location `configuration` resolves to (`spoolDirectory`, else `TMPDIR`, else `/tmp`). Every parallel
+    /// download does this before it creates its own; a program may also call it once at start.
+    public static func removeStaleSpoolDirectories(configuration: SalesforceConfiguration) {
+        removeStaleSpoolDirectories(in: spoolBase(configuration.spoolDirectory))
+    }
+
+    private static func spoolBase(_ parent: String?) -> String {
+        parent ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    }
+
     /// Creates the private spool directory `sfpg-spool-<pid>-XXXXXX` (mode 0700, by `mkdtemp`) under `parent`,
     /// else `SFPG_SPOOL_DIR`'s value passed in by the configuration, else `TMPDIR`, else `/tmp`.
     ///
     /// The pid in the name lets a later run tell a directory whose process is gone (SIGKILL, crash, power loss)
     /// from one still in use: those of dead processes are removed first (``removeStaleSpoolDirectories(in:)``).
     static func makeSpoolDirectory(in parent: String?) throws -> String {
-        let base = parent ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let base = spoolBase(parent)
         removeStaleSpoolDirectories(in: base)
         var template = Array("\(base)/sfpg-spool-\(getpid())-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {

@@ -178,6 +178,7 @@ import Testing
             "https://evil.example", "https://salesforce.com.evil.example", "https://evilsalesforce.com", "https://salesforce.com",
             "http://acme.my.salesforce.com", "https://user@acme.my.salesforce.com", "https://acme.my.salesforce.com/path",
             "https://[::ffff:127.0.0.1]:9", "https://acme.my.salesforce.com./", "ftp://acme.my.salesforce.com",
+            "https://acme.my.salesforce.com?x=1",
         ] {
             let error = try #require(throws: SalesforceError.self, "\(bad)") { try check(bad) }
             #expect(error.code == .protocolViolation)

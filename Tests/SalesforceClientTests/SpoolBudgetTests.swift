@@ -136,6 +136,14 @@ import Testing
         #expect(made.hasPrefix(parent.path + "/sfpg-spool-\(getpid())-"))
         var info = stat()
         #expect(stat(made, &info) == 0 && info.st_mode & 0o777 == 0o700)
+
+        // The same clean-up on its own, for a program's start.
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
+        var configuration = SalesforceConfiguration(loginURL: "https://login.salesforce.com", grant: .clientCredentials(clientId: "c", clientSecret: "s"))
+        configuration.spoolDirectory = parent.path
+        SalesforceClient.removeStaleSpoolDirectories(configuration: configuration)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: made))
     }
 }
 

@@ -194,6 +194,11 @@ enum URLPolicy {
                 message: "Refusing \(what) '\(sanitized(text))': \(rejection.reason).")
         case .success(let parsed): url = parsed
         }
+        if url.pathAndQuery.contains("?") {
+            throw SalesforceError(
+                code: .protocolViolation,
+                message: "Refusing \(what) on host '\(url.host)': it has a query; paths are appended to it.")
+        }
         if !allowPath && url.pathAndQuery != "" {
             throw SalesforceError(
                 code: .protocolViolation,
