@@ -86,7 +86,8 @@ public final class SalesforceClient {
     /// Obtains an access token now (other calls do it lazily).
     ///
     /// - Throws: `.authentication` with advice on which setting to check; `.network` when the login host is
-    ///   unreachable after the retries; `.configuration` for an unusable JWT key.
+    ///   unreachable after the retries; `.configuration` for an unusable JWT key; `.protocolViolation` when the login
+    ///   URL or the `instance_url` it answers with is not an allowed host (see ``URLPolicy``).
     public func authenticate() throws {
         if case .accessToken = configuration.grant {
             if let accessTokenRejection { throw accessTokenRejection }
@@ -122,13 +123,8 @@ public final class SalesforceClient {
                         code: .protocolViolation,
                         message: "The token response from \(configuration.loginURL) lacks access_token or instance_url.")
                 }
-                // Every later request (and the token with it) goes to this host, so a token response that names a
-                // host outside Salesforce is refused. `api_instance_url` (newer orgs) is not used, so not trusted.
-                let checked = try URLPolicy.checkHost(
-                    instance, what: "the instance_url from the token response",
-                    allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
-                session = Session(accessToken: token, instance: checked)
-                // Rotation: the token just presented is revoked now; keep its successor for the next login.
+                // Rotation: the token just presented is revoked now; keep its successor for the next login (even if
+                // the instance below is refused: the login host that issued it is trusted, and the old one is dead).
                 if case let .refreshToken(clientId, _, configured) = configuration.grant,
                     let rotated = json.string("refresh_token"), !rotated.isEmpty
                 {
@@ -136,6 +132,12 @@ public final class SalesforceClient {
                         rotated, loginURL: configuration.loginURL, clientId: clientId, configured: configured)
                     logger.debug("Refresh token rotated; the new one is used for later logins")
                 }
+                // Every later request (and the token with it) goes to this host, so a token response that names a
+                // host outside Salesforce is refused. `api_instance_url` (newer orgs) is not used, so not trusted.
+                let checked = try URLPolicy.checkHost(
+                    instance, what: "the instance_url from the token response",
+                    allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
+                session = Session(accessToken: token, instance: checked)
                 logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
                 return
             }
