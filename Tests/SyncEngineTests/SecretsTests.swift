@@ -110,6 +110,7 @@ struct SecretsTests {
         ]
         for (index, (name, environment)) in grants.enumerated() {
             try sfpg("\(name) check", check, environment, expect: 0)
+            try sfpg("\(name) describe", ["describe", "Contact"] + logging, environment, expect: 0)
             // Alternate the download paths: the locator chain and the parallel download with its spool files.
             let connections = index % 2 == 0 ? "3" : "1"
             try sfpg("\(name) run", run + ["--full", "--download-connections", connections], environment, expect: 0)
