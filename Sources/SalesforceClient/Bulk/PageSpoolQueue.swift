@@ -12,9 +12,13 @@ import Glibc
 /// always claimed or claimable: the loader can never wait on a page no worker will fetch.
 ///
 /// The byte budget bounds the spool (often RAM: `/tmp` on tmpfs) instead of the page count alone, since pages vary
-/// from kilobytes to hundreds of megabytes. Every write is charged first (``charge(_:_:)``):
-/// - a page other than the head waits while the write would exceed the budget; so does a claim of such a page
-///   while the budget is used up. Workers then simply wait, which means fewer connections, not more bytes;
+/// from kilobytes to hundreds of megabytes. Workers mostly wait before they claim a page: a page other than the
+/// head is claimed only while the pages in flight, each expected to grow to the largest page seen so far, leave
+/// room for one more. Waiting there holds no connection, and it means fewer connections, not more bytes. Every
+/// write is still charged first (``charge(_:_:)``), because a page can be larger than expected:
+/// - a page other than the head waits while the write would exceed the budget, but not for long
+///   (``maxWriteWait``): a connection stalled that long could be dropped by the server, so the page is given up
+///   and claimed again later instead;
 /// - the head never waits for later pages (the loader cannot free them before the head): if it needs room, the
 ///   newest later pages are given up (*evicted*: a finished one is dropped, a downloading one stops at its next
 ///   write) and fetched again once there is room. A head larger than the whole budget proceeds alone.
@@ -46,6 +50,12 @@ final class PageSpoolQueue: @unchecked Sendable {
     private var totalSpooled: Int64 = 0
     /// Downloading pages told to give up at their next write.
     private var evicted: Set<Int> = []
+    /// Claimed pages not yet completed or given up.
+    private var inProgress: Set<Int> = []
+    /// Bytes of the largest page completed so far: what a page in flight is expected to grow to.
+    private var largestPage: Int64 = 0
+    /// How long a page other than the head waits for room in the middle of its transfer before it is given up.
+    let maxWriteWait: Duration
     private var stopped = false
     private var firstFailure: (any Error)?
     /// Set when the download returns: writers waiting for room give up too.
@@ -56,10 +66,11 @@ final class PageSpoolQueue: @unchecked Sendable {
     private(set) var evictions = 0
     private(set) var workerAPICalls = 0
 
-    init(count: Int, limit: Int, budget: Int64 = .max) {
+    init(count: Int, limit: Int, budget: Int64 = .max, maxWriteWait: Duration = .seconds(10)) {
         self.count = count
         self.limit = max(1, limit)
         self.budget = max(1, budget)
+        self.maxWriteWait = maxWriteWait
     }
 
     func workerStarted() { locked { runningWorkers += 1 } }
@@ -79,14 +90,23 @@ final class PageSpoolQueue: @unchecked Sendable {
         while true {
             if stopped || loaded >= count { return nil }
             let candidate = requeued.min() ?? (nextToClaim < count && nextToClaim < loaded + limit ? nextToClaim : nil)
-            if let candidate, candidate == loaded || totalSpooled < budget {
+            if let candidate, candidate == loaded || roomForAnotherPage {
                 if requeued.remove(candidate) == nil { nextToClaim += 1 }
+                inProgress.insert(candidate)
                 peakInFlight = max(peakInFlight, nextToClaim - loaded - requeued.count)
                 condition.broadcast()
                 return candidate
             }
             condition.wait()
         }
+    }
+
+    /// Whether one more page fits next to the pages in flight, each expected to reach ``largestPage``.
+    private var roomForAnotherPage: Bool {
+        guard totalSpooled < budget else { return false }
+        let finished = spooled.filter { !inProgress.contains($0.key) }.values.reduce(0, +)
+        let expected = inProgress.reduce(finished) { $0 + max(spooled[$1] ?? 0, largestPage) }
+        return expected + largestPage <= budget
     }
 
     /// Accounts `bytes` about to be written to page `index`'s spool file, waiting or evicting as described above.
@@ -97,6 +117,7 @@ final class PageSpoolQueue: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
+        let deadline = ContinuousClock.now + maxWriteWait
         while true {
             if shutDown { throw SalesforceError.cancelled() }
             if evicted.contains(index) { throw Evicted() }
@@ -109,15 +130,20 @@ final class PageSpoolQueue: @unchecked Sendable {
                     if makeRoomForHead() { continue }
                     if !spooled.contains(where: { $0.key != index && $0.value > 0 }) { break }
                 }
-            } else if requeued.contains(loaded) {
-                // The loader waits for a page nobody holds; give this one up so its worker can fetch the head.
+            } else if requeued.contains(loaded) || ContinuousClock.now >= deadline {
+                // The loader waits for a page nobody holds, or this transfer has stood still long enough for the
+                // server to drop it: give the page up (and its connection) and claim it again later.
                 evicted.insert(index)
                 evictions += 1
                 throw Evicted()
             }
             // Wake the pages just evicted (they may be waiting here too) and claimers of requeued pages.
             condition.broadcast()
-            condition.wait()
+            if index == loaded {
+                condition.wait()
+            } else {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.2))
+            }
         }
         spooled[index, default: 0] += bytes
         totalSpooled += bytes
@@ -150,6 +176,7 @@ final class PageSpoolQueue: @unchecked Sendable {
         locked {
             totalSpooled -= spooled.removeValue(forKey: index) ?? 0
             evicted.remove(index)
+            inProgress.remove(index)
             requeued.insert(index)
         }
     }
@@ -157,6 +184,8 @@ final class PageSpoolQueue: @unchecked Sendable {
     func complete(_ index: Int, _ outcome: Outcome) {
         locked {
             evicted.remove(index)
+            inProgress.remove(index)
+            if case let .ready(_, _, bytes, _) = outcome { largestPage = max(largestPage, bytes) }
             outcomes[index] = outcome
             if case let .failed(error) = outcome, firstFailure == nil { firstFailure = error }
         }
