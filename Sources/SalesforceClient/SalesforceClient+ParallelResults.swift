@@ -77,9 +77,9 @@ extension SalesforceClient {
             if empty { continue }
             try consumer.beginPage(number)
             do {
-                summary.bytes += try SpoolFile.replay(descriptor: descriptor, buffer: buffer, cancellation: cancellation) {
-                    try consumer.consume($0)
-                }
+                summary.bytes += try SpoolFile.replay(
+                    descriptor: descriptor, buffer: buffer, cancellation: cancellation
+                ) { try consumer.consume($0) }
                 try consumer.finishPage(number, recordCount: records)
             } catch {
                 // Same rule as the sequential path: no page (COPY) stays open. A consumer that failed has already

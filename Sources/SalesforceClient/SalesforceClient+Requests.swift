@@ -131,7 +131,9 @@ extension SalesforceClient {
         }
         let server = ServerError(body: response.body)
         var detail = server?.message ?? (response.body.isEmpty ? "empty response body" : "non-JSON response body")
-        if response.errorBodyCut { detail += " (error body larger than \(TransferContext.maxErrorBodyBytes) bytes; only its start was read)" }
+        if response.errorBodyCut {
+            detail += " (error body larger than \(TransferContext.maxErrorBodyBytes) bytes; only its start was read)"
+        }
         let retryable = response.status >= 500 || [406, 420, 429].contains(response.status)
         return (
             SalesforceError(

@@ -95,8 +95,8 @@ public final class SalesforceClient {
         }
         // The login URL gets the credentials themselves: it passes the same host rule as the instance.
         _ = try URLPolicy.checkHost(
-            configuration.loginURL, what: "the login URL (SF_LOGIN_URL)", allowAnyHost: configuration.allowAnyInstanceHost,
-            allowPath: true)
+            configuration.loginURL, what: "the login URL (SF_LOGIN_URL)",
+            allowAnyHost: configuration.allowAnyInstanceHost, allowPath: true)
         var grant = configuration.grant
         if case let .refreshToken(clientId, clientSecret, configured) = grant {
             let current = RefreshTokenRotation.shared.current(
@@ -115,7 +115,9 @@ public final class SalesforceClient {
             let response = try CurlEasyHandle().perform(
                 request, settings: transportSettings, cancellation: cancellation, honorCancellation: true,
                 responseHeaders: [])
-            if let tooLarge = response.bodyLimitError("The token request to \(configuration.loginURL)") { throw tooLarge }
+            if let tooLarge = response.bodyLimitError("The token request to \(configuration.loginURL)") {
+                throw tooLarge
+            }
             if response.isSuccess {
                 let json = try JSONObject(parsing: response.body, what: "token response")
                 guard let token = json.string("access_token"), let instance = json.string("instance_url") else {

@@ -29,9 +29,9 @@ final class SpoolFile: ResultPageConsumer {
         guard descriptor >= 0 else {
             throw SalesforceError(
                 code: .network,
-                message: "Could not create the spool file \(path) for a result page: \(String(cString: strerror(errno))). "
-                    + "Check that the spool directory (SFPG_SPOOL_DIR, else TMPDIR) exists, is writable and has free "
-                    + "space.")
+                message: "Could not create the spool file \(path) for a result page: "
+                    + "\(String(cString: strerror(errno))). Check that the spool directory (SFPG_SPOOL_DIR, else "
+                    + "TMPDIR) exists, is writable and has free space.")
         }
         unlink(path)
     }

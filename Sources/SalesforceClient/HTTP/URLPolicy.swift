@@ -54,7 +54,8 @@ struct CheckedURL: Equatable {
         if let problem = pathProblem(tail) { return .failure(.init(reason: problem, host: host)) }
         let defaultPort = scheme == "https" ? 443 : 80
         return .success(
-            CheckedURL(scheme: scheme, host: host, port: port ?? defaultPort, explicitPort: port != nil, pathAndQuery: tail))
+            CheckedURL(
+                scheme: scheme, host: host, port: port ?? defaultPort, explicitPort: port != nil, pathAndQuery: tail))
     }
 
     /// Host (lower-cased) and optional port of an authority without userinfo.
@@ -171,7 +172,8 @@ enum URLPolicy {
         case .success(let parsed): url = parsed
         }
         guard url.scheme == instance.scheme, url.host == instance.host, url.port == instance.port else {
-            throw refuse("it is not on the instance (scheme, host and port must match)", host: url.host + ":\(url.port)")
+            throw refuse(
+                "it is not on the instance (scheme, host and port must match)", host: url.host + ":\(url.port)")
         }
         guard url.pathAndQuery.hasPrefix(apiPrefix) else {
             throw refuse("its path is not under \(apiPrefix)", host: url.host)
@@ -238,7 +240,9 @@ enum URLPolicy {
 
     /// `text` made safe for a message: printable ASCII only, at most 200 characters.
     static func sanitized(_ text: String) -> String {
-        let printable = text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F ? Character($0) : "?" }
+        let printable = text.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F ? Character(scalar) : "?"
+        }
         let clipped = String(printable.prefix(200))
         return printable.count > 200 ? clipped + "…" : clipped
     }
