@@ -26,7 +26,7 @@ import NIOPosix
 ///   `bandwidth` (`bytesPerSecond`), `latencyMs` (`ms`), `emptyGzipPage` (`count`), `cutAfterDelimiter` (`count`),
 ///   `shortTotal` (`jobs`), `loopLocator` (`count`),
 ///   `hostileResultLinks` (`link`, `count`, `placement`: pageLinks|nextRecordsUrl|both), `hostileInstanceURL` (`url`,
-///   `count`), `padDescribe` (`bytes`), `clear`
+///   `count`), `padDescribe` (`bytes`), `hostileLocator` (`value`, `count`), `clear`
 /// - `GET /__emulator/requests` → the request log; `POST /__emulator/reset` → regenerate data, clear faults,
 ///   jobs, tokens, log and usage.
 public final class Emulator: Sendable {

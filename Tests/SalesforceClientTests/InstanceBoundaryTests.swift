@@ -223,3 +223,21 @@ import Testing
         #expect(other.connections == 0)
     }
 }
+
+/// The locator chain's `Sforce-Locator` is a response value too: it is percent-encoded into the next URL, so it can
+/// neither add query parameters nor end the query.
+@Suite(.timeLimit(.minutes(1))) struct LocatorEncodingTests {
+    @Test func aHostileLocatorStaysOneQueryValue() throws {
+        let emulator = try RunningEmulator { $0.contactCount = 30 }
+        let client = emulator.client()
+        let job = try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id)
+        emulator.emulator.faults.hostileLocator("x&maxRecords=1#@127.0.0.1:9/steal")
+        let error = try #require(throws: SalesforceError.self) {
+            _ = try client.downloadResults(job.id, maxRecords: 10, expectedRecords: 30, into: HashingConsumer())
+        }
+        // The emulator cannot decode it and says so; what matters is what was asked.
+        #expect(error.httpStatus == 400)
+        let second = try #require(emulator.requests("GET", containing: "/results").dropFirst().first)
+        #expect(second.query == "maxRecords=10&locator=x%26maxRecords%3D1%23%40127.0.0.1%3A9%2Fsteal")
+    }
+}

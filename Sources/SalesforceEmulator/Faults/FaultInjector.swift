@@ -43,6 +43,7 @@ public final class FaultInjector: Sendable {
         var hostileLinks: (link: String, count: Int, placement: HostileLinkPlacement) = ("", 0, .both)
         var hostileInstanceURL: (url: String, count: Int) = ("", 0)
         var describePadding: Int?
+        var hostileLocator: (value: String, count: Int) = ("", 0)
     }
 
     /// Where ``hostileResultLinks(_:count:placement:)`` puts its link in a `resultPages` response.
@@ -121,6 +122,12 @@ public final class FaultInjector: Sendable {
     /// server might. A client must refuse to follow it: it would send the access token there.
     public func hostileResultLinks(_ link: String, count: Int = 1, placement: HostileLinkPlacement = .both) {
         state.withLock { $0.hostileLinks = (link, count, placement) }
+    }
+
+    /// The next `count` results pages send `value` verbatim as `Sforce-Locator` (characters that would add query
+    /// parameters or end the query if pasted into the next URL unencoded).
+    public func hostileLocator(_ value: String, count: Int = 1) {
+        state.withLock { $0.hostileLocator = (value, count) }
     }
 
     /// The next `count` successful token responses name `url` as `instance_url` (a host that is not the org's).
@@ -247,6 +254,14 @@ extension FaultInjector {
     }
 
     var describePadding: Int? { state.withLock { $0.describePadding } }
+
+    func takeHostileLocator() -> String? {
+        state.withLock { state in
+            guard state.hostileLocator.count > 0 else { return nil }
+            state.hostileLocator.count -= 1
+            return state.hostileLocator.value
+        }
+    }
 
     func takeJobFailure() -> String?? {
         state.withLock { state in

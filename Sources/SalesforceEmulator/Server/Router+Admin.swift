@@ -100,6 +100,9 @@ extension Router {
             guard let url = body["url"] as? String else { return false }
             faults.hostileInstanceURL(url, count: int("count", 1))
         case "padDescribe": faults.padDescribe(bytes: (body["bytes"] as? NSNumber)?.intValue)
+        case "hostileLocator":
+            guard let value = body["value"] as? String else { return false }
+            faults.hostileLocator(value, count: int("count", 1))
         case "clear": faults.clear()
         default: return false
         }

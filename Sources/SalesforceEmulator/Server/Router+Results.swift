@@ -35,7 +35,7 @@ extension Router {
         var headers: [(String, String)] = [
             ("Content-Type", "text/csv; charset=UTF-8"),
             ("Sforce-NumberOfRecords", String(count)),
-            ("Sforce-Locator", loop ? Locator.encode(offset) : end < total ? Locator.encode(end) : "null"),
+            ("Sforce-Locator", faults.takeHostileLocator() ?? (loop ? Locator.encode(offset) : end < total ? Locator.encode(end) : "null")),
         ]
         if gzip { headers.append(("Content-Encoding", "gzip")) }
         let bodyFault = faults.takeBodyFault(gzip: gzip)
