@@ -152,7 +152,9 @@ struct SecretsTests {
             spoolFilesSeen += 1
             evidence.add("open spool file \(path)", content)
         }
-        #expect(spoolFilesSeen > 0, "no spool file was open to inspect")
+        #if os(Linux)
+        #expect(spoolFilesSeen > 0, "no spool file was open to inspect")  // read through /proc/<pid>/fd
+        #endif
         process.send(SIGTERM)
         #expect(process.wait(timeout: .seconds(30)) == 130, "\(process.standardError.suffix(2_000))")
         evidence.add("SIGTERM run stdout", process.standardOutput)
