@@ -14,15 +14,18 @@ extension SalesforceClient {
     /// a private temporary directory, with the same per-page retries and completeness checks as the sequential
     /// path. The calling thread replays finished pages to the consumer while later pages download, so a slow
     /// consumer (COPY) overlaps with the network. At most `maxPagesInFlight` pages exist on disk or in transfer at
-    /// any time; memory does not grow with the result size. The spool directory is removed on return, whether the
-    /// download succeeded, failed or was cancelled.
+    /// any time, and at most ``SalesforceConfiguration/spoolBudgetBytes`` bytes are spooled (see
+    /// ``PageSpoolQueue``); memory does not grow with the result size. Spool files are unlinked as soon as they are
+    /// created, so they vanish with the process however it ends; the spool directory is removed on return, and one
+    /// left by a killed process is removed by the next download.
     ///
     /// - Parameters:
     ///   - expectedRecords: the job's `numberRecordsProcessed`; when known, the pages must hold exactly that many
     ///     records (more fails as soon as it shows, fewer at the end).
     ///   - connections: worker threads (at least 1).
     ///   - maxPagesInFlight: spooled plus downloading pages not yet consumed; at least `connections` is sensible.
-    ///   - spoolDirectory: where the private spool directory is created; default `TMPDIR` or `/tmp`.
+    ///   - spoolDirectory: where the private spool directory is created; default
+    ///     ``SalesforceConfiguration/spoolDirectory`` (`SFPG_SPOOL_DIR`), else `TMPDIR`, else `/tmp`.
     /// - Throws: ``SalesforceError`` (the first failing page's, after its retries; `.incompleteResults` for a page
     ///   that stayed incomplete or a record total that disagrees), or the consumer's error as is.
     public func downloadResults(
@@ -34,17 +37,18 @@ extension SalesforceClient {
         let workers = max(1, min(connections, links.count))
         summary.connections = workers
         guard !links.isEmpty else { return summary }
-        let directory = try Self.makeSpoolDirectory(in: spoolDirectory)
-        let queue = PageSpoolQueue(count: links.count, limit: max(maxPagesInFlight, 1))
+        let directory = try Self.makeSpoolDirectory(in: spoolDirectory ?? configuration.spoolDirectory)
+        let queue = PageSpoolQueue(
+            count: links.count, limit: max(maxPagesInFlight, 1), budget: max(1, configuration.spoolBudgetBytes))
         // Workers get their own flag so the loader can stop them without cancelling the whole run.
         let stopWorkers = CancellationFlag()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer {
-            queue.stop()
+            queue.shutDownNow()
             stopWorkers.cancel()
             queue.waitForWorkers()
             apiCallCount += queue.workerAPICalls
-            for path in queue.unloadedPaths() { unlink(path) }
+            queue.closeUnloaded()
             Self.removeSpoolDirectory(directory)
             buffer.deallocate()
         }
@@ -53,12 +57,12 @@ extension SalesforceClient {
 
         for index in links.indices {
             let outcome = try queue.wait(for: index, cancellation: cancellation)
-            guard case let .ready(path, records, _, empty) = outcome else {
+            guard case let .ready(descriptor, records, _, empty) = outcome else {
                 if case let .failed(error) = outcome { throw error }
                 continue
             }
             defer {
-                unlink(path)
+                close(descriptor)
                 queue.markLoaded(index)
             }
             let number = index + 1
@@ -73,9 +77,9 @@ extension SalesforceClient {
             if empty { continue }
             try consumer.beginPage(number)
             do {
-                summary.bytes += try SpoolFile.replay(path, buffer: buffer, cancellation: cancellation) {
-                    try consumer.consume($0)
-                }
+                summary.bytes += try SpoolFile.replay(
+                    descriptor: descriptor, buffer: buffer, cancellation: cancellation
+                ) { try consumer.consume($0) }
                 try consumer.finishPage(number, recordCount: records)
             } catch {
                 // Same rule as the sequential path: no page (COPY) stays open. A consumer that failed has already
@@ -85,11 +89,13 @@ extension SalesforceClient {
             }
         }
         summary.peakPagesInFlight = queue.peakInFlight
+        summary.peakSpooledBytes = queue.peakSpooledBytes
         logger.debug(
             "Downloaded results in parallel",
             metadata: [
                 "sf.job": "\(jobId)", "sf.pages": "\(summary.pages)", "sf.records": "\(summary.records)",
                 "sf.connections": "\(workers)", "sf.peakInFlight": "\(summary.peakPagesInFlight)",
+                "sf.peakSpooledBytes": "\(summary.peakSpooledBytes)", "sf.spoolEvictions": "\(queue.evictions)",
             ])
         return summary
     }
@@ -108,15 +114,20 @@ extension SalesforceClient {
                 let worker = SalesforceClient(configuration: configuration, cancellation: stop, logger: logger)
                 worker.session = session
                 while let index = queue.claim() {
-                    let path = "\(directory)/page-\(index + 1).csv"
                     do {
-                        let file = try SpoolFile(path: path)
+                        let file = try SpoolFile(path: "\(directory)/page-\(index + 1).csv", queue: queue, index: index)
                         let page = try worker.downloadPage(
                             links[index], number: index + 1, jobIsEmpty: jobIsEmpty, into: file)
                         queue.complete(
-                            index, .ready(path: path, records: page.records, bytes: page.bytes, empty: !page.delivered))
+                            index,
+                            .ready(
+                                descriptor: file.takeDescriptor(), records: page.records, bytes: page.bytes,
+                                empty: !page.delivered))
+                    } catch is PageSpoolQueue.Evicted {
+                        logger.debug("Spool budget: page given up for now", metadata: ["sf.page": "\(index + 1)"])
+                        queue.requeue(index)
                     } catch {
-                        unlink(path)
+                        queue.release(index)
                         queue.complete(index, .failed(error))
                         queue.stop()
                     }
@@ -128,16 +139,50 @@ extension SalesforceClient {
         }
     }
 
-    private static func makeSpoolDirectory(in parent: String?) throws -> String {
-        let base = parent ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(base)/sfpg-spool-XXXXXX".utf8CString)
+    /// Removes spool directories left by sfpg processes that no longer exist (killed, crashed) in the spool
+    /// location `configuration` resolves to (`spoolDirectory`, else `TMPDIR`, else `/tmp`). Every parallel
+    /// download does this before it creates its own; a program may also call it once at start.
+    public static func removeStaleSpoolDirectories(configuration: SalesforceConfiguration) {
+        removeStaleSpoolDirectories(in: spoolBase(configuration.spoolDirectory))
+    }
+
+    private static func spoolBase(_ parent: String?) -> String {
+        parent ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    }
+
+    /// Creates the private spool directory `sfpg-spool-<pid>-XXXXXX` (mode 0700, by `mkdtemp`) under `parent`,
+    /// else `SFPG_SPOOL_DIR`'s value passed in by the configuration, else `TMPDIR`, else `/tmp`.
+    ///
+    /// The pid in the name lets a later run tell a directory whose process is gone (SIGKILL, crash, power loss)
+    /// from one still in use: those of dead processes are removed first (``removeStaleSpoolDirectories(in:)``).
+    static func makeSpoolDirectory(in parent: String?) throws -> String {
+        let base = spoolBase(parent)
+        removeStaleSpoolDirectories(in: base)
+        var template = Array("\(base)/sfpg-spool-\(getpid())-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw SalesforceError(
                 code: .network,
                 message: "Could not create a spool directory in \(base) for parallel result download: "
-                    + "\(String(cString: strerror(errno))). Set TMPDIR to a writable directory.")
+                    + "\(String(cString: strerror(errno))). Set SFPG_SPOOL_DIR (or TMPDIR) to a writable directory.")
         }
         return String(cString: made)
+    }
+
+    /// Removes `sfpg-spool-<pid>-*` directories in `base` that belong to this user and whose process no longer
+    /// exists. Spool files are unlinked when created, so such a directory holds at most a file whose unlink did
+    /// not happen; it is emptied and removed. Directories of live processes (other runs) are left alone.
+    static func removeStaleSpoolDirectories(in base: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: base) else { return }
+        for name in names where name.hasPrefix("sfpg-spool-") {
+            let parts = name.dropFirst("sfpg-spool-".count).split(separator: "-", maxSplits: 1)
+            guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, pid != getpid() else { continue }
+            // ESRCH: no such process. EPERM means it exists (another user's): keep.
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let path = "\(base)/\(name)"
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else { continue }
+            removeSpoolDirectory(path)
+        }
     }
 
     private static func removeSpoolDirectory(_ directory: String) {

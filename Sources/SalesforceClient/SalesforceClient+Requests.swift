@@ -5,7 +5,8 @@ extension SalesforceClient {
     /// Sends one API request with authentication, re-authentication and retries.
     ///
     /// - Parameters:
-    ///   - target: a path on the instance (`/services/data/…`) or an absolute URL on it.
+    ///   - target: a path on the instance (`/services/data/…`) or an absolute URL on it; anything else (another
+    ///     host, userinfo, `..`) is refused with `.protocolViolation` before a byte is sent.
     ///   - sink: receives the decoded body of a 2xx response as it arrives (else the body is buffered).
     ///   - beforeRetry: runs before the request is repeated, e.g. to discard a half-consumed page.
     ///   - honorCancellation: `false` for the clean-up requests sent after cancellation (abort).
@@ -30,7 +31,8 @@ extension SalesforceClient {
             // pages) are worth it; ``TransferContext`` decodes and verifies them.
             if sink != nil { headers.append("Accept-Encoding: gzip") }
             if body != nil { headers.append("Content-Type: application/json; charset=UTF-8") }
-            let url = target.hasPrefix("http://") || target.hasPrefix("https://") ? target : session.instanceURL + target
+            // Targets include links from responses: parsed and held to the instance, never concatenated blindly.
+            let url = try URLPolicy.resolve(target, instance: session.instance, what: "the request URL")
             let request = HTTPRequest(method: method, url: url, headers: headers, body: body)
 
             apiCallCount += 1
@@ -39,6 +41,7 @@ extension SalesforceClient {
                 request, settings: transportSettings, cancellation: cancellation, honorCancellation: honorCancellation,
                 responseHeaders: responseHeaders + ["Sforce-Limit-Info"], sink: sink)
             recordLimitInfo(response.headers["sforce-limit-info"])
+            if let tooLarge = response.bodyLimitError("\(method) \(request.loggablePath)") { throw tooLarge }
             if let sinkError = response.sinkError { throw sinkError }
             // A body we stopped ourselves because it could not be complete (corrupt gzip) ends with a curl write
             // error; it is an incomplete page like the others, not a transport failure.
@@ -127,7 +130,10 @@ extension SalesforceClient {
             }
         }
         let server = ServerError(body: response.body)
-        let detail = server?.message ?? (response.body.isEmpty ? "empty response body" : "non-JSON response body")
+        var detail = server?.message ?? (response.body.isEmpty ? "empty response body" : "non-JSON response body")
+        if response.errorBodyCut {
+            detail += " (error body larger than \(TransferContext.maxErrorBodyBytes) bytes; only its start was read)"
+        }
         let retryable = response.status >= 500 || [406, 420, 429].contains(response.status)
         return (
             SalesforceError(

@@ -45,7 +45,8 @@ extension SalesforceClient {
             }
             var query: [String] = []
             if let maxRecords { query.append("maxRecords=\(maxRecords)") }
-            if let locator { query.append("locator=\(locator)") }
+            // The locator comes from a response header: encoded, so it cannot add parameters or leave the query.
+            if let locator { query.append("locator=\(TokenRequest.percentEncode(locator))") }
             let target = "\(dataPath)/jobs/query/\(jobId)/results" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
             let number = summary.pages + 1
             let page = try downloadPage(target, number: number, jobIsEmpty: expectedRecords == 0, into: consumer)
@@ -177,6 +178,8 @@ extension SalesforceClient {
             let json = try JSONObject(parsing: response.body, what: "resultPages response")
             for page in json.objects("resultPages") {
                 guard let link = page.string("resultLink") ?? page.string("resultUrl") else { continue }
+                // Checked on arrival (and again when sent): a link off the instance would carry the token away.
+                try checkResponseURL(link, what: "a result page link of job \(jobId)")
                 guard seenLinks.insert(link).inserted else { throw refuse("repeats the link \(link)") }
                 links.append(link)
                 if let expectedRecords, links.count > max(expectedRecords, 1) {
@@ -186,10 +189,17 @@ extension SalesforceClient {
             let next = json.string("nextRecordsUrl") ?? json.string("nextRecordUrl")
             let done = json.bool("done") ?? (next == nil)
             target = done || next == nil || next == "null" || next == "" ? nil : next
+            if let target { try checkResponseURL(target, what: "the next resultPages URL of job \(jobId)") }
             if let target, !seenTargets.insert(target).inserted {
                 throw refuse("points back to a listing it already sent (\(target))")
             }
         }
         return links
+    }
+
+    /// Refuses a URL from a response that ``send`` would not follow (see ``URLPolicy/resolve(_:instance:what:)``).
+    func checkResponseURL(_ url: String, what: String) throws {
+        guard let session else { throw SalesforceError(code: .invalidSession, message: "Not authenticated.") }
+        _ = try URLPolicy.resolve(url, instance: session.instance, what: what)
     }
 }

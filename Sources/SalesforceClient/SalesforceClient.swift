@@ -19,7 +19,18 @@ public final class SalesforceClient {
     public let configuration: SalesforceConfiguration
     let cancellation: CancellationFlag
     let logger: Logger
-    var session: (accessToken: String, instanceURL: String)?
+    var session: Session?
+    /// Why a configured ``OAuthGrant/accessToken(token:instanceURL:)`` instance URL was refused; thrown by
+    /// ``authenticate()`` (so by the first request) because `init` cannot throw.
+    private var accessTokenRejection: SalesforceError?
+
+    /// An access token and the instance it is valid on. The instance is kept parsed so every request URL is
+    /// compared with it (``URLPolicy/resolve(_:instance:what:)``) rather than concatenated to it.
+    struct Session {
+        var accessToken: String
+        var instance: CheckedURL
+        var instanceURL: String { instance.origin }
+    }
 
     /// Every HTTP request sent to the API (retries included), not counting the token endpoint.
     public internal(set) var apiCallCount = 0
@@ -35,7 +46,14 @@ public final class SalesforceClient {
         self.cancellation = cancellation
         self.logger = logger
         if case let .accessToken(token, instanceURL) = configuration.grant {
-            session = (token, SalesforceConfiguration.trimmingSlash(instanceURL))
+            do {
+                let instance = try URLPolicy.checkHost(
+                    instanceURL, what: "the instance URL (SF_INSTANCE_URL)",
+                    allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
+                session = Session(accessToken: token, instance: instance)
+            } catch {
+                accessTokenRejection = error as? SalesforceError
+            }
         }
     }
 
@@ -52,16 +70,40 @@ public final class SalesforceClient {
             ?? environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         return TransportSettings(
             caBundlePath: caBundle, connectTimeoutSeconds: configuration.connectTimeoutSeconds,
-            lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds)
+            lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds,
+            lowSpeedLimitBytesPerSecond: configuration.lowSpeedLimitBytesPerSecond,
+            requestTimeoutMilliseconds: Self.milliseconds(configuration.requestTimeout),
+            pageTimeoutMilliseconds: Self.milliseconds(configuration.pageTimeout),
+            maxResponseBytes: configuration.maxResponseBytes)
+    }
+
+    /// Whole milliseconds, at least 1 (libcurl reads 0 as "no limit").
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(clamping: seconds) &* 1000 &+ Int(attoseconds / 1_000_000_000_000_000))
     }
 
     /// Obtains an access token now (other calls do it lazily).
     ///
     /// - Throws: `.authentication` with advice on which setting to check; `.network` when the login host is
-    ///   unreachable after the retries; `.configuration` for an unusable JWT key.
+    ///   unreachable after the retries; `.configuration` for an unusable JWT key; `.protocolViolation` when the login
+    ///   URL or the `instance_url` it answers with is not an allowed host (see ``URLPolicy``).
     public func authenticate() throws {
-        if case .accessToken = configuration.grant { return }
-        let tokenRequest = try TokenRequest(grant: configuration.grant, loginURL: configuration.loginURL)
+        if case .accessToken = configuration.grant {
+            if let accessTokenRejection { throw accessTokenRejection }
+            return
+        }
+        // The login URL gets the credentials themselves: it passes the same host rule as the instance.
+        _ = try URLPolicy.checkHost(
+            configuration.loginURL, what: "the login URL (SF_LOGIN_URL)",
+            allowAnyHost: configuration.allowAnyInstanceHost, allowPath: true)
+        var grant = configuration.grant
+        if case let .refreshToken(clientId, clientSecret, configured) = grant {
+            let current = RefreshTokenRotation.shared.current(
+                loginURL: configuration.loginURL, clientId: clientId, configured: configured)
+            grant = .refreshToken(clientId: clientId, clientSecret: clientSecret, refreshToken: current)
+        }
+        let tokenRequest = try TokenRequest(grant: grant, loginURL: configuration.loginURL)
         let request = HTTPRequest(
             method: "POST", url: configuration.loginURL + "/services/oauth2/token",
             headers: ["Content-Type: application/x-www-form-urlencoded", "Accept: application/json"],
@@ -73,6 +115,9 @@ public final class SalesforceClient {
             let response = try CurlEasyHandle().perform(
                 request, settings: transportSettings, cancellation: cancellation, honorCancellation: true,
                 responseHeaders: [])
+            if let tooLarge = response.bodyLimitError("The token request to \(configuration.loginURL)") {
+                throw tooLarge
+            }
             if response.isSuccess {
                 let json = try JSONObject(parsing: response.body, what: "token response")
                 guard let token = json.string("access_token"), let instance = json.string("instance_url") else {
@@ -80,8 +125,21 @@ public final class SalesforceClient {
                         code: .protocolViolation,
                         message: "The token response from \(configuration.loginURL) lacks access_token or instance_url.")
                 }
-                try SalesforceConfiguration.validateURL(instance, variable: "instance_url from the token response")
-                session = (token, SalesforceConfiguration.trimmingSlash(instance))
+                // Rotation: the token just presented is revoked now; keep its successor for the next login (even if
+                // the instance below is refused: the login host that issued it is trusted, and the old one is dead).
+                if case let .refreshToken(clientId, _, configured) = configuration.grant,
+                    let rotated = json.string("refresh_token"), !rotated.isEmpty
+                {
+                    RefreshTokenRotation.shared.record(
+                        rotated, loginURL: configuration.loginURL, clientId: clientId, configured: configured)
+                    logger.debug("Refresh token rotated; the new one is used for later logins")
+                }
+                // Every later request (and the token with it) goes to this host, so a token response that names a
+                // host outside Salesforce is refused. `api_instance_url` (newer orgs) is not used, so not trusted.
+                let checked = try URLPolicy.checkHost(
+                    instance, what: "the instance_url from the token response",
+                    allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
+                session = Session(accessToken: token, instance: checked)
                 logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
                 return
             }

@@ -5,8 +5,12 @@ extension SalesforceConfiguration {
     ///
     /// Reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN,
     /// SF_PRIVATE_KEY_FILE, SF_REFRESH_TOKEN, SF_ACCESS_TOKEN, SF_INSTANCE_URL, SF_API_VERSION (and SF_JWT_AUDIENCE,
-    /// SF_CA_BUNDLE). The grant follows from which variables are set, in this order: access token > JWT (private key
-    /// file) > refresh token > password > client credentials. Plain `http://` is only allowed for loopback hosts.
+    /// SF_CA_BUNDLE, SF_ALLOW_ANY_INSTANCE_HOST, and the transfer bounds SF_REQUEST_TIMEOUT, SF_PAGE_TIMEOUT,
+    /// SF_LOW_SPEED_LIMIT, SF_LOW_SPEED_TIME, and the spool settings SFPG_SPOOL_DIR, SF_SPOOL_MAX_BYTES). The
+    /// grant follows from which variables are set, in this order:
+    /// access token > JWT (private key file) > refresh token > password > client credentials. Plain `http://` is
+    /// only allowed for loopback hosts, and the login and instance URLs must be on a Salesforce domain
+    /// (``URLPolicy/salesforceDomains``) or loopback unless `SF_ALLOW_ANY_INSTANCE_HOST=1`.
     ///
     /// ```swift
     /// let config = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
@@ -30,11 +34,22 @@ extension SalesforceConfiguration {
         }
 
         let loginURL = value("SF_LOGIN_URL") ?? "https://login.salesforce.com"
+        let allowAnyHost = ["1", "true", "yes"].contains(value(URLPolicy.allowAnyHostVariable)?.lowercased() ?? "")
+        // The same rule the client applies before sending, reported as a setting to fix.
+        func checkHost(_ url: String, variable: String, allowPath: Bool) throws {
+            try validateURL(url, variable: variable)
+            do {
+                _ = try URLPolicy.checkHost(url, what: variable, allowAnyHost: allowAnyHost, allowPath: allowPath)
+            } catch var error as SalesforceError {
+                error.code = .configuration
+                throw error
+            }
+        }
         let grant: OAuthGrant
         if let token = value("SF_ACCESS_TOKEN") {
             try require(["SF_INSTANCE_URL"], for: "access token")
             let instance = value("SF_INSTANCE_URL") ?? ""
-            try validateURL(instance, variable: "SF_INSTANCE_URL")
+            try checkHost(instance, variable: "SF_INSTANCE_URL", allowPath: false)
             grant = .accessToken(token: token, instanceURL: trimmingSlash(instance))
         } else if let keyFile = value("SF_PRIVATE_KEY_FILE") {
             try require(["SF_CLIENT_ID", "SF_USERNAME"], for: "JWT bearer")
@@ -70,7 +85,7 @@ extension SalesforceConfiguration {
                     + "SF_USERNAME + SF_PASSWORD + SF_CLIENT_ID + SF_CLIENT_SECRET; or SF_CLIENT_ID + SF_CLIENT_SECRET "
                     + "(client credentials).")
         }
-        if case .accessToken = grant {} else { try validateURL(loginURL, variable: "SF_LOGIN_URL") }
+        if case .accessToken = grant {} else { try checkHost(loginURL, variable: "SF_LOGIN_URL", allowPath: true) }
 
         var configuration = SalesforceConfiguration(loginURL: trimmingSlash(loginURL), grant: grant)
         if let version = value("SF_API_VERSION") {
@@ -84,7 +99,72 @@ extension SalesforceConfiguration {
             configuration.apiVersion = trimmed
         }
         configuration.caBundlePath = value("SF_CA_BUNDLE")
+        configuration.spoolDirectory = value("SFPG_SPOOL_DIR")
+        if let text = value("SF_SPOOL_MAX_BYTES") {
+            configuration.spoolBudgetBytes = try parseByteCount(text, variable: "SF_SPOOL_MAX_BYTES")
+        }
+        if let text = value("SF_REQUEST_TIMEOUT") {
+            configuration.requestTimeout = try parseDuration(text, variable: "SF_REQUEST_TIMEOUT")
+        }
+        if let text = value("SF_PAGE_TIMEOUT") {
+            configuration.pageTimeout = try parseDuration(text, variable: "SF_PAGE_TIMEOUT")
+        }
+        if let text = value("SF_LOW_SPEED_TIME") {
+            let duration = try parseDuration(text, variable: "SF_LOW_SPEED_TIME")
+            configuration.lowSpeedTimeSeconds = max(1, Int(duration.components.seconds))
+        }
+        if let text = value("SF_LOW_SPEED_LIMIT") {
+            guard let bytes = Int(text), bytes > 0 else {
+                throw SalesforceError(
+                    code: .configuration,
+                    message: "SF_LOW_SPEED_LIMIT '\(text)' is not a positive number of bytes per second.")
+            }
+            configuration.lowSpeedLimitBytesPerSecond = bytes
+        }
+        configuration.allowAnyInstanceHost = allowAnyHost
         return configuration
+    }
+
+    /// A positive byte count: digits, optionally with K, M, G (powers of 1024, also written KiB, MiB, GiB, KB, MB,
+    /// GB).
+    static func parseByteCount(_ text: String, variable: String) throws -> Int64 {
+        let units: [(String, Int64)] = [
+            ("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30),
+            ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1),
+        ]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
+        var scale: Int64 = 1
+        if let unit = units.first(where: { number.hasSuffix($0.0) }) {
+            number = number.dropLast(unit.0.count)
+            scale = unit.1
+        }
+        guard let value = Int64(number.trimmingCharacters(in: .whitespaces)), value > 0,
+            value <= Int64.max / scale
+        else {
+            throw SalesforceError(
+                code: .configuration,
+                message: "\(variable) '\(text)' is not a positive byte count like 1073741824, 512M or 2G.")
+        }
+        return value * scale
+    }
+
+    /// A positive duration: a number of seconds (`90`, `2.5`) or a number with `ms`, `s`, `m` or `h`.
+    static func parseDuration(_ text: String, variable: String) throws -> Duration {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
+        var scale = 1.0
+        if let unit = units.first(where: { number.hasSuffix($0.0) }) {
+            number = number.dropLast(unit.0.count)
+            scale = unit.1
+        }
+        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
+            value * scale <= 7 * 86_400
+        else {
+            throw SalesforceError(
+                code: .configuration,
+                message: "\(variable) '\(text)' is not a duration like 120, 90s, 1500ms, 30m or 1h (at most 7 days).")
+        }
+        return .milliseconds(max(1, Int64((value * scale * 1000).rounded())))
     }
 
     /// Accepts `https://` anywhere and `http://` only for loopback hosts, so credentials never cross a network in

@@ -53,10 +53,37 @@ public struct SalesforceConfiguration: Sendable, CustomStringConvertible, Custom
     public var apiVersion: String = "62.0"
     /// CA bundle file for TLS verification; else `CURL_CA_BUNDLE`, `SSL_CERT_FILE`, or libcurl's default.
     public var caBundlePath: String?
+    /// Accept login and instance hosts outside Salesforce's domains (``URLPolicy/salesforceDomains``), e.g. behind
+    /// an API gateway. Off by default: the instance host receives the access token, and the login host the
+    /// credentials. Set from `SF_ALLOW_ANY_INSTANCE_HOST=1`. Loopback is always accepted; links from responses
+    /// must stay on the instance either way.
+    public var allowAnyInstanceHost = false
     /// TCP/TLS connect timeout.
     public var connectTimeoutSeconds = 30
-    /// A transfer slower than 1 byte/s for this long is aborted (and retried).
-    public var lowSpeedTimeSeconds = 120
+    /// The window of the stall checks: a result page averaging less than ``lowSpeedLimitBytesPerSecond``, or any
+    /// other request less than 1 byte/s, for this long is aborted (`.timeout`, retried). `SF_LOW_SPEED_TIME`.
+    public var lowSpeedTimeSeconds = 60
+    /// Minimum speed of a streamed result page, in bytes/s averaged over ``lowSpeedTimeSeconds``: a peer that
+    /// trickles slower is cut off rather than allowed to hold the run forever. `SF_LOW_SPEED_LIMIT`.
+    public var lowSpeedLimitBytesPerSecond = 1024
+    /// Total time limit of one non-streamed request (token, job create/poll/abort/delete, describe, limits, result
+    /// page listing), connect included; a retryable `.timeout` when hit. `SF_REQUEST_TIMEOUT`.
+    public var requestTimeout: Duration = .seconds(120)
+    /// Total time limit of downloading one result page. Generous (pages reach hundreds of MB), but finite, so even
+    /// a peer that stays just above the minimum speed cannot hold a run forever. `SF_PAGE_TIMEOUT`.
+    public var pageTimeout: Duration = .seconds(30 * 60)
+    /// Largest JSON (non-streamed) success response read, in bytes; a larger one fails with "response larger than
+    /// N" instead of being used cut short. 64 MiB: describes of large objects reach several MB. Result pages are
+    /// streamed and not limited by this. Error bodies are always capped at 1 MiB (only their message is used).
+    public var maxResponseBytes = 64 << 20
+    /// Where the parallel download creates its private spool directory (`sfpg-spool-<pid>-XXXXXX`, mode 0700);
+    /// `nil` uses `TMPDIR`, else `/tmp`. Set from `SFPG_SPOOL_DIR`; a `spoolDirectory:` argument wins. `/tmp` is
+    /// often RAM (tmpfs), so a disk directory is the better choice for large objects.
+    public var spoolDirectory: String?
+    /// Most decoded bytes the parallel download keeps in spool files at once (default 1 GiB). When reached,
+    /// workers wait (fewer connections in effect) rather than exceed it; a single page larger than the budget is
+    /// still downloaded, alone. Set from `SF_SPOOL_MAX_BYTES` (bytes, or with K/M/G/KiB/MiB/GiB).
+    public var spoolBudgetBytes: Int64 = 1 << 30
     /// First delay between job status polls.
     public var pollInitialInterval: Duration = .milliseconds(500)
     /// Cap of the exponential poll backoff.

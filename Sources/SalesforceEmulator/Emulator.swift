@@ -24,7 +24,9 @@ import NIOPosix
 ///   `pathContains`, `body`), `reset` (`count`, `afterBytes`), `truncateGzip` (`count`), `failJob` (`count`,
 ///   `errorMessage`), `requestLimit` (`count`), `expireTokens` (`afterCalls`), `slowInProgress` (`polls`, `jobs`),
 ///   `bandwidth` (`bytesPerSecond`), `latencyMs` (`ms`), `emptyGzipPage` (`count`), `cutAfterDelimiter` (`count`),
-///   `shortTotal` (`jobs`), `loopLocator` (`count`), `clear`
+///   `shortTotal` (`jobs`), `loopLocator` (`count`),
+///   `hostileResultLinks` (`link`, `count`, `placement`: pageLinks|nextRecordsUrl|both), `hostileInstanceURL` (`url`,
+///   `count`), `padDescribe` (`bytes`), `hostileLocator` (`value`, `count`), `clear`
 /// - `GET /__emulator/requests` → the request log; `POST /__emulator/reset` → regenerate data, clear faults,
 ///   jobs, tokens, log and usage.
 public final class Emulator: Sendable {
@@ -42,6 +44,10 @@ public final class Emulator: Sendable {
     public var org: Org { router.org }
     /// Fault switches, for in-process use.
     public var faults: FaultInjector { router.faults }
+    /// Access tokens issued and still valid, so tests can assert they never appear in logs or files.
+    public var issuedAccessTokens: [String] { router.tokens.all }
+    /// Refresh tokens issued by rotation (``EmulatorConfiguration/rotateRefreshTokens``), used or not.
+    public var issuedRefreshTokens: [String] { router.tokens.issuedRefreshTokens }
     /// Every request served so far (except admin requests), oldest first.
     public var requests: [RecordedRequest] { router.requestLog.withLock { $0 } }
 

@@ -28,6 +28,9 @@ public struct EmulatorConfiguration: Sendable {
     public var securityToken = "emulatorToken"
     /// The refresh token accepted by the `refresh_token` grant.
     public var refreshToken = "emulator-refresh-token"
+    /// Refresh-token rotation: every `refresh_token` grant answers with a new `refresh_token` and revokes the one
+    /// it was given, as Salesforce does when a Connected App's refresh token policy rotates tokens. Off by default.
+    public var rotateRefreshTokens = false
     /// PEM public key (RSA) that verifies RS256 assertions of the JWT bearer grant; `nil` disables the grant.
     public var jwtPublicKeyPEM: String? = nil
     /// Newest API version served; versions 47.0 through this one are accepted in paths.

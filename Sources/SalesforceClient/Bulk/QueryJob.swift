@@ -84,6 +84,9 @@ public struct DownloadSummary: Sendable {
     public var peakPagesInFlight = 1
     /// Connections that fetched pages at once (1 for the sequential chain).
     public var connections = 1
+    /// Most decoded bytes held in spool files at any one time (0 for the sequential chain, which spools nothing);
+    /// at most ``SalesforceConfiguration/spoolBudgetBytes`` unless a single page is larger.
+    public var peakSpooledBytes: Int64 = 0
 
     /// Creates a summary.
     public init(pages: Int, records: Int, bytes: Int64) {

@@ -8,29 +8,47 @@ import Glibc
 ///
 /// It is the worker's ``ResultPageConsumer``: a page that fails half-way is truncated and written again, exactly as
 /// the sequential path discards a half-copied page. The file holds decoded CSV, header row included.
+///
+/// The file is unlinked right after it is created and used only through its descriptor, which the loader takes
+/// over (``takeDescriptor()``) and closes after the replay. So the data never outlives the process: not after a
+/// second Ctrl-C, not after SIGKILL or a crash, when the kernel frees it with the descriptor. Every write is
+/// charged to the ``PageSpoolQueue`` byte budget first.
 final class SpoolFile: ResultPageConsumer {
     let path: String
-    private let descriptor: Int32
+    private var descriptor: Int32
+    private let queue: PageSpoolQueue?
+    private let index: Int
     private(set) var began = false
     private(set) var recordCount = 0
 
-    init(path: String) throws {
+    init(path: String, queue: PageSpoolQueue? = nil, index: Int = 0) throws {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        self.queue = queue
+        self.index = index
+        descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw SalesforceError(
                 code: .network,
-                message: "Could not create the spool file \(path) for a result page: \(String(cString: strerror(errno))). "
-                    + "Check that the temporary directory (TMPDIR) exists, is writable and has free space.")
+                message: "Could not create the spool file \(path) for a result page: "
+                    + "\(String(cString: strerror(errno))). Check that the spool directory (SFPG_SPOOL_DIR, else "
+                    + "TMPDIR) exists, is writable and has free space.")
         }
+        unlink(path)
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Hands the open descriptor to the caller, who must close it; this object no longer does.
+    func takeDescriptor() -> Int32 {
+        defer { descriptor = -1 }
+        return descriptor
+    }
 
     func beginPage(_ number: Int) throws { began = true }
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws {
         guard var base = bytes.baseAddress else { return }
+        try queue?.charge(index, Int64(bytes.count))
         var remaining = bytes.count
         while remaining > 0 {
             let written = write(descriptor, base, remaining)
@@ -38,8 +56,9 @@ final class SpoolFile: ResultPageConsumer {
                 if errno == EINTR { continue }
                 throw SalesforceError(
                     code: .network,
-                    message: "Writing the spool file \(path) failed: \(String(cString: strerror(errno))). "
-                        + "Free space in the temporary directory (TMPDIR) or lower the download connections.")
+                    message: "Writing the spool file \(path) failed: \(String(cString: strerror(errno))). Free space "
+                        + "in the spool directory (SFPG_SPOOL_DIR, else TMPDIR), lower SF_SPOOL_MAX_BYTES or the "
+                        + "download connections.")
             }
             remaining -= written
             base += written
@@ -54,26 +73,23 @@ final class SpoolFile: ResultPageConsumer {
             throw SalesforceError(
                 code: .network, message: "Could not truncate the spool file \(path) to re-fetch its page.")
         }
+        queue?.release(index)
     }
 
-    /// Feeds the file to `consumer` in 256 KiB reads (the chunk size that measured best for COPY).
+    /// Feeds the file behind `descriptor` from its start to `consumer` in 256 KiB reads (the chunk size that
+    /// measured best for COPY). The descriptor stays open; the caller closes it.
     static func replay(
-        _ path: String, buffer: UnsafeMutableRawBufferPointer, cancellation: CancellationFlag,
+        descriptor: Int32, buffer: UnsafeMutableRawBufferPointer, cancellation: CancellationFlag,
         into consume: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int64 {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw SalesforceError(code: .network, message: "The spool file \(path) vanished before it was loaded.")
-        }
-        defer { close(descriptor) }
         var total: Int64 = 0
         while true {
             if cancellation.isCancelled { throw SalesforceError.cancelled() }
-            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            let count = pread(descriptor, buffer.baseAddress, buffer.count, off_t(total))
             if count < 0 {
                 if errno == EINTR { continue }
                 throw SalesforceError(
-                    code: .network, message: "Reading the spool file \(path) failed: \(String(cString: strerror(errno))).")
+                    code: .network, message: "Reading a spool file failed: \(String(cString: strerror(errno))).")
             }
             if count == 0 { return total }
             try consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))

@@ -5,10 +5,24 @@ import CCurl
 private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
 /// Transport settings applied to every easy handle.
+///
+/// Two kinds of transfer get different bounds. A non-streamed request (JSON: token, job, describe) is small, so
+/// it gets a total time limit and only a 1 byte/s stall check. A streamed result page can be hundreds of MB, so
+/// it gets a generous total limit and a real minimum speed: a peer trickling bytes slower than
+/// ``lowSpeedLimitBytesPerSecond`` for ``lowSpeedTimeSeconds`` is cut off (a retryable `.timeout`) instead of
+/// holding the run forever.
 struct TransportSettings {
     var caBundlePath: String?
     var connectTimeoutSeconds: Int
     var lowSpeedTimeSeconds: Int
+    /// Minimum average speed of a streamed page over ``lowSpeedTimeSeconds``.
+    var lowSpeedLimitBytesPerSecond: Int = 1024
+    /// Total time limit of a non-streamed request, connect included.
+    var requestTimeoutMilliseconds: Int = 120_000
+    /// Total time limit of one streamed result page.
+    var pageTimeoutMilliseconds: Int = 1_800_000
+    /// Cap of a buffered 2xx body (``SalesforceConfiguration/maxResponseBytes``).
+    var maxResponseBytes: Int = 64 << 20
 }
 
 /// Owns one libcurl easy handle for one transfer and frees it in `deinit`.
@@ -44,8 +58,9 @@ final class CurlEasyHandle {
         responseHeaders: [String], sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil
     ) throws -> HTTPResponse {
         let context = TransferContext(
-            handle: handle, cancellation: cancellation, honorCancellation: honorCancellation, sink: sink)
-        try configure(request, settings: settings)
+            handle: handle, cancellation: cancellation, honorCancellation: honorCancellation,
+            maxSuccessBodyBytes: settings.maxResponseBytes, sink: sink)
+        try configure(request, settings: settings, streamed: sink != nil)
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
         try check(sfpg_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, sfpgCurlWrite), "CURLOPT_WRITEFUNCTION")
         try check(sfpg_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, contextPointer), "CURLOPT_WRITEDATA")
@@ -80,19 +95,33 @@ final class CurlEasyHandle {
         return HTTPResponse(
             status: context.status, body: context.buffered, headers: headers, curlCode: code.rawValue,
             curlMessage: message, sinkError: context.sinkError, streamedBytes: context.streamedBytes,
-            sinkStarted: context.sinkStarted, incompleteBody: incompleteBody)
+            sinkStarted: context.sinkStarted, incompleteBody: incompleteBody,
+            successBodyLimitExceeded: context.successBodyLimitExceeded, errorBodyCut: context.errorBodyCut)
     }
 
-    private func configure(_ request: HTTPRequest, settings: TransportSettings) throws {
+    private func configure(_ request: HTTPRequest, settings: TransportSettings, streamed: Bool) throws {
         try check(sfpg_curl_setopt_str(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
+        // https only, plain http just for loopback (the emulator): whatever URL reaches libcurl, it cannot be
+        // turned into a cleartext request, a file:// read or another protocol. Redirects are never followed (a
+        // Location header would otherwise take the Authorization header along); the protocol list for them is
+        // pinned too, in case a later change turns them on.
+        let protocols = URLPolicy.curlProtocols(for: request.url)
+        try check(sfpg_curl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, protocols), "CURLOPT_PROTOCOLS_STR")
+        try check(sfpg_curl_setopt_str(handle, CURLOPT_REDIR_PROTOCOLS_STR, protocols), "CURLOPT_REDIR_PROTOCOLS_STR")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "CURLOPT_FOLLOWLOCATION")
         try check(sfpg_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
         // We ask for gzip ourselves (`Accept-Encoding: gzip` in the request headers) and decode it in
         // ``TransferContext``, where the end of the stream can be verified; libcurl must hand over the raw body.
         try check(sfpg_curl_setopt_long(handle, CURLOPT_HTTP_CONTENT_DECODING, 0), "CURLOPT_HTTP_CONTENT_DECODING")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds), "timeout")
-        try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1), "CURLOPT_LOW_SPEED_LIMIT")
+        // Both limits end the transfer with CURLE_OPERATION_TIMEDOUT (28), which ``SalesforceClient/classify``
+        // turns into a retryable `.timeout`.
+        let lowSpeed = streamed ? max(1, settings.lowSpeedLimitBytesPerSecond) : 1
+        let total = streamed ? settings.pageTimeoutMilliseconds : settings.requestTimeoutMilliseconds
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, lowSpeed), "CURLOPT_LOW_SPEED_LIMIT")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedTimeSeconds), "low speed")
+        try check(sfpg_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, total)), "CURLOPT_TIMEOUT_MS")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
         if let caBundle = settings.caBundlePath {

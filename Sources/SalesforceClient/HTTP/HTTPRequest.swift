@@ -36,7 +36,23 @@ struct HTTPResponse {
     /// Why a streamed 2xx body is not provably complete (corrupt or unfinished gzip, short of Content-Length,
     /// close-delimited); `nil` when complete or not streamed. Such a response is retried like a dropped one.
     var incompleteBody: String? = nil
+    /// The cap (bytes) a buffered 2xx body exceeded; the transfer was aborted and ``body`` is unusable.
+    var successBodyLimitExceeded: Int? = nil
+    /// A non-2xx body longer than 1 MiB: only its start is in ``body`` (enough for an error message).
+    var errorBodyCut = false
 
     var isSuccess: Bool { curlCode == 0 && (200..<300).contains(status) }
     var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+extension HTTPResponse {
+    /// The error for a 2xx body over the cap, or `nil`: a cut body is never passed on as if it were whole.
+    func bodyLimitError(_ what: String) -> SalesforceError? {
+        guard let limit = successBodyLimitExceeded else { return nil }
+        return SalesforceError(
+            code: .protocolViolation,
+            message: "\(what) returned a response larger than \(limit) bytes; stopped reading it rather than use it "
+                + "cut short (the limit is SalesforceConfiguration.maxResponseBytes).",
+            httpStatus: status)
+    }
 }

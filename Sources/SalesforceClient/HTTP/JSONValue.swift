@@ -66,8 +66,11 @@ struct ServerError {
         }
         guard let first else { return nil }
         let object = JSONObject(first)
-        errorCode = object.string("errorCode") ?? object.string("error")
-        message = object.string("message") ?? object.string("error_description")
+        // Clipped: these end up in error messages and logs, which a server must not be able to flood.
+        errorCode = (object.string("errorCode") ?? object.string("error")).map { String($0.prefix(200)) }
+        message = (object.string("message") ?? object.string("error_description")).map { text in
+            text.count > 2_000 ? text.prefix(2_000) + "…" : text
+        }
         if errorCode == nil && message == nil { return nil }
     }
 }

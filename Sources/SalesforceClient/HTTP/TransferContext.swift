@@ -9,8 +9,17 @@ final class TransferContext {
     let cancellation: CancellationFlag
     let honorCancellation: Bool
     let sink: ((UnsafeRawBufferPointer) throws -> Void)?
-    /// Error bodies are small JSON/HTML; cap them so a misbehaving server cannot fill memory.
-    let maxBufferedBytes = 1 << 20
+    /// Cap of a buffered 2xx body (describe, job JSON, token). Describes of large objects run to several MB, so
+    /// the cap is generous; hitting it aborts the transfer and is reported (``successBodyLimitExceeded``), never
+    /// handed on cut short, since a cut JSON body is either unparseable or, worse, parseable and incomplete.
+    let maxSuccessBodyBytes: Int
+    /// Error bodies are read only for their message: the first MiB is kept and the rest discarded (and noted in
+    /// ``errorBodyCut``), so a misbehaving server cannot fill memory.
+    static let maxErrorBodyBytes = 1 << 20
+    /// The cap a 2xx body exceeded; the transfer was aborted.
+    var successBodyLimitExceeded: Int?
+    /// Whether a non-2xx body was longer than ``maxErrorBodyBytes`` and only its start kept.
+    var errorBodyCut = false
 
     var status = 0
     var buffered: [UInt8] = []
@@ -28,9 +37,10 @@ final class TransferContext {
 
     init(
         handle: UnsafeMutableRawPointer, cancellation: CancellationFlag, honorCancellation: Bool,
-        sink: ((UnsafeRawBufferPointer) throws -> Void)?
+        maxSuccessBodyBytes: Int, sink: ((UnsafeRawBufferPointer) throws -> Void)?
     ) {
         self.handle = handle
+        self.maxSuccessBodyBytes = maxSuccessBodyBytes
         self.cancellation = cancellation
         self.honorCancellation = honorCancellation
         self.sink = sink
@@ -82,6 +92,8 @@ final class TransferContext {
             }
             bodyProblem = failure.message
             return 0
+        } catch is BodyLimitExceeded {
+            return 0
         } catch {
             sinkError = error
             return 0
@@ -89,13 +101,24 @@ final class TransferContext {
         return bytes.count
     }
 
+    private struct BodyLimitExceeded: Error {}
+
     private func deliver(_ bytes: UnsafeRawBufferPointer, streaming: Bool) throws {
         if streaming, let sink {
             sinkStarted = true
             try sink(bytes)
             streamedBytes += Int64(bytes.count)
-        } else if buffered.count < maxBufferedBytes {
-            buffered.append(contentsOf: bytes.prefix(maxBufferedBytes - buffered.count))
+        } else if (200..<300).contains(status) {
+            guard buffered.count + bytes.count <= maxSuccessBodyBytes else {
+                successBodyLimitExceeded = maxSuccessBodyBytes
+                throw BodyLimitExceeded()
+            }
+            buffered.append(contentsOf: bytes)
+        } else if buffered.count + bytes.count <= Self.maxErrorBodyBytes {
+            buffered.append(contentsOf: bytes)
+        } else {
+            buffered.append(contentsOf: bytes.prefix(max(0, Self.maxErrorBodyBytes - buffered.count)))
+            errorBodyCut = true
         }
     }
 

@@ -14,7 +14,41 @@ final class TokenStore: Sendable {
         return token
     }
 
+    /// Refresh tokens issued by rotation, and those revoked by it (the configured one among them once used).
+    private let refresh = Mutex<(issued: Set<String>, revoked: Set<String>, ever: Set<String>)>(([], [], []))
+
+    /// Whether `token` may be used for the refresh-token grant: the configured one until rotation revoked it, or
+    /// one issued by rotation and not yet used.
+    func isUsableRefreshToken(_ token: String, configured: String) -> Bool {
+        refresh.withLock { state in
+            !state.revoked.contains(token) && (token == configured || state.issued.contains(token))
+        }
+    }
+
+    /// Revokes `used` and issues its successor.
+    func rotateRefreshToken(_ used: String) -> String {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        let next = "5Aep861" + String((0..<80).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+        refresh.withLock { state in
+            state.issued.remove(used)
+            state.revoked.insert(used)
+            state.issued.insert(next)
+            state.ever.insert(next)
+        }
+        return next
+    }
+
+    /// Forgets rotation: the configured refresh token is usable again.
+    func resetRefreshTokens() { refresh.withLock { $0 = ([], [], []) } }
+
+    /// Every refresh token issued by rotation so far (used or not), for tests that check none leaks.
+    var issuedRefreshTokens: [String] { refresh.withLock { Array($0.ever) } }
+
     func isValid(_ token: String) -> Bool { tokens.withLock { $0.contains(token) } }
+
+    /// Every token still valid, for tests that check a token never leaks.
+    var all: [String] { tokens.withLock { Array($0) } }
 
     func revokeAll() { tokens.withLock { $0.removeAll() } }
 }

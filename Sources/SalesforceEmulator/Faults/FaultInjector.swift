@@ -40,6 +40,20 @@ public final class FaultInjector: Sendable {
         /// Jobs still to be armed for a short chain, and the jobs armed so far.
         var shortTotal: (armed: Int, jobs: Set<String>) = (0, [])
         var loopLocators = 0
+        var hostileLinks: (link: String, count: Int, placement: HostileLinkPlacement) = ("", 0, .both)
+        var hostileInstanceURL: (url: String, count: Int) = ("", 0)
+        var describePadding: Int?
+        var hostileLocator: (value: String, count: Int) = ("", 0)
+    }
+
+    /// Where ``hostileResultLinks(_:count:placement:)`` puts its link in a `resultPages` response.
+    public enum HostileLinkPlacement: Sendable {
+        /// Every `resultLink`.
+        case pageLinks
+        /// `nextRecordsUrl` (with `done: false`), links unchanged.
+        case nextRecordsUrl
+        /// Both.
+        case both
     }
 
     let state = Mutex(State())
@@ -101,6 +115,30 @@ public final class FaultInjector: Sendable {
     /// page forever), and a `resultPages` response counted the same way sends its own URL as `nextRecordsUrl`.
     public func loopLocator(count: Int = 1) {
         state.withLock { $0.loopLocators = count }
+    }
+
+    /// The next `count` `resultPages` responses carry `link` verbatim (an absolute URL on another host, a relative
+    /// `@otherhost/…`, a `..` path, …) instead of their result links and/or next-page URL, as a hostile or broken
+    /// server might. A client must refuse to follow it: it would send the access token there.
+    public func hostileResultLinks(_ link: String, count: Int = 1, placement: HostileLinkPlacement = .both) {
+        state.withLock { $0.hostileLinks = (link, count, placement) }
+    }
+
+    /// The next `count` results pages send `value` verbatim as `Sforce-Locator` (characters that would add query
+    /// parameters or end the query if pasted into the next URL unencoded).
+    public func hostileLocator(_ value: String, count: Int = 1) {
+        state.withLock { $0.hostileLocator = (value, count) }
+    }
+
+    /// The next `count` successful token responses name `url` as `instance_url` (a host that is not the org's).
+    public func hostileInstanceURL(_ url: String, count: Int = 1) {
+        state.withLock { $0.hostileInstanceURL = (url, count) }
+    }
+
+    /// Pads every describe response with a top-level `emulatorPadding` string of `bytes` characters (describes of
+    /// large objects run to megabytes); `nil` stops padding.
+    public func padDescribe(bytes: Int?) {
+        state.withLock { $0.describePadding = bytes }
     }
 
     /// The next `count` created jobs end `Failed` instead of `JobComplete`, with `errorMessage` when given.
@@ -196,6 +234,32 @@ extension FaultInjector {
             guard state.loopLocators > 0 else { return false }
             state.loopLocators -= 1
             return true
+        }
+    }
+
+    func takeHostileLinks() -> (link: String, placement: HostileLinkPlacement)? {
+        state.withLock { state in
+            guard state.hostileLinks.count > 0 else { return nil }
+            state.hostileLinks.count -= 1
+            return (state.hostileLinks.link, state.hostileLinks.placement)
+        }
+    }
+
+    func takeHostileInstanceURL() -> String? {
+        state.withLock { state in
+            guard state.hostileInstanceURL.count > 0 else { return nil }
+            state.hostileInstanceURL.count -= 1
+            return state.hostileInstanceURL.url
+        }
+    }
+
+    var describePadding: Int? { state.withLock { $0.describePadding } }
+
+    func takeHostileLocator() -> String? {
+        state.withLock { state in
+            guard state.hostileLocator.count > 0 else { return nil }
+            state.hostileLocator.count -= 1
+            return state.hostileLocator.value
         }
     }
 

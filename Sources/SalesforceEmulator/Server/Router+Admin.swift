@@ -59,6 +59,7 @@ extension Router {
             faults.clear()
             jobs.removeAll()
             tokens.revokeAll()
+            tokens.resetRefreshTokens()
             requestLog.withLock { $0.removeAll() }
             usage.withLock { $0 = Usage() }
             return ok
@@ -86,6 +87,22 @@ extension Router {
         case "cutAfterDelimiter": faults.cutAfterDelimiter(count: int("count", 1))
         case "shortTotal": faults.shortTotal(jobs: int("jobs", 1))
         case "loopLocator": faults.loopLocator(count: int("count", 1))
+        case "hostileResultLinks":
+            guard let link = body["link"] as? String else { return false }
+            let placement: FaultInjector.HostileLinkPlacement =
+                switch body["placement"] as? String {
+                case "pageLinks": .pageLinks
+                case "nextRecordsUrl": .nextRecordsUrl
+                default: .both
+                }
+            faults.hostileResultLinks(link, count: int("count", 1), placement: placement)
+        case "hostileInstanceURL":
+            guard let url = body["url"] as? String else { return false }
+            faults.hostileInstanceURL(url, count: int("count", 1))
+        case "padDescribe": faults.padDescribe(bytes: (body["bytes"] as? NSNumber)?.intValue)
+        case "hostileLocator":
+            guard let value = body["value"] as? String else { return false }
+            faults.hostileLocator(value, count: int("count", 1))
         case "clear": faults.clear()
         default: return false
         }

@@ -57,7 +57,12 @@ extension Router {
             let name = rest.first ?? ""
             return .error(404, "NOT_FOUND", "The requested resource does not exist: sObject type '\(name)' is not supported.")
         }
-        return .json(200, DescribeRenderer.describe(table, version: version))
+        var describe = DescribeRenderer.describe(table, version: version)
+        if let padding = faults.describePadding, case .object(var members) = describe {
+            members.append(("emulatorPadding", .string(String(repeating: "x", count: padding))))
+            describe = .object(members)
+        }
+        return .json(200, describe)
     }
 
     /// `GET /sobjects/{Object}/deleted/?start=…&end=…`: deletions in the window, within the last 15 days.

@@ -31,10 +31,13 @@ extension Router {
             if let failure = checkClient(id: form["client_id"], secret: form["client_secret"], secretRequired: false) {
                 return failure
             }
-            guard form["refresh_token"] == configuration.refreshToken else {
+            guard let presented = form["refresh_token"],
+                tokens.isUsableRefreshToken(presented, configured: configuration.refreshToken)
+            else {
                 return .oauthError("invalid_grant", "expired access/refresh token")
             }
-            return success(scope: "api refresh_token")
+            let rotated = configuration.rotateRefreshTokens ? tokens.rotateRefreshToken(presented) : nil
+            return success(scope: "api refresh_token", refreshToken: rotated)
         case nil:
             return .oauthError("unsupported_grant_type", "grant type not supported")
         default:
@@ -75,14 +78,14 @@ extension Router {
         return success(scope: "api")
     }
 
-    private func success(scope: String) -> EmulatorResponse {
+    private func success(scope: String, refreshToken: String? = nil) -> EmulatorResponse {
         let issuedAt = String(Int64(Date().timeIntervalSince1970 * 1000))
         let id = "https://login.salesforce.com/id/\(TokenStore.orgId)EAA/\(SalesforceId.make(prefix: "005", index: 0))"
         return .json(
             200,
-            .object([
+            .object((refreshToken.map { [("refresh_token", JSONValue.string($0))] } ?? []) + [
                 ("access_token", .string(tokens.issue())),
-                ("instance_url", .string(baseURL.withLock { $0 })),
+                ("instance_url", .string(faults.takeHostileInstanceURL() ?? baseURL.withLock { $0 })),
                 ("id", .string(id)),
                 ("token_type", "Bearer"),
                 ("issued_at", .string(issuedAt)),

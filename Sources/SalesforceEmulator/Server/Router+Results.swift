@@ -35,7 +35,7 @@ extension Router {
         var headers: [(String, String)] = [
             ("Content-Type", "text/csv; charset=UTF-8"),
             ("Sforce-NumberOfRecords", String(count)),
-            ("Sforce-Locator", loop ? Locator.encode(offset) : end < total ? Locator.encode(end) : "null"),
+            ("Sforce-Locator", faults.takeHostileLocator() ?? (loop ? Locator.encode(offset) : end < total ? Locator.encode(end) : "null")),
         ]
         if gzip { headers.append(("Content-Encoding", "gzip")) }
         let bodyFault = faults.takeBodyFault(gzip: gzip)
@@ -142,6 +142,18 @@ extension Router {
                 ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset))&maxRecords=\(pageSize)")),
             ]))
             offset += pageSize
+        }
+        if let hostile = faults.takeHostileLinks() {
+            if hostile.placement != .nextRecordsUrl {
+                links = links.map { _ in .object([("resultLink", .string(hostile.link))]) }
+            }
+            let next: JSONValue = hostile.placement == .pageLinks ? .null : .string(hostile.link)
+            return .json(
+                200,
+                .object([
+                    ("resultPages", .array(links)), ("nextRecordsUrl", next),
+                    ("done", .bool(hostile.placement == .pageLinks)),
+                ]))
         }
         if faults.takeLoopLocator() {
             let own = request.path + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
