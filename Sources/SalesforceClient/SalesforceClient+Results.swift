@@ -148,9 +148,12 @@ extension SalesforceClient {
     /// - Parameter expectedRecords: the job's `numberRecordsProcessed`; when known, more than
     ///   `max(expectedRecords, 1)` links are refused (each page holds at least one record).
     /// - Returns: the links (paths or URLs, fetchable like `…/results?locator=…`), or `nil` when the org does not
-    ///   offer the resource (404): then use the locator chain of ``downloadResults(_:maxRecords:expectedRecords:into:)``.
+    ///   offer the resource (API below 58.0, a 400/404/405/410/501, or a first answer that is no listing): then use
+    ///   the locator chain of ``downloadResults(_:maxRecords:expectedRecords:into:)``.
     /// - Throws: `.incompleteResults` when the listing repeats a next-page URL or a link, or has too many links.
     public func resultPageLinks(_ jobId: String, maxRecords: Int? = nil, expectedRecords: Int?) throws -> [String]? {
+        // The resource exists from API 58.0 on; an older version would only earn a 404 per run.
+        if let version = Double(configuration.apiVersion), version < 58 { return nil }
         var links: [String] = []
         var seenLinks: Set<String> = []
         let first = "\(dataPath)/jobs/query/\(jobId)/resultPages" + (maxRecords.map { "?maxRecords=\($0)" } ?? "")
@@ -168,14 +171,29 @@ extension SalesforceClient {
                 response = try send(
                     "GET", current,
                     describeFailure: { status, _ in
-                        if status == 404 { notFound = true }
+                        // Be liberal: an org or proxy without the resource may say 400, 404, 405 or 501 (UNCONFIRMED
+                        // which); the locator chain reads the same results.
+                        if [400, 404, 405, 410, 501].contains(status) { notFound = true }
                         return nil
                     })
-            } catch let error as SalesforceError where notFound && links.isEmpty && error.httpStatus == 404 {
-                logger.debug("resultPages not available; use the locator chain", metadata: ["sf.job": "\(jobId)"])
+            } catch let error as SalesforceError where notFound && links.isEmpty && error.code != .cancelled {
+                logger.debug(
+                    "resultPages not available; use the locator chain",
+                    metadata: ["sf.job": "\(jobId)", "http.status": "\(error.httpStatus ?? 0)"])
                 return nil
             }
-            let json = try JSONObject(parsing: response.body, what: "resultPages response")
+            guard let json = try? JSONObject(parsing: response.body, what: "resultPages response"),
+                json.storage["resultPages"] is [Any]
+            else {
+                // Not the documented listing: only the first answer may be ignored that way.
+                guard links.isEmpty, current == first else {
+                    throw SalesforceError(
+                        code: .protocolViolation,
+                        message: "Salesforce sent a resultPages answer without a resultPages list for job \(jobId).")
+                }
+                logger.debug("resultPages answered without a listing; use the locator chain", metadata: ["sf.job": "\(jobId)"])
+                return nil
+            }
             for page in json.objects("resultPages") {
                 guard let link = page.string("resultLink") ?? page.string("resultUrl") else { continue }
                 // Checked on arrival (and again when sent): a link off the instance would carry the token away.

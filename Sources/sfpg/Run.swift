@@ -39,6 +39,11 @@ extension Sfpg {
         @Option(help: "Result pages downloaded at once when Salesforce lists them (resultPages); 1 follows the locator chain.")
         var downloadConnections = 4
 
+        @Option(help: ArgumentHelp(
+            "Directory for result pages downloaded ahead of the loader (default: $SFPG_SPOOL_DIR, else $TMPDIR, else /tmp).",
+            discussion: "Bounded by SF_SPOOL_MAX_BYTES (default 1G); files are unlinked as they are created."))
+        var spoolDir: String?
+
         @Flag(help: ArgumentHelp(
             "Let this run's full sweep delete or mark deleted more rows than the job's max_sweep (default 10% of the live rows).",
             discussion: "Without it such a run fails (exit 1) and changes nothing: records hidden from the integration user by a sharing or permission change look exactly like deleted ones."))
@@ -68,7 +73,8 @@ extension Sfpg {
             var published = false
             do {
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
-                let salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                var salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                if let spoolDir { salesforce.spoolDirectory = spoolDir }
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)
                 let mode: SyncMode? = full ? .full : incremental ? .incremental : nil
