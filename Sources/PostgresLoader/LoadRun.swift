@@ -129,14 +129,12 @@ public final class LoadRun: PageSink {
     /// The staging DDL, COPY and merge SQL this run would execute, for `--dry-run`.
     /// - Parameter fullSweep: whether the run would sweep missing keys (default: a full run does).
     public func previewSQL(fullSweep: Bool? = nil) -> [String] {
-        var statements = [
-            "-- a first load into an empty table copies straight into it instead:",
-            "-- " + plan.directCopySQL + ";",
-            plan.stagingDDL + ";", plan.copySQL + ";  -- once per result page", plan.mergeSQL + ";",
-        ]
+        var statements = [plan.stagingDDL + ";", plan.copySQL + ";  -- once per result page", plan.mergeSQL + ";"]
         if fullSweep ?? (syncType == .full), let sweep = try? plan.sweepSQL() {
             statements.append(sweep + ";  -- full sync of an unfiltered object only, bounded by max_sweep")
         }
+        statements.append("-- a first load into an empty table copies each page straight into it instead:\n-- "
+            + plan.directCopySQL + ";")
         return statements
     }
 }
