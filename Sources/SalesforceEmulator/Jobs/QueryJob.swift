@@ -26,6 +26,9 @@ struct QueryJob: Sendable {
     var errorMessage: String?
     var finishedMillis: Int64?
 
+    /// What Salesforce reports for a query that failed after its internal retries.
+    static let defaultFailure = "InternalServerError : Retried more than 15 times"
+
     /// Moves the state forward as time passes; called on every status poll.
     mutating func advance(now: ContinuousClock.Instant, nowMillis: Int64, isPoll: Bool) {
         guard !state.isTerminal else { return }
@@ -38,7 +41,8 @@ struct QueryJob: Sendable {
         }
         if let failure = plannedFailure {
             state = .failed
-            errorMessage = failure
+            // Real failed jobs carry a reason; without one a client has nothing to report.
+            errorMessage = failure ?? Self.defaultFailure
             results = nil
         } else {
             state = .jobComplete
@@ -65,7 +69,7 @@ struct QueryJob: Sendable {
                 ("totalProcessingTime", .int(state.isTerminal ? Int((completeAt - inProgressAt) / .milliseconds(1)) : 0)),
                 ("isPkChunkingSupported", .bool(true)),
             ]
-            if state == .failed, let errorMessage { members.append(("errorMessage", .string(errorMessage))) }
+            if state == .failed { members.append(("errorMessage", .string(errorMessage ?? Self.defaultFailure))) }
         }
         return .object(members)
     }
@@ -80,10 +84,32 @@ struct JobResults: Sendable {
     var totalRows: Int
     var lineEnding: [UInt8]
     var delimiter: UInt8
+
+    /// Uncompressed CSV bytes of data row `row` (line ending included).
+    func rowBytes(_ row: Int) -> Int { Int(pages[row / pageSize].rowSizes[row % pageSize]) }
+
+    /// End (exclusive) of the page that starts at row `offset`: at most `maxRecords` rows and, like Salesforce's
+    /// "still subject to the size limits", at most `maxBytes` of uncompressed CSV with its header row — but always at
+    /// least one row, so a chain always moves on.
+    func pageEnd(from offset: Int, maxRecords: Int, maxBytes: Int, total: Int) -> Int {
+        let limit = min(total, offset + max(1, maxRecords))
+        guard offset < limit else { return offset }
+        var bytes = header.count + rowBytes(offset)
+        var end = offset + 1
+        while end < limit {
+            let next = rowBytes(end)
+            if bytes + next > maxBytes { break }
+            bytes += next
+            end += 1
+        }
+        return end
+    }
 }
 
 struct ResultPage: Sendable {
     var gzip: [UInt8]
     var rows: Int
     var rawBytes: Int
+    /// Uncompressed bytes of each row, for size-bounded pages.
+    var rowSizes: [UInt32]
 }

@@ -22,9 +22,14 @@ enum ResultMaterializer {
             let end = min(start + pageSize, rows.count)
             var buffer = header
             buffer.reserveCapacity(header.count + (end - start) * 256)
-            appendRows(rows[start..<end], query: query, table: table, snapshot: snapshot, writer: writer, into: &buffer)
+            var sizes: [UInt32] = []
+            sizes.reserveCapacity(end - start)
+            appendRows(
+                rows[start..<end], query: query, table: table, snapshot: snapshot, writer: writer, into: &buffer,
+                rowSizes: &sizes)
             do {
-                let page = ResultPage(gzip: try Gzip.compress(buffer), rows: end - start, rawBytes: buffer.count)
+                let page = ResultPage(
+                    gzip: try Gzip.compress(buffer), rows: end - start, rawBytes: buffer.count, rowSizes: sizes)
                 built.withLock { $0[k] = page }
             } catch {
                 failure.withLock { $0 = error }
@@ -38,7 +43,7 @@ enum ResultMaterializer {
 
     static func appendRows(
         _ rows: ArraySlice<Int>, query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, writer: CSVWriter,
-        into out: inout [UInt8]
+        into out: inout [UInt8], rowSizes: inout [UInt32]
     ) {
         let hasPatches = !table.patches.isEmpty
         let generator = snapshot.generator
@@ -48,6 +53,8 @@ enum ResultMaterializer {
             return -1
         }
         for i in rows {
+            let rowStart = out.count
+            defer { rowSizes.append(UInt32(out.count - rowStart)) }
             let patch = hasPatches ? table.patches[i] : nil
             for k in 0..<plan.count {
                 if k > 0 { out.append(writer.delimiter) }

@@ -44,6 +44,10 @@ extension Router {
                 s[1], fields: fields, includeDeleted: request.query["includeDeleted"] == "true",
                 includeHidden: request.query["includeHidden"] != "false")
             return .json(200, .object([("rows", .array(rows.map { .array($0.map(JSONValue.optional)) }))]))
+        case ("POST", ["clock"]):
+            // Moves the emulator's clock (job expiry, delete horizon, date literals, new modstamps) forward.
+            clock.advance(seconds: (body["advanceSeconds"] as? NSNumber)?.doubleValue ?? 0)
+            return .json(200, .object([("now", .string(Timestamps.restDatetime(millis: clock.now())))]))
         case ("POST", ["faults"]):
             return setFault(body) ? ok : .error(400, "INVALID_FAULT", "Unknown fault kind")
         case ("GET", ["requests"]):
@@ -61,6 +65,7 @@ extension Router {
             tokens.revokeAll()
             requestLog.withLock { $0.removeAll() }
             usage.withLock { $0 = Usage() }
+            clock.reset()
             return ok
         default:
             return .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 extension Router {
@@ -12,7 +13,8 @@ extension Router {
         }
         var offset = 0
         if let locator = request.query["locator"], !locator.isEmpty {
-            guard let decoded = Locator.decode(locator), decoded <= results.totalRows else {
+            // Locators are bound to their job: one from another job is rejected, not reinterpreted.
+            guard let decoded = Locator.decode(locator, job: id), decoded <= results.totalRows else {
                 return eventLoop.makeSucceededFuture(.error(400, "INVALIDLOCATOR", "Invalid locator: \(locator)"))
             }
             offset = decoded
@@ -27,15 +29,16 @@ extension Router {
         }
         // A short chain (fault) pretends the job has fewer rows than numberRecordsProcessed says.
         let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
-        let end = min(total, max(offset, offset + pageSize))
+        let end = results.pageEnd(
+            from: offset, maxRecords: pageSize, maxBytes: configuration.maxPageBytes, total: total)
         let count = max(0, end - offset)
-        let acceptEncoding = (request.header("Accept-Encoding") ?? "").lowercased()
-        let gzip = configuration.compressResults && acceptEncoding.contains("gzip") && !acceptEncoding.contains("gzip;q=0")
+        let transport = transportChoice(request)
+        let gzip = transport.gzip
         let loop = faults.takeLoopLocator()
         var headers: [(String, String)] = [
             ("Content-Type", "text/csv; charset=UTF-8"),
             ("Sforce-NumberOfRecords", String(count)),
-            ("Sforce-Locator", loop ? Locator.encode(offset) : end < total ? Locator.encode(end) : "null"),
+            ("Sforce-Locator", loop ? Locator.encode(offset, job: id) : end < total ? Locator.encode(end, job: id) : "null"),
         ]
         if gzip { headers.append(("Content-Encoding", "gzip")) }
         let bodyFault = faults.takeBodyFault(gzip: gzip)
@@ -61,7 +64,8 @@ extension Router {
                 body = gzip ? try Gzip.compress(cut) : cut
             case .reset, nil: break
             }
-            return EmulatorResponse(status: 200, headers: responseHeaders, body: body, bodyFault: bodyFault)
+            return EmulatorResponse(
+                status: 200, headers: responseHeaders, body: body, bodyFault: bodyFault, chunked: transport.chunked)
         }
     }
 
@@ -93,8 +97,8 @@ extension Router {
     }
 
     private func completedResults(_ id: String, version: String) -> ResultsLookup {
-        let found = jobs.update(id) { job -> ResultsLookup in
-            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
+        let found = liveJob(id) { job -> ResultsLookup in
+            job.advance(now: .now, nowMillis: nowMillis(), isPoll: false)
             if let failure = resultsPrecondition(job, version: version) { return .failure(failure) }
             return job.results.map { .success($0) } ?? .failure(.error(500, "UNKNOWN_EXCEPTION", "Results are missing"))
         }
@@ -125,8 +129,12 @@ extension Router {
         return nil
     }
 
-    /// `GET /jobs/query/{id}/resultPages[?locator=…]`: up to 5 result links per response.
+    /// `GET /jobs/query/{id}/resultPages[?locator=…]`: up to 5 result links per response; the resource exists from
+    /// API v58.0 on, so lower versions get the 404 of an unknown resource.
     func resultPages(_ id: String, _ request: EmulatorRequest, version: String) -> EmulatorResponse {
+        guard (Double(version) ?? 0) >= 58 else {
+            return .error(404, "NOT_FOUND", "The requested resource does not exist")
+        }
         let results: JobResults
         switch completedResults(id, version: version) {
         case .failure(let response): return response
@@ -134,14 +142,20 @@ extension Router {
         }
         let pageSize = request.query["maxRecords"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? results.pageSize
         let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
-        var offset = request.query["locator"].flatMap(Locator.decode) ?? 0
+        var offset = 0
+        if let locator = request.query["locator"], !locator.isEmpty {
+            guard let decoded = Locator.decode(locator, job: id), decoded <= results.totalRows else {
+                return .error(400, "INVALIDLOCATOR", "Invalid locator: \(locator)")
+            }
+            offset = decoded
+        }
         var links: [JSONValue] = []
         let base = "/services/data/v\(version)/jobs/query/\(id)"
         while offset < total && links.count < 5 {
             links.append(.object([
-                ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset))&maxRecords=\(pageSize)")),
+                ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset, job: id))&maxRecords=\(pageSize)")),
             ]))
-            offset += pageSize
+            offset = results.pageEnd(from: offset, maxRecords: pageSize, maxBytes: configuration.maxPageBytes, total: total)
         }
         if faults.takeLoopLocator() {
             let own = request.path + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
@@ -149,12 +163,52 @@ extension Router {
                 200, .object([("resultPages", .array(links)), ("nextRecordsUrl", .string(own)), ("done", .bool(false))]))
         }
         let done = offset >= total
-        var next = "\(base)/resultPages?locator=\(Locator.encode(offset))"
+        var next = "\(base)/resultPages?locator=\(Locator.encode(offset, job: id))"
         if pageSize != results.pageSize { next += "&maxRecords=\(pageSize)" }
         return .json(
             200,
             .object([
                 ("resultPages", .array(links)), ("nextRecordsUrl", done ? .null : .string(next)), ("done", .bool(done)),
             ]))
+    }
+}
+
+extension Router {
+    /// How one response travels: gzip only when the client accepts it (RFC 9110 `Accept-Encoding`, q-values
+    /// honoured) and this response is not one of those Salesforce sends uncompressed anyway ("the REST framework
+    /// sometimes doesn't send back the response in a compressed format"); chunked framing for some responses.
+    func transportChoice(_ request: EmulatorRequest) -> (gzip: Bool, chunked: Bool) {
+        let accepts = AcceptEncoding.acceptsGzip(request.header("Accept-Encoding"))
+        let n = transportCounter.withLock { counter -> UInt64 in
+            counter &+= 1
+            return counter
+        }
+        // A deterministic draw per response (seeded), so a failing run can be replayed.
+        func draw(_ salt: UInt64) -> Double {
+            var rng = SplitMix(state: configuration.seed &+ n &* 0x9E37_79B9 &+ salt)
+            return Double(rng.next() >> 11) / Double(1 << 53)
+        }
+        let skipGzip = configuration.uncompressedProbability > 0 && draw(1) < configuration.uncompressedProbability
+        let chunked = configuration.chunkedProbability > 0 && draw(2) < configuration.chunkedProbability
+        return (configuration.compressResults && accepts && !skipGzip, chunked)
+    }
+}
+
+/// `Accept-Encoding` per RFC 9110 §12.5.3: a comma-separated list of codings with optional weights; a coding with
+/// `q=0` is "not acceptable", whitespace around `;` and `=` is allowed, names are case-insensitive.
+enum AcceptEncoding {
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for element in header.split(separator: ",") {
+            let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" else { continue }
+            var q = 1.0
+            for parameter in parts.dropFirst() {
+                let kv = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if kv.count == 2, kv[0] == "q" { q = Double(kv[1]) ?? 0 }
+            }
+            return q > 0
+        }
+        return false
     }
 }

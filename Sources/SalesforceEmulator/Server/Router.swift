@@ -14,6 +14,9 @@ final class Router: Sendable {
     let requestLog = Mutex<[RecordedRequest]>([])
     let usage = Mutex(Usage())
     let baseURL = Mutex("")
+    let clock = EmulatorClock()
+    /// Counts responses whose transport (gzip, chunked) is drawn at random.
+    let transportCounter = Mutex<UInt64>(0)
 
     struct Usage: Sendable {
         var apiRequests = 0
@@ -27,7 +30,7 @@ final class Router: Sendable {
     init(configuration: EmulatorConfiguration, threadPool: NIOThreadPool) {
         self.configuration = configuration
         self.threadPool = threadPool
-        self.org = Org(configuration: configuration)
+        self.org = Org(configuration: configuration, clock: clock)
     }
 
     /// Versions served in `/services/data/vXX.X/…`: 47.0 through the configured latest.
