@@ -36,6 +36,9 @@ extension Sfpg {
         @Option(help: "Added latency per response, milliseconds.")
         var latencyMs: Int?
 
+        @Flag(help: "Serve https with a generated CA (its path and the trust variables are printed).")
+        var tls = false
+
         func run() throws {
             var configuration = EmulatorConfiguration()
             configuration.port = port
@@ -44,6 +47,7 @@ extension Sfpg {
             configuration.jobProcessingDelay = .milliseconds(jobDelayMs)
             configuration.perConnectionBytesPerSecond = bandwidth
             configuration.latency = latencyMs.map { .milliseconds($0) }
+            configuration.tls = tls
             if let jwtPublicKey {
                 guard let pem = try? String(contentsOfFile: jwtPublicKey, encoding: .utf8) else {
                     throw ValidationError("cannot read --jwt-public-key \(jwtPublicKey)")
@@ -52,6 +56,7 @@ extension Sfpg {
             }
             let emulator = try Emulator.startBlocking(configuration)
             say(EmulatorEnvironment.exports(for: emulator, configuration: configuration))
+            emulator.trustExports.forEach { say($0) }
             FileHandle.standardError.write(Data("emulator listening on \(emulator.baseURL); Ctrl-C to stop\n".utf8))
             let stop = DispatchSemaphore(value: 0)
             var sources: [any DispatchSourceSignal] = []

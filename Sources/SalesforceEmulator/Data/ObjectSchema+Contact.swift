@@ -89,7 +89,7 @@ extension ObjectSchema {
                 recipe: .decimal(min: -1000, max: 100_000, scale: 2, nullPercent: 20)),
             FieldDefinition(
                 "Lifetime_Value__c", .currency, label: "Lifetime Value", precision: 16, scale: 2,
-                recipe: .decimal(min: 0, max: 2_000_000, scale: 2, nullPercent: 25)),
+                recipe: .decimal(min: 0, max: 50_000_000, scale: 2, nullPercent: 25)),
             FieldDefinition(
                 "Discount__c", .percent, label: "Discount", precision: 5, scale: 2,
                 recipe: .decimal(min: 0, max: 100, scale: 2, nullPercent: 50)),

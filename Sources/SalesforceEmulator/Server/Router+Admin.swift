@@ -62,6 +62,7 @@ extension Router {
             org.reset(configuration: configuration)
             faults.clear()
             jobs.removeAll()
+            cursors.removeAll()
             tokens.revokeAll()
             requestLog.withLock { $0.removeAll() }
             usage.withLock { $0 = Usage() }

@@ -60,6 +60,15 @@ extension Router {
         if rest.count == 2, rest[1] == "deleted", let table = org.snapshot().table(rest[0]) {
             return deleted(table, request: request)
         }
+        if rest.count == 2, rest[1] == "updated", let table = org.snapshot().table(rest[0]) {
+            return updated(table, request: request)
+        }
+        if rest.count == 1, let table = org.snapshot().table(rest[0]) {
+            return basicInfo(table, version: version)
+        }
+        if rest.count == 2, rest[1] != "describe", let table = org.snapshot().table(rest[0]) {
+            return record(table, id: rest[1], request: request, version: version)
+        }
         guard rest.count == 2, rest[1] == "describe", let table = org.snapshot().table(rest[0]) else {
             let name = rest.first ?? ""
             return .error(404, "NOT_FOUND", "The requested resource does not exist: sObject type '\(name)' is not supported.")

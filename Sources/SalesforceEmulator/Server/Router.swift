@@ -11,6 +11,7 @@ final class Router: Sendable {
     let faults = FaultInjector()
     let tokens = TokenStore()
     let jobs = JobStore()
+    let cursors = CursorStore()
     let requestLog = Mutex<[RecordedRequest]>([])
     let usage = Mutex(Usage())
     let baseURL = Mutex("")
@@ -93,7 +94,11 @@ final class Router: Sendable {
         let rest = Array(segments.dropFirst(3))
         let future: EventLoopFuture<EmulatorResponse>
         switch (request.method, rest.first) {
+        case ("GET", nil): future = eventLoop.makeSucceededFuture(resourceList(version: version))
         case ("GET", "limits") where rest.count == 1: future = eventLoop.makeSucceededFuture(limits())
+        case ("GET", "query") where rest.count <= 2, ("GET", "queryAll") where rest.count <= 2:
+            future = eventLoop.makeSucceededFuture(
+                restQuery(request, rest: rest, version: version, all: rest[0] == "queryAll"))
         case ("GET", "sobjects"): future = eventLoop.makeSucceededFuture(sobjects(Array(rest.dropFirst()), version: version, request: request))
         case (_, "jobs") where rest.count >= 2 && rest[1] == "query":
             future = jobsQuery(request, version: version, rest: Array(rest.dropFirst(2)), on: eventLoop)
