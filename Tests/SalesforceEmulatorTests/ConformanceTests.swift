@@ -246,6 +246,150 @@ import Testing
         #expect(try ids(session, "SELECT Id FROM Contact LIMIT 1").count == 1)
     }
 
+    // MARK: 5. Transport ([DOC-GZIP] query-compression: "sometimes doesn't send back the response in a compressed
+    // format"; RFC 9110 §12.5.3 Accept-Encoding; instance_url is always https)
+
+    @Test("--tls: https with a generated CA that verifies 127.0.0.1; instance_url is https")
+    func tlsWithGeneratedCA() async throws {
+        let emulator = try await TestEmulator.start {
+            $0.contactCount = 50
+            $0.tls = true
+        }
+        #expect(emulator.baseURL.hasPrefix("https://127.0.0.1:"))
+        let ca = try #require(emulator.caCertificatePath)
+        #expect(emulator.trustExports.contains("export REQUESTS_CA_BUNDLE='\(ca)'"))
+        #expect(emulator.trustExports.contains("export SSL_CERT_FILE='\(ca)'"))
+        let untrusted = try Curl.request("GET", emulator.baseURL + "/services/data/")
+        #expect(untrusted.exitCode == 60, "an unknown CA must fail verification")
+        let trusted = ["--cacert", ca]
+        #expect(try Curl.request("GET", emulator.baseURL + "/services/data/", curlArguments: trusted).status == 200)
+        let token = try Curl.request(
+            "POST", emulator.baseURL + "/services/oauth2/token",
+            headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: Curl.form([
+                ("grant_type", "password"), ("client_id", "sfpg-emulator-client"), ("client_secret", "emulator-secret"),
+                ("username", "integration@sfpg.example"), ("password", "emulator-passwordemulatorToken"),
+            ]), curlArguments: trusted
+        ).object()
+        #expect(token["instance_url"] as? String == emulator.baseURL)
+        // A whole multi-page download over TLS, with keep-alive, arrives intact.
+        let auth = ["Authorization": "Bearer \(token["access_token"] as? String ?? "")", "Content-Type": "application/json"]
+        let job = try Curl.request(
+            "POST", emulator.baseURL + "/services/data/v62.0/jobs/query", headers: auth,
+            body: #"{"operation":"query","query":"SELECT Id, Description FROM Contact"}"#, curlArguments: trusted
+        ).object()["id"] as? String ?? ""
+        try await Task.sleep(for: .milliseconds(300))
+        let page = try Curl.request(
+            "GET", emulator.baseURL + "/services/data/v62.0/jobs/query/\(job)/results", headers: auth, curlArguments: trusted)
+        #expect(page.status == 200 && CSV.rows(page.text).count == 51)
+        try await emulator.shutdown()
+        #expect(!FileManager.default.fileExists(atPath: ca), "the CA is removed at shutdown")
+    }
+
+    @Test("RFC 9110 Accept-Encoding: q-values honoured, with or without spaces; lists and case")
+    func acceptEncodingParsing() {
+        for header in ["gzip", "GZIP", "deflate, gzip", "gzip;q=0.5", "br;q=1.0, gzip; q=0.8", "x-gzip", "gzip ; q = 1"] {
+            #expect(AcceptEncoding.acceptsGzip(header), "\(header)")
+        }
+        for header in ["gzip;q=0", "gzip; q=0", "gzip;q=0.0", "gzip ;q=0.000", "identity", "deflate", "", "*"] {
+            #expect(!AcceptEncoding.acceptsGzip(header), "\(header)")
+        }
+        #expect(!AcceptEncoding.acceptsGzip(nil))
+    }
+
+    @Test("query-compression: gzip;q=0 is honoured, and some responses are uncompressed or chunked anyway")
+    func compressionIsBestEffortAndFramingVaries() async throws {
+        let emulator = try await TestEmulator.start {
+            $0.contactCount = 40
+            $0.uncompressedProbability = 1
+            $0.chunkedProbability = 1
+        }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        let job = try session.run("SELECT Id FROM Contact")
+        let page = try session.get("/jobs/query/\(job)/results", headers: ["Accept-Encoding": "gzip"])
+        #expect(page.header("Content-Encoding") == nil, "asked for gzip, got plain text: clients must check")
+        #expect(page.header("Transfer-Encoding")?.lowercased() == "chunked" && page.header("Content-Length") == nil)
+        #expect(CSV.rows(page.text).count == 41)
+
+        let plain = try await TestEmulator.start { $0.contactCount = 10 }
+        defer { try? plain.shutdownBlocking() }
+        let other = try Session(plain)
+        let id = try other.run("SELECT Id FROM Contact")
+        for header in ["gzip;q=0", "gzip; q=0"] {
+            #expect(try other.get("/jobs/query/\(id)/results", headers: ["Accept-Encoding": header]).header("Content-Encoding") == nil)
+        }
+        let zipped = try other.get("/jobs/query/\(id)/results", headers: ["Accept-Encoding": "deflate, gzip;q=0.9"])
+        #expect(zipped.header("Content-Encoding") == "gzip" && zipped.header("Content-Length") != nil)
+    }
+
+    // MARK: 6. REST endpoints third-party clients call (REST API Developer Guide: Query, QueryAll, sObject Basic
+    // Information, sObject Rows, sObject Get Updated, Resources by Version)
+
+    @Test("REST Query/QueryAll: records with attributes, typed values, nested parents, nextRecordsUrl paging")
+    func restQueryPaging() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 2500 }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        let all = emulator.org.ids("Contact", includeDeleted: false)
+        emulator.org.softDelete("Contact", id: all[1])
+        let q = "SELECT Id, Is_VIP__c, Score__c, CreatedDate, Account.Name, Account.Owner.Alias FROM Contact"
+        let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+        let first = try session.get("/query?q=\(encoded)").object()
+        #expect(first["totalSize"] as? Int == 2499 && first["done"] as? Bool == false)
+        let records = first["records"] as? [[String: Any]] ?? []
+        #expect(records.count == 2000)
+        let record = try #require(records.first)
+        let attributes = record["attributes"] as? [String: Any]
+        #expect(attributes?["type"] as? String == "Contact")
+        #expect(attributes?["url"] as? String == "/services/data/v62.0/sobjects/Contact/\(all[0])")
+        #expect(record["Is_VIP__c"] is Bool)
+        #expect((record["CreatedDate"] as? String)?.hasSuffix("+0000") == true)
+        let withAccount = try #require(records.first { $0["Account"] is [String: Any] })
+        let account = withAccount["Account"] as? [String: Any]
+        #expect((account?["attributes"] as? [String: Any])?["type"] as? String == "Account")
+        #expect(account?["Name"] is String && (account?["Owner"] as? [String: Any])?["Alias"] is String)
+        let next = try #require(first["nextRecordsUrl"] as? String)
+        #expect(next.hasPrefix("/services/data/v62.0/query/01g"))
+        let second = try Curl.request("GET", emulator.baseURL + next, headers: session.auth).object()
+        #expect((second["records"] as? [[String: Any]])?.count == 499 && second["done"] as? Bool == true)
+        #expect(second["nextRecordsUrl"] == nil)
+        let everything = try session.get("/queryAll?q=\("SELECT Id FROM Contact".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)").object()
+        #expect(everything["totalSize"] as? Int == 2500)
+        let bad = try session.get("/query?q=\("SELECT Id FROM Contact WHERE Id = 'x'".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+        #expect(bad.status == 400 && bad.errorCode() == "INVALID_QUERY_FILTER_OPERATOR")
+    }
+
+    @Test("REST sObject Basic Information, sObject Rows, Get Updated, Resources by Version")
+    func restObjectResources() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 20 }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        let info = try session.get("/sobjects/Contact").object()
+        #expect((info["objectDescribe"] as? [String: Any])?["keyPrefix"] as? String == "003")
+        #expect(info["recentItems"] as? [Any] != nil)
+        let ids = emulator.org.ids("Contact", includeDeleted: false)
+        let record = try session.get("/sobjects/Contact/\(ids[2])").object()
+        #expect(record["Id"] as? String == ids[2] && record["LastName"] is String)
+        #expect(record.keys.contains("MailingAddress"))
+        let partial = try session.get("/sobjects/Contact/\(ids[2].prefix(15))?fields=LastName").object()
+        #expect(Set(partial.keys) == ["attributes", "LastName"])
+        #expect(try session.get("/sobjects/Contact/003000000000000AAA").status == 404)
+        emulator.org.softDelete("Contact", id: ids[3])
+        #expect(try session.get("/sobjects/Contact/\(ids[3])").errorCode() == "ENTITY_IS_DELETED")
+
+        let start = Timestamps.restDatetime(millis: emulator.org.clock.now() - 3_600_000)
+        emulator.org.update("Contact", id: ids[4], fields: ["Title": "New"])
+        let end = Timestamps.restDatetime(millis: emulator.org.clock.now() + 60_000)
+        let window = "start=\(start.replacingOccurrences(of: "+", with: "%2B"))&end=\(end.replacingOccurrences(of: "+", with: "%2B"))"
+        let updated = try session.get("/sobjects/Contact/updated/?\(window)").object()
+        #expect(updated["ids"] as? [String] == [ids[4]])
+        #expect(updated["latestDateCovered"] is String)
+        let resources = try session.get("/").object()
+        #expect(resources["query"] as? String == "/services/data/v62.0/query")
+        #expect(resources["sobjects"] as? String == "/services/data/v62.0/sobjects")
+    }
+
     // MARK: 6. Endpoints ([DOC-PARALLEL], [DOC-RESULTS], Bulk API 2.0 limits, [DOC-GETJOB])
 
     @Test("query-get-parallel-job-results: resultPages exists from v58.0 only")
