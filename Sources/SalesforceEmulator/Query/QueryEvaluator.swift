@@ -5,6 +5,18 @@ struct QueryEvaluator {
     let snapshot: OrgSnapshot
     let includeDeleted: Bool
 
+    /// The rows in output order, without listing them when nothing filters or orders them.
+    func source() -> RowSource {
+        guard query.filter == nil, query.orderBy.isEmpty else { return .list(rows().map { UInt32($0) }) }
+        var excluded = Set(table.hardDeleted).union(table.hidden)
+        if !includeDeleted {
+            for (i, patch) in table.patches where patch.isDeleted { excluded.insert(i) }
+        }
+        return .allExcept(
+            count: table.rowCount, excluded: excluded.filter { $0 < table.rowCount }.sorted(),
+            limit: query.limit ?? Int.max)
+    }
+
     /// Row indices in output order.
     func rows() -> [Int] {
         var rows: [Int] = []

@@ -15,7 +15,8 @@ extension Router {
         case ("GET", 2) where rest[1] == "results":
             return results(rest[0], request, version: version, on: eventLoop)
         case ("GET", 2) where rest[1] == "resultPages":
-            return eventLoop.makeSucceededFuture(resultPages(rest[0], request, version: version))
+            // Finding page boundaries means writing the pages: off the event loop.
+            return threadPool.runIfActive(eventLoop: eventLoop) { [self] in resultPages(rest[0], request, version: version) }
         default:
             return eventLoop.makeSucceededFuture(notFound)
         }
@@ -60,22 +61,11 @@ extension Router {
             slowPollsLeft: faults.takeSlowPolls())
         jobs.add(job)
         let writer = CSVWriter(columnDelimiter: delimiter, lineEnding: lineEnding)
-        let pageSize = max(1, configuration.defaultPageSize)
         threadPool.submit { [self] state in
             guard case .active = state else { return }
-            do {
-                let results = try ResultMaterializer.materialize(
-                    query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll",
-                    writer: writer, pageSize: pageSize)
-                let megabytes = results.pages.reduce(0) { $0 + $1.rawBytes } / 1_048_576
-                usage.withLock { $0.resultMB += megabytes }
-                jobs.update(job.id) { job in if job.state != .aborted { job.results = results } }
-            } catch {
-                jobs.update(job.id) { job in
-                    job.state = .failed
-                    job.errorMessage = "Failed to produce results: \(error)"
-                }
-            }
+            let results = ResultMaterializer.materialize(
+                query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll", writer: writer)
+            jobs.update(job.id) { job in if job.state != .aborted { job.results = results } }
         }
         return .json(200, job.info(detailed: false))
     }

@@ -29,32 +29,32 @@ extension Router {
         }
         // A short chain (fault) pretends the job has fewer rows than numberRecordsProcessed says.
         let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
-        let end = results.pageEnd(
-            from: offset, maxRecords: pageSize, maxBytes: configuration.maxPageBytes, total: total)
-        let count = max(0, end - offset)
         let transport = transportChoice(request)
         let gzip = transport.gzip
         let loop = faults.takeLoopLocator()
-        var headers: [(String, String)] = [
-            ("Content-Type", "text/csv; charset=UTF-8"),
-            ("Sforce-NumberOfRecords", String(count)),
-            ("Sforce-Locator", loop ? Locator.encode(offset, job: id) : end < total ? Locator.encode(end, job: id) : "null"),
-        ]
-        if gzip { headers.append(("Content-Encoding", "gzip")) }
         let bodyFault = faults.takeBodyFault(gzip: gzip)
-        let (start, responseHeaders) = (offset, headers)
         let emptyBody = configuration.headerOnlyForEmptyResults ? results.header : []
-        return threadPool.runIfActive(eventLoop: eventLoop) { () -> EmulatorResponse in
+        let maxBytes = configuration.maxPageBytes
+        // Pages are written per request (never stored), on the thread pool: a job over millions of records keeps
+        // no rows in memory.
+        return threadPool.runIfActive(eventLoop: eventLoop) { [self] () -> EmulatorResponse in
             var body: [UInt8]
-            if count == 0 {
+            let end: Int
+            if offset >= total {
+                end = offset
                 body = gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody
-            } else if start % results.pageSize == 0 && results.pages[start / results.pageSize].rows == count {
-                let stored = results.pages[start / results.pageSize].gzip
-                body = gzip ? stored : try Gzip.decompress(stored)
             } else {
-                let raw = try ResultMaterializer.slice(results, offset: start, count: count)
-                body = gzip ? try Gzip.compress(raw) : raw
+                let page = results.render(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
+                end = page.end
+                usage.withLock { $0.resultBytes += page.csv.count }
+                body = gzip ? try Gzip.compress(page.csv) : page.csv
             }
+            var headers: [(String, String)] = [
+                ("Content-Type", "text/csv; charset=UTF-8"),
+                ("Sforce-NumberOfRecords", String(end - offset)),
+                ("Sforce-Locator", loop ? Locator.encode(offset, job: id) : end < total ? Locator.encode(end, job: id) : "null"),
+            ]
+            if gzip { headers.append(("Content-Encoding", "gzip")) }
             switch bodyFault {
             case .truncate: body.removeLast(max(1, body.count * 2 / 5))
             case .emptyGzip: body = Array(body.prefix(10))
@@ -65,7 +65,7 @@ extension Router {
             case .reset, nil: break
             }
             return EmulatorResponse(
-                status: 200, headers: responseHeaders, body: body, bodyFault: bodyFault, chunked: transport.chunked)
+                status: 200, headers: headers, body: body, bodyFault: bodyFault, chunked: transport.chunked)
         }
     }
 
@@ -140,7 +140,7 @@ extension Router {
         case .failure(let response): return response
         case .success(let value): results = value
         }
-        let pageSize = request.query["maxRecords"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? results.pageSize
+        let pageSize = request.query["maxRecords"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? configuration.defaultPageSize
         let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
         var offset = 0
         if let locator = request.query["locator"], !locator.isEmpty {
@@ -164,7 +164,7 @@ extension Router {
         }
         let done = offset >= total
         var next = "\(base)/resultPages?locator=\(Locator.encode(offset, job: id))"
-        if pageSize != results.pageSize { next += "&maxRecords=\(pageSize)" }
+        if pageSize != configuration.defaultPageSize { next += "&maxRecords=\(pageSize)" }
         return .json(
             200,
             .object([

@@ -22,7 +22,9 @@ final class Router: Sendable {
     struct Usage: Sendable {
         var apiRequests = 0
         var queryJobs = 0
-        var resultMB = 0
+        /// Uncompressed CSV bytes served, for `DailyBulkV2QueryFileStorageMB`.
+        var resultBytes = 0
+        var resultMB: Int { resultBytes / 1_048_576 }
     }
 
     static let maxQueryJobs = 10_000
