@@ -7,7 +7,7 @@ struct QueryEvaluator {
 
     /// The rows in output order, without listing them when nothing filters or orders them.
     func source() -> RowSource {
-        guard query.filter == nil, query.orderBy.isEmpty else { return .list(rows().map { UInt32($0) }) }
+        guard query.filter == nil, query.orderBy.isEmpty else { return .list(rows().map { UInt32(truncatingIfNeeded: $0) }) }
         var excluded = Set(table.hardDeleted).union(table.hidden)
         if !includeDeleted {
             for (i, patch) in table.patches where patch.isDeleted { excluded.insert(i) }

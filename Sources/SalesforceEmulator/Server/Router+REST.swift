@@ -6,7 +6,7 @@ struct RESTCursor: Sendable {
     var query: SOQLQuery
     var table: ObjectTable
     var snapshot: OrgSnapshot
-    var rows: [Int]
+    var rows: RowSource
     var batchSize: Int
 }
 
@@ -52,7 +52,7 @@ extension Router {
         if rest.count == 2 {
             let parts = rest[1].split(separator: "-", maxSplits: 1)
             guard parts.count == 2, let offset = Int(parts[1]), let cursor = cursors.get(String(parts[0])),
-                offset >= 0, offset <= cursor.rows.count
+                offset >= 0, offset <= cursor.rows.total
             else {
                 return .error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
             }
@@ -69,7 +69,7 @@ extension Router {
         } catch {
             return .error(400, error.code, error.message)
         }
-        let rows = QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: all).rows()
+        let rows = QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: all).source()
         // `Sforce-Query-Options: batchSize=n` asks for 200…2000 records per batch; 2000 is the default.
         var batchSize = 2000
         if let options = request.header("Sforce-Query-Options"),
@@ -88,13 +88,17 @@ extension Router {
     private func restBatch(_ cursor: RESTCursor, cursorId: String, offset: Int, version: String, endpoint: String)
         -> EmulatorResponse
     {
-        let end = min(cursor.rows.count, offset + cursor.batchSize)
-        let records = cursor.rows[offset..<end].map { i in
-            restRecord(row: i, columns: cursor.query.columns, table: cursor.table, snapshot: cursor.snapshot, version: version)
+        let total = cursor.rows.total
+        let end = min(total, offset + cursor.batchSize)
+        var records: [JSONValue] = []
+        cursor.rows.forEach(from: offset, to: end) { i in
+            records.append(
+                restRecord(row: i, columns: cursor.query.columns, table: cursor.table, snapshot: cursor.snapshot, version: version))
+            return true
         }
-        var members: [(String, JSONValue)] = [("totalSize", .int(cursor.rows.count)), ("done", .bool(end >= cursor.rows.count))]
+        var members: [(String, JSONValue)] = [("totalSize", .int(total)), ("done", .bool(end >= total))]
         // Salesforce leaves nextRecordsUrl out of the last batch.
-        if end < cursor.rows.count {
+        if end < total {
             members.append(("nextRecordsUrl", .string("/services/data/v\(version)/\(endpoint)/\(cursorId)-\(end)")))
         }
         members.append(("records", .array(records)))
