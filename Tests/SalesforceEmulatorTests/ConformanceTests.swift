@@ -321,6 +321,14 @@ import Testing
         }
         let zipped = try other.get("/jobs/query/\(id)/results", headers: ["Accept-Encoding": "deflate, gzip;q=0.9"])
         #expect(zipped.header("Content-Encoding") == "gzip" && zipped.header("Content-Length") != nil)
+        // The same behaviour at run time through the admin API (for the command-line emulator).
+        let set = try Curl.request(
+            "POST", plain.baseURL + "/__emulator/transport", headers: ["Content-Type": "application/json"],
+            body: #"{"uncompressedProbability": 1, "chunkedProbability": 1, "maxPageBytes": 1}"#)
+        #expect(set.status == 200)
+        let changed = try other.get("/jobs/query/\(id)/results", headers: ["Accept-Encoding": "gzip"])
+        #expect(changed.header("Content-Encoding") == nil && changed.header("Transfer-Encoding")?.lowercased() == "chunked")
+        #expect(changed.header("Sforce-NumberOfRecords") == "1", "a 1-byte cap still sends one row per page")
     }
 
     // MARK: 6. REST endpoints third-party clients call (REST API Developer Guide: Query, QueryAll, sObject Basic

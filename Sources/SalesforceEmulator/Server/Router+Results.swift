@@ -34,7 +34,7 @@ extension Router {
         let loop = faults.takeLoopLocator()
         let bodyFault = faults.takeBodyFault(gzip: gzip)
         let emptyBody = configuration.headerOnlyForEmptyResults ? results.header : []
-        let maxBytes = configuration.maxPageBytes
+        let maxBytes = transportSettings.withLock { $0.maxPageBytes }
         // Pages are written per request (never stored), on the thread pool: a job over millions of records keeps
         // no rows in memory.
         return threadPool.runIfActive(eventLoop: eventLoop) { [self] () -> EmulatorResponse in
@@ -155,7 +155,7 @@ extension Router {
             links.append(.object([
                 ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset, job: id))&maxRecords=\(pageSize)")),
             ]))
-            offset = results.pageEnd(from: offset, maxRecords: pageSize, maxBytes: configuration.maxPageBytes, total: total)
+            offset = results.pageEnd(from: offset, maxRecords: pageSize, maxBytes: transportSettings.withLock { $0.maxPageBytes }, total: total)
         }
         if faults.takeLoopLocator() {
             let own = request.path + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
@@ -188,8 +188,9 @@ extension Router {
             var rng = SplitMix(state: configuration.seed &+ n &* 0x9E37_79B9 &+ salt)
             return Double(rng.next() >> 11) / Double(1 << 53)
         }
-        let skipGzip = configuration.uncompressedProbability > 0 && draw(1) < configuration.uncompressedProbability
-        let chunked = configuration.chunkedProbability > 0 && draw(2) < configuration.chunkedProbability
+        let settings = transportSettings.withLock { $0 }
+        let skipGzip = settings.uncompressedProbability > 0 && draw(1) < settings.uncompressedProbability
+        let chunked = settings.chunkedProbability > 0 && draw(2) < settings.chunkedProbability
         return (configuration.compressResults && accepts && !skipGzip, chunked)
     }
 }
@@ -210,5 +211,19 @@ enum AcceptEncoding {
             return q > 0
         }
         return false
+    }
+}
+
+/// Page size and transport behaviour, from the configuration and changeable at run time through
+/// `POST /__emulator/transport` (so a CI that runs the command-line emulator can reach them too).
+struct TransportSettings: Sendable {
+    var maxPageBytes: Int
+    var uncompressedProbability: Double
+    var chunkedProbability: Double
+
+    init(_ configuration: EmulatorConfiguration) {
+        maxPageBytes = configuration.maxPageBytes
+        uncompressedProbability = configuration.uncompressedProbability
+        chunkedProbability = configuration.chunkedProbability
     }
 }

@@ -18,6 +18,7 @@ final class Router: Sendable {
     let clock = EmulatorClock()
     /// Counts responses whose transport (gzip, chunked) is drawn at random.
     let transportCounter = Mutex<UInt64>(0)
+    let transportSettings: Mutex<TransportSettings>
 
     struct Usage: Sendable {
         var apiRequests = 0
@@ -34,6 +35,7 @@ final class Router: Sendable {
         self.configuration = configuration
         self.threadPool = threadPool
         self.org = Org(configuration: configuration, clock: clock)
+        self.transportSettings = Mutex(TransportSettings(configuration))
     }
 
     /// Versions served in `/services/data/vXX.X/…`: 47.0 through the configured latest.
