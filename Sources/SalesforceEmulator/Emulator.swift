@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A local Salesforce: OAuth 2.0 token endpoint, Bulk API 2.0 query jobs, describe, limits, and an admin API,
-/// over HTTP on loopback, with deterministic generated data and fault injection.
+/// A local Salesforce: OAuth 2.0 token endpoint, Bulk API 2.0 query jobs, the REST query, describe, limits, and an
+/// admin API, over HTTP(S) on loopback, with deterministic generated data and fault injection.
 ///
 /// ```swift
 /// let emulator = try await Emulator.start(EmulatorConfiguration())
@@ -26,8 +26,13 @@ import NIOPosix
 ///   `errorMessage`), `requestLimit` (`count`), `expireTokens` (`afterCalls`), `slowInProgress` (`polls`, `jobs`),
 ///   `bandwidth` (`bytesPerSecond`), `latencyMs` (`ms`), `emptyGzipPage` (`count`), `cutAfterDelimiter` (`count`),
 ///   `shortTotal` (`jobs`), `loopLocator` (`count`), `clear`
+/// - `POST /__emulator/clock` body `{"advanceSeconds":…}` → moves emulator time (job expiry, delete horizon, date
+///   literals); `POST /__emulator/transport` body `{"maxPageBytes","uncompressedProbability","chunkedProbability"}`
 /// - `GET /__emulator/requests` → the request log; `POST /__emulator/reset` → regenerate data, clear faults,
-///   jobs, tokens, log and usage.
+///   jobs, tokens, log, usage and the clock.
+///
+/// With ``EmulatorConfiguration/tls`` it serves https with a CA generated at start (``caCertificatePath``,
+/// ``trustExports``). `docs/emulator.md` describes it for users.
 public final class Emulator: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
