@@ -26,6 +26,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The emulator's `--tls`: libssl from the same libssl-dev that already provides libcrypto, driven through
+        // memory BIOs in one small NIO handler. Chosen over swift-nio-ssl, whose BoringSSL build would add minutes
+        // to every clean build and CI run for a test-only feature.
+        .systemLibrary(name: "CLibSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
 
         .target(
             name: "PostgresLoader",
@@ -59,7 +63,7 @@ let package = Package(
         .target(
             name: "SalesforceEmulator",
             dependencies: [
-                "CZlib", "COpenSSL",
+                "CZlib", "COpenSSL", "CLibSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS public.salesforce_accounts (
     phone               varchar(40),
     website             varchar(255),
     industry            varchar(255),
-    annual_revenue      numeric(18, 0),
+    annual_revenue      numeric,
     number_of_employees integer,
     rating              varchar(255),
     description         text,

@@ -1,9 +1,10 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A local Salesforce: OAuth 2.0 token endpoint, Bulk API 2.0 query jobs, describe, limits, and an admin API,
-/// over HTTP on loopback, with deterministic generated data and fault injection.
+/// A local Salesforce: OAuth 2.0 token endpoint, Bulk API 2.0 query jobs, the REST query, describe, limits, and an
+/// admin API, over HTTP(S) on loopback, with deterministic generated data and fault injection.
 ///
 /// ```swift
 /// let emulator = try await Emulator.start(EmulatorConfiguration())
@@ -27,16 +28,25 @@ import NIOPosix
 ///   `shortTotal` (`jobs`), `loopLocator` (`count`),
 ///   `hostileResultLinks` (`link`, `count`, `placement`: pageLinks|nextRecordsUrl|both), `hostileInstanceURL` (`url`,
 ///   `count`), `padDescribe` (`bytes`), `hostileLocator` (`value`, `count`), `clear`
+/// - `POST /__emulator/clock` body `{"advanceSeconds":…}` → moves emulator time (job expiry, delete horizon, date
+///   literals); `POST /__emulator/transport` body `{"maxPageBytes","uncompressedProbability","chunkedProbability"}`
 /// - `GET /__emulator/requests` → the request log; `POST /__emulator/reset` → regenerate data, clear faults,
-///   jobs, tokens, log and usage.
+///   jobs, tokens, log, usage and the clock.
+///
+/// With ``EmulatorConfiguration/tls`` it serves https with a CA generated at start (``caCertificatePath``,
+/// ``trustExports``). `docs/emulator.md` describes it for users.
 public final class Emulator: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
     private let channel: any Channel
     private let router: Router
 
-    /// `http://host:port`; both the login host and the `instance_url`.
+    /// `http://host:port` (`https://` with ``EmulatorConfiguration/tls``); both the login host and the
+    /// `instance_url`.
     public let baseURL: String
+    /// The generated CA certificate clients must trust when serving TLS; `nil` over plain http.
+    public var caCertificatePath: String? { certificates?.caPath }
+    private let certificates: TLSCertificates?
     /// The bound TCP port.
     public let port: Int
 
@@ -51,18 +61,30 @@ public final class Emulator: Sendable {
     /// Every request served so far (except admin requests), oldest first.
     public var requests: [RecordedRequest] { router.requestLog.withLock { $0 } }
 
-    private init(group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, channel: any Channel, router: Router, port: Int, host: String) {
+    private init(
+        group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, channel: any Channel, router: Router, port: Int,
+        host: String, certificates: TLSCertificates?
+    ) {
         self.group = group
         self.threadPool = threadPool
         self.channel = channel
         self.router = router
         self.port = port
-        self.baseURL = "http://\(host):\(port)"
+        self.certificates = certificates
+        self.baseURL = "\(certificates == nil ? "http" : "https")://\(host):\(port)"
+    }
+
+    /// Shell lines that make common clients trust the emulator's CA (empty over plain http): OpenSSL-based tools
+    /// and Python's ssl read `SSL_CERT_FILE`, requests reads `REQUESTS_CA_BUNDLE`, Node reads
+    /// `NODE_EXTRA_CA_CERTS`, libcurl's command line reads `CURL_CA_BUNDLE`.
+    public var trustExports: [String] {
+        guard let ca = caCertificatePath else { return [] }
+        return ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE"].map { "export \($0)='\(ca)'" }
     }
 
     /// Starts an emulator and returns once it accepts connections.
     public static func start(_ configuration: EmulatorConfiguration) async throws -> Emulator {
-        let parts = prepare(configuration)
+        let parts = try prepare(configuration)
         do {
             let channel = try await parts.bootstrap.bind(host: configuration.host, port: configuration.port).get()
             return try finish(parts, channel: channel, configuration: configuration)
@@ -75,7 +97,7 @@ public final class Emulator: Sendable {
 
     /// ``start(_:)`` for synchronous callers; must not be called from an event loop thread.
     public static func startBlocking(_ configuration: EmulatorConfiguration) throws -> Emulator {
-        let parts = prepare(configuration)
+        let parts = try prepare(configuration)
         do {
             let channel = try parts.bootstrap.bind(host: configuration.host, port: configuration.port).wait()
             return try finish(parts, channel: channel, configuration: configuration)
@@ -91,9 +113,12 @@ public final class Emulator: Sendable {
         var threadPool: NIOThreadPool
         var router: Router
         var bootstrap: ServerBootstrap
+        var certificates: TLSCertificates?
     }
 
-    private static func prepare(_ configuration: EmulatorConfiguration) -> Parts {
+    private static func prepare(_ configuration: EmulatorConfiguration) throws -> Parts {
+        let certificates = configuration.tls ? try TLSCertificates.generate() : nil
+        let tls = try certificates.map(TLSContext.init(certificates:))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
@@ -104,12 +129,13 @@ public final class Emulator: Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(TLSServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(router: router))
                 }
             }
-        return Parts(group: group, threadPool: threadPool, router: router, bootstrap: bootstrap)
+        return Parts(group: group, threadPool: threadPool, router: router, bootstrap: bootstrap, certificates: certificates)
     }
 
     private static func finish(_ parts: Parts, channel: any Channel, configuration: EmulatorConfiguration) throws
@@ -118,7 +144,7 @@ public final class Emulator: Sendable {
         guard let port = channel.localAddress?.port else { throw ChannelError.unknownLocalAddress }
         let emulator = Emulator(
             group: parts.group, threadPool: parts.threadPool, channel: channel, router: parts.router, port: port,
-            host: configuration.host)
+            host: configuration.host, certificates: parts.certificates)
         parts.router.baseURL.withLock { $0 = emulator.baseURL }
         return emulator
     }
@@ -128,6 +154,11 @@ public final class Emulator: Sendable {
         try await channel.close().get()
         try await threadPool.shutdownGracefully()
         try await group.shutdownGracefully()
+        removeCertificates()
+    }
+
+    private func removeCertificates() {
+        if let directory = certificates?.directory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     /// ``shutdown()`` for synchronous callers; must not be called from an event loop thread.
@@ -135,5 +166,6 @@ public final class Emulator: Sendable {
         try channel.close().wait()
         try threadPool.syncShutdownGracefully()
         try group.syncShutdownGracefully()
+        removeCertificates()
     }
 }

@@ -37,6 +37,22 @@ public struct EmulatorConfiguration: Sendable {
     public var latestAPIVersion = "62.0"
     /// Rows per results page when the client sends no `maxRecords`.
     public var defaultPageSize = 50_000
+    /// Upper bound of one results page's uncompressed CSV (header included), whatever `maxRecords` says: Salesforce's
+    /// pages are "still subject to the size limits", so a page can be shorter than asked and only
+    /// `Sforce-Locator: null` ends a chain. 10 MB: 50,000 rows of a typical 200–300-byte Contact selection stay one
+    /// page, while wide selections (long text areas) are cut before `maxRecords`, as real orgs cut them — which
+    /// catches clients that stop on a short page. At least one row is always sent.
+    public var maxPageBytes = 10_000_000
+    /// Share (0…1) of results responses sent uncompressed although the client asked for gzip, as Salesforce's REST
+    /// framework "sometimes" does. Drawn deterministically from `seed`.
+    public var uncompressedProbability = 0.0
+    /// Share (0…1) of results responses sent with chunked transfer encoding instead of a Content-Length.
+    public var chunkedProbability = 0.0
+    /// Serve https with a self-signed CA generated at start (see ``Emulator/caCertificatePath``); `instance_url`
+    /// is then https, as it always is on Salesforce.
+    public var tls = false
+    /// Number of generated Users (owners, creators and modifiers of every record); at least 1.
+    public var userCount = 20
     /// Time a job spends between `UploadComplete` and `JobComplete` (half of it in `InProgress`).
     public var jobProcessingDelay: Duration = .milliseconds(200)
     /// Per-connection cap on response body bytes per second (`nil` = unlimited).

@@ -52,6 +52,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "How to print the SF_* variables on stdout: shell (export lines) or json (one line).")
     var printEnv: EnvFormat = .shell
 
+    @Flag(help: "Serve https with a generated CA (its path and the trust variables are printed).")
+    var tls = false
+
     @Flag(help: "Exit when the process that started it exits, so a killed caller (sfpg demo) leaves no emulator behind.")
     var exitWithParent = false
 
@@ -67,6 +70,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.jobProcessingDelay = .milliseconds(jobDelayMs)
         configuration.perConnectionBytesPerSecond = bandwidth
         configuration.latency = latencyMs.map { .milliseconds($0) }
+        configuration.tls = tls
         if let jwtPublicKey {
             guard let pem = try? String(contentsOfFile: jwtPublicKey, encoding: .utf8) else {
                 throw ValidationError("cannot read --jwt-public-key \(jwtPublicKey)")
@@ -87,7 +91,10 @@ struct EmulatorCommand: ParsableCommand {
         let emulator = try Emulator.startBlocking(configuration)
         let variables = EmulatorEnvironment.variables(for: emulator, configuration: configuration)
         switch printEnv {
-        case .shell: print(EmulatorEnvironment.exports(variables))
+        case .shell:
+            print(EmulatorEnvironment.exports(variables))
+            // SSL_CERT_FILE=…, REQUESTS_CA_BUNDLE=…: what a client needs to trust the generated CA.
+            emulator.trustExports.forEach { print($0) }
         case .json: print(try EmulatorEnvironment.jsonLine(baseURL: emulator.baseURL, port: emulator.port, variables))
         }
         fflush(nil)

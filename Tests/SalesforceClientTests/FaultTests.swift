@@ -88,15 +88,17 @@ import Testing
         #expect(error.message.contains(job.id))
     }
 
-    @Test func failedJobWithoutMessageStillSaysWhatToDo() throws {
+    /// The emulator, like Salesforce, now always gives a Failed job an `errorMessage` (issue #11); a fault without a
+    /// message gets Salesforce's retry-exhaustion text, which the client passes on.
+    @Test func failedJobWithoutAFaultMessageCarriesSalesforcesReason() throws {
         let emulator = try RunningEmulator()
         emulator.emulator.faults.failJobs(count: 1, errorMessage: nil)
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         let error = try #require(throws: SalesforceError.self) { try client.waitForCompletion(job.id) }
         #expect(error.code == .jobFailed)
-        #expect(error.message.contains("no reason"))
-        #expect(error.message.contains("WHERE"))
+        #expect(error.message.contains("Retried more than 15 times"))
+        #expect(error.message.contains(job.id))
     }
 
     @Test func requestLimitExceededIsNeverRetried() throws {

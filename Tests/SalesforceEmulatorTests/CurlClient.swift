@@ -33,7 +33,8 @@ enum CurlError: Error {
 
 enum Curl {
     static func request(
-        _ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil
+        _ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil,
+        curlArguments: [String] = []
     ) throws -> CurlResponse {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -47,6 +48,7 @@ enum Curl {
             try Data(body.utf8).write(to: URL(fileURLWithPath: requestBody))
             arguments += ["--data-binary", "@\(requestBody)"]
         }
+        arguments += curlArguments
         arguments.append(url)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")

@@ -93,17 +93,23 @@ import Testing
         #expect(a.ids("Contact", includeDeleted: false).count < 202)
     }
 
-    @Test func materializesManyRowsInPages() throws {
+    @Test func rendersManyRowsInPagesOnDemand() throws {
         var configuration = EmulatorConfiguration()
         configuration.contactCount = 20_000
         let snapshot = Org(configuration: configuration).snapshot()
         let (query, table) = try SOQLParser.parse("SELECT Id, Name, Description, SystemModstamp FROM Contact", snapshot: snapshot)
-        let results = try ResultMaterializer.materialize(
+        let results = ResultMaterializer.materialize(
             query: query, table: table, snapshot: snapshot, includeDeleted: false,
-            writer: CSVWriter(columnDelimiter: "COMMA", lineEnding: "LF"), pageSize: 7_000)
+            writer: CSVWriter(columnDelimiter: "COMMA", lineEnding: "LF"))
         #expect(results.totalRows == 20_000)
-        #expect(results.pages.map(\.rows) == [7_000, 7_000, 6_000])
-        let slice = try ResultMaterializer.slice(results, offset: 6_990, count: 20)
+        var ends: [Int] = []
+        var offset = 0
+        while offset < results.totalRows {
+            offset = results.render(from: offset, maxRecords: 7_000, maxBytes: .max, total: results.totalRows).end
+            ends.append(offset)
+        }
+        #expect(ends == [7_000, 14_000, 20_000])
+        let slice = results.render(from: 6_990, maxRecords: 20, maxBytes: .max, total: results.totalRows).csv
         let bounds = ResultMaterializer.rowBounds(slice, headerBytes: results.header.count, lineEnding: [10])
         #expect(bounds.count == 20)
     }

@@ -17,11 +17,11 @@ struct DescribeTests {
             "Id": .type("varchar(18)"), "AccountId": .type("varchar(18)"), "LastName": .type("text"),
             "Email": .type("text"), "Phone": .type("text"), "Salutation": .type("text"), "Description": .type("text"),
             "Website__c": .type("text"), "Languages__c": .type("text[]"), "Is_VIP__c": .type("boolean"),
-            "Visit_Count__c": .type("integer"), "External_Number__c": .type("bigint"),
-            "Score__c": .type("numeric(18, 2)"), "Lifetime_Value__c": .type("numeric(16, 2)"),
-            "Discount__c": .type("numeric(5, 2)"), "Birthdate": .type("date"), "CreatedDate": .type("timestamptz"),
+            "Visit_Count__c": .type("numeric"), "External_Number__c": .type("numeric"),
+            "Score__c": .type("numeric"), "Lifetime_Value__c": .type("numeric"),
+            "Discount__c": .type("numeric"), "Birthdate": .type("date"), "CreatedDate": .type("timestamptz"),
             "Preferred_Time__c": .type("time"), "Display_Label__c": .type("text"),
-            "MailingLatitude": .type("numeric(18, 15)"),
+            "MailingLatitude": .type("numeric"),
         ]
         for (field, type) in expected { #expect(try mapped(field) == type, "\(field)") }
         guard case .excluded(let reason) = try mapped("MailingAddress") else {

@@ -18,6 +18,9 @@ enum FieldType: String, Sendable {
         }
     }
 
+    /// Types whose values Salesforce writes with Java's `Double.toString` (see ``JavaDouble``).
+    var isJavaDouble: Bool { self == .double || self == .currency || self == .percent }
+
     /// How WHERE compares values of this type.
     var comparison: Comparison {
         switch self {
@@ -42,6 +45,10 @@ enum Recipe: Sendable {
     case lastName
     /// Contact.Name: computed from FirstName and LastName (also for mutated records).
     case fullName
+    /// User.Username and Email: the integration user for index 0, `user<i>@sfpg.example` otherwise.
+    case username
+    /// User.Alias.
+    case alias
     case companyName
     case opportunityName
     case pick([String], nullPercent: Int)

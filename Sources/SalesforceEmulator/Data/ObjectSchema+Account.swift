@@ -116,7 +116,7 @@ extension ObjectSchema {
                 "Discount_Pct__c", .percent, label: "Discount %", precision: 5, scale: 2,
                 recipe: .decimal(min: 0, max: 60, scale: 2, nullPercent: 50)),
             FieldDefinition(
-                "Seats__c", .int, label: "Seats", digits: 7, recipe: .integer(min: 1, max: 5_000, nullPercent: 20)),
+                "Seats__c", .double, label: "Seats", precision: 7, scale: 0, recipe: .integer(min: 1, max: 5_000, nullPercent: 20)),
             FieldDefinition("Renewal__c", .boolean, label: "Renewal", nillable: false, recipe: .bool(truePercent: 35)),
             FieldDefinition(
                 "Next_Step_Due__c", .datetime, label: "Next Step Due", recipe: .datetime(nullPercent: 45)),
@@ -128,4 +128,27 @@ extension ObjectSchema {
             name: "Opportunity", label: "Opportunity", labelPlural: "Opportunities", keyPrefix: "006",
             fields: system.head + own + system.tail)
     }()
+
+    static let timeZones = ["America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Paris", "Asia/Tokyo"]
+
+    /// User: the owner, creator and last modifier of every record (`Owner.Name`, `CreatedBy.Email`, …). Users have
+    /// no `IsDeleted` and no owner; user 0 is the integration user.
+    static let user = ObjectSchema(
+        name: "User", label: "User", labelPlural: "Users", keyPrefix: "005",
+        fields: [
+            FieldDefinition("Id", .id, label: "User ID", length: 18, nillable: false, system: true, recipe: .id),
+            FieldDefinition("Username", .string, length: 80, nillable: false, recipe: .username),
+            FieldDefinition("LastName", .string, label: "Last Name", length: 80, nillable: false, recipe: .lastName),
+            FieldDefinition("FirstName", .string, label: "First Name", length: 40, recipe: .firstName(nullPercent: 0)),
+            FieldDefinition("Name", .string, label: "Full Name", length: 121, nillable: false, system: true, recipe: .fullName),
+            FieldDefinition("Alias", .string, length: 8, nillable: false, recipe: .alias),
+            FieldDefinition("Email", .email, length: 128, nillable: false, recipe: .username),
+            FieldDefinition("IsActive", .boolean, label: "Active", nillable: false, recipe: .bool(truePercent: 90)),
+            FieldDefinition(
+                "ManagerId", .reference, label: "Manager ID", length: 18, referenceTo: ["User"],
+                relationshipName: "Manager", recipe: .reference(object: "User", nullPercent: 30)),
+            FieldDefinition(
+                "TimeZoneSidKey", .picklist, label: "Time Zone", length: 40, nillable: false, picklist: timeZones,
+                recipe: .pick(timeZones, nullPercent: 0)),
+        ] + auditFields)
 }

@@ -89,15 +89,17 @@ extension ObjectSchema {
                 recipe: .decimal(min: -1000, max: 100_000, scale: 2, nullPercent: 20)),
             FieldDefinition(
                 "Lifetime_Value__c", .currency, label: "Lifetime Value", precision: 16, scale: 2,
-                recipe: .decimal(min: 0, max: 2_000_000, scale: 2, nullPercent: 25)),
+                recipe: .decimal(min: 0, max: 50_000_000, scale: 2, nullPercent: 25)),
             FieldDefinition(
                 "Discount__c", .percent, label: "Discount", precision: 5, scale: 2,
                 recipe: .decimal(min: 0, max: 100, scale: 2, nullPercent: 50)),
+            // Custom Number fields are always `double` in a real describe (never `int`/`long`), even with scale 0,
+            // and their values come out the Java way (`5.0E8`), which integer columns reject.
             FieldDefinition(
-                "Visit_Count__c", .int, label: "Visit Count", digits: 9,
+                "Visit_Count__c", .double, label: "Visit Count", precision: 9, scale: 0,
                 recipe: .integer(min: 0, max: 999_999_999, nullPercent: 20)),
             FieldDefinition(
-                "External_Number__c", .long, label: "External Number", digits: 18,
+                "External_Number__c", .double, label: "External Number", precision: 18, scale: 0,
                 recipe: .integer(min: -9_000_000_000_000, max: 9_000_000_000_000_000, nullPercent: 30)),
             FieldDefinition("Is_VIP__c", .boolean, label: "VIP", nillable: false, recipe: .bool(truePercent: 3)),
             FieldDefinition("Website__c", .url, label: "Website", length: 255, recipe: .url(nullPercent: 50)),

@@ -26,7 +26,7 @@ struct ObjectSchema: Sendable {
         fields.firstIndex { $0.relationshipName?.lowercased() == relationship.lowercased() }
     }
 
-    static let all: [ObjectSchema] = [.contact, .account, .opportunity]
+    static let all: [ObjectSchema] = [.contact, .account, .opportunity, .user]
 
     static func named(_ name: String) -> ObjectSchema? {
         all.first { $0.name.lowercased() == name.lowercased() }

@@ -92,10 +92,8 @@ struct ObjectTable: Sendable {
             guard let a = amount.flatMap({ value($0, i, patch, generator) }).flatMap(Double.init),
                 let p = probability.flatMap({ value($0, i, patch, generator) }).flatMap(Double.init)
             else { return nil }
-            // Amount × Probability% in cents is Amount × Probability.
-            let cents = Int64((a * p).rounded())
-            return (cents < 0 ? "-" : "") + String(cents.magnitude / 100) + "."
-                + Timestamps.pad(Int64(cents.magnitude % 100), 2)
+            // Amount × Probability%, rounded to cents, written the Java way like every currency value.
+            return JavaDouble.format((a * p).rounded() / 100)
         default:
             return generator.value(schema, salt: salt, field: f, index: i)
         }

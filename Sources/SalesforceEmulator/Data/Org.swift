@@ -14,9 +14,11 @@ public final class Org: Sendable {
     }
 
     private let state: Mutex<State>
+    let clock: EmulatorClock
 
-    init(configuration: EmulatorConfiguration) {
+    init(configuration: EmulatorConfiguration, clock: EmulatorClock = EmulatorClock()) {
         state = Mutex(State(snapshot: OrgSnapshot(configuration: configuration)))
+        self.clock = clock
     }
 
     /// A consistent copy of every table, for a query job.
@@ -150,20 +152,16 @@ public final class Org: Sendable {
         }
     }
 
-    /// The emulator's "now" for a mutation: wall-clock milliseconds, strictly increasing.
-    private static func nextStamp(after last: Int64) -> Int64 {
-        let wall = Int64((ContinuousClock.now - Self.clockOrigin) / .milliseconds(1)) + Self.wallOrigin
-        return max(wall, last + 1)
+    /// The emulator's "now" for a mutation: emulator-clock milliseconds, strictly increasing.
+    private func nextStamp(after last: Int64) -> Int64 {
+        max(clock.now(), last + 1)
     }
-
-    private static let clockOrigin = ContinuousClock.now
-    private static let wallOrigin = Int64(Date().timeIntervalSince1970 * 1000)
 
     /// Runs a change on one table with the next stamp; the body may advance the stamp for several changes.
     func mutate<T>(_ object: String, _ body: (inout ObjectTable, inout Int64) -> T) -> T? {
         state.withLock { state in
             guard var table = state.snapshot.table(object) else { return nil }
-            var now = Self.nextStamp(after: state.lastStamp)
+            var now = nextStamp(after: state.lastStamp)
             let result = body(&table, &now)
             state.lastStamp = now
             state.snapshot.tables[object.lowercased()] = table
@@ -189,7 +187,9 @@ public final class Org: Sendable {
             switch schema.fields[f].recipe {
             case .isDeleted: patch.isDeleted = value == "true"
             case .id, .systemModstamp, .lastModifiedDate: continue
-            default: patch.values[f] = .some(value)
+            default:
+                // Stored as Salesforce would return it: numbers of double-typed fields in Java's form.
+                patch.values[f] = .some(schema.fields[f].type.isJavaDouble ? value.map { JavaDouble.format(text: $0) } : value)
             }
         }
     }

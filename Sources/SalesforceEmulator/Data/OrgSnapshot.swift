@@ -7,7 +7,7 @@ struct OrgSnapshot: Sendable {
     init(configuration: EmulatorConfiguration) {
         let counts = [
             "Contact": configuration.contactCount, "Account": configuration.resolvedAccountCount,
-            "Opportunity": configuration.resolvedOpportunityCount,
+            "Opportunity": configuration.resolvedOpportunityCount, "User": max(1, configuration.userCount),
         ]
         generator = RecordGenerator(seed: configuration.seed, counts: counts)
         var tables: [String: ObjectTable] = [:]
@@ -19,6 +19,8 @@ struct OrgSnapshot: Sendable {
     }
 
     func table(_ object: String) -> ObjectTable? { tables[object.lowercased()] }
+
+    func schema(_ object: String) -> ObjectSchema? { tables[object.lowercased()]?.schema }
 
     /// Name (or any field) of the record an Id points at, for `Account.Name`-style columns.
     func lookup(id: String?, field: String) -> String? {

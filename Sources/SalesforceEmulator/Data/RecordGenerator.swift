@@ -6,11 +6,14 @@ struct RecordGenerator: Sendable {
     let counts: [String: Int]
     /// (object, key prefix, count) of reference targets; a short array beats hashing a String per value.
     private let targets: [(object: String, prefix: String, count: Int)]
+    /// Generated Users; owner/creator/modifier references pick among them.
+    private let userCount: Int
 
     init(seed: UInt64, counts: [String: Int]) {
         self.seed = seed
         self.counts = counts
         targets = ObjectSchema.all.map { ($0.name, $0.keyPrefix, counts[$0.name] ?? 0) }
+        userCount = max(1, counts["User"] ?? 20)
     }
 
     /// Modstamps of base records: one second apart, starting a month after `generatedEpochMillis`, so they are
@@ -28,6 +31,13 @@ struct RecordGenerator: Sendable {
 
     /// The base value of a non-computed field in the CSV text form; `nil` is null.
     func value(_ schema: ObjectSchema, salt: UInt64, field f: Int, index i: Int) -> String? {
+        let raw = rawValue(schema, salt: salt, field: f, index: i)
+        // Double, currency and percent values go out as Java's Double.toString writes them, as Salesforce does.
+        guard let raw, schema.fields[f].type.isJavaDouble else { return raw }
+        return JavaDouble.format(text: raw)
+    }
+
+    private func rawValue(_ schema: ObjectSchema, salt: UInt64, field f: Int, index i: Int) -> String? {
         let h = hash(salt, f, i)
         let roll = Int(h % 100)
         let r = h >> 8
@@ -39,7 +49,9 @@ struct RecordGenerator: Sendable {
             guard roll >= nullPercent, let target = targets.first(where: { $0.object == object }), target.count > 0
             else { return nil }
             return SalesforceId.make(prefix: target.prefix, index: Int(r % UInt64(target.count)))
-        case .user: return SalesforceId.make(prefix: "005", index: Int(r % 20))
+        case .user: return SalesforceId.make(prefix: "005", index: Int(r % UInt64(userCount)))
+        case .username: return i == 0 ? "integration@sfpg.example" : "user\(i)@sfpg.example"
+        case .alias: return i == 0 ? "integ" : "usr\(i)"
         case .firstName(let nullPercent):
             return roll < nullPercent ? nil : GeneratorWords.firstNames[Int(r % UInt64(GeneratorWords.firstNames.count))]
         case .lastName: return GeneratorWords.lastNames[Int(r % UInt64(GeneratorWords.lastNames.count))]
@@ -82,7 +94,9 @@ struct RecordGenerator: Sendable {
             }
         case .decimal(let min, let max, let scale, let nullPercent):
             guard roll >= nullPercent else { return nil }
-            return decimal(min: min, max: max, scale: scale, r: r)
+            // One value in fifty carries a decimal more than the field's scale, as values set through the API or
+            // Apex can (KB 000212661): Salesforce stores and returns them unrounded.
+            return decimal(min: min, max: max, scale: roll % 50 == 3 ? scale + 1 : scale, r: r)
         case .integer(let min, let max, let nullPercent):
             guard roll >= nullPercent else { return nil }
             let span = UInt64(max - min) &+ 1

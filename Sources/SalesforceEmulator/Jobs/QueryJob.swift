@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One Bulk API 2.0 query job and, once materialized, its results.
 struct QueryJob: Sendable {
     enum State: String, Sendable {
@@ -26,6 +28,9 @@ struct QueryJob: Sendable {
     var errorMessage: String?
     var finishedMillis: Int64?
 
+    /// What Salesforce reports for a query that failed after its internal retries.
+    static let defaultFailure = "InternalServerError : Retried more than 15 times"
+
     /// Moves the state forward as time passes; called on every status poll.
     mutating func advance(now: ContinuousClock.Instant, nowMillis: Int64, isPoll: Bool) {
         guard !state.isTerminal else { return }
@@ -38,7 +43,8 @@ struct QueryJob: Sendable {
         }
         if let failure = plannedFailure {
             state = .failed
-            errorMessage = failure
+            // Real failed jobs carry a reason; without one a client has nothing to report.
+            errorMessage = failure ?? Self.defaultFailure
             results = nil
         } else {
             state = .jobComplete
@@ -65,25 +71,117 @@ struct QueryJob: Sendable {
                 ("totalProcessingTime", .int(state.isTerminal ? Int((completeAt - inProgressAt) / .milliseconds(1)) : 0)),
                 ("isPkChunkingSupported", .bool(true)),
             ]
-            if state == .failed, let errorMessage { members.append(("errorMessage", .string(errorMessage))) }
+            if state == .failed { members.append(("errorMessage", .string(errorMessage ?? Self.defaultFailure))) }
         }
         return .object(members)
     }
 }
 
-/// A job's results: CSV pages of `pageSize` rows, each stored gzip-compressed with its own header row, so the
-/// common request (default page size) is served without recompressing.
-struct JobResults: Sendable {
-    var header: [UInt8]
-    var pages: [ResultPage]
-    var pageSize: Int
-    var totalRows: Int
-    var lineEnding: [UInt8]
-    var delimiter: UInt8
+/// Which table rows a job returns, in output order. An unfiltered, unordered query keeps no list at all: its
+/// rows are every index except a sparse, sorted set (hard-deleted, hidden, and for `query` soft-deleted records), so
+/// a job over 100 million generated records costs a few bytes until a page is asked for.
+enum RowSource: Sendable {
+    case allExcept(count: Int, excluded: [Int], limit: Int)
+    /// Filtered or ordered queries: the matching indices (4 bytes each).
+    case list([UInt32])
+
+    var total: Int {
+        switch self {
+        case .allExcept(let count, let excluded, let limit): min(limit, count - excluded.count)
+        case .list(let rows): rows.count
+        }
+    }
+
+    /// Calls `body` with the table index of each output row in `[from, to)`, in order.
+    func forEach(from: Int, to: Int, _ body: (Int) -> Bool) {
+        guard from < to else { return }
+        switch self {
+        case .list(let rows):
+            for k in from..<min(to, rows.count) where !body(Int(rows[k])) { return }
+        case .allExcept(_, let excluded, _):
+            // Excluded index e_j has j excluded before it, so e_j - j included rows; those with e_j - j <= from
+            // come before output row `from`.
+            var lo = 0, hi = excluded.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if excluded[mid] - mid <= from { lo = mid + 1 } else { hi = mid }
+            }
+            var next = lo
+            var index = from + lo
+            for _ in from..<to {
+                while next < excluded.count && excluded[next] == index {
+                    index += 1
+                    next += 1
+                }
+                if !body(index) { return }
+                index += 1
+            }
+        }
+    }
 }
 
-struct ResultPage: Sendable {
-    var gzip: [UInt8]
-    var rows: Int
-    var rawBytes: Int
+/// A job's results, rendered on demand: the query, the snapshot it ran on and the rows it selected. Pages are
+/// written (and compressed) per request, so memory stays flat however many records the job returns.
+struct JobResults: Sendable {
+    var query: SOQLQuery
+    var table: ObjectTable
+    var snapshot: OrgSnapshot
+    var rows: RowSource
+    var writer: CSVWriter
+    var header: [UInt8]
+    var totalRows: Int { rows.total }
+    var lineEnding: [UInt8] { writer.lineEnding }
+    var delimiter: UInt8 { writer.delimiter }
+    /// Page ends already computed, by "offset/maxRecords/maxBytes", so `resultPages` and `results` agree cheaply.
+    let pageEnds = PageEnds()
+
+    /// The CSV page that starts at output row `offset`: at most `maxRecords` rows and, like Salesforce's "still
+    /// subject to the size limits", at most `maxBytes` of uncompressed CSV with its header row, but always at least
+    /// one row, so a chain always moves on. Returns the bytes and the end (exclusive) of the page.
+    func render(from offset: Int, maxRecords: Int, maxBytes: Int, total: Int) -> (csv: [UInt8], end: Int) {
+        var out = header
+        let limit = min(total, offset + max(1, maxRecords))
+        var end = offset
+        rows.forEach(from: offset, to: limit) { i in
+            let before = out.count
+            ResultMaterializer.appendRow(i, query: query, table: table, snapshot: snapshot, writer: writer, into: &out)
+            if out.count > maxBytes && end > offset {
+                out.removeLast(out.count - before)
+                return false
+            }
+            end += 1
+            return true
+        }
+        pageEnds.store(offset: offset, maxRecords: maxRecords, maxBytes: maxBytes, total: total, end: end)
+        return (out, end)
+    }
+
+    /// End (exclusive) of the page that starts at `offset` (rendering it if it was never rendered).
+    func pageEnd(from offset: Int, maxRecords: Int, maxBytes: Int, total: Int) -> Int {
+        if offset >= total { return offset }
+        if let end = pageEnds.lookup(offset: offset, maxRecords: maxRecords, maxBytes: maxBytes, total: total) {
+            return end
+        }
+        return render(from: offset, maxRecords: maxRecords, maxBytes: maxBytes, total: total).end
+    }
+}
+
+/// A small memo of page boundaries.
+final class PageEnds: Sendable {
+    private let ends = Mutex<[String: Int]>([:])
+
+    private func key(_ offset: Int, _ maxRecords: Int, _ maxBytes: Int, _ total: Int) -> String {
+        "\(offset)/\(maxRecords)/\(maxBytes)/\(total)"
+    }
+
+    func lookup(offset: Int, maxRecords: Int, maxBytes: Int, total: Int) -> Int? {
+        ends.withLock { $0[key(offset, maxRecords, maxBytes, total)] }
+    }
+
+    func store(offset: Int, maxRecords: Int, maxBytes: Int, total: Int, end: Int) {
+        ends.withLock { ends in
+            if ends.count > 100_000 { ends.removeAll() }
+            ends[key(offset, maxRecords, maxBytes, total)] = end
+        }
+    }
 }

@@ -1,84 +1,32 @@
-import Dispatch
-import Synchronization
-
-/// Turns a parsed query over a snapshot into stored result pages. Runs on the thread pool, never on an event loop.
+/// Selects a job's rows and writes them as CSV. Selection runs once on the thread pool when the job is created;
+/// writing happens per results request (see ``JobResults/render(from:maxRecords:maxBytes:total:)``).
 enum ResultMaterializer {
     static func materialize(
-        query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, includeDeleted: Bool, writer: CSVWriter,
-        pageSize: Int
-    ) throws -> JobResults {
-        let rows = QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: includeDeleted).rows()
-        let header: [UInt8] = {
-            var header: [UInt8] = []
-            writer.appendRow(query.columns.map(\.header), into: &header)
-            return header
-        }()
-        // Pages are independent, so build them on every core: generation speed matters for benchmarks.
-        let pageCount = (rows.count + pageSize - 1) / pageSize
-        let built = Mutex([ResultPage?](repeating: nil, count: pageCount))
-        let failure = Mutex<(any Error)?>(nil)
-        DispatchQueue.concurrentPerform(iterations: pageCount) { k in
-            let start = k * pageSize
-            let end = min(start + pageSize, rows.count)
-            var buffer = header
-            buffer.reserveCapacity(header.count + (end - start) * 256)
-            appendRows(rows[start..<end], query: query, table: table, snapshot: snapshot, writer: writer, into: &buffer)
-            do {
-                let page = ResultPage(gzip: try Gzip.compress(buffer), rows: end - start, rawBytes: buffer.count)
-                built.withLock { $0[k] = page }
-            } catch {
-                failure.withLock { $0 = error }
-            }
-        }
-        if let error = failure.withLock({ $0 }) { throw error }
-        let pages = built.withLock { $0.compactMap { $0 } }
-        return JobResults(header: header, pages: pages, pageSize: pageSize, totalRows: rows.count, lineEnding: writer.lineEnding,
-            delimiter: writer.delimiter)
+        query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, includeDeleted: Bool, writer: CSVWriter
+    ) -> JobResults {
+        var header: [UInt8] = []
+        writer.appendRow(query.columns.map(\.header), into: &header)
+        return JobResults(
+            query: query, table: table, snapshot: snapshot,
+            rows: QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: includeDeleted).source(),
+            writer: writer, header: header)
     }
 
-    static func appendRows(
-        _ rows: ArraySlice<Int>, query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, writer: CSVWriter,
-        into out: inout [UInt8]
+    /// Appends record `i` as one CSV row.
+    @inline(__always)
+    static func appendRow(
+        _ i: Int, query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, writer: CSVWriter, into out: inout [UInt8]
     ) {
-        let hasPatches = !table.patches.isEmpty
-        let generator = snapshot.generator
-        // Plain field indices up front (-1 = relationship column), so the row loop does not copy enum payloads.
-        let plan = query.columns.map { column -> Int in
-            if case .field(let f, _) = column { return f }
-            return -1
-        }
-        for i in rows {
-            let patch = hasPatches ? table.patches[i] : nil
-            for k in 0..<plan.count {
-                if k > 0 { out.append(writer.delimiter) }
-                let f = plan[k]
-                if f >= 0 {
-                    writer.append(table.value(f, i, patch, generator), into: &out)
-                } else {
-                    writer.append(
-                        query.columns[k].value(row: i, table: table, snapshot: snapshot, patch: .some(patch)), into: &out)
-                }
+        let patch = table.patches.isEmpty ? nil : table.patches[i]
+        for (k, column) in query.columns.enumerated() {
+            if k > 0 { out.append(writer.delimiter) }
+            if case .field(let f, _) = column {
+                writer.append(table.value(f, i, patch, snapshot.generator), into: &out)
+            } else {
+                writer.append(column.value(row: i, table: table, snapshot: snapshot, patch: .some(patch)), into: &out)
             }
-            writer.endRow(into: &out)
         }
-    }
-
-    /// Rows `[offset, offset + count)` as one CSV body with a header, cut out of the stored pages (for requests
-    /// whose `maxRecords` differs from the stored page size).
-    static func slice(_ results: JobResults, offset: Int, count: Int) throws -> [UInt8] {
-        var out = results.header
-        var row = offset
-        let end = min(offset + count, results.totalRows)
-        while row < end {
-            let pageIndex = row / results.pageSize
-            let page = try Gzip.decompress(results.pages[pageIndex].gzip)
-            let bounds = rowBounds(page, headerBytes: results.header.count, lineEnding: results.lineEnding)
-            let first = row - pageIndex * results.pageSize
-            let last = min(end - pageIndex * results.pageSize, bounds.count)
-            out.append(contentsOf: page[bounds[first].lowerBound..<bounds[last - 1].upperBound])
-            row = pageIndex * results.pageSize + last
-        }
-        return out
+        writer.endRow(into: &out)
     }
 
     /// Byte ranges of each data row (line ending included). Every value is quoted, so a line ending outside quotes

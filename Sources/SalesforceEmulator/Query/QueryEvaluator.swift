@@ -5,9 +5,22 @@ struct QueryEvaluator {
     let snapshot: OrgSnapshot
     let includeDeleted: Bool
 
+    /// The rows in output order, without listing them when nothing filters or orders them.
+    func source() -> RowSource {
+        guard query.filter == nil, query.orderBy.isEmpty else { return .list(rows().map { UInt32(truncatingIfNeeded: $0) }) }
+        var excluded = Set(table.hardDeleted).union(table.hidden)
+        if !includeDeleted {
+            for (i, patch) in table.patches where patch.isDeleted { excluded.insert(i) }
+        }
+        return .allExcept(
+            count: table.rowCount, excluded: excluded.filter { $0 < table.rowCount }.sorted(),
+            limit: query.limit ?? Int.max)
+    }
+
     /// Row indices in output order.
     func rows() -> [Int] {
         var rows: [Int] = []
+        if query.limit == 0 { return rows }
         let hasPatches = !table.patches.isEmpty
         for i in 0..<table.rowCount {
             if !table.hardDeleted.isEmpty && table.hardDeleted.contains(i) { continue }
@@ -48,9 +61,46 @@ struct QueryEvaluator {
         case .and(let l, let r): return matches(l, row: i, patch: patch) && matches(r, row: i, patch: patch)
         case .or(let l, let r): return matches(l, row: i, patch: patch) || matches(r, row: i, patch: patch)
         case .not(let c): return !matches(c, row: i, patch: patch)
-        case .compare(let column, let op, let literal):
-            let value = column.value(row: i, table: table, snapshot: snapshot, patch: .some(patch))
-            return Self.evaluate(value, op, literal)
+        case .compare(let operand, let op, let literal):
+            return Self.evaluate(value(operand, row: i, patch: patch), op, literal)
+        case .inList(let operand, let literals, let negated):
+            let v = value(operand, row: i, patch: patch)
+            // NOT IN never matches null, like every comparison with null except `= null`.
+            if negated && v == nil { return false }
+            let found = literals.contains { Self.evaluate(v, .eq, $0) }
+            return negated ? !found : found
+        case .like(let operand, let pattern):
+            guard case .text(let text)? = value(operand, row: i, patch: patch) else { return false }
+            return Self.like(text, pattern)
+        case .includes(let operand, let groups, let excludes):
+            guard case .text(let text)? = value(operand, row: i, patch: patch) else { return excludes }
+            let selected = Set(text.split(separator: ";").map { $0.lowercased() })
+            let any = groups.contains { group in group.allSatisfy { selected.contains($0.lowercased()) } }
+            return excludes ? !any : any
+        }
+    }
+
+    /// The left-hand value: field text, or a date function's result.
+    private func value(_ operand: SOQLOperand, row i: Int, patch: RecordPatch?) -> Operand? {
+        let text = operand.column.value(row: i, table: table, snapshot: snapshot, patch: .some(patch))
+        guard let text else { return nil }
+        switch operand {
+        case .column: return .text(text)
+        case .function(let function, _):
+            switch function.apply(text) {
+            case .number(let n)?: return .text(JavaDouble.format(n))
+            case .date(let days)?: return .text(Timestamps.date(days: days))
+            case nil: return nil
+            }
+        }
+    }
+
+    enum Operand { case text(String) }
+
+    static func evaluate(_ operand: Operand?, _ op: SOQLOperator, _ literal: SOQLLiteral) -> Bool {
+        switch operand {
+        case .text(let text)?: evaluate(text, op, literal)
+        case nil: evaluate(nil as String?, op, literal)
         }
     }
 
@@ -76,6 +126,22 @@ struct QueryEvaluator {
         case .date(let days):
             guard let v = Timestamps.parseDate(value) else { return false }
             order = v < days ? -1 : (v > days ? 1 : 0)
+        case .id(let id):
+            // Ids compare case-sensitively in their 18-character form (a 15-character literal was extended).
+            order = value < id ? -1 : (value > id ? 1 : 0)
+        case .range(let start, let end):
+            guard let v = Timestamps.parseDatetime(value) ?? Timestamps.parseDate(value).map({ $0 * 86_400_000 }) else {
+                return false
+            }
+            // A date literal is a range: `=` is inside, `<` before its start, `>` after its end.
+            switch op {
+            case .eq: return v >= start && v < end
+            case .ne: return !(v >= start && v < end)
+            case .lt: return v < start
+            case .le: return v < end
+            case .gt: return v >= end
+            case .ge: return v >= start
+            }
         case .string(let s):
             // SOQL text comparison is case-insensitive.
             let l = value.lowercased(), r = s.lowercased()
@@ -89,6 +155,48 @@ struct QueryEvaluator {
         case .gt: return order > 0
         case .ge: return order >= 0
         }
+    }
+
+    /// SOQL LIKE: `%` matches any run, `_` one character, `\` escapes the next; case-insensitive.
+    static func like(_ text: String, _ pattern: String) -> Bool {
+        enum Piece { case any, one, literal(Character) }
+        var pieces: [Piece] = []
+        var escaped = false
+        for c in pattern {
+            if escaped {
+                pieces.append(.literal(c.lowercased().first ?? c))
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if c == "%" {
+                pieces.append(.any)
+            } else if c == "_" {
+                pieces.append(.one)
+            } else {
+                pieces.append(.literal(c.lowercased().first ?? c))
+            }
+        }
+        let chars = Array(text.lowercased())
+        // Dynamic programming over (piece, character) positions.
+        var reachable = [Bool](repeating: false, count: chars.count + 1)
+        reachable[0] = true
+        for piece in pieces {
+            var next = [Bool](repeating: false, count: chars.count + 1)
+            switch piece {
+            case .any:
+                var seen = false
+                for k in 0...chars.count {
+                    seen = seen || reachable[k]
+                    next[k] = seen
+                }
+            case .one:
+                for k in 0..<chars.count where reachable[k] { next[k + 1] = true }
+            case .literal(let c):
+                for k in 0..<chars.count where reachable[k] && chars[k] == c { next[k + 1] = true }
+            }
+            reachable = next
+        }
+        return reachable[chars.count]
     }
 
     static func compare(_ a: String, _ b: String, type: FieldType) -> Int {

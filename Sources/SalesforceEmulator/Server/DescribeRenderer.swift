@@ -11,7 +11,13 @@ enum DescribeRenderer {
             ("createable", true), ("updateable", true), ("deletable", true), ("undeletable", true),
             ("searchable", true), ("layoutable", true), ("triggerable", true), ("feedEnabled", false),
             ("fields", .array(fields)), ("childRelationships", .array([])),
-            ("recordTypeInfos", .array([])),
+            // Every object has at least the Master record type, whose Id is the same fixed value in every org.
+            ("recordTypeInfos", .array([.object([
+                ("active", true), ("available", true), ("defaultRecordTypeMapping", true),
+                ("developerName", "Master"), ("master", true), ("name", "Master"),
+                ("recordTypeId", "012000000000000AAA"),
+                ("urls", .object([("layout", .string(base + "/describe/layouts/012000000000000AAA"))])),
+            ])])),
             ("urls", .object([("sobject", .string(base)), ("describe", .string(base + "/describe"))])),
         ])
     }
@@ -20,15 +26,19 @@ enum DescribeRenderer {
         let isText = [.string, .textarea, .email, .phone, .url, .picklist, .multipicklist, .id, .reference]
             .contains(f.type)
         let length = isText ? f.length : 0
+        // Ids are ASCII: 18 bytes; other text is budgeted at 3 bytes per character (UTF-8 as Salesforce counts it).
+        let byteLength = f.type == .id || f.type == .reference ? 18 : length * 3
+        // A text area of up to 255 characters is filterable and sortable; long text areas are not.
+        let longText = f.type == .textarea && f.length > 255
         return .object([
             ("name", .string(f.name)), ("label", .string(f.label)), ("type", .string(f.type.rawValue)),
-            ("soapType", .string(f.type.soapType)), ("length", .int(length)), ("byteLength", .int(length * 3)),
+            ("soapType", .string(f.type.soapType)), ("length", .int(length)), ("byteLength", .int(byteLength)),
             ("precision", .int(f.precision)), ("scale", .int(f.scale)), ("digits", .int(f.digits)),
             ("nillable", .bool(f.nillable)), ("calculated", .bool(f.calculated)),
             ("calculatedFormula", f.calculated ? .string(formula(f)) : .null),
             ("custom", .bool(f.custom)), ("createable", .bool(f.createable)), ("updateable", .bool(f.updateable)),
-            ("filterable", .bool(f.type != .textarea && f.type != .address)),
-            ("sortable", .bool(f.type != .textarea && f.type != .multipicklist && f.type != .address)),
+            ("filterable", .bool(!longText && f.type != .address)),
+            ("sortable", .bool(!longText && f.type != .multipicklist && f.type != .address)),
             ("groupable", .bool(![.textarea, .double, .currency, .percent, .datetime, .address].contains(f.type))),
             ("unique", false), ("externalId", false), ("idLookup", .bool(f.type == .id)),
             ("nameField", .bool(f.name == "Name")), ("autoNumber", false),

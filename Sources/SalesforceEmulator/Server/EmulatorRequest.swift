@@ -30,6 +30,8 @@ struct EmulatorResponse: Sendable {
     var headers: [(String, String)] = []
     var body: [UInt8] = []
     var bodyFault: FaultInjector.BodyFault?
+    /// Sent with `Transfer-Encoding: chunked` instead of a Content-Length.
+    var chunked = false
 
     static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> EmulatorResponse {
         EmulatorResponse(

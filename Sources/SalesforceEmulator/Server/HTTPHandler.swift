@@ -66,7 +66,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context: ChannelHandlerContext
     ) {
         var headers = HTTPHeaders(response.headers)
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+        if response.chunked && response.bodyFault == nil {
+            // No Content-Length: NIO's encoder frames the body as chunks, written in several parts below.
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        } else {
+            headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+        }
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: response.status)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
@@ -80,7 +85,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .truncate, .emptyGzip, .cutAfterDelimiter, nil:
             break
         }
-        let chunkSize = bytesPerSecond.map { max(1024, min($0 / 20, 256 * 1024)) } ?? Int.max
+        var chunkSize = bytesPerSecond.map { max(1024, min($0 / 20, 256 * 1024)) } ?? Int.max
+        if response.chunked { chunkSize = min(chunkSize, max(1, bytes.count / 3 + 1)) }
         writeBody(bytes, chunkSize: chunkSize, bytesPerSecond: bytesPerSecond, context: context) {
             // Only a reset ends without a clean end of message; the other body faults are in the bytes themselves.
             if case .reset = response.bodyFault {} else {
@@ -115,14 +121,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             done()
             return
         }
-        guard let bytesPerSecond, bytes.count > chunkSize else {
+        guard bytes.count > chunkSize else {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
             done()
             return
         }
         let chunk = bytes.prefix(chunkSize)
         let rest = bytes.dropFirst(chunkSize)
-        let pause = TimeAmount.nanoseconds(Int64(chunk.count) * 1_000_000_000 / Int64(bytesPerSecond))
+        let pause = bytesPerSecond.map { TimeAmount.nanoseconds(Int64(chunk.count) * 1_000_000_000 / Int64($0)) } ?? .zero
         let started = NIODeadline.now()
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: chunk)))))
             .assumeIsolated().whenComplete { result in

@@ -44,6 +44,18 @@ extension Router {
                 s[1], fields: fields, includeDeleted: request.query["includeDeleted"] == "true",
                 includeHidden: request.query["includeHidden"] != "false")
             return .json(200, .object([("rows", .array(rows.map { .array($0.map(JSONValue.optional)) }))]))
+        case ("POST", ["clock"]):
+            // Moves the emulator's clock (job expiry, delete horizon, date literals, new modstamps) forward.
+            clock.advance(seconds: (body["advanceSeconds"] as? NSNumber)?.doubleValue ?? 0)
+            return .json(200, .object([("now", .string(Timestamps.restDatetime(millis: clock.now())))]))
+        case ("POST", ["transport"]):
+            // Page byte cap and the share of uncompressed-anyway or chunked results responses, at run time.
+            transportSettings.withLock { settings in
+                if let n = body["maxPageBytes"] as? NSNumber { settings.maxPageBytes = max(1, n.intValue) }
+                if let p = body["uncompressedProbability"] as? NSNumber { settings.uncompressedProbability = p.doubleValue }
+                if let p = body["chunkedProbability"] as? NSNumber { settings.chunkedProbability = p.doubleValue }
+            }
+            return ok
         case ("POST", ["faults"]):
             return setFault(body) ? ok : .error(400, "INVALID_FAULT", "Unknown fault kind")
         case ("GET", ["requests"]):
@@ -58,10 +70,13 @@ extension Router {
             org.reset(configuration: configuration)
             faults.clear()
             jobs.removeAll()
+            cursors.removeAll()
             tokens.revokeAll()
             tokens.resetRefreshTokens()
             requestLog.withLock { $0.removeAll() }
             usage.withLock { $0 = Usage() }
+            clock.reset()
+            transportSettings.withLock { $0 = TransportSettings(configuration) }
             return ok
         default:
             return .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")

@@ -15,7 +15,8 @@ extension Router {
         case ("GET", 2) where rest[1] == "results":
             return results(rest[0], request, version: version, on: eventLoop)
         case ("GET", 2) where rest[1] == "resultPages":
-            return eventLoop.makeSucceededFuture(resultPages(rest[0], request, version: version))
+            // Finding page boundaries means writing the pages: off the event loop.
+            return threadPool.runIfActive(eventLoop: eventLoop) { [self] in resultPages(rest[0], request, version: version) }
         default:
             return eventLoop.makeSucceededFuture(notFound)
         }
@@ -41,7 +42,7 @@ extension Router {
         let query: SOQLQuery
         let table: ObjectTable
         do {
-            (query, table) = try SOQLParser.parse(soql, snapshot: snapshot)
+            (query, table) = try SOQLParser.parse(soql, snapshot: snapshot, now: nowMillis())
         } catch {
             return .error(400, error.code, error.message)
         }
@@ -55,36 +56,43 @@ extension Router {
         let delay = configuration.jobProcessingDelay
         let job = QueryJob(
             id: jobs.nextId(), operation: operation, object: query.object, soql: soql, apiVersion: version,
-            columnDelimiter: delimiter, lineEnding: lineEnding, createdMillis: Self.nowMillis(), createdAt: now,
+            columnDelimiter: delimiter, lineEnding: lineEnding, createdMillis: nowMillis(), createdAt: now,
             inProgressAt: now + delay / 2, completeAt: now + delay, plannedFailure: faults.takeJobFailure(),
             slowPollsLeft: faults.takeSlowPolls())
         jobs.add(job)
         let writer = CSVWriter(columnDelimiter: delimiter, lineEnding: lineEnding)
-        let pageSize = max(1, configuration.defaultPageSize)
         threadPool.submit { [self] state in
             guard case .active = state else { return }
-            do {
-                let results = try ResultMaterializer.materialize(
-                    query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll",
-                    writer: writer, pageSize: pageSize)
-                let megabytes = results.pages.reduce(0) { $0 + $1.rawBytes } / 1_048_576
-                usage.withLock { $0.resultMB += megabytes }
-                jobs.update(job.id) { job in if job.state != .aborted { job.results = results } }
-            } catch {
-                jobs.update(job.id) { job in
-                    job.state = .failed
-                    job.errorMessage = "Failed to produce results: \(error)"
-                }
-            }
+            let results = ResultMaterializer.materialize(
+                query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll", writer: writer)
+            jobs.update(job.id) { job in if job.state != .aborted { job.results = results } }
         }
         return .json(200, job.info(detailed: false))
     }
 
-    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    func nowMillis() -> Int64 { clock.now() }
+
+    /// Salesforce deletes jobs 7 days after they finish: their status, results and locators are gone (404).
+    static let jobLifetimeMillis: Int64 = 7 * 86_400_000
+
+    /// Applies `change` to a job that exists and has not expired; an expired job is removed first.
+    func liveJob<T>(_ id: String, _ change: (inout QueryJob) -> T) -> T? {
+        let now = nowMillis()
+        let expired = jobs.update(id) { job -> Bool in
+            job.advance(now: .now, nowMillis: now, isPoll: false)
+            return job.state.isTerminal && now - (job.finishedMillis ?? job.createdMillis) >= Self.jobLifetimeMillis
+        }
+        guard let expired else { return nil }
+        if expired {
+            jobs.remove(id)
+            return nil
+        }
+        return jobs.update(id, change)
+    }
 
     private func jobStatus(_ id: String) -> EmulatorResponse? {
-        jobs.update(id) { job in
-            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: true)
+        liveJob(id) { job in
+            job.advance(now: .now, nowMillis: nowMillis(), isPoll: true)
             return EmulatorResponse.json(200, job.info(detailed: true))
         }
     }
@@ -94,24 +102,20 @@ extension Router {
         guard body?["state"] as? String == "Aborted" else {
             return .error(400, "INVALIDJOBSTATE", "Invalid state: the only state a query job can be set to is Aborted")
         }
-        return jobs.update(id) { job in
-            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
+        return liveJob(id) { job in
             guard !job.state.isTerminal else {
                 return EmulatorResponse.error(
                     400, "INVALIDJOBSTATE", "Aborting a job in state \(job.state.rawValue) is not allowed")
             }
             job.state = .aborted
             job.results = nil
-            job.finishedMillis = Self.nowMillis()
+            job.finishedMillis = nowMillis()
             return .json(200, job.info(detailed: false))
         }
     }
 
     private func deleteJob(_ id: String) -> EmulatorResponse? {
-        let terminal = jobs.update(id) { job in
-            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
-            return job.state.isTerminal
-        }
+        let terminal = liveJob(id) { job in job.state.isTerminal }
         guard let terminal else { return nil }
         guard terminal else {
             return .error(
@@ -123,14 +127,19 @@ extension Router {
 
     private func listJobs(_ request: EmulatorRequest, version: String) -> EmulatorResponse {
         let pageSize = 1000
-        var all = jobs.all()
+        let now = nowMillis()
+        var all = jobs.all().filter { job in
+            var job = job
+            job.advance(now: .now, nowMillis: now, isPoll: false)
+            return !(job.state.isTerminal && now - (job.finishedMillis ?? job.createdMillis) >= Self.jobLifetimeMillis)
+        }
         if let type = request.query["jobType"], type != "V2Query" { all = [] }
         if let mode = request.query["concurrencyMode"], mode != "Parallel" { all = [] }
         let offset = request.query["queryLocator"].flatMap(Locator.decode) ?? 0
         let end = min(all.count, offset + pageSize)
         let records = offset < end ? all[offset..<end].map { job -> JSONValue in
             var job = job
-            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
+            job.advance(now: .now, nowMillis: nowMillis(), isPoll: false)
             return job.info(detailed: true)
         } : []
         let done = end >= all.count
@@ -143,8 +152,29 @@ extension Router {
     }
 }
 
-/// Result and list locators: base64url (no padding) of the row offset, like Salesforce's `MTAwMDA`.
+/// Result and list locators: base64url (no padding) text, like Salesforce's `MTAwMDA`. Result locators also name
+/// their job, so a locator used on another job is rejected (400 `INVALIDLOCATOR`) as on Salesforce, where they are
+/// opaque and bound to the job that issued them.
 enum Locator {
+    /// The locator of row `offset` of `job`'s results.
+    static func encode(_ offset: Int, job: String) -> String {
+        base64URL("\(offset):\(job)")
+    }
+
+    /// The row offset of a result locator, or `nil` when it is malformed or belongs to another job.
+    static func decode(_ text: String, job: String) -> Int? {
+        guard let bytes = JWTVerifier.base64URLDecode(text) else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, parts[1] == job, let offset = Int(parts[0]), offset >= 0 else { return nil }
+        return offset
+    }
+
+    private static func base64URL(_ text: String) -> String {
+        Data(text.utf8).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+    }
+
     static func encode(_ offset: Int) -> String {
         Data(String(offset).utf8).base64EncodedString()
             .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-")

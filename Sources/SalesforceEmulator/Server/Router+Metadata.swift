@@ -1,20 +1,27 @@
+import Foundation
+
 extension Router {
     /// `GET /services/data/`: versions, oldest first. Needs no token and is not counted.
     func versionList() -> EmulatorResponse {
-        let names = ["Winter", "Spring", "Summer"]
-        return .json(
+        .json(
             200,
             .array(
                 versions.map { v in
-                    let n = Int(Double(v) ?? 0)
-                    // v47 was Winter '20; three releases a year.
-                    let season = names[(n - 47) % 3]
-                    let year = 20 + (n - 47 + 2) / 3
-                    return .object([
-                        ("label", .string("\(season) '\(year)")), ("url", .string("/services/data/v\(v)")),
-                        ("version", .string(v)),
+                    .object([
+                        ("label", .string(Self.releaseLabel(Int(Double(v) ?? 0)))),
+                        ("url", .string("/services/data/v\(v)")), ("version", .string(v)),
                     ])
                 }))
+    }
+
+    /// The release an API version shipped with: three releases a year, anchored at v31.0 = Summer '14 (checked
+    /// against v47.0 = Winter '20, v48.0 = Spring '20, v58.0 = Summer '23, v60.0 = Spring '24). A Winter release
+    /// carries the next year's name.
+    static func releaseLabel(_ version: Int) -> String {
+        let k = version - 31
+        let season = ["Summer", "Winter", "Spring"][((k % 3) + 3) % 3]
+        let year = 14 + (k + 2) / 3
+        return "\(season) '\(String(format: "%02d", year))"
     }
 
     /// `GET /services/data/vXX.X/limits`.
@@ -53,6 +60,15 @@ extension Router {
         if rest.count == 2, rest[1] == "deleted", let table = org.snapshot().table(rest[0]) {
             return deleted(table, request: request)
         }
+        if rest.count == 2, rest[1] == "updated", let table = org.snapshot().table(rest[0]) {
+            return updated(table, request: request)
+        }
+        if rest.count == 1, let table = org.snapshot().table(rest[0]) {
+            return basicInfo(table, version: version)
+        }
+        if rest.count == 2, rest[1] != "describe", let table = org.snapshot().table(rest[0]) {
+            return record(table, id: rest[1], request: request, version: version)
+        }
         guard rest.count == 2, rest[1] == "describe", let table = org.snapshot().table(rest[0]) else {
             let name = rest.first ?? ""
             return .error(404, "NOT_FOUND", "The requested resource does not exist: sObject type '\(name)' is not supported.")
@@ -72,7 +88,7 @@ extension Router {
         else {
             return .error(400, "INVALID_REPLICATION_DATE", "start and end must be dateTime values with start <= end")
         }
-        let now = Self.nowMillis()
+        let now = nowMillis()
         let earliest = now - 15 * 86_400_000
         guard start >= earliest - 60_000 else {
             return .error(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 15 days ago")

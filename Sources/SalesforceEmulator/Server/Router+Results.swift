@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 extension Router {
@@ -12,7 +13,8 @@ extension Router {
         }
         var offset = 0
         if let locator = request.query["locator"], !locator.isEmpty {
-            guard let decoded = Locator.decode(locator), decoded <= results.totalRows else {
+            // Locators are bound to their job: one from another job is rejected, not reinterpreted.
+            guard let decoded = Locator.decode(locator, job: id), decoded <= results.totalRows else {
                 return eventLoop.makeSucceededFuture(.error(400, "INVALIDLOCATOR", "Invalid locator: \(locator)"))
             }
             offset = decoded
@@ -27,31 +29,34 @@ extension Router {
         }
         // A short chain (fault) pretends the job has fewer rows than numberRecordsProcessed says.
         let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
-        let end = min(total, max(offset, offset + pageSize))
-        let count = max(0, end - offset)
-        let acceptEncoding = (request.header("Accept-Encoding") ?? "").lowercased()
-        let gzip = configuration.compressResults && acceptEncoding.contains("gzip") && !acceptEncoding.contains("gzip;q=0")
+        let transport = transportChoice(request)
+        let gzip = transport.gzip
         let loop = faults.takeLoopLocator()
-        var headers: [(String, String)] = [
-            ("Content-Type", "text/csv; charset=UTF-8"),
-            ("Sforce-NumberOfRecords", String(count)),
-            ("Sforce-Locator", faults.takeHostileLocator() ?? (loop ? Locator.encode(offset) : end < total ? Locator.encode(end) : "null")),
-        ]
-        if gzip { headers.append(("Content-Encoding", "gzip")) }
+        let hostileLocator = faults.takeHostileLocator()
         let bodyFault = faults.takeBodyFault(gzip: gzip)
-        let (start, responseHeaders) = (offset, headers)
         let emptyBody = configuration.headerOnlyForEmptyResults ? results.header : []
-        return threadPool.runIfActive(eventLoop: eventLoop) { () -> EmulatorResponse in
+        let maxBytes = transportSettings.withLock { $0.maxPageBytes }
+        // Pages are written per request (never stored), on the thread pool: a job over millions of records keeps
+        // no rows in memory.
+        return threadPool.runIfActive(eventLoop: eventLoop) { [self, offset, pageSize] () -> EmulatorResponse in
             var body: [UInt8]
-            if count == 0 {
+            let end: Int
+            if offset >= total {
+                end = offset
                 body = gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody
-            } else if start % results.pageSize == 0 && results.pages[start / results.pageSize].rows == count {
-                let stored = results.pages[start / results.pageSize].gzip
-                body = gzip ? stored : try Gzip.decompress(stored)
             } else {
-                let raw = try ResultMaterializer.slice(results, offset: start, count: count)
-                body = gzip ? try Gzip.compress(raw) : raw
+                let page = results.render(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
+                end = page.end
+                usage.withLock { $0.resultBytes += page.csv.count }
+                body = gzip ? try Gzip.compress(page.csv) : page.csv
             }
+            var headers: [(String, String)] = [
+                ("Content-Type", "text/csv; charset=UTF-8"),
+                ("Sforce-NumberOfRecords", String(end - offset)),
+                ("Sforce-Locator",
+                 hostileLocator ?? (loop ? Locator.encode(offset, job: id) : end < total ? Locator.encode(end, job: id) : "null")),
+            ]
+            if gzip { headers.append(("Content-Encoding", "gzip")) }
             switch bodyFault {
             case .truncate: body.removeLast(max(1, body.count * 2 / 5))
             case .emptyGzip: body = Array(body.prefix(10))
@@ -61,7 +66,8 @@ extension Router {
                 body = gzip ? try Gzip.compress(cut) : cut
             case .reset, nil: break
             }
-            return EmulatorResponse(status: 200, headers: responseHeaders, body: body, bodyFault: bodyFault)
+            return EmulatorResponse(
+                status: 200, headers: headers, body: body, bodyFault: bodyFault, chunked: transport.chunked)
         }
     }
 
@@ -93,8 +99,8 @@ extension Router {
     }
 
     private func completedResults(_ id: String, version: String) -> ResultsLookup {
-        let found = jobs.update(id) { job -> ResultsLookup in
-            job.advance(now: .now, nowMillis: Self.nowMillis(), isPoll: false)
+        let found = liveJob(id) { job -> ResultsLookup in
+            job.advance(now: .now, nowMillis: nowMillis(), isPoll: false)
             if let failure = resultsPrecondition(job, version: version) { return .failure(failure) }
             return job.results.map { .success($0) } ?? .failure(.error(500, "UNKNOWN_EXCEPTION", "Results are missing"))
         }
@@ -125,23 +131,33 @@ extension Router {
         return nil
     }
 
-    /// `GET /jobs/query/{id}/resultPages[?locator=…]`: up to 5 result links per response.
+    /// `GET /jobs/query/{id}/resultPages[?locator=…]`: up to 5 result links per response; the resource exists from
+    /// API v58.0 on, so lower versions get the 404 of an unknown resource.
     func resultPages(_ id: String, _ request: EmulatorRequest, version: String) -> EmulatorResponse {
+        guard (Double(version) ?? 0) >= 58 else {
+            return .error(404, "NOT_FOUND", "The requested resource does not exist")
+        }
         let results: JobResults
         switch completedResults(id, version: version) {
         case .failure(let response): return response
         case .success(let value): results = value
         }
-        let pageSize = request.query["maxRecords"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? results.pageSize
+        let pageSize = request.query["maxRecords"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? configuration.defaultPageSize
         let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
-        var offset = request.query["locator"].flatMap(Locator.decode) ?? 0
+        var offset = 0
+        if let locator = request.query["locator"], !locator.isEmpty {
+            guard let decoded = Locator.decode(locator, job: id), decoded <= results.totalRows else {
+                return .error(400, "INVALIDLOCATOR", "Invalid locator: \(locator)")
+            }
+            offset = decoded
+        }
         var links: [JSONValue] = []
         let base = "/services/data/v\(version)/jobs/query/\(id)"
         while offset < total && links.count < 5 {
             links.append(.object([
-                ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset))&maxRecords=\(pageSize)")),
+                ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset, job: id))&maxRecords=\(pageSize)")),
             ]))
-            offset += pageSize
+            offset = results.pageEnd(from: offset, maxRecords: pageSize, maxBytes: transportSettings.withLock { $0.maxPageBytes }, total: total)
         }
         if let hostile = faults.takeHostileLinks() {
             if hostile.placement != .nextRecordsUrl {
@@ -161,12 +177,67 @@ extension Router {
                 200, .object([("resultPages", .array(links)), ("nextRecordsUrl", .string(own)), ("done", .bool(false))]))
         }
         let done = offset >= total
-        var next = "\(base)/resultPages?locator=\(Locator.encode(offset))"
-        if pageSize != results.pageSize { next += "&maxRecords=\(pageSize)" }
+        var next = "\(base)/resultPages?locator=\(Locator.encode(offset, job: id))"
+        if pageSize != configuration.defaultPageSize { next += "&maxRecords=\(pageSize)" }
         return .json(
             200,
             .object([
                 ("resultPages", .array(links)), ("nextRecordsUrl", done ? .null : .string(next)), ("done", .bool(done)),
             ]))
+    }
+}
+
+extension Router {
+    /// How one response travels: gzip only when the client accepts it (RFC 9110 `Accept-Encoding`, q-values
+    /// honoured) and this response is not one of those Salesforce sends uncompressed anyway ("the REST framework
+    /// sometimes doesn't send back the response in a compressed format"); chunked framing for some responses.
+    func transportChoice(_ request: EmulatorRequest) -> (gzip: Bool, chunked: Bool) {
+        let accepts = AcceptEncoding.acceptsGzip(request.header("Accept-Encoding"))
+        let n = transportCounter.withLock { counter -> UInt64 in
+            counter &+= 1
+            return counter
+        }
+        // A deterministic draw per response (seeded), so a failing run can be replayed.
+        func draw(_ salt: UInt64) -> Double {
+            var rng = SplitMix(state: configuration.seed &+ n &* 0x9E37_79B9 &+ salt)
+            return Double(rng.next() >> 11) / Double(1 << 53)
+        }
+        let settings = transportSettings.withLock { $0 }
+        let skipGzip = settings.uncompressedProbability > 0 && draw(1) < settings.uncompressedProbability
+        let chunked = settings.chunkedProbability > 0 && draw(2) < settings.chunkedProbability
+        return (configuration.compressResults && accepts && !skipGzip, chunked)
+    }
+}
+
+/// `Accept-Encoding` per RFC 9110 §12.5.3: a comma-separated list of codings with optional weights; a coding with
+/// `q=0` is "not acceptable", whitespace around `;` and `=` is allowed, names are case-insensitive.
+enum AcceptEncoding {
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for element in header.split(separator: ",") {
+            let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" else { continue }
+            var q = 1.0
+            for parameter in parts.dropFirst() {
+                let kv = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if kv.count == 2, kv[0] == "q" { q = Double(kv[1]) ?? 0 }
+            }
+            return q > 0
+        }
+        return false
+    }
+}
+
+/// Page size and transport behaviour, from the configuration and changeable at run time through
+/// `POST /__emulator/transport` (so a CI that runs the command-line emulator can reach them too).
+struct TransportSettings: Sendable {
+    var maxPageBytes: Int
+    var uncompressedProbability: Double
+    var chunkedProbability: Double
+
+    init(_ configuration: EmulatorConfiguration) {
+        maxPageBytes = configuration.maxPageBytes
+        uncompressedProbability = configuration.uncompressedProbability
+        chunkedProbability = configuration.chunkedProbability
     }
 }

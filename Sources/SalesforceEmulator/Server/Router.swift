@@ -11,14 +11,21 @@ final class Router: Sendable {
     let faults = FaultInjector()
     let tokens = TokenStore()
     let jobs = JobStore()
+    let cursors = CursorStore()
     let requestLog = Mutex<[RecordedRequest]>([])
     let usage = Mutex(Usage())
     let baseURL = Mutex("")
+    let clock = EmulatorClock()
+    /// Counts responses whose transport (gzip, chunked) is drawn at random.
+    let transportCounter = Mutex<UInt64>(0)
+    let transportSettings: Mutex<TransportSettings>
 
     struct Usage: Sendable {
         var apiRequests = 0
         var queryJobs = 0
-        var resultMB = 0
+        /// Uncompressed CSV bytes served, for `DailyBulkV2QueryFileStorageMB`.
+        var resultBytes = 0
+        var resultMB: Int { resultBytes / 1_048_576 }
     }
 
     static let maxQueryJobs = 10_000
@@ -27,7 +34,8 @@ final class Router: Sendable {
     init(configuration: EmulatorConfiguration, threadPool: NIOThreadPool) {
         self.configuration = configuration
         self.threadPool = threadPool
-        self.org = Org(configuration: configuration)
+        self.org = Org(configuration: configuration, clock: clock)
+        self.transportSettings = Mutex(TransportSettings(configuration))
     }
 
     /// Versions served in `/services/data/vXX.X/…`: 47.0 through the configured latest.
@@ -90,7 +98,11 @@ final class Router: Sendable {
         let rest = Array(segments.dropFirst(3))
         let future: EventLoopFuture<EmulatorResponse>
         switch (request.method, rest.first) {
+        case ("GET", nil): future = eventLoop.makeSucceededFuture(resourceList(version: version))
         case ("GET", "limits") where rest.count == 1: future = eventLoop.makeSucceededFuture(limits())
+        case ("GET", "query") where rest.count <= 2, ("GET", "queryAll") where rest.count <= 2:
+            future = eventLoop.makeSucceededFuture(
+                restQuery(request, rest: rest, version: version, all: rest[0] == "queryAll"))
         case ("GET", "sobjects"): future = eventLoop.makeSucceededFuture(sobjects(Array(rest.dropFirst()), version: version, request: request))
         case (_, "jobs") where rest.count >= 2 && rest[1] == "query":
             future = jobsQuery(request, version: version, rest: Array(rest.dropFirst(2)), on: eventLoop)

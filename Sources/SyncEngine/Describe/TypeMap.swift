@@ -29,7 +29,11 @@ public enum TypeMap {
         case "long":
             return .type("bigint")
         case "double", "currency", "percent":
-            return .type(field.precision > 0 ? "numeric(\(field.precision), \(min(field.scale, field.precision)))" : "numeric")
+            // Unconstrained numeric, never integer: Salesforce writes these the Java way (`1.2345678E7`, `9.0E7`,
+            // also for custom Number fields of scale 0, which describe as double) and sometimes with more decimals
+            // than the field's scale (KB 000212661). numeric accepts every such text exactly; numeric(p, s) would
+            // round those values silently and integer would reject `5.0E8`.
+            return .type("numeric")
         case "date":
             return .type("date")
         case "datetime":
