@@ -9,9 +9,11 @@ import TestSupport
 import Glibc
 #endif
 
-/// Issue #10, finding 6: with distinctive secret values in every Salesforce input the CLI reads, nothing secret
-/// (credentials, the JWT key and assertions, issued access tokens, rotated refresh tokens) reaches stdout, stderr,
-/// the `sfpg.*` tables or spool files, at `--log-level trace` in both log formats, in good runs and failing ones.
+/// Issue #10: with distinctive secret values in every input the CLI reads (Salesforce: env, key file; PostgreSQL:
+/// URL flag, DATABASE_URL, PGPASSWORD, .pgpass), nothing secret (credentials, the JWT key and assertions, issued
+/// access tokens, rotated refresh tokens, database passwords) reaches stdout, stderr, the `sfpg.*` tables or spool
+/// files, at `--log-level trace` in both log formats, from run, check, describe, status, migrate, history and demo,
+/// in good runs and failing ones (wrong password, 401, 5xx, a malformed database URL, SIGTERM mid-download).
 @Suite("Secrets stay out of output, tables and spool files", .serialized, .timeLimit(.minutes(10)))
 struct SecretsTests {
     /// Distinctive values: any of them (or the password with the token appended) in any output is a leak.
@@ -162,6 +164,56 @@ struct SecretsTests {
         world.emulator.faults.setBandwidth(bytesPerSecond: nil)
         evidence.addTokens(world.emulator.issuedAccessTokens, kind: "access token")
         evidence.addTokens(world.emulator.issuedRefreshTokens, kind: "rotated refresh token")
+
+        // The database's secrets, in every form sfpg reads them, on the other commands: a password in the URL (on the
+        // command line, in DATABASE_URL), in PGPASSWORD, in a .pgpass file, and a malformed URL that carries one. The
+        // test cluster trusts every connection, so the passwords travel without being checked.
+        let urlPassword = "DbUrl-SECRET-6e0a2d", envPassword = "PgEnv-SECRET-1b7f4c", passfilePassword = "Pgpass-SECRET-92ce31"
+        let badURLPassword = "BadUrl%zz-SECRET-5d"
+        evidence.secrets += [
+            ("database URL password", urlPassword), ("PGPASSWORD", envPassword), (".pgpass password", passfilePassword),
+            ("malformed URL password", "BadUrl%zz-SECRET-5d"), ("malformed URL password tail", "SECRET-5d"),
+        ]
+        let withPassword = try PostgresConnection.conninfo(world.conninfo, overriding: ["password": urlPassword])
+        let passfile = scratch + "/pgpass"
+        try "*:*:*:*:\(passfilePassword)\n".write(toFile: passfile, atomically: true, encoding: .utf8)
+        chmod(passfile, 0o600)
+        let someKey = try world.connection.execute("SELECT salesforce_id FROM public.salesforce_contacts LIMIT 1").rows[0][0]!
+        let databaseInputs: [(String, [String], [String: String])] = [
+            ("URL flag", ["--database-url", withPassword], [:]),
+            ("DATABASE_URL", [], ["DATABASE_URL": withPassword]),
+            ("PGPASSWORD", ["--database-url", world.conninfo], ["PGPASSWORD": envPassword]),
+            (".pgpass", ["--database-url", world.conninfo], ["PGPASSFILE": passfile]),
+        ]
+        for (input, flags, environment) in databaseInputs {
+            let env = base.merging(grants[0].1) { $1 }.merging(environment) { $1 }
+            for (command, expected) in [
+                (["status", "--jobs-directory", E2EFixture.jobsDirectory], Int32(0)),
+                (["migrate", "--jobs-directory", E2EFixture.jobsDirectory], 0),
+                (["history", "contacts", someKey], 0),
+                (["run", "contacts", "--jobs-directory", E2EFixture.jobsDirectory, "--download-connections", "3"], 0),
+            ] {
+                let result = try TestSyncProcess.run(command + logging + flags, environment: env, timeout: .seconds(120))
+                #expect(result.status == expected, "\(command[0]) with \(input): \(result.stderr.suffix(2_000))")
+                evidence.add("\(command[0]) with \(input) stdout", result.stdout)
+                evidence.add("\(command[0]) with \(input) stderr", result.stderr)
+            }
+        }
+        let malformed = try TestSyncProcess.run(
+            ["status"] + logging + ["--database-url", "postgresql://sfpg:\(badURLPassword)@127.0.0.1:1/x"],
+            environment: base, timeout: .seconds(60))
+        #expect(malformed.status == 2, "\(malformed.stderr)")
+        evidence.add("malformed URL stdout", malformed.stdout)
+        evidence.add("malformed URL stderr", malformed.stderr)
+        // The demo reads none of the database inputs above, and has its own Salesforce: nothing of either shows.
+        let demo = try TestSyncProcess.run(
+            ["demo", "--contacts", "200"] + logging,
+            environment: base.merging(grants[0].1) { $1 }.merging(["DATABASE_URL": withPassword, "PGPASSWORD": envPassword]) { $1 },
+            timeout: .seconds(180))
+        #expect(demo.status == 0, "\(demo.stderr.suffix(2_000))")
+        evidence.add("demo stdout", demo.stdout)
+        evidence.add("demo stderr", demo.stderr)
+        evidence.addTokens(world.emulator.issuedAccessTokens, kind: "access token")
 
         // Whatever is left in the spool directory, and every sfpg table as text.
         for (path, content) in Self.files(under: spool) { evidence.add("spool leftover \(path)", content) }
