@@ -255,6 +255,28 @@ struct IntegrityE2ETests {
         #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
     }
 
+    /// Issue #10, finding 9: a Bulk job that was created but could not be recorded (a database error) is aborted and
+    /// deleted at once: no later run would know to.
+    @Test func aBulkJobThatCouldNotBeRecordedIsAbortedAtOnce() async throws {
+        let world = try await Self.world()
+        try world.connection.execute(
+            """
+            CREATE FUNCTION public.refuse_bulk_job() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN IF NEW.bulk_job_id IS NOT NULL THEN RAISE EXCEPTION 'simulated database failure'; END IF;
+                RETURN NEW; END $$
+            """)
+        try world.connection.execute(
+            "CREATE TRIGGER refuse_bulk_job BEFORE INSERT OR UPDATE ON sfpg.sync_state FOR EACH ROW EXECUTE FUNCTION public.refuse_bulk_job()")
+        let runner = try Self.runner(world)
+        let outcome = try Self.run(world, runner, .full, connections: 1)
+        #expect(outcome.status == .failure)
+        #expect(outcome.error?.contains("simulated database failure") == true, "\(outcome.error ?? "")")
+        let created = world.jobCreations.count
+        #expect(created == 1)
+        #expect(world.jobIds(method: "DELETE").count == 1)
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0)
+    }
+
     // Finding 5: a `timestamp` modstamp column in a database whose default zone is west of UTC.
     @Test func timestampModstampInAWestOfUTCDatabaseKeepsTheWatermarkTrue() async throws {
         let world = try await Self.world()

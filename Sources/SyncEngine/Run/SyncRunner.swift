@@ -221,8 +221,14 @@ public final class SyncRunner {
         let bulkJob = try client.createQueryJob(plan.soql, operation: plan.operation)
         // Recorded before anything else happens, in its own transaction: if this process dies now, the next run
         // finds the job instead of paying for a second one.
-        try store.recordInFlightBulkJob(
-            bulkJob.id, query: plan.signature, jobName: job.name, objectName: job.object, table: job.table)
+        do {
+            try store.recordInFlightBulkJob(
+                bulkJob.id, query: plan.signature, jobName: job.name, objectName: job.object, table: job.table)
+        } catch {
+            // Unrecorded, no later run would find it: abort it now rather than leave it running and billed.
+            abandon(bulkJob.id, logger: logger)
+            throw error
+        }
         logger.info("bulk query submitted", metadata: ["sf.job": "\(bulkJob.id)", "sf.operation": "\(plan.operation.rawValue)"])
         return bulkJob
     }
