@@ -51,6 +51,9 @@ extension Sfpg {
         func run() throws {
             // First, before any thread or child process exists: see `DemoIsolation.clearLibpqEnvironment`.
             let ignored = DemoIsolation.clearLibpqEnvironment()
+            // `sfpg demo | head` closes stdout early: without this SIGPIPE would kill the demo before it stops its
+            // throwaway cluster and emulator; with it, a write just fails and the clean-up still runs.
+            signal(SIGPIPE, SIG_IGN)
             let logger = logging.makeLogger()
             do {
                 try demo(logger: logger, ignored: ignored)
