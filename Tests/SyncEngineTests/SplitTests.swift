@@ -213,4 +213,14 @@ struct SplitE2ETests {
         let log = try #require(try Self.logs(world).last)
         #expect(log[2] == String(expected.count))
     }
+
+    @Test func dryRunSaysTheFullRunSplits() async throws {
+        let world = try await Self.world()
+        let job = try Self.job(world)
+        let full = try DryRun.describe([job], mode: .full, connection: world.connection)
+        #expect(full.contains("-- split: 4 Bulk jobs over Id ranges"), "\(full)")
+        let incremental = try DryRun.describe([job], mode: .incremental, connection: world.connection)
+        #expect(!incremental.contains("-- split:"))
+        #expect(world.jobCreations.isEmpty)
+    }
 }
