@@ -6,13 +6,16 @@ contender in the same run. Per rep: (a) `sfpg run --full` into an empty table; (
 incremental run, then another 10% changed and a full run; (c) 1% changed, incremental; (d) the shell pipeline
 `curl | gunzip | psql \\copy` + the same merge SQL, into an empty table and after 10% changed; (e) simple-salesforce
 Bulk 2.0 + psycopg COPY + the same merge, likewise; (cap) with the emulator's per-connection cap (8 MB/s, 50 ms),
-sfpg full into an empty table with 1 and with 4 download connections. Reuses scripts/bench_load.py's cluster,
-emulator and measuring helpers.
+sfpg full into an empty table with 1 and with 4 download connections; (f) "COPY alone", the floor: the Bulk
+result pages saved to local files once (untimed), then one `psql` session `\\copy`-ing every file straight into the
+same empty target table (with its indexes) in one transaction — no Salesforce, no staging, no merge; (split) sfpg
+full into an empty table with the job's `split: 4` (four Bulk jobs over Id ranges, one run). Reuses
+scripts/bench_load.py's cluster, emulator and measuring helpers.
 """
 import argparse, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_load import API, Emulator, Postgres, http, log, run_measured  # noqa: E402
+from bench_load import API, Emulator, Postgres, fetch_pages, http, log, run_measured  # noqa: E402
 
 # 34 Contact fields → column and type: every describe type the emulator generates, long free text included.
 FIELDS = [
@@ -35,9 +38,11 @@ TABLE = "public.bench_contacts"
 assert len(FIELDS) == 34
 
 
-def job_yaml(overlap):
+def job_yaml(overlap, split=1):
     lines = ["object: Contact", f"table: {TABLE}", "fields:"] + [f"  {f}: {c}" for f, c, _ in FIELDS]
-    return "\n".join(lines + ["key: Id", "watermark: SystemModstamp", "deletes: soft", f"overlap: {overlap}", ""])
+    extra = [f"split: {split}"] if split > 1 else []
+    return "\n".join(lines + ["key: Id", "watermark: SystemModstamp", "deletes: soft", f"overlap: {overlap}"]
+                     + extra + [""])
 
 
 def table_ddl():
@@ -109,6 +114,12 @@ class Bench:
         self.job_file = os.path.join(self.jobs_dir, "contacts.yaml")
         with open(self.job_file, "w") as f:
             f.write(job_yaml(self.args.overlap))
+        # The same job with `split`, in a directory of its own (two job files may not share a table unswept).
+        self.split_jobs_dir = os.path.join(self.workdir, "jobs-split")
+        os.makedirs(self.split_jobs_dir)
+        with open(os.path.join(self.split_jobs_dir, "contacts.yaml"), "w") as f:
+            f.write(job_yaml(self.args.overlap, self.args.split))
+        self.pages_dir = None
         subprocess.run([self.sfpg, "migrate", "--database-url", self.pg.conninfo, "--log-level", "warning"],
                        check=True, stdout=subprocess.DEVNULL)
         self.pg.psql(table_ddl())
@@ -161,13 +172,41 @@ class Bench:
         http("POST", self.emu.base + "/__emulator/faults", body=body).read()
 
     # -- contenders -------------------------------------------------------------------------------------------------
-    def sfpg_run(self, mode, connections=4):
-        command = [self.sfpg, "run", "contacts", "--" + mode, "--jobs-directory", self.jobs_dir,
+    def sfpg_run(self, mode, connections=4, jobs_dir=None):
+        command = [self.sfpg, "run", "contacts", "--" + mode, "--jobs-directory", jobs_dir or self.jobs_dir,
                    "--database-url", self.pg.conninfo, "--log-level", "debug", "--log-format", "json",
                    "--download-connections", str(connections)]
         result = self.measure(command, self.env)
         result.update(phases(result.pop("stderr")))
         return result
+
+    def copy_alone_run(self):
+        """The floor: every result page, saved once to a local file, `\\copy`-ed by one psql session straight into
+        the empty target table (its primary key and indexes included), in one transaction."""
+        if self.pages_dir is None:
+            self.pages_dir = os.path.join(self.workdir, "pages")
+            pages, total = fetch_pages(self.emu, self.sql["soql"], self.sql["operation"], self.pages_dir)
+            # psql's \\copy reads lines with fgets, so a NUL byte (Salesforce text can hold one) would cut a line
+            # short: removed once here, untimed, as the shell pipeline's `tr -d '\\000'` does.
+            # In 1 MiB chunks: this process's peak RSS is what every later child's ru_maxrss starts from (fork).
+            for name in os.listdir(self.pages_dir):
+                path = os.path.join(self.pages_dir, name)
+                with open(path, "rb") as src, open(path + ".tmp", "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk.replace(b"\0", b""))
+                os.replace(path + ".tmp", path)
+            log(f"  saved {pages} result pages ({total:,} records) for COPY alone")
+        copy = self.sql["copySQL"].replace("COPY " + self.sql["staging"], "\\copy " + TABLE, 1)
+        lines = ["BEGIN;"]
+        for name in sorted(f for f in os.listdir(self.pages_dir) if f.endswith(".csv")):
+            path = os.path.join(self.pages_dir, name).replace("'", "''")
+            lines.append(copy.replace("FROM STDIN WITH (FORMAT csv,", f"FROM '{path}' WITH (FORMAT csv, HEADER true,", 1))
+        lines.append("COMMIT;")
+        script = os.path.join(self.workdir, "copy-alone.sql")
+        with open(script, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return self.measure(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.pg.conninfo, "-f", script],
+                            os.environ)
 
     def shell_run(self):
         return self.measure(["bash", self.shell], self.shell_env)
@@ -211,6 +250,12 @@ class Bench:
             self.record("b_sfpg_full_10pct", self.sfpg_run("full"))
             self.change(0.01)
             self.record("c_sfpg_incremental_1pct", self.sfpg_run("incremental"))
+        if not only or "copy" in only:
+            self.reset()
+            self.record("f_copy_alone_empty", self.copy_alone_run())
+        if not only or "split" in only:
+            self.reset()
+            self.record(f"a_sfpg_full_empty_split{self.args.split}", self.sfpg_run("full", jobs_dir=self.split_jobs_dir))
         if not only or "shell" in only:
             self.reset()
             self.record("d_shell_empty", self.shell_run())
@@ -251,6 +296,11 @@ def summarize(bench, args, meta):
         if a in summary and b in summary:
             ratios[key] = summary[a]["wallMedian"] / summary[b]["wallMedian"]
 
+    ratio("full_vs_copy_alone_empty", "a_sfpg_full_empty", "f_copy_alone_empty")
+    ratio("full10_vs_copy_alone_empty", "b_sfpg_full_10pct", "f_copy_alone_empty")
+    ratio(f"split{args.split}_vs_copy_alone_empty", f"a_sfpg_full_empty_split{args.split}", "f_copy_alone_empty")
+    ratio(f"split{args.split}_vs_full_empty", f"a_sfpg_full_empty_split{args.split}", "a_sfpg_full_empty")
+    ratio(f"split{args.split}_vs_shell_empty", f"a_sfpg_full_empty_split{args.split}", "d_shell_empty")
     ratio("full_vs_shell_empty (target <= 0.9)", "a_sfpg_full_empty", "d_shell_empty")
     ratio("full10_vs_shell_10pct (target <= 1.0)", "b_sfpg_full_10pct", "d_shell_10pct")
     ratio("full10_vs_shell_empty (target <= 1.0)", "b_sfpg_full_10pct", "d_shell_empty")
@@ -296,11 +346,12 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--only", action="append", choices=["sfpg", "shell", "python", "cap"],
+    parser.add_argument("--only", action="append", choices=["sfpg", "copy", "split", "shell", "python", "cap"],
                         help="run only these contenders (repeatable); default all")
     parser.add_argument("--overlap", default="5m",
                         help="the job's incremental overlap; the emulator stamps a whole change round within ~100 s, "
                              "so the default 5m re-reads the previous round too, which a real org's day would not")
+    parser.add_argument("--split", type=int, default=4, help="the (split) scenario's `split: N`")
     parser.add_argument("--cap-bytes", type=int, default=8_000_000, help="per-connection cap for (cap), bytes/s")
     parser.add_argument("--cap-latency-ms", type=int, default=50)
     parser.add_argument("--venv", help="the Python peer's virtual environment (default: <root>/bench-out/venv)")

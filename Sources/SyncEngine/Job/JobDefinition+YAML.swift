@@ -6,10 +6,11 @@ extension JobDefinition {
     /// Every key a job file may have. Each is documented on the `JobDefinition` property it sets:
     /// `object`, `table`, `fields` (required); `key`, `watermark`, `deletes`, `where`, `page_size`, `overlap`;
     /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`; `sweep` (may a full sync mark missing
-    /// keys deleted, default true) and `max_sweep` (the most rows one sweep may touch: `10%` or `5000`, default 10%).
+    /// keys deleted, default true) and `max_sweep` (the most rows one sweep may touch: `10%` or `5000`, default 10%);
+    /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
-        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep",
+        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -83,10 +84,12 @@ extension JobDefinition {
         }
         let pageSize = try reader.optionalInt("page_size", range: 1...1_000_000)
         let overlap = try reader.optionalString("overlap").map { try reader.duration("overlap", $0) } ?? 300
+        let split = try reader.optionalInt("split", range: 1...JobDefinition.maxSplit) ?? 1
         var job = JobDefinition(
             name: name, file: file, object: object, table: table, fields: fields, key: key, watermark: watermark,
             deletes: deletes, whereClause: whereClause, pageSize: pageSize, overlapSeconds: overlap
         )
+        job.split = split
         try reader.driftAndAuditOptions(into: &job)
         try reader.sweepOptions(into: &job)
         return job

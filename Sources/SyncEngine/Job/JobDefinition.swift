@@ -48,6 +48,11 @@ public struct JobDefinition: Sendable {
     /// `max_sweep: 5000` rows; default 10%). A sweep past it fails the run unchanged: a sharing or permission change
     /// that hides records looks exactly like a mass delete.
     public var maxSweep: SweepLimit = .default
+    /// `split`: how many Bulk query jobs a full run reads the object with, over disjoint `Id` ranges that together
+    /// cover every Id (see ``SplitRanges``). They run concurrently on Salesforce and load into the one run. Incremental
+    /// runs read with one job whatever this says.
+    public var split: Int = 1
+    public static let maxSplit = 16
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String

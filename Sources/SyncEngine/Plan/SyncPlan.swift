@@ -20,6 +20,11 @@ public struct SyncPlan: Sendable {
     /// that job still serves it.
     public var signature: String { "\(operation.rawValue) \(soql)" }
     private var lowerBoundPrefix: String?
+    /// Bulk jobs this run reads with: the job's `split` for a full run, else 1.
+    public var split: Int
+    /// `SELECT … FROM Obj` and the WHERE conditions of ``soql``, to add a split range to.
+    private var select: String
+    private var conditions: [String]
 
     /// - Parameters:
     ///   - requested: the mode asked for on the command line; nil picks incremental when a watermark exists.
@@ -43,9 +48,25 @@ public struct SyncPlan: Sendable {
             since = nil
         }
         lowerBoundPrefix = since == nil ? nil : "\(job.watermark) >= "
-        var soql = "SELECT \(job.loadMapping.sourceFields.joined(separator: ", ")) FROM \(job.object)"
-        if !conditions.isEmpty { soql += " WHERE " + conditions.joined(separator: " AND ") }
-        self.soql = soql
+        split = mode == .full ? job.split : 1
+        select = "SELECT \(job.loadMapping.sourceFields.joined(separator: ", ")) FROM \(job.object)"
+        self.conditions = conditions
+        soql = Self.query(select, conditions)
+    }
+
+    private static func query(_ select: String, _ conditions: [String], tail: String = "") -> String {
+        select + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + tail
+    }
+
+    /// The run's query restricted to one split range (``SplitRanges/condition(_:)``); ``soql`` for nil.
+    public func soql(range condition: String?) -> String {
+        guard let condition else { return soql }
+        return Self.query(select, conditions + [condition])
+    }
+
+    /// The smallest (or largest) Id the run's query would read, as one tiny query: where a split's ranges start.
+    public func boundarySOQL(object: String, ascending: Bool) -> String {
+        Self.query("SELECT Id FROM \(object)", conditions, tail: " ORDER BY Id \(ascending ? "ASC" : "DESC") LIMIT 1")
     }
 
     /// Whether the Bulk job an interrupted run left (recorded with its ``signature``) reads a superset of what this

@@ -14,6 +14,10 @@ public enum DryRun {
                     syncType: plan.mode == .full ? .full : .incremental)
                 out += "-- job \(job.name) (\(job.file)): \(plan.mode.rawValue) sync, watermark \(state.watermark ?? "none")\n"
                 out += "-- Bulk API 2.0 \(plan.operation.rawValue):\n\(plan.soql)\n"
+                if plan.split > 1 {
+                    out += "-- split: \(plan.split) Bulk jobs over Id ranges between the smallest and largest Id "
+                        + "(each: the query above AND Id >= '…' AND Id < '…'), loaded into one run\n"
+                }
                 out += "-- SQL, in one transaction:\n"
                 for statement in run.previewSQL(fullSweep: plan.sweepsMissingKeys) { out += statement + "\n" }
                 out += "\n"

@@ -49,6 +49,8 @@ public final class SyncRunner {
     let logger: Logger
     let progress: ProgressLine?
     let fieldCheck: FieldCheck
+    /// Called once a split run's ranges are known, before its Bulk jobs are created (tests arm faults here).
+    var beforeSplitJobs: (() -> Void)?
 
     public init(
         connection: PostgresConnection, client: SalesforceClient, cancellation: CancellationFlag, logger: Logger,
@@ -133,7 +135,9 @@ public final class SyncRunner {
             throw error
         }
         logger.notice("sync started", metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
-        var bulkJobId: String?
+        // Every Bulk job this run created or reused, in range order (one unless the job splits a full run).
+        var bulkJobIds: [String] = []
+        var joinedIds: String? { bulkJobIds.isEmpty ? nil : bulkJobIds.joined(separator: ",") }
         var evidence = Reconciliation()
         // The run in progress: a first load that meets a key twice is tried once more through staging, on a new run.
         var current = run
@@ -147,28 +151,42 @@ public final class SyncRunner {
                 syncType: syncType)
         }
         do {
-            let bulkJob = try obtainBulkJob(for: plan, state: state, job: job, logger: logger)
-            bulkJobId = bulkJob.id
-            outcome.salesforceJobId = bulkJob.id
-            let completed = try client.waitForCompletion(bulkJob.id)
-            evidence.expected = completed.numberRecordsProcessed
-            logger.info("bulk query complete", metadata: ["sf.job": "\(completed.id)", "sf.records": "\(completed.numberRecordsProcessed ?? -1)"])
+            try obtainBulkJobs(for: plan, state: state, job: job, into: &bulkJobIds, logger: logger)
+            outcome.salesforceJobId = joinedIds
+            // The jobs ran concurrently on Salesforce; each is waited for, then all are downloaded into the one run.
+            var completed: [QueryJob] = []
+            for id in bulkJobIds {
+                let done = try client.waitForCompletion(id)
+                completed.append(done)
+                logger.info("bulk query complete", metadata: ["sf.job": "\(done.id)", "sf.records": "\(done.numberRecordsProcessed ?? -1)"])
+            }
+            // Σ of every job's count: one missing count leaves the run unable to prove itself complete.
+            evidence.expected = completed.reduce(Optional(0)) { sum, done in
+                sum.flatMap { sum in done.numberRecordsProcessed.map { sum + $0 } }
+            }
 
             let (summary, download) = try LoadRun.loading(makeRun, current: { current = $0 }) { run in
                 evidence.downloaded = nil
                 evidence.pages = nil
                 try run.begin()
                 let consumer = PageLoader(run: run, progress: progress, logger: logger)
-                let download = try downloadResults(
-                    bulkJob.id, expectedRecords: completed.numberRecordsProcessed, job: job, options: options,
-                    into: consumer, logger: logger)
+                var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
+                for done in completed {
+                    let part = try downloadResults(
+                        done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options,
+                        into: consumer, logger: logger)
+                    download.pages += part.pages
+                    download.records += part.records
+                    download.bytes += part.bytes
+                    download.peakPagesInFlight = max(download.peakPagesInFlight, part.peakPagesInFlight)
+                }
                 evidence.downloaded = download.records
                 evidence.pages = download.pages
                 progress?.finish()
                 let summary = try run.commit(
                     CommitRequest(
                         fullSweep: plan.sweepsMissingKeys, reconciliation: evidence,
-                        allowMassDelete: options.allowMassDelete, salesforceJobId: bulkJob.id,
+                        allowMassDelete: options.allowMassDelete, salesforceJobId: joinedIds,
                         apiCalls: client.apiCallCount - callsBefore))
                 return (summary, download)
             }
@@ -177,6 +195,7 @@ public final class SyncRunner {
                 "sync finished",
                 metadata: [
                     "sync.pages": "\(download.pages)", "sync.expected": "\(evidence.expected ?? -1)",
+                    "sync.bulk_jobs": "\(bulkJobIds.count)",
                     "sync.path": "\(summary.path)",
                     "sync.staged": "\(summary.counts.staged)",
                     "sync.inserted": "\(summary.counts.inserted)", "sync.updated": "\(summary.counts.updated)",
@@ -184,57 +203,75 @@ public final class SyncRunner {
                     "sync.watermark": "\(summary.watermarkAfter ?? "-")",
                 ]
             )
-            // The rows are committed; the Bulk job's results are no longer needed. Salesforce would delete them
+            // The rows are committed; the Bulk jobs' results are no longer needed. Salesforce would delete them
             // after 7 days anyway, so a failure here is only worth a warning.
-            do { try client.deleteJob(bulkJob.id) } catch {
-                logger.warning("could not delete the finished bulk job", metadata: ["sf.job": "\(bulkJob.id)", "error": "\(error)"])
+            for id in bulkJobIds {
+                do { try client.deleteJob(id) } catch {
+                    logger.warning("could not delete the finished bulk job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
+                }
             }
         } catch {
             let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
-            if let bulkJobId { abandon(bulkJobId, logger: logger) }
+            for id in bulkJobIds { abandon(id, logger: logger) }
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             current.fail(
                 error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
-                salesforceJobId: bulkJobId, apiCalls: client.apiCallCount - callsBefore)
-            // The job was aborted and deleted above, so it is no longer in flight.
-            if let bulkJobId { try? store.forgetInFlightBulkJob(bulkJobId, jobName: job.name) }
+                salesforceJobId: joinedIds, apiCalls: client.apiCallCount - callsBefore)
+            // The jobs were aborted and deleted above, so they are no longer in flight.
+            if let joinedIds { try? store.forgetInFlightBulkJob(joinedIds, jobName: job.name) }
             throw error
         }
     }
 
-    /// Reuses the Bulk job a killed run left behind when its results still serve this run, else submits a new one.
+    /// Fills `ids` with the Bulk jobs this run reads: the one a killed run left behind when its results still serve
+    /// this run, else new ones — one, or for a full run of a job with `split: N` up to N over disjoint `Id` ranges
+    /// (``SplitRanges``), submitted together so they run concurrently on Salesforce.
     ///
+    /// Each id is recorded in `sfpg.sync_state` (comma-separated) as soon as its job exists, and `ids` grows with
+    /// each creation, so a failure part-way still lets the caller abort every job created so far.
     /// See ``SyncPlan/canReuse(jobWithSignature:)`` for when a leftover job still serves this run.
-    private func obtainBulkJob(for plan: SyncPlan, state: JobState, job: JobDefinition, logger: Logger) throws -> QueryJob {
+    private func obtainBulkJobs(
+        for plan: SyncPlan, state: JobState, job: JobDefinition, into ids: inout [String], logger: Logger
+    ) throws {
         if let leftover = state.inFlightBulkJobId {
-            // Only a job whose query still serves this run is worth a status call; the rest are abandoned.
-            let sameQuery = state.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false
+            let leftovers = leftover.split(separator: ",").map(String.init)
+            // Only a single job whose query still serves this run is worth a status call; the rest are abandoned.
+            let sameQuery = leftovers.count == 1 && (state.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false)
             if sameQuery, let existing = try? client.queryJob(leftover), existing.state != "Failed",
                 existing.state != "Aborted"
             {
                 logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
-                return existing
+                ids = [existing.id]
+                return
             }
-            abandon(leftover, logger: logger)
+            for id in leftovers { abandon(id, logger: logger) }
         }
-        let bulkJob = try client.createQueryJob(plan.soql, operation: plan.operation)
-        // Recorded before anything else happens, in its own transaction: if this process dies now, the next run
-        // finds the job instead of paying for a second one.
-        do {
+        let ranges = try splitRanges(for: plan, job: job, logger: logger)
+        beforeSplitJobs?()
+        // A split run's signature never matches a later plan's (a full plan never reuses; the suffix keeps an
+        // incremental one from taking the first range for the whole object).
+        let signature = ranges.count > 1 ? plan.signature + " -- split \(ranges.count)" : plan.signature
+        for index in 0..<ranges.count {
+            let bulkJob = try client.createQueryJob(plan.soql(range: ranges.condition(index)), operation: plan.operation)
+            ids.append(bulkJob.id)
+            // Recorded before anything else happens, in its own transaction: if this process dies now, the next run
+            // finds the jobs instead of paying for them twice. If recording fails, no later run would find them: the
+            // caller aborts every job in `ids` at once rather than leave them running and billed.
             try store.recordInFlightBulkJob(
-                bulkJob.id, query: plan.signature, jobName: job.name, objectName: job.object, table: job.table)
-        } catch {
-            // Unrecorded, no later run would find it: abort it now rather than leave it running and billed.
-            abandon(bulkJob.id, logger: logger)
-            throw error
+                ids.joined(separator: ","), query: signature, jobName: job.name, objectName: job.object,
+                table: job.table)
+            logger.info(
+                "bulk query submitted",
+                metadata: [
+                    "sf.job": "\(bulkJob.id)", "sf.operation": "\(plan.operation.rawValue)",
+                    "sf.range": "\(ranges.condition(index) ?? "all")",
+                ])
         }
-        logger.info("bulk query submitted", metadata: ["sf.job": "\(bulkJob.id)", "sf.operation": "\(plan.operation.rawValue)"])
-        return bulkJob
     }
 
     /// Aborts (if still running) and deletes a Bulk job this run no longer needs; best effort.
-    private func abandon(_ id: String, logger: Logger) {
+    func abandon(_ id: String, logger: Logger) {
         let cleanup = client.withoutCancellation()
         if let job = try? cleanup.queryJob(id), !job.isTerminal {
             do { try cleanup.abortJob(id) } catch {

@@ -1,0 +1,81 @@
+/// Disjoint `Id` ranges that together cover every Id, for a full run read by several Bulk jobs (`split: N`).
+///
+/// Salesforce has no cheap way to ask for Id quantiles (aggregates and OFFSET are REST-only, OFFSET stops at 2000,
+/// and a Bulk job cannot run them), so the ranges interpolate evenly, in base 62, between the smallest and the
+/// largest Id (two tiny `ORDER BY Id LIMIT 1` queries). A 15-character Id is a base-62 number whose digits
+/// `0-9A-Za-z` sort in ASCII order, and SOQL compares Ids that way, so every boundary is a valid Id literal and
+/// `Id < b₁`, `b₁ <= Id < b₂`, …, `Id >= bₙ₋₁` are disjoint and cover everything — whatever the Ids' distribution
+/// (the key prefix and pod characters are not assumed: the interpolation starts at the first character where the
+/// smallest and largest Id differ) and including records created after the boundaries were read (the first and
+/// last ranges are open). Ids are sequential within a pod, so the ranges are usually close to even; an uneven
+/// split only costs speed, never a record.
+public struct SplitRanges: Sendable, Equatable {
+    /// Strictly increasing 15-character boundaries; `boundaries.count + 1` ranges.
+    public var boundaries: [String]
+
+    public var count: Int { boundaries.count + 1 }
+
+    static let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    /// Characters interpolated at once: 62¹⁰ < 2⁶³, and (62¹⁰)·16 < 2⁶⁴.
+    static let window = 10
+
+    /// - Parameters:
+    ///   - smallest/largest: the object's smallest and largest Id (15 or 18 characters); nil when it has none.
+    ///   - parts: the ranges wanted; fewer come back when the Ids are too close together to split that often.
+    public init(smallest: String?, largest: String?, parts: Int) {
+        boundaries = []
+        guard parts > 1, let smallest, let largest,
+            let low = Self.digitValues(smallest), let high = Self.digitValues(largest), low.lexicographicallyPrecedes(high)
+        else { return }
+        let common = zip(low, high).prefix { $0 == $1 }.count
+        let width = min(Self.window, 15 - common)
+        let a = Self.number(low[common..<(common + width)]), b = Self.number(high[common..<(common + width)])
+        guard b > a else { return }
+        var previous = a
+        for k in 1..<parts {
+            let (product, overflow) = (b - a).multipliedReportingOverflow(by: UInt64(k))
+            let value = a + (overflow ? (b - a) / UInt64(parts) * UInt64(k) : product / UInt64(parts))
+            guard value > previous, value < b else { continue }
+            previous = value
+            let head = low[..<common].map { Self.digits[Int($0)] }
+            let middle = Self.encode(value, width: width)
+            let tail = [UInt8](repeating: Self.digits[0], count: 15 - common - width)
+            boundaries.append(String(decoding: head + middle + tail, as: UTF8.self))
+        }
+    }
+
+    /// The SOQL condition of range `index` (0-based), e.g. `Id >= 'a' AND Id < 'b'`; nil for a single range.
+    public func condition(_ index: Int) -> String? {
+        guard !boundaries.isEmpty else { return nil }
+        var parts: [String] = []
+        if index > 0 { parts.append("Id >= '\(boundaries[index - 1])'") }
+        if index < boundaries.count { parts.append("Id < '\(boundaries[index])'") }
+        return parts.joined(separator: " AND ")
+    }
+
+    /// The first 15 characters of an Id as base-62 digit values; nil when it is not an Id.
+    static func digitValues(_ id: String) -> [UInt8]? {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 15 || bytes.count == 18 else { return nil }
+        var values: [UInt8] = []
+        for byte in bytes.prefix(15) {
+            guard let index = digits.firstIndex(of: byte) else { return nil }
+            values.append(UInt8(index))
+        }
+        return values
+    }
+
+    static func number(_ values: ArraySlice<UInt8>) -> UInt64 {
+        values.reduce(0) { $0 * 62 + UInt64($1) }
+    }
+
+    static func encode(_ value: UInt64, width: Int) -> [UInt8] {
+        var value = value
+        var out = [UInt8](repeating: digits[0], count: width)
+        for i in stride(from: width - 1, through: 0, by: -1) {
+            out[i] = digits[Int(value % 62)]
+            value /= 62
+        }
+        return out
+    }
+}
