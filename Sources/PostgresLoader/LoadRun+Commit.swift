@@ -50,9 +50,7 @@ extension LoadRun {
         // Temp tables are never auto-analyzed; without statistics the merge's plan can be poor on big loads.
         try connection.execute("ANALYZE \(LoadPlan.staging)")
         try captureAudit(fullSweep: sweep != nil)
-        // The job's and the table's advisory locks are held, so no other sfpg run can fill the table between this
-        // check and the merge.
-        let intoEmptyTable = try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
+        let intoEmptyTable = targetWasEmpty
         let merged = try locatingNotNullViolations {
             try connection.execute(intoEmptyTable ? plan.firstLoadMergeSQL : plan.mergeSQL)
         }
@@ -205,8 +203,7 @@ extension LoadRun {
         try? store.cleanUp()
         phase = .finished
         guard connection.isConnected else { return }
-        var counts = MergeCounts(staged: stagedRows)
-        counts.maxModstamp = nil
+        let counts = MergeCounts(staged: stagedRows)
         _ = try? store.appendRun(
             RunLogEntry(
                 jobName: jobName, objectName: objectName, syncType: syncType, status: status, startedAt: startedAt,

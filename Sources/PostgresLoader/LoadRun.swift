@@ -20,6 +20,8 @@ public final class LoadRun: PageSink {
     var phase = Phase.ready
     /// Decided by ``begin()``, under the job's and the table's locks.
     public internal(set) var path = Path.staged
+    /// Whether the target held no row when ``begin()`` looked (under the locks).
+    var targetWasEmpty = false
     /// Whether ``begin()`` may choose ``Path/direct``; ``loading(_:_:)`` turns it off for its second attempt.
     public var allowsDirectLoad = true
     /// Rows COPY kept, over every finished page.
@@ -82,12 +84,13 @@ public final class LoadRun: PageSink {
         // The merge must not wait forever behind another session's lock on the target; see `commit`.
         try connection.limitLockWaits()
         do {
-            // The locks are held, so no other sfpg run can fill the table between this check and the commit.
-            if allowsDirectLoad,
+            // Looked at once, here: the locks are held, so no other sfpg run can fill the table before the commit,
+            // which merges without conflict checks into a table that was empty.
+            targetWasEmpty = try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
+            if targetWasEmpty, allowsDirectLoad,
                 plan.canCopyDirectly(
                     syncedAtHasDefault: try connection.execute(
-                        plan.syncedAtDefaultSQL, [mapping.table.quoted, mapping.syncedAtColumn ?? ""])[0, "has_default"] == "t"),
-                try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
+                        plan.syncedAtDefaultSQL, [mapping.table.quoted, mapping.syncedAtColumn ?? ""])[0, "has_default"] == "t")
             {
                 path = .direct
             } else {

@@ -19,7 +19,9 @@ struct CLIProcessHardeningTests {
         }
         #expect(E2EFixture.waitUntil {
             (try? holder.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").rows.first?.first) == "1"
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    + "WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = current_database() "
+                    + "AND a.application_name = 'sfpg'").rows.first?.first) == "1"
         })
         let limits = try String(contentsOfFile: "/proc/\(waiting.pid)/limits", encoding: .utf8)
         let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map(String.init) ?? ""
