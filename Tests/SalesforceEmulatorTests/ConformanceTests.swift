@@ -19,6 +19,31 @@ import Testing
         for (value, java) in cases { #expect(JavaDouble.format(value) == java, "\(value)") }
     }
 
+    @Test("the plain-decimal fast path writes what the general Java formatting writes, and declines the rest")
+    func plainDecimalFastPathAgreesWithTheGeneralPath() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "0.0", "0.001", "0.0009", "9999999.99", "10000000", "007.50", "-12.340", "1.", ".5",
+                     "123456789012345", "1234567.89012345", "0.00123456789012345", "1e5", "12a", "", "-", "+3"]
+        for _ in 0..<20_000 {
+            let integer = String(UInt64.random(in: 0..<100_000_000_000, using: &generator) >> UInt64.random(in: 0..<37, using: &generator))
+            let fraction = String(repeating: "0", count: Int.random(in: 0..<4, using: &generator))
+                + String(UInt64.random(in: 0..<1_000_000_000, using: &generator) >> UInt64.random(in: 0..<30, using: &generator))
+            let sign = Bool.random(using: &generator) ? "-" : ""
+            texts.append(Bool.random(using: &generator) ? sign + integer : sign + integer + "." + fraction)
+        }
+        var fast = 0
+        for text in texts {
+            guard let plain = JavaDouble.plainDecimal(text) else { continue }
+            fast += 1
+            #expect(plain == JavaDouble.format(Double(text)!), "\(text)")
+        }
+        // Most generated texts take the fast path; the edge cases above that must not, don't.
+        #expect(fast > texts.count / 2)
+        for declined in ["0", "-0", "0.0", "0.0009", "1.", ".5", "1e5", "12a", "", "-", "+3", "0.00012", "1234567890123456"] {
+            #expect(JavaDouble.plainDecimal(declined) == nil, "\(declined)")
+        }
+    }
+
     @Test("KB 000221617: double, currency and percent values in Bulk CSV are in Java form, never fixed-point")
     func bulkCSVNumbersAreJavaDoubles() async throws {
         let emulator = try await TestEmulator.start { $0.contactCount = 400 }

@@ -134,6 +134,7 @@ struct JobResults: Sendable {
     var delimiter: UInt8 { writer.delimiter }
     /// Page ends already computed, by "offset/maxRecords/maxBytes", so `resultPages` and `results` agree cheaply.
     let pageEnds = PageEnds()
+    let rendered = RenderedPages()
 
     /// The CSV page that starts at output row `offset`: at most `maxRecords` rows and, like Salesforce's "still
     /// subject to the size limits", at most `maxBytes` of uncompressed CSV with its header row, but always at least
@@ -157,12 +158,58 @@ struct JobResults: Sendable {
     }
 
     /// End (exclusive) of the page that starts at `offset` (rendering it if it was never rendered).
+    ///
+    /// A `resultPages` listing must render each page to find where the byte limit ends it, and the client asks for
+    /// those very pages next: the rendered bytes are kept (up to ``RenderedPages/capacity``) for that one request,
+    /// so a listed page is rendered once, not twice.
     func pageEnd(from offset: Int, maxRecords: Int, maxBytes: Int, total: Int) -> Int {
         if offset >= total { return offset }
         if let end = pageEnds.lookup(offset: offset, maxRecords: maxRecords, maxBytes: maxBytes, total: total) {
             return end
         }
-        return render(from: offset, maxRecords: maxRecords, maxBytes: maxBytes, total: total).end
+        let page = render(from: offset, maxRecords: maxRecords, maxBytes: maxBytes, total: total)
+        rendered.keep(page.csv, end: page.end, key: PageEnds.key(offset, maxRecords, maxBytes, total))
+        return page.end
+    }
+
+    /// The page that starts at `offset`: the bytes a listing kept (handed out once), else rendered now.
+    func page(from offset: Int, maxRecords: Int, maxBytes: Int, total: Int) -> (csv: [UInt8], end: Int) {
+        rendered.take(PageEnds.key(offset, maxRecords, maxBytes, total))
+            ?? render(from: offset, maxRecords: maxRecords, maxBytes: maxBytes, total: total)
+    }
+}
+
+/// Pages a `resultPages` listing rendered, waiting for their one `results` request. Bounded in bytes across every
+/// job (a listed page that is never fetched stays until its job is deleted): past the capacity a page is simply
+/// rendered again when asked for, so memory stays flat whatever the jobs' sizes.
+final class RenderedPages: Sendable {
+    static let capacity = 96 << 20
+    private static let allBytes = Atomic<Int>(0)
+    private let pages = Mutex<[String: (csv: [UInt8], end: Int)]>([:])
+
+    func keep(_ csv: [UInt8], end: Int, key: String) {
+        pages.withLock { pages in
+            guard pages[key] == nil else { return }
+            let total = Self.allBytes.add(csv.count, ordering: .relaxed).newValue
+            guard total <= Self.capacity else {
+                Self.allBytes.subtract(csv.count, ordering: .relaxed)
+                return
+            }
+            pages[key] = (csv, end)
+        }
+    }
+
+    func take(_ key: String) -> (csv: [UInt8], end: Int)? {
+        pages.withLock { pages in
+            guard let page = pages.removeValue(forKey: key) else { return nil }
+            Self.allBytes.subtract(page.csv.count, ordering: .relaxed)
+            return page
+        }
+    }
+
+    deinit {
+        let left = pages.withLock { $0.values.reduce(0) { $0 + $1.csv.count } }
+        Self.allBytes.subtract(left, ordering: .relaxed)
     }
 }
 
@@ -170,18 +217,18 @@ struct JobResults: Sendable {
 final class PageEnds: Sendable {
     private let ends = Mutex<[String: Int]>([:])
 
-    private func key(_ offset: Int, _ maxRecords: Int, _ maxBytes: Int, _ total: Int) -> String {
+    static func key(_ offset: Int, _ maxRecords: Int, _ maxBytes: Int, _ total: Int) -> String {
         "\(offset)/\(maxRecords)/\(maxBytes)/\(total)"
     }
 
     func lookup(offset: Int, maxRecords: Int, maxBytes: Int, total: Int) -> Int? {
-        ends.withLock { $0[key(offset, maxRecords, maxBytes, total)] }
+        ends.withLock { $0[Self.key(offset, maxRecords, maxBytes, total)] }
     }
 
     func store(offset: Int, maxRecords: Int, maxBytes: Int, total: Int, end: Int) {
         ends.withLock { ends in
             if ends.count > 100_000 { ends.removeAll() }
-            ends[key(offset, maxRecords, maxBytes, total)] = end
+            ends[Self.key(offset, maxRecords, maxBytes, total)] = end
         }
     }
 }

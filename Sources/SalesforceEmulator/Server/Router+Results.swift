@@ -45,7 +45,7 @@ extension Router {
                 end = offset
                 body = gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody
             } else {
-                let page = results.render(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
+                let page = results.page(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
                 end = page.end
                 usage.withLock { $0.resultBytes += page.csv.count }
                 body = gzip ? try Gzip.compress(page.csv) : page.csv
