@@ -21,4 +21,33 @@ extension LoadPlan {
             WHERE \(replaces(stored: "t", incoming: "EXCLUDED"))
             """
     }
+
+    /// Whether a key was staged twice (a record changed between result pages, or a `split:` range overlap that
+    /// must not exist): only then does the merge need its `DISTINCT ON` sort of every staged row. A hash
+    /// aggregate over the key alone, with the merge's work_mem. Result column: duplicates.
+    var stagedDuplicateKeysSQL: String {
+        "SELECT EXISTS (SELECT 1 FROM \(Self.staging) GROUP BY \(key) HAVING count(*) > 1) AS duplicates"
+    }
+
+    /// Statistics for the columns the merge, the sweep and the duplicate check join or group on. Temp tables are
+    /// never auto-analyzed, and without statistics the merge's plan can be poor on big loads; a full ANALYZE also
+    /// builds statistics for every text column nobody filters on (0.8 s against 0.15 s on 200k staged rows).
+    var analyzeStagingSQL: String {
+        var columns = [key, modstamp]
+        if let isDeleted = mapping.isDeleted { columns.append(q(isDeleted.column)) }
+        return "ANALYZE \(Self.staging) (\(columns.joined(separator: ", ")))"
+    }
+
+    /// The target has no statistics, or statistics from when it was empty: its estimated size would steer the
+    /// merge's join against it into a nested loop over a "tiny" table. Result column: stale.
+    var targetStatisticsAreStaleSQL: String {
+        "SELECT coalesce((SELECT reltuples < 1 FROM pg_catalog.pg_class WHERE oid = to_regclass($1)), true) AS stale"
+    }
+
+    /// ANALYZE of the target's key, modstamp and is-deleted columns (see ``targetStatisticsAreStaleSQL``).
+    var analyzeTargetKeysSQL: String {
+        var columns = [key, modstamp]
+        if let isDeleted = mapping.isDeleted { columns.append(q(isDeleted.column)) }
+        return "ANALYZE \(table) (\(columns.joined(separator: ", ")))"
+    }
 }

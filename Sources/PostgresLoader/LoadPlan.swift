@@ -80,7 +80,12 @@ struct LoadPlan: Sendable {
     var mergeSQL: String { merge(intoEmptyTable: false) }
 
     /// `intoEmptyTable`: no row can conflict (see ``firstLoadMergeSQL``), so the insert skips ON CONFLICT.
-    func merge(intoEmptyTable: Bool) -> String {
+    /// - Parameters:
+    ///   - intoEmptyTable: a plain INSERT (see ``firstLoadMergeSQL``).
+    ///   - deduplicate: keep the newest row per key (a `DISTINCT ON` sort of the whole staging table). Without it
+    ///     (staging holds each key once, ``stagedDuplicateKeysSQL``) staging is read as it is and `distinct_rows` is
+    ///     NULL: the caller knows the staged count.
+    func merge(intoEmptyTable: Bool, deduplicate: Bool = true) -> String {
         let isDeleted = mapping.isDeleted.map { "src." + q($0.column) }
         var insertColumns = mapping.allMappings.map { q($0.column) }
         var insertValues = mapping.allMappings.map { "src." + q($0.column) }
@@ -102,13 +107,19 @@ struct LoadPlan: Sendable {
             // Only a sweep sets it here; a row returned again is live again.
             updates.append("\(q(deletedAt)) = NULL")
         }
-        var sql = """
+        var sql = deduplicate
+            ? """
             WITH src AS (
                 SELECT DISTINCT ON (\(key)) \(stagedSelectList) FROM \(Self.staging)
                 ORDER BY \(key), \(modstamp) DESC NULLS LAST
             )
             """
-        var upsertFilter = ""
+            : """
+            WITH src AS (
+                SELECT \(stagedSelectList) FROM \(Self.staging)
+            )
+            """
+        var filters: [String] = []
         var deletedCount = "0"
         if mapping.deletes == .hard, let isDeleted {
             sql += """
@@ -119,18 +130,28 @@ struct LoadPlan: Sendable {
                     RETURNING 1
                 )
                 """
-            upsertFilter = "\nWHERE \(isDeleted) IS NOT TRUE"
+            filters.append("\(isDeleted) IS NOT TRUE")
             deletedCount = "(SELECT count(*) FROM del)"
         }
+        var source = "src"
+        if !intoEmptyTable {
+            // Only rows the upsert would change reach it. ON CONFLICT alone probes the key index and row-locks every
+            // stored row, changed or not (a full re-sync with 10% changed locked the other 90% for nothing); a hash
+            // join against the target drops the unchanged ones first. Measured on 200k rows, 10% changed, with the
+            // merge's work_mem: 1.5–1.7 s → 0.7–1.0 s. The ON CONFLICT clause stays for rows that appear meanwhile.
+            source += " LEFT JOIN \(table) AS stored ON stored.\(key) = src.\(key)"
+            filters.append("(stored.\(key) IS NULL OR \(replaces(stored: "stored", incoming: "src")))")
+        }
+        let upsertFilter = filters.isEmpty ? "" : "\nWHERE " + filters.joined(separator: " AND ")
         let returnedDeleted = softDeletesFromCSV ? "coalesce(t.\(q(mapping.isDeleted!.column)), false)" : "false"
         sql += """
             , up AS (
                 INSERT INTO \(table) AS t (\(insertColumns.joined(separator: ", ")))
-                SELECT \(insertValues.joined(separator: ", ")) FROM src\(upsertFilter)\(
+                SELECT \(insertValues.joined(separator: ", ")) FROM \(source)\(upsertFilter)\(
                     intoEmptyTable ? "" : conflictClause(updates: updates, hasFilter: !upsertFilter.isEmpty))
                 RETURNING (t.xmax = 0) AS inserted, \(returnedDeleted) AS deleted
             )
-            SELECT (SELECT count(*) FROM src) AS distinct_rows,
+            SELECT \(deduplicate ? "(SELECT count(*) FROM src)" : "NULL::bigint") AS distinct_rows,
                 (SELECT count(*) FROM up WHERE inserted AND NOT deleted) AS inserted,
                 (SELECT count(*) FROM up WHERE NOT inserted AND NOT deleted) AS updated,
                 (SELECT count(*) FROM up WHERE deleted) + \(deletedCount) AS deleted,

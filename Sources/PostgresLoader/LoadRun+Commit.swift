@@ -47,15 +47,22 @@ extension LoadRun {
         try reconcile(request.reconciliation)
         if path == .direct { return try commitDirect(request) }
         let sweep = request.fullSweep ? try plan.sweepSQL() : nil
-        // Temp tables are never auto-analyzed; without statistics the merge's plan can be poor on big loads.
-        try connection.execute("ANALYZE \(LoadPlan.staging)")
+        try connection.execute("SELECT set_config('work_mem', $1, true)", [connection.mergeWorkMem])
+        try connection.execute(plan.analyzeStagingSQL)
         try captureAudit(fullSweep: sweep != nil)
         let intoEmptyTable = targetWasEmpty
+        if !intoEmptyTable,
+            try connection.execute(plan.targetStatisticsAreStaleSQL, [mapping.table.quoted])[0, "stale"] == "t"
+        {
+            try connection.execute(plan.analyzeTargetKeysSQL)
+        }
+        let deduplicate = try connection.execute(plan.stagedDuplicateKeysSQL)[0, "duplicates"] == "t"
         let merged = try locatingNotNullViolations {
-            try connection.execute(intoEmptyTable ? plan.firstLoadMergeSQL : plan.mergeSQL)
+            try connection.execute(plan.merge(intoEmptyTable: intoEmptyTable, deduplicate: deduplicate))
         }
         var counts = MergeCounts(staged: stagedRows)
-        let distinct = Int(merged[0, "distinct_rows"] ?? "") ?? 0
+        // Without duplicates every staged row is a distinct key.
+        let distinct = Int(merged[0, "distinct_rows"] ?? "") ?? stagedRows
         counts.inserted = Int(merged[0, "inserted"] ?? "") ?? 0
         counts.updated = Int(merged[0, "updated"] ?? "") ?? 0
         counts.deleted = Int(merged[0, "deleted"] ?? "") ?? 0

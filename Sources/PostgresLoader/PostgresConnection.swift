@@ -22,6 +22,15 @@ public final class PostgresConnection {
     /// `SFPG_PG_LOCK_TIMEOUT`.
     public var lockTimeout: String
 
+    /// `work_mem` of a run's merge transaction (`SET LOCAL`): the dedup, the join against the target and the sweep's
+    /// anti-join hash or sort in memory instead of spilling to disk. Default ``defaultMergeWorkMem``, or
+    /// `SFPG_PG_MERGE_WORK_MEM`.
+    public var mergeWorkMem: String
+
+    /// Measured on a 200k-row re-sync (scripts/bench-sync's table): with PostgreSQL's default 4MB the dedup sort
+    /// spilled 75 MB to disk. A ceiling, not an allocation, and only for sfpg's own transaction.
+    public static let defaultMergeWorkMem = "256MB"
+
     /// A merge that waits longer than this for the target table (someone's `ALTER TABLE`, `LOCK`, `VACUUM FULL`,
     /// a long transaction holding its rows) fails with a clear message instead of hanging the schedule.
     public static let defaultLockTimeout = "5min"
@@ -37,6 +46,8 @@ public final class PostgresConnection {
         public static let tcpUserTimeout = "SFPG_PG_TCP_USER_TIMEOUT"
         /// The merge's `lock_timeout` (`5min`, `30s`, `0` = wait forever); default 5min.
         public static let lockTimeout = "SFPG_PG_LOCK_TIMEOUT"
+        /// The merge transaction's `work_mem` (`256MB`, `64MB`, `1GB`); default 256MB.
+        public static let mergeWorkMem = "SFPG_PG_MERGE_WORK_MEM"
     }
 
     /// Defaults sfpg adds unless the connection string sets them. Keepalives stop a blocking `PQputCopyData`
@@ -76,10 +87,25 @@ public final class PostgresConnection {
         return text
     }
 
+    /// `SFPG_PG_MERGE_WORK_MEM`, checked: a number with a memory unit PostgreSQL knows.
+    static func mergeWorkMem(environment: [String: String]) throws -> String {
+        guard let text = environment[Environment.mergeWorkMem] else { return defaultMergeWorkMem }
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let unit = text.dropFirst(digits.count)
+        guard !digits.isEmpty, digits.count <= 9, ["kB", "MB", "GB"].contains(String(unit)) else {
+            throw PostgresError(
+                .configuration, "\(Environment.mergeWorkMem) must be a size such as 64MB or 1GB, not '\(text)'")
+        }
+        return text
+    }
+
     /// The variables sfpg reads, from the process environment.
     static var processEnvironment: [String: String] {
         var values: [String: String] = [:]
-        for name in [Environment.connectTimeout, Environment.tcpUserTimeout, Environment.lockTimeout, "PGCONNECT_TIMEOUT"] {
+        for name in [
+            Environment.connectTimeout, Environment.tcpUserTimeout, Environment.lockTimeout, Environment.mergeWorkMem,
+            "PGCONNECT_TIMEOUT",
+        ] {
             if let value = getenv(name) { values[name] = String(cString: value) }
         }
         return values
@@ -100,6 +126,7 @@ public final class PostgresConnection {
         // user's string, and anything the user wrote takes precedence.
         let environment = Self.processEnvironment
         lockTimeout = try Self.lockTimeout(environment: environment)
+        mergeWorkMem = try Self.mergeWorkMem(environment: environment)
         let parameters = try Self.defaultParameters(environment: environment)
             + [("application_name", applicationName), ("dbname", conninfo)]
         let connection = Self.withCStringArrays(parameters) { keys, values in

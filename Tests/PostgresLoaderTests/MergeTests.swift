@@ -60,6 +60,42 @@ import Testing
         #expect(try fixture.count("SELECT count(*) FROM public.salesforce_contacts") == 1)
     }
 
+    @Test func duplicateIdsIntoAFilledTableKeepTheNewestAndCountOnce() throws {
+        let fixture = try LoaderFixture()
+        try fixture.load([LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z", first: "Stored"))])
+        let summary = try fixture.load([
+            LoaderFixture.page(
+                LoaderFixture.row(1, modstamp: "2024-01-03T00:00:00.000Z", first: "Newest"),
+                LoaderFixture.row(2, modstamp: "2024-01-02T00:00:00.000Z", first: "Two")),
+            LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-02T00:00:00.000Z", first: "Older")),
+        ])
+        #expect(summary.counts.staged == 3)
+        #expect(summary.counts.updated == 1)
+        #expect(summary.counts.inserted == 1)
+        #expect(summary.counts.unchanged == 0)
+        #expect(try fixture.contact(1, "first_name") == "Newest")
+    }
+
+    /// ON CONFLICT row-locks every stored row it meets, changed or not; the merge's join against the target keeps
+    /// unchanged rows away from it, so a re-sync leaves them untouched (no lock, no new version).
+    @Test func unchangedRowsAreNeitherRewrittenNorLocked() throws {
+        let fixture = try LoaderFixture()
+        let rows = (1...20).map { LoaderFixture.row($0, modstamp: "2024-01-01T00:00:00.000Z") }
+        try fixture.load([LoaderFixture.page(rows.joined())])
+        let before = try fixture.connection.execute("SELECT salesforce_id, xmin::text, xmax::text FROM public.salesforce_contacts ORDER BY 1").rows
+        var again = rows
+        again[4] = LoaderFixture.row(5, modstamp: "2024-01-02T00:00:00.000Z", first: "Changed")
+        let summary = try fixture.load([LoaderFixture.page(again.joined())])
+        #expect(summary.counts.updated == 1)
+        #expect(summary.counts.unchanged == 19)
+        let after = try fixture.connection.execute("SELECT salesforce_id, xmin::text, xmax::text FROM public.salesforce_contacts ORDER BY 1").rows
+        #expect(after.count == 20)
+        for (old, new) in zip(before, after) where old[0] != after[4][0] {
+            #expect(new == old, "\(old[0] ?? "?") was rewritten or locked")
+        }
+        #expect(after[4][1] != before[4][1])
+    }
+
     @Test func softDeleteMarksRowsAndUndeleteClearsDeletedAt() throws {
         let fixture = try LoaderFixture()
         try fixture.load([LoaderFixture.page(LoaderFixture.row(1, modstamp: "2024-01-01T00:00:00.000Z"))])

@@ -37,6 +37,13 @@ import TestSupport
         #expect(throws: PostgresError.self) {
             _ = try PostgresConnection.lockTimeout(environment: ["SFPG_PG_LOCK_TIMEOUT": "5min'; DROP"])
         }
+        #expect(try PostgresConnection.mergeWorkMem(environment: [:]) == "256MB")
+        #expect(try PostgresConnection.mergeWorkMem(environment: ["SFPG_PG_MERGE_WORK_MEM": "1GB"]) == "1GB")
+        for bad in ["256", "256mb", "1TB", "64MB'; DROP", ""] {
+            #expect(throws: PostgresError.self, "\(bad)") {
+                _ = try PostgresConnection.mergeWorkMem(environment: ["SFPG_PG_MERGE_WORK_MEM": bad])
+            }
+        }
     }
 
     @Test func idleInTransactionTimeoutIsOffForSfpgSessions() throws {
