@@ -46,10 +46,11 @@ extension LoadRun {
         }
         try reconcile(request.reconciliation)
         if path == .direct { return try commitDirect(request) }
-        let sweep = request.fullSweep ? try plan.sweepSQL() : nil
+        let range = shard?.range ?? .all
+        let sweep = request.fullSweep ? try plan.sweepSQL(within: range) : nil
         // Temp tables are never auto-analyzed; without statistics the merge's plan can be poor on big loads.
         try connection.execute("ANALYZE \(LoadPlan.staging)")
-        try captureAudit(fullSweep: sweep != nil)
+        try captureAudit(fullSweep: sweep != nil, within: range)
         let intoEmptyTable = targetWasEmpty
         let merged = try locatingNotNullViolations {
             try connection.execute(intoEmptyTable ? plan.firstLoadMergeSQL : plan.mergeSQL)
@@ -65,7 +66,7 @@ extension LoadRun {
         // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
         // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
         if let sweep, !intoEmptyTable {
-            counts.deleted += try applySweep(sweep, allowMassDelete: request.allowMassDelete)
+            counts.deleted += try applySweep(sweep, within: range, allowMassDelete: request.allowMassDelete)
         }
         return try finish(counts, request, intoEmptyTable: intoEmptyTable)
     }
@@ -85,6 +86,7 @@ extension LoadRun {
 
     /// The run-log row, the audit trail, the job's state, COMMIT.
     private func finish(_ counts: MergeCounts, _ request: CommitRequest, intoEmptyTable: Bool) throws -> RunSummary {
+        if let shard { return try finishShard(shard, counts, request) }
         let logged = try store.appendRun(
             RunLogEntry(
                 jobName: jobName, objectName: objectName, syncType: syncType, status: .success, startedAt: startedAt,
@@ -99,6 +101,20 @@ extension LoadRun {
         return RunSummary(
             runId: logged.id, counts: counts, watermarkBefore: previousWatermark,
             watermarkAfter: logged.watermarkAfter, intoEmptyTable: intoEmptyTable, path: path)
+    }
+
+    /// A shard's commit: its shard row, and (the last shard only) the logical run's log row and the job's state.
+    private func finishShard(_ shard: ShardSlot, _ counts: MergeCounts, _ request: CommitRequest) throws -> RunSummary {
+        try storeAudit(runId: shard.logId)
+        let done = try store.commitShard(
+            shard, counts: counts, reconciliation: request.reconciliation, apiCalls: request.apiCalls,
+            jobName: jobName, objectName: objectName, table: mapping.table)
+        try connection.execute("COMMIT")
+        phase = .finished
+        return RunSummary(
+            runId: shard.logId, counts: counts, watermarkBefore: previousWatermark,
+            watermarkAfter: done.completed ? done.watermarkAfter : previousWatermark, path: path,
+            completedShardRun: done.completed)
     }
 
     /// Runs the merge under a savepoint so that, when a NOT NULL column gets a NULL, the error can name the
@@ -171,12 +187,13 @@ extension LoadRun {
 
     /// Runs the sweep and refuses it when it removed more than the mapping's bound allows of the live rows.
     /// - Returns: the rows swept.
-    func applySweep(_ sweep: String, allowMassDelete: Bool) throws -> Int {
-        let live = Int(try connection.execute(plan.liveRowsSQL)[0, "live"] ?? "") ?? 0
+    /// A shard's bound is relative to the live rows of its own range: the sweep can only remove rows from there.
+    func applySweep(_ sweep: String, within range: KeyRange, allowMassDelete: Bool) throws -> Int {
+        let live = Int(try connection.execute(plan.liveRowsSQL(within: range), range.parameters)[0, "live"] ?? "") ?? 0
         // The merge may just have filled the table. With an empty table's statistics the planner picks a
         // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
         try connection.execute("ANALYZE \(mapping.table.quoted)")
-        let swept = try connection.execute(sweep).affectedRows
+        let swept = try connection.execute(sweep, range.parameters).affectedRows
         let allowed = mapping.maxSweep.allowance(liveRows: live)
         guard swept <= allowed || allowMassDelete else {
             throw RunRefused(
@@ -202,6 +219,11 @@ extension LoadRun {
         if let openPage { _ = abort(openPage, because: error) }
         try? store.cleanUp()
         phase = .finished
+        if let shard {
+            store.failShard(
+                shard, error: error, status: status, reason: reason ?? (error as? RunRefused)?.reason, apiCalls: apiCalls)
+            return
+        }
         guard connection.isConnected else { return }
         let counts = MergeCounts(staged: stagedRows)
         _ = try? store.appendRun(
