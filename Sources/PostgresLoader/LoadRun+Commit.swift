@@ -192,7 +192,14 @@ extension LoadRun {
         let live = Int(try connection.execute(plan.liveRowsSQL(within: range), range.parameters)[0, "live"] ?? "") ?? 0
         // The merge may just have filled the table. With an empty table's statistics the planner picks a
         // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
-        try connection.execute("ANALYZE \(mapping.table.quoted)")
+        if shard == nil {
+            try connection.execute("ANALYZE \(mapping.table.quoted)")
+        } else {
+            // A shard must not ANALYZE the shared target: ANALYZE's lock conflicts with itself and is held to the end
+            // of the transaction, so the shards' sweeps and commits would queue behind each other (and a long one
+            // would make the next fail on lock_timeout). Ruling out the nested loop gives the same safe plan.
+            try connection.execute("SELECT set_config('enable_nestloop', 'off', true)")
+        }
         let swept = try connection.execute(sweep, range.parameters).affectedRows
         let allowed = mapping.maxSweep.allowance(liveRows: live)
         guard swept <= allowed || allowMassDelete else {

@@ -32,6 +32,12 @@ extension SyncRunner {
         }
         var logger = logger
         logger[metadataKey: "sync.shard_run"] = "\(slot.runName)"
+        if let leftover = state.inFlightBulkJobId {
+            // A killed normal run's jobs (normal runs and shards exclude each other, so it is dead): a full read
+            // never reuses them, and the last shard's commit clears the bookkeeping that would have found them.
+            for id in leftover.split(separator: ",") { abandon(String(id), logger: logger) }
+            try? store.forgetInFlightBulkJob(leftover, jobName: job.name)
+        }
         if slot.alreadySucceeded {
             // Kubernetes may restart a pod that had in fact finished; redoing the range would only cost API calls.
             logger.notice("shard already succeeded in this run: nothing to do")
