@@ -293,6 +293,25 @@ struct ShardE2ETests {
         #expect(try world.count("SELECT count(*) FROM sfpg.shard_runs") == 2)
     }
 
+    @Test("with fewer ranges than shards (Ids too close together), the extra shards own nothing and still finish the run")
+    func fewerRangesThanShards() async throws {
+        let world = try await Self.world(contacts: 3)
+        let job = try world.job("contacts")
+        for index in 0..<4 {
+            let outcome = try world.runner().run(job, options: SyncOptions(mode: .full, shard: ShardSpec(index: index, count: 4)))
+            #expect(outcome.status == .success, "shard \(index): \(outcome.error ?? "")")
+            #expect(outcome.summary?.completedShardRun == (index == 3))
+        }
+        let boundaries = try world.connection.execute("SELECT array_length(boundaries, 1) FROM sfpg.shard_runs").rows.first?.first ?? nil
+        let ranges = Int(boundaries ?? "0") ?? 0
+        #expect(ranges + 1 < 4)
+        // One data job per range that exists; none for the shards without one.
+        #expect(world.jobCreations.compactMap(\.soql).filter { !$0.contains("LIMIT 1") }.count == ranges + 1)
+        #expect(try world.differences(job).isEmpty)
+        let logs = try Self.logs(world)
+        #expect(logs.count == 1 && logs.first?[0] == "success" && logs.first?[1] == "3", "\(logs)")
+    }
+
     @Test("a shard and a normal run of the same job exclude each other; so do two processes for one shard")
     func locks() async throws {
         let world = try await Self.world(contacts: 50)
