@@ -135,4 +135,6 @@ public struct RunSummary: Sendable {
     public var intoEmptyTable = false
     /// Whether the pages went through staging or straight into the (empty) target.
     public var path = LoadRun.Path.staged
+    /// A shard's commit that was the run's last: it completed the logical run and advanced the watermark.
+    public var completedShardRun = false
 }

@@ -76,11 +76,13 @@ extension LoadPlan {
             """
     }
 
-    /// Adds the rows a full sweep is about to delete (or mark deleted) to the audit scratch table.
-    var auditSweepSQL: String? {
+    /// Adds the rows a full sweep (of `range`, bounds `$1`, `$2`) is about to delete (or mark deleted) to the audit
+    /// scratch table.
+    func auditSweepSQL(within range: KeyRange = .all) -> String? {
         let key = SQLIdentifier.quote(mapping.key.column)
         let modstamp = SQLIdentifier.quote(mapping.modstamp.column)
         let missing = "NOT EXISTS (SELECT 1 FROM \(Self.staging) AS s WHERE s.\(key) = t.\(key))"
+            + (rangeCondition(range).map { " AND \($0)" } ?? "")
         switch mapping.deletes {
         case .ignore:
             return nil

@@ -196,9 +196,17 @@ struct LoadPlan: Sendable {
         return nil
     }
 
-    /// Target rows a full sweep may judge: the live ones (all rows for hard deletes). Result column: live.
-    var liveRowsSQL: String {
-        "SELECT count(*) AS live FROM \(table) AS t" + (liveCondition.map { " WHERE \($0)" } ?? "")
+    /// Target rows a full sweep may judge: the live ones (all rows for hard deletes), within `range` (its bounds are
+    /// `$1`, `$2`: ``KeyRange/parameters``). Result column: live.
+    func liveRowsSQL(within range: KeyRange = .all) -> String {
+        let conditions = [liveCondition, rangeCondition(range)].compactMap { $0 }
+        return "SELECT count(*) AS live FROM \(table) AS t"
+            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+    }
+
+    /// A shard's range on the target's key (`t`), parameters from `$1`; nil for the whole table.
+    func rangeCondition(_ range: KeyRange) -> String? {
+        range.sqlCondition(column: "t.\(key)", firstParameter: 1)
     }
 
     /// The condition for a live target row under soft deletes; nil when every row counts.
@@ -210,9 +218,12 @@ struct LoadPlan: Sendable {
     }
 
     /// The full sweep: target rows whose key was not staged are deleted or marked deleted. Nil for `.ignore`.
+    /// A shard sweeps only its `range` (bounds `$1`, `$2`: ``KeyRange/parameters``): rows outside it belong to
+    /// another shard, whose keys this shard never staged.
     /// - Throws: `.configuration` for soft deletes on a table with neither the is-deleted nor deleted-at column.
-    func sweepSQL() throws -> String? {
+    func sweepSQL(within range: KeyRange = .all) throws -> String? {
         let missing = "NOT EXISTS (SELECT 1 FROM \(Self.staging) AS s WHERE s.\(key) = t.\(key))"
+            + (rangeCondition(range).map { " AND \($0)" } ?? "")
         switch mapping.deletes {
         case .ignore:
             return nil

@@ -1,10 +1,10 @@
 extension LoadRun {
     /// Before the merge: captures old and new values of every record the merge (and a full sweep) will change
     /// into a scratch table, set-based. A no-op for jobs without an audit trail.
-    func captureAudit(fullSweep: Bool) throws {
+    func captureAudit(fullSweep: Bool, within range: KeyRange = .all) throws {
         guard mapping.audit != nil else { return }
         try connection.execute(plan.auditCaptureSQL)
-        if fullSweep, let sweep = plan.auditSweepSQL { try connection.execute(sweep) }
+        if fullSweep, let sweep = plan.auditSweepSQL(within: range) { try connection.execute(sweep, range.parameters) }
     }
 
     /// After the run-log row exists: moves the captured changes into `sfpg.changes` under the run's id and prunes

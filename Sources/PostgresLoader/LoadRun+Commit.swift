@@ -46,12 +46,14 @@ extension LoadRun {
         }
         try reconcile(request.reconciliation)
         if path == .direct { return try commitDirect(request) }
-        let sweep = request.fullSweep ? try plan.sweepSQL() : nil
+        let range = shard?.range ?? .all
+        let sweep = request.fullSweep ? try plan.sweepSQL(within: range) : nil
         try connection.execute("SELECT set_config('work_mem', $1, true)", [connection.mergeWorkMem])
         try connection.execute(plan.analyzeStagingSQL)
-        try captureAudit(fullSweep: sweep != nil)
+        try captureAudit(fullSweep: sweep != nil, within: range)
         let intoEmptyTable = targetWasEmpty
-        if !intoEmptyTable,
+        // Not for a shard: the shards share the target, and ANALYZE's lock conflicts with itself until commit.
+        if !intoEmptyTable, shard == nil,
             try connection.execute(plan.targetStatisticsAreStaleSQL, [mapping.table.quoted])[0, "stale"] == "t"
         {
             try connection.execute(plan.analyzeTargetKeysSQL)
@@ -72,7 +74,7 @@ extension LoadRun {
         // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
         // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
         if let sweep, !intoEmptyTable {
-            counts.deleted += try applySweep(sweep, allowMassDelete: request.allowMassDelete)
+            counts.deleted += try applySweep(sweep, within: range, allowMassDelete: request.allowMassDelete)
         }
         return try finish(counts, request, intoEmptyTable: intoEmptyTable)
     }
@@ -92,6 +94,7 @@ extension LoadRun {
 
     /// The run-log row, the audit trail, the job's state, COMMIT.
     private func finish(_ counts: MergeCounts, _ request: CommitRequest, intoEmptyTable: Bool) throws -> RunSummary {
+        if let shard { return try finishShard(shard, counts, request) }
         let logged = try store.appendRun(
             RunLogEntry(
                 jobName: jobName, objectName: objectName, syncType: syncType, status: .success, startedAt: startedAt,
@@ -106,6 +109,20 @@ extension LoadRun {
         return RunSummary(
             runId: logged.id, counts: counts, watermarkBefore: previousWatermark,
             watermarkAfter: logged.watermarkAfter, intoEmptyTable: intoEmptyTable, path: path)
+    }
+
+    /// A shard's commit: its shard row, and (the last shard only) the logical run's log row and the job's state.
+    private func finishShard(_ shard: ShardSlot, _ counts: MergeCounts, _ request: CommitRequest) throws -> RunSummary {
+        try storeAudit(runId: shard.logId)
+        let done = try store.commitShard(
+            shard, counts: counts, reconciliation: request.reconciliation, apiCalls: request.apiCalls,
+            jobName: jobName, objectName: objectName, table: mapping.table)
+        try connection.execute("COMMIT")
+        phase = .finished
+        return RunSummary(
+            runId: shard.logId, counts: counts, watermarkBefore: previousWatermark,
+            watermarkAfter: done.completed ? done.watermarkAfter : previousWatermark, path: path,
+            completedShardRun: done.completed)
     }
 
     /// Runs the merge under a savepoint so that, when a NOT NULL column gets a NULL, the error can name the
@@ -178,12 +195,21 @@ extension LoadRun {
 
     /// Runs the sweep and refuses it when it removed more than the mapping's bound allows of the live rows.
     /// - Returns: the rows swept.
-    func applySweep(_ sweep: String, allowMassDelete: Bool) throws -> Int {
-        let live = Int(try connection.execute(plan.liveRowsSQL)[0, "live"] ?? "") ?? 0
+    /// A shard's bound is relative to the live rows of its own range: the sweep can only remove rows from there.
+    func applySweep(_ sweep: String, within range: KeyRange, allowMassDelete: Bool) throws -> Int {
+        let live = Int(try connection.execute(plan.liveRowsSQL(within: range), range.parameters)[0, "live"] ?? "") ?? 0
         // The merge may just have filled the table. With an empty table's statistics the planner picks a
         // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
-        try connection.execute("ANALYZE \(mapping.table.quoted)")
-        let swept = try connection.execute(sweep).affectedRows
+        if shard == nil {
+            // The anti-join needs only the key's statistics; the other columns' cost a full sample each.
+            try connection.execute(plan.analyzeTargetKeysSQL)
+        } else {
+            // A shard must not ANALYZE the shared target: ANALYZE's lock conflicts with itself and is held to the end
+            // of the transaction, so the shards' sweeps and commits would queue behind each other (and a long one
+            // would make the next fail on lock_timeout). Ruling out the nested loop gives the same safe plan.
+            try connection.execute("SELECT set_config('enable_nestloop', 'off', true)")
+        }
+        let swept = try connection.execute(sweep, range.parameters).affectedRows
         let allowed = mapping.maxSweep.allowance(liveRows: live)
         guard swept <= allowed || allowMassDelete else {
             throw RunRefused(
@@ -209,6 +235,11 @@ extension LoadRun {
         if let openPage { _ = abort(openPage, because: error) }
         try? store.cleanUp()
         phase = .finished
+        if let shard {
+            store.failShard(
+                shard, error: error, status: status, reason: reason ?? (error as? RunRefused)?.reason, apiCalls: apiCalls)
+            return
+        }
         guard connection.isConnected else { return }
         let counts = MergeCounts(staged: stagedRows)
         _ = try? store.appendRun(

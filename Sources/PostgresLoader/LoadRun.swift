@@ -32,6 +32,10 @@ public final class LoadRun: PageSink {
     /// The job's watermark before this run: ISO-8601 UTC with millis, e.g. `2024-01-15T10:30:00.000Z`.
     public let previousWatermark: String?
 
+    /// The shard of a logical run this run loads (`--shard I/N`), nil for a normal run. A shard sweeps only its key
+    /// range, always loads through staging, and commits into its shard row (see ``SyncStore/commitShard``).
+    public let shard: ShardSlot?
+
     /// How far a watermark may lie past the database's clock before the run refuses it (clock skew between
     /// Salesforce and PostgreSQL; anything beyond is a bad value that would freeze incremental runs).
     public static let maxClockSkewSeconds = 600
@@ -40,8 +44,10 @@ public final class LoadRun: PageSink {
     /// - Throws: `PostgresError` `.schema` if the target table is missing, `.configuration` for a bad mapping (a
     ///   missing column, or a watermark column that is not a timestamp).
     public init(
-        store: SyncStore, state: JobState, jobName: String, objectName: String, mapping: LoadMapping, syncType: SyncType
+        store: SyncStore, state: JobState, jobName: String, objectName: String, mapping: LoadMapping, syncType: SyncType,
+        shard: ShardSlot? = nil
     ) throws {
+        self.shard = shard
         self.store = store
         connection = store.connection
         self.jobName = jobName
@@ -84,6 +90,13 @@ public final class LoadRun: PageSink {
         // The merge must not wait forever behind another session's lock on the target; see `commit`.
         try connection.limitLockWaits()
         do {
+            guard shard == nil else {
+                // The other shards of the run write the table meanwhile (their own keys): its emptiness now says
+                // nothing about the commit's moment, so a shard neither copies into it nor merges without conflict
+                // checks.
+                try connection.execute(plan.stagingDDL)
+                return
+            }
             // Looked at once, here: the locks are held, so no other sfpg run can fill the table before the commit,
             // which merges without conflict checks into a table that was empty.
             targetWasEmpty = try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
@@ -133,7 +146,7 @@ public final class LoadRun: PageSink {
     /// - Parameter fullSweep: whether the run would sweep missing keys (default: a full run does).
     public func previewSQL(fullSweep: Bool? = nil) -> [String] {
         var statements = [plan.stagingDDL + ";", plan.copySQL + ";  -- once per result page", plan.mergeSQL + ";"]
-        if fullSweep ?? (syncType == .full), let sweep = try? plan.sweepSQL() {
+        if fullSweep ?? (syncType == .full), let sweep = try? plan.sweepSQL(within: shard?.range ?? .all) {
             statements.append(sweep + ";  -- full sync of an unfiltered object only, bounded by max_sweep")
         }
         statements.append("-- a first load into an empty table copies each page straight into it instead:\n-- "

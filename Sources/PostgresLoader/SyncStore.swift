@@ -38,10 +38,13 @@ public final class SyncStore {
         return try body(state)
     }
 
-    private func lock(_ key: String, _ value: String, policy: LockPolicy, holder: String) throws {
+    /// Takes the advisory lock `key` on `value`: exclusive, or shared (shards of one run hold their job's lock
+    /// together; a normal run's exclusive lock excludes them all).
+    func lock(_ key: String, _ value: String, shared: Bool = false, policy: LockPolicy, holder: String) throws {
+        let kind = shared ? "_shared" : ""
         switch policy {
         case .failFast:
-            let result = try connection.execute("SELECT pg_try_advisory_lock(\(key)) AS locked", [value])
+            let result = try connection.execute("SELECT pg_try_advisory_lock\(kind)(\(key)) AS locked", [value])
             guard result[0, "locked"] == "t" else {
                 throw PostgresError(
                     .lockHeld,
@@ -49,14 +52,14 @@ public final class SyncStore {
                         + "wait for it to finish or use the wait option")
             }
         case .wait:
-            try connection.execute("SELECT pg_advisory_lock(\(key))", [value])
+            try connection.execute("SELECT pg_advisory_lock\(kind)(\(key))", [value])
         }
     }
 
-    private func unlock(_ key: String, _ value: String) {
+    func unlock(_ key: String, _ value: String, shared: Bool = false) {
         guard connection.isConnected else { return }
         if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
-        _ = try? connection.execute("SELECT pg_advisory_unlock(\(key))", [value])
+        _ = try? connection.execute("SELECT pg_advisory_unlock\(shared ? "_shared" : "")(\(key))", [value])
     }
 
     /// Ends whatever an interrupted caller left open on the connection: a COPY, then a transaction.
@@ -161,13 +164,14 @@ public final class SyncStore {
                 started_at, completed_at, status, error_message, job_name, object_name, records_deleted,
                 records_unchanged, watermark_before, watermark_after, salesforce_job_id, api_calls_used,
                 records_expected, records_downloaded, result_pages, failure_reason)
-            VALUES ($1, $2, $3, $4, $5, $6::timestamptz, clock_timestamp(), $7, $8, $9, $10, $11, $12,
+            VALUES ($1, $2, $3, $4, $5, $6::timestamptz,
+                CASE WHEN $7 = 'running' THEN NULL ELSE clock_timestamp() END, $7, $8, $9, $10, $11, $12,
                 $13::timestamptz, greatest($13::timestamptz, $14::timestamptz), $15, $16, $17, $18, $19, $20)
             RETURNING id, to_char(watermark_after AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark_after
             """,
             [
                 entry.syncType.rawValue, String(counts.staged), String(counts.inserted), String(counts.updated),
-                entry.status == .success ? "0" : "1", entry.startedAt, entry.status.rawValue, entry.errorMessage,
+                entry.status == .success || entry.status == .running ? "0" : "1", entry.startedAt, entry.status.rawValue, entry.errorMessage,
                 entry.jobName, entry.objectName, String(counts.deleted), String(counts.unchanged),
                 entry.watermarkBefore, entry.status == .success ? counts.maxModstamp : nil, entry.salesforceJobId,
                 String(entry.apiCalls), entry.reconciliation.expected.map(String.init),
@@ -223,7 +227,7 @@ public final class SyncStore {
 
     /// Per job that has state: its state, its latest run and its latest successful run (for `sfpg status`).
     /// Columns: job_name, object_name, target_table, watermark, bulk_job_id, calculated_refreshed_at, status,
-    /// sync_type, started_at, completed_at, error_message, failure_reason, records_processed, records_inserted,
+    /// run_id, sync_type, started_at, completed_at, error_message, failure_reason, records_processed, records_inserted,
     /// records_updated, records_deleted, records_unchanged, records_expected, records_downloaded, result_pages,
     /// last_success_at, since_success.
     public func latestRuns() throws -> PostgresResult {
@@ -231,7 +235,8 @@ public final class SyncStore {
             """
             SELECT s.job_name, s.object_name, s.target_table,
                    to_char(s.watermark AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark,
-                   s.bulk_job_id, s.calculated_refreshed_at::text AS calculated_refreshed_at, l.status, l.sync_type,
+                   s.bulk_job_id, s.calculated_refreshed_at::text AS calculated_refreshed_at, l.id AS run_id, l.status,
+                   l.sync_type,
                    l.started_at::text, l.completed_at::text, l.error_message, l.failure_reason,
                    l.records_processed, l.records_inserted, l.records_updated, l.records_deleted, l.records_unchanged,
                    l.records_expected, l.records_downloaded, l.result_pages,
@@ -332,6 +337,8 @@ public struct LastRuns: Sendable, Equatable {
 /// How a run ended, as `sfpg.sync_logs.status` records it.
 public enum RunStatus: String, Sendable {
     case success, failed, cancelled
+    /// A sharded logical run whose shards have not all succeeded yet (its one row is updated as they finish).
+    case running
 }
 
 /// Why a run refused to commit, when sfpg itself decided so (`sfpg.sync_logs.failure_reason`).

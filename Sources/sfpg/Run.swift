@@ -15,6 +15,7 @@ extension Sfpg {
                   sfpg run contacts accounts --incremental --wait-lock
                   sfpg run --dry-run contacts      # print the SOQL and SQL, change nothing
                   sfpg run contacts --full --allow-mass-delete   # once, after a real mass delete in Salesforce
+                  sfpg run contacts --full --shard 2/4 --shard-run nightly-0412   # one of 4 processes of one full run
                 """
         )
 
@@ -49,6 +50,17 @@ extension Sfpg {
             discussion: "Without it such a run fails (exit 1) and changes nothing: records hidden from the integration user by a sharing or permission change look exactly like deleted ones."))
         var allowMassDelete = false
 
+        @Option(help: ArgumentHelp(
+            "Run shard I of N (0-based) of one full run of one job, e.g. --shard $(JOB_COMPLETION_INDEX)/4.",
+            discussion: "Each shard loads and sweeps its own Id range; the job's watermark and run log commit once every shard of the run has finished. Rerun a failed shard alone with the same I/N and --shard-run.",
+            valueName: "I/N"))
+        var shard: String?
+
+        @Option(help: ArgumentHelp(
+            "Name of the sharded run this shard belongs to (default: $SFPG_SHARD_RUN, else the newest unfinished run with the same N begun within 24 hours).",
+            discussion: "In Kubernetes, the Job's name (downward API), so each schedule's shards form one run."))
+        var shardRun: String?
+
         @OptionGroup var metrics: MetricsOptions
 
         @OptionGroup var global: GlobalOptions
@@ -65,6 +77,27 @@ extension Sfpg {
             }
         }
 
+        /// `--shard` and `--shard-run` (or `SFPG_SHARD_RUN`) as a ``ShardSpec``; nil without `--shard`.
+        /// - Throws: ``SyncError`` with exit 2 (a configuration error, like a bad job file: the value may come from
+        ///   `SFPG_SHARD_RUN` or a Job template) for a malformed or misused shard.
+        func shardSpec() throws -> ShardSpec? {
+            let runName = shardRun ?? ProcessInfo.processInfo.environment["SFPG_SHARD_RUN"].flatMap { $0.isEmpty ? nil : $0 }
+            func usage(_ message: String) -> SyncError { SyncError(message, exitStatus: .configuration) }
+            guard let shard else {
+                if shardRun != nil { throw usage("--shard-run names a sharded run: it needs --shard I/N") }
+                return nil
+            }
+            let spec = try ShardSpec(parsing: shard, runName: runName)
+            if jobs.count != 1 {
+                throw usage(
+                    "--shard runs one shard of one job: name exactly one job (e.g. sfpg run contacts --full --shard \(shard))")
+            }
+            if incremental {
+                throw usage("--shard needs a full run (each shard sweeps its range): use --full, not --incremental")
+            }
+            return spec
+        }
+
         func run() throws {
             let logger = global.makeLogger()
             let started = ContinuousClock.now
@@ -72,6 +105,7 @@ extension Sfpg {
             var selected: [JobDefinition] = []
             var published = false
             do {
+                let shard = try shardSpec()
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
                 var salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
                 if let spoolDir { salesforce.spoolDirectory = spoolDir }
@@ -95,7 +129,7 @@ extension Sfpg {
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
                         mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
-                        allowMassDelete: allowMassDelete))
+                        allowMassDelete: allowMassDelete, shard: shard))
                 }
                 publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
                 published = true

@@ -48,6 +48,10 @@ extension Sfpg {
                         print("  records:    \(expected) expected (Salesforce), \(downloaded) downloaded in \(status.resultPages.map(String.init) ?? "?") pages, \(status.recordsProcessed ?? 0) staged" + (agree ? " (complete)" : " (MISMATCH)"))
                     }
                     if let reason = status.failureReason { print("  refused:    \(reason)") }
+                    if let shards = status.shards, let name = shards.first?.runName {
+                        let states = shards.map { "\($0.index): \($0.status)" + ($0.attempts > 1 ? " (\($0.attempts) attempts)" : "") }
+                        print("  shards:     run \(name), \(states.joined(separator: ", "))")
+                    }
                     print("  watermark:  \(status.watermark ?? "none")")
                     print("  rows:       \(status.rowsInTable.map(String.init) ?? "unknown")")
                     if let lag = status.secondsSinceLastSuccess {

@@ -44,6 +44,8 @@ public final class FaultInjector: Sendable {
         var hostileInstanceURL: (url: String, count: Int) = ("", 0)
         var describePadding: Int?
         var hostileLocator: (value: String, count: Int) = ("", 0)
+        /// Results pages of jobs whose SOQL the predicate accepts wait this long before they are answered.
+        var slowResults: (delay: Duration, matches: @Sendable (String) -> Bool)?
     }
 
     /// Where ``hostileResultLinks(_:count:placement:)`` puts its link in a `resultPages` response.
@@ -172,6 +174,13 @@ public final class FaultInjector: Sendable {
         state.withLock { $0.latency = latency }
     }
 
+    /// Delays every results page of the jobs whose SOQL `matches` accepts by `delay` (not counted: until
+    /// ``clear()``), so a test can make one of several concurrent readers slow, e.g. one shard's range; `nil`
+    /// disarms it.
+    public func slowResults(by delay: Duration?, where matches: @escaping @Sendable (String) -> Bool = { _ in true }) {
+        state.withLock { $0.slowResults = delay.map { ($0, matches) } }
+    }
+
     /// Disarms every fault.
     public func clear() {
         state.withLock { $0 = State() }
@@ -298,6 +307,12 @@ extension FaultInjector {
             state.slowPolls.jobs -= 1
             return state.slowPolls.polls
         }
+    }
+
+    /// How long a results page of a job with `soql` waits (``slowResults(by:where:)``); nil when not at all.
+    func resultsDelay(forQuery soql: String) -> Duration? {
+        guard let slow = state.withLock({ $0.slowResults }), slow.matches(soql) else { return nil }
+        return slow.delay
     }
 
     func pacing(default configuration: EmulatorConfiguration) -> (bytesPerSecond: Int?, latency: Duration?) {

@@ -36,9 +36,10 @@ extension Router {
         let bodyFault = faults.takeBodyFault(gzip: gzip)
         let emptyBody = configuration.headerOnlyForEmptyResults ? results.header : []
         let maxBytes = transportSettings.withLock { $0.maxPageBytes }
+        let delay = liveJob(id) { $0.soql }.flatMap { faults.resultsDelay(forQuery: $0) }
         // Pages are written per request (never stored), on the thread pool: a job over millions of records keeps
         // no rows in memory.
-        return threadPool.runIfActive(eventLoop: eventLoop) { [self, offset, pageSize] () -> EmulatorResponse in
+        let render = { [self, offset, pageSize] () -> EmulatorResponse in
             var body: [UInt8]
             let end: Int
             if offset >= total {
@@ -68,6 +69,10 @@ extension Router {
             }
             return EmulatorResponse(
                 status: 200, headers: headers, body: body, bodyFault: bodyFault, chunked: transport.chunked)
+        }
+        guard let delay else { return threadPool.runIfActive(eventLoop: eventLoop, render) }
+        return eventLoop.scheduleTask(in: .nanoseconds(Int64(delay / .nanoseconds(1)))) {}.futureResult.flatMap { [self] in
+            threadPool.runIfActive(eventLoop: eventLoop, render)
         }
     }
 

@@ -44,6 +44,11 @@ public struct SplitRanges: Sendable, Equatable {
         }
     }
 
+    /// Ranges recorded earlier (a shard run's agreed boundaries), strictly increasing.
+    public init(boundaries: [String]) {
+        self.boundaries = boundaries
+    }
+
     /// The SOQL condition of range `index` (0-based), e.g. `Id >= 'a' AND Id < 'b'`; nil for a single range.
     public func condition(_ index: Int) -> String? {
         guard !boundaries.isEmpty else { return nil }

@@ -32,6 +32,8 @@ public struct JobStatus: Codable, Sendable {
     public var bulkJobInFlight: String?
     /// When the job's formula fields were last re-read (a full run or a `refresh_calculated` refresh).
     public var calculatedRefreshedAt: String? = nil
+    /// The shards of the last run when it was sharded (`--shard I/N`): one logical run, N rows here.
+    public var shards: [ShardReport]? = nil
 }
 
 public enum StatusReport {
@@ -60,6 +62,11 @@ public enum StatusReport {
             statuses[statuses.count - 1].recordsDownloaded = number("records_downloaded")
             statuses[statuses.count - 1].resultPages = number("result_pages")
             statuses[statuses.count - 1].failureReason = value("failure_reason")
+            if let runId = value("run_id").flatMap({ Int64($0) }),
+                let shards = try? SyncStore(connection).shards(ofRunLog: runId), !shards.isEmpty
+            {
+                statuses[statuses.count - 1].shards = shards
+            }
         }
         for job in jobs where !statuses.contains(where: { $0.job == job.name }) {
             statuses.append(JobStatus(job: job.name, object: job.object, table: job.table.description))

@@ -14,10 +14,13 @@ public struct SyncOptions: Sendable {
     public var maxPagesInFlight: Int?
     /// Let a full sweep exceed the job's `max_sweep` (`--allow-mass-delete`).
     public var allowMassDelete: Bool
+    /// Run one shard of a sharded full run (`--shard I/N`) instead of the whole job.
+    public var shard: ShardSpec?
     public init(
         mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil,
-        allowMassDelete: Bool = false
+        allowMassDelete: Bool = false, shard: ShardSpec? = nil
     ) {
+        self.shard = shard
         self.mode = mode
         self.lock = lock
         self.downloadConnections = downloadConnections
@@ -98,10 +101,18 @@ public final class SyncRunner {
         }
 
         do {
-            try store.withJobLock(job.name, table: job.table, policy: options.lock) { state in
-                try sync(job, state: state, options: options, outcome: &outcome, logger: logger)
+            if let shard = options.shard {
+                logger[metadataKey: "sync.shard"] = "\(shard)"
+                try store.withShardLock(job.name, table: job.table, index: shard.index, policy: options.lock) { state in
+                    try syncShard(job, shard: shard, state: state, options: options, outcome: &outcome, logger: logger)
+                }
+            } else {
+                try store.withJobLock(job.name, table: job.table, policy: options.lock) { state in
+                    try sync(job, state: state, options: options, outcome: &outcome, logger: logger)
+                }
             }
-            if outcome.summary != nil { refreshColumnsAfterCommit(job, mode: outcome.plan?.mode ?? .full, outcome: &outcome, logger: logger) }
+            // A shard's rows are only part of the table: the columns are recorded once, by the run's last shard.
+            if let summary = outcome.summary, options.shard == nil || summary.completedShardRun { refreshColumnsAfterCommit(job, mode: outcome.plan?.mode ?? .full, outcome: &outcome, logger: logger) }
         } catch {
             progress?.finish()
             // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
