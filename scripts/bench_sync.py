@@ -159,7 +159,7 @@ class Bench:
 
     # -- state ------------------------------------------------------------------------------------------------------
     def reset(self):
-        self.pg.psql(f"TRUNCATE {TABLE}; DELETE FROM sfpg.sync_logs; DELETE FROM sfpg.sync_state")
+        self.pg.psql(f"TRUNCATE {TABLE}; DELETE FROM sfpg.sync_logs; DELETE FROM sfpg.sync_state; DELETE FROM sfpg.shard_runs")
 
     def settle(self):
         self.pg.psql(f"VACUUM ANALYZE {TABLE}")
@@ -183,6 +183,31 @@ class Bench:
         result = self.measure(command, self.env)
         result.update(phases(result.pop("stderr")))
         return result
+
+    def shard_run(self, shards):
+        """`sfpg run --full --shard i/N` for every i, started together as a Kubernetes Indexed Job would, one named
+        logical run. Wall: until the last shard exits; RSS: the largest shard's; CPU: all shards'."""
+        self.settle()
+        self.shard_runs = getattr(self, "shard_runs", 0) + 1
+        name = f"bench-{os.getpid()}-{self.shard_runs}"
+        start = time.perf_counter()
+        processes = [subprocess.Popen(
+            [self.sfpg, "run", "contacts", "--full", "--shard", f"{i}/{shards}", "--shard-run", name,
+             "--jobs-directory", self.jobs_dir, "--database-url", self.pg.conninfo, "--log-level", "warning"],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(shards)]
+        rss, cpu, failures = 0, 0.0, []
+        for process in processes:
+            _, status, usage = os.wait4(process.pid, 0)
+            rss, cpu = max(rss, usage.ru_maxrss), cpu + usage.ru_utime + usage.ru_stime
+            if os.waitstatus_to_exitcode(status) != 0:
+                failures.append(process.stderr.read().decode()[-2000:])
+        wall = time.perf_counter() - start
+        if failures:
+            raise RuntimeError(f"shard failed: {failures[0]}")
+        counts = self.pg.psql("SELECT status || ' ' || records_inserted || '/' || records_updated || '/' || "
+                              "records_unchanged FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1")
+        rows = int(self.pg.psql(f"SELECT count(*) FROM {TABLE}"))
+        return {"wall": wall, "rssKiB": rss, "cpu": cpu, "rows": rows, "counts": counts}
 
     def copy_alone_run(self):
         """The floor: every result page, saved once to a local file, `\\copy`-ed by one psql session straight into
@@ -260,6 +285,11 @@ class Bench:
         if not only or "split" in only:
             self.reset()
             self.record(f"a_sfpg_full_empty_split{self.args.split}", self.sfpg_run("full", jobs_dir=self.split_jobs_dir))
+        if not only or "shard" in only:
+            self.reset()
+            self.record(f"a_sfpg_full_empty_shard{self.args.shards}", self.shard_run(self.args.shards))
+            self.change(0.10)
+            self.record(f"b_sfpg_full_10pct_shard{self.args.shards}", self.shard_run(self.args.shards))
         if not only or "shell" in only:
             self.reset()
             self.record("d_shell_empty", self.shell_run())
@@ -305,6 +335,8 @@ def summarize(bench, args, meta):
     ratio(f"split{args.split}_vs_copy_alone_empty", f"a_sfpg_full_empty_split{args.split}", "f_copy_alone_empty")
     ratio(f"split{args.split}_vs_full_empty", f"a_sfpg_full_empty_split{args.split}", "a_sfpg_full_empty")
     ratio(f"split{args.split}_vs_shell_empty", f"a_sfpg_full_empty_split{args.split}", "d_shell_empty")
+    ratio(f"shard{args.shards}_vs_full_empty", f"a_sfpg_full_empty_shard{args.shards}", "a_sfpg_full_empty")
+    ratio(f"shard{args.shards}_10pct_vs_full_10pct", f"b_sfpg_full_10pct_shard{args.shards}", "b_sfpg_full_10pct")
     ratio("full_vs_shell_empty (target <= 0.9)", "a_sfpg_full_empty", "d_shell_empty")
     ratio("full10_vs_shell_10pct (target <= 1.0)", "b_sfpg_full_10pct", "d_shell_10pct")
     ratio("full10_vs_shell_empty (target <= 1.0)", "b_sfpg_full_10pct", "d_shell_empty")
@@ -350,12 +382,13 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--only", action="append", choices=["sfpg", "copy", "split", "shell", "python", "cap"],
+    parser.add_argument("--only", action="append", choices=["sfpg", "copy", "split", "shard", "shell", "python", "cap"],
                         help="run only these contenders (repeatable); default all")
     parser.add_argument("--overlap", default="5m",
                         help="the job's incremental overlap; the emulator stamps a whole change round within ~100 s, "
                              "so the default 5m re-reads the previous round too, which a real org's day would not")
     parser.add_argument("--split", type=int, default=4, help="the (split) scenario's `split: N`")
+    parser.add_argument("--shards", type=int, default=4, help="the (shard) scenario's N processes (`--shard i/N`)")
     parser.add_argument("--cap-bytes", type=int, default=8_000_000, help="per-connection cap for (cap), bytes/s")
     parser.add_argument("--cap-latency-ms", type=int, default=50)
     parser.add_argument("--venv", help="the Python peer's virtual environment (default: <root>/bench-out/venv)")

@@ -36,7 +36,14 @@ final class PageSpoolQueue: @unchecked Sendable {
     struct Evicted: Error {}
 
     private let condition = NSCondition()
-    private let count: Int
+    /// Pages known so far; grows while a `resultPages` listing is still being read (see ``extend(with:)``).
+    private var count: Int
+    /// The download URL of each known page, when the queue hands out links (see ``link(_:)``).
+    private var links: [String]
+    /// No more pages will be added: `count` is the total.
+    private var listingDone: Bool
+    /// Why the listing stopped early; pages past `count` fail with it.
+    private var listingFailure: (any Error)?
     private let limit: Int
     /// Most bytes spooled at once (see the type's description for the one exception).
     let budget: Int64
@@ -68,10 +75,40 @@ final class PageSpoolQueue: @unchecked Sendable {
 
     init(count: Int, limit: Int, budget: Int64 = .max, maxWriteWait: Duration = .seconds(10)) {
         self.count = count
+        links = []
+        listingDone = true
         self.limit = max(1, limit)
         self.budget = max(1, budget)
         self.maxWriteWait = maxWriteWait
     }
+
+    /// A queue over result page links that may still be arriving: ``extend(with:)`` adds the later ones as the
+    /// listing is read, ``endListing(failure:)`` says it is complete (or broke off).
+    convenience init(
+        links: [String], listingDone: Bool, limit: Int, budget: Int64 = .max, maxWriteWait: Duration = .seconds(10)
+    ) {
+        self.init(count: links.count, limit: limit, budget: budget, maxWriteWait: maxWriteWait)
+        self.links = links
+        self.listingDone = listingDone
+    }
+
+    func extend(with more: [String]) {
+        locked {
+            links += more
+            count += more.count
+        }
+    }
+
+    /// The listing is complete; with `failure`, it broke off and the pages it never listed fail with that error.
+    func endListing(failure: (any Error)? = nil) {
+        locked {
+            listingDone = true
+            listingFailure = failure
+            if let failure, firstFailure == nil { firstFailure = failure }
+        }
+    }
+
+    func link(_ index: Int) -> String { locked { links[index] } }
 
     func workerStarted() { locked { runningWorkers += 1 } }
 
@@ -88,7 +125,7 @@ final class PageSpoolQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while true {
-            if stopped || loaded >= count { return nil }
+            if stopped || (listingDone && loaded >= count) { return nil }
             let candidate = requeued.min() ?? (nextToClaim < count && nextToClaim < loaded + limit ? nextToClaim : nil)
             if let candidate, candidate == loaded || roomForAnotherPage {
                 if requeued.remove(candidate) == nil { nextToClaim += 1 }
@@ -191,12 +228,17 @@ final class PageSpoolQueue: @unchecked Sendable {
         }
     }
 
-    /// Blocks until page `index` is downloaded (or failed), waking every 50 ms to honour `cancellation`.
-    func wait(for index: Int, cancellation: CancellationFlag) throws -> Outcome {
+    /// Blocks until page `index` is downloaded (or failed), waking every 50 ms to honour `cancellation`; nil when
+    /// the listing ended before page `index`: there is no such page.
+    func wait(for index: Int, cancellation: CancellationFlag) throws -> Outcome? {
         condition.lock()
         defer { condition.unlock() }
         while outcomes[index] == nil {
             if cancellation.isCancelled { throw SalesforceError.cancelled() }
+            if listingDone && index >= count {
+                if let listingFailure { return .failed(listingFailure) }
+                return nil
+            }
             // After a failure no page is claimed any more: one given up for the budget (or never claimed) will not
             // come, so the failure is the answer.
             if stopped, let firstFailure, requeued.contains(index) || index >= nextToClaim {

@@ -9,15 +9,22 @@ extension SyncRunner {
         _ bulkJobId: String, expectedRecords: Int?, job: JobDefinition, options: SyncOptions, into consumer: PageLoader,
         logger: Logger
     ) throws -> DownloadSummary {
-        if options.downloadConnections > 1,
-            let links = try client.resultPageLinks(bulkJobId, maxRecords: job.pageSize, expectedRecords: expectedRecords),
-            links.count > 1
-        {
-            logger.debug(
-                "parallel download", metadata: ["sf.pages": "\(links.count)", "sf.connections": "\(options.downloadConnections)"])
-            return try client.downloadResults(
-                bulkJobId, links: links, expectedRecords: expectedRecords, connections: options.downloadConnections,
-                maxPagesInFlight: options.maxPagesInFlight ?? options.downloadConnections * 2, into: consumer)
+        if options.downloadConnections > 1 {
+            // The listing's first answer decides: no listing means the locator chain; a single page needs no
+            // parallel machinery. The rest of the listing is read while the first pages download.
+            let listing = ResultPageListing(jobId: bulkJobId, maxRecords: job.pageSize, expectedRecords: expectedRecords)
+            if let links = try listing.next(using: client), links.count > 1 || !listing.isDone {
+                logger.debug(
+                    "parallel download",
+                    metadata: [
+                        "sf.pages": "\(links.count)\(listing.isDone ? "" : "+")",
+                        "sf.connections": "\(options.downloadConnections)",
+                    ])
+                return try client.downloadResults(
+                    bulkJobId, links: links, listing: listing, expectedRecords: expectedRecords,
+                    connections: options.downloadConnections,
+                    maxPagesInFlight: options.maxPagesInFlight ?? options.downloadConnections * 2, into: consumer)
+            }
         }
         return try client.downloadResults(
             bulkJobId, maxRecords: job.pageSize, expectedRecords: expectedRecords, into: consumer)
