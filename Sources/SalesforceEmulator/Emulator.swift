@@ -52,6 +52,9 @@ public final class Emulator: Sendable {
 
     /// The org's data, for in-process administration.
     public var org: Org { router.org }
+
+    /// Result pages served from ``EmulatorConfiguration/resultCacheBytes``'s cache.
+    public var resultCacheHits: Int { router.resultCache?.hits.load(ordering: .relaxed) ?? 0 }
     /// Fault switches, for in-process use.
     public var faults: FaultInjector { router.faults }
     /// Access tokens issued and still valid, so tests can assert they never appear in logs or files.

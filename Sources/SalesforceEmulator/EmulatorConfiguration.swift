@@ -43,6 +43,11 @@ public struct EmulatorConfiguration: Sendable {
     /// page, while wide selections (long text areas) are cut before `maxRecords`, as real orgs cut them — which
     /// catches clients that stop on a short page. At least one row is always sent.
     public var maxPageBytes = 10_000_000
+    /// Bytes of rendered result pages kept across jobs (0: none, the default). A job that runs the same query,
+    /// with the same CSV options, on unchanged data is served the pages an earlier job rendered, compressed, so a
+    /// benchmark measures the client rather than the emulator's CSV generation on the same cores. Salesforce
+    /// computes every job afresh; queries with relative date literals (`TODAY`, `LAST_N_DAYS:n`) are never cached.
+    public var resultCacheBytes = 0
     /// Share (0…1) of results responses sent uncompressed although the client asked for gzip, as Salesforce's REST
     /// framework "sometimes" does. Drawn deterministically from `seed`.
     public var uncompressedProbability = 0.0

@@ -49,6 +49,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Added latency per response, milliseconds.")
     var latencyMs: Int?
 
+    @Option(help: "MiB of rendered result pages reused by later jobs with the same query on unchanged data (benchmarks; default 0: off).")
+    var resultCacheMb = 0
+
     @Option(help: "How to print the SF_* variables on stdout: shell (export lines) or json (one line).")
     var printEnv: EnvFormat = .shell
 
@@ -70,6 +73,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.jobProcessingDelay = .milliseconds(jobDelayMs)
         configuration.perConnectionBytesPerSecond = bandwidth
         configuration.latency = latencyMs.map { .milliseconds($0) }
+        configuration.resultCacheBytes = max(0, resultCacheMb) << 20
         configuration.tls = tls
         if let jwtPublicKey {
             guard let pem = try? String(contentsOfFile: jwtPublicKey, encoding: .utf8) else {

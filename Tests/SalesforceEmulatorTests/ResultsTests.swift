@@ -31,6 +31,30 @@ import Testing
         #expect(again.body == pages[1].body)
     }
 
+    /// The opt-in cross-job cache serves a repeated query the pages it rendered before, and never after the data
+    /// changed.
+    @Test func theResultCacheServesOnlyUnchangedData() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 120; $0.defaultPageSize = 50; $0.resultCacheBytes = 1 << 20 }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        let soql = "SELECT Id, LastName, SystemModstamp FROM Contact"
+        let first = try session.pages(try session.run(soql), gzip: true).map(\.body)
+        #expect(emulator.resultCacheHits == 0)
+        let second = try session.pages(try session.run(soql), gzip: true).map(\.body)
+        #expect(second == first)
+        #expect(emulator.resultCacheHits == 3)
+        let id = emulator.org.ids("Contact", includeDeleted: false)[7]
+        emulator.org.update("Contact", id: id, fields: ["LastName": "Changed-After-Caching"])
+        let third = try session.pages(try session.run(soql), gzip: true)
+        #expect(emulator.resultCacheHits == 3)
+        #expect(third.contains { (try? Gzip.decompress($0.body)).map { String(decoding: $0, as: UTF8.self) }?.contains("Changed-After-Caching") ?? false })
+        // Relative date literals change with the clock alone: never cached.
+        let relative = "SELECT Id FROM Contact WHERE CreatedDate < TOMORROW"
+        _ = try session.pages(try session.run(relative))
+        _ = try session.pages(try session.run(relative))
+        #expect(emulator.resultCacheHits == 3)
+    }
+
     @Test func maxRecordsSetsPageSize() async throws {
         let emulator = try await TestEmulator.start { $0.contactCount = 100; $0.defaultPageSize = 40 }
         defer { try? emulator.shutdownBlocking() }

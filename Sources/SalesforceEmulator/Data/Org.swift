@@ -9,7 +9,9 @@ import Synchronization
 /// names are case-insensitive; unknown objects or Ids make a mutation a no-op.
 public final class Org: Sendable {
     private struct State: Sendable {
-        var snapshot: OrgSnapshot
+        /// Any write to the data, however nested, runs the observer: `version` names the data a job reads.
+        var snapshot: OrgSnapshot { didSet { version &+= 1 } }
+        var version: UInt64 = 0
         var lastStamp: Int64 = 0
     }
 
@@ -23,6 +25,9 @@ public final class Org: Sendable {
 
     /// A consistent copy of every table, for a query job.
     func snapshot() -> OrgSnapshot { state.withLock { $0.snapshot } }
+
+    /// A snapshot and the version of the data it holds (two snapshots with one version hold the same records).
+    func versionedSnapshot() -> (snapshot: OrgSnapshot, version: UInt64) { state.withLock { ($0.snapshot, $0.version) } }
 
     /// Replaces all data with the generated base of `configuration` (admin reset).
     func reset(configuration: EmulatorConfiguration) {

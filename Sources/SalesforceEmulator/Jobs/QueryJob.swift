@@ -135,6 +135,9 @@ struct JobResults: Sendable {
     /// Page ends already computed, by "offset/maxRecords/maxBytes", so `resultPages` and `results` agree cheaply.
     let pageEnds = PageEnds()
     let rendered = RenderedPages()
+    /// What makes this job's pages the same as another job's (query, CSV options, data version), when the
+    /// emulator shares rendered pages across jobs (``ResultCache``); nil otherwise.
+    var cacheKey: String?
 
     /// The CSV page that starts at output row `offset`: at most `maxRecords` rows and, like Salesforce's "still
     /// subject to the size limits", at most `maxBytes` of uncompressed CSV with its header row, but always at least
@@ -230,5 +233,43 @@ final class PageEnds: Sendable {
             if ends.count > 100_000 { ends.removeAll() }
             ends[Self.key(offset, maxRecords, maxBytes, total)] = end
         }
+    }
+}
+
+/// Rendered result pages shared across jobs that read the same data the same way (opt-in, for benchmarks; see
+/// ``EmulatorConfiguration/resultCacheBytes``): page ends for `resultPages` listings and the bodies as sent.
+/// Bounded in bytes; once full, new pages are simply not kept.
+final class ResultCache: Sendable {
+    private let capacity: Int
+    private let entries = Mutex<(bytes: Int, ends: [String: Int], bodies: [String: (body: [UInt8], end: Int)])>((0, [:], [:]))
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func end(_ key: String) -> Int? { entries.withLock { $0.ends[key] } }
+
+    func storeEnd(_ end: Int, _ key: String) { entries.withLock { $0.ends[key] = end } }
+
+    /// Bodies served from the cache.
+    let hits = Atomic<Int>(0)
+
+    func body(_ key: String) -> (body: [UInt8], end: Int)? {
+        let found = entries.withLock { $0.bodies[key] }
+        if found != nil { hits.add(1, ordering: .relaxed) }
+        return found
+    }
+
+    func storeBody(_ body: [UInt8], end: Int, _ key: String) {
+        entries.withLock { entries in
+            guard entries.bodies[key] == nil, entries.bytes + body.count <= capacity else { return }
+            entries.bodies[key] = (body, end)
+            entries.bytes += body.count
+        }
+    }
+
+    /// SOQL whose results change with the clock alone (relative date literals), which no cache may keep.
+    static func dependsOnTheClock(_ soql: String) -> Bool {
+        let upper = soql.uppercased()
+        return ["TODAY", "YESTERDAY", "TOMORROW", "LAST_", "NEXT_", "THIS_", "N_DAYS", "N_WEEKS", "N_MONTHS"]
+            .contains { upper.contains($0) }
     }
 }

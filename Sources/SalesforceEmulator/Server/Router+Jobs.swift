@@ -38,7 +38,7 @@ extension Router {
         guard contentType == "CSV", CSVWriter.delimiters[delimiter] != nil, lineEnding == "LF" || lineEnding == "CRLF" else {
             return .error(400, "INVALIDJOB", "InvalidJob : Invalid contentType, columnDelimiter or lineEnding")
         }
-        let snapshot = org.snapshot()
+        let (snapshot, dataVersion) = org.versionedSnapshot()
         let query: SOQLQuery
         let table: ObjectTable
         do {
@@ -63,8 +63,11 @@ extension Router {
         let writer = CSVWriter(columnDelimiter: delimiter, lineEnding: lineEnding)
         threadPool.submit { [self] state in
             guard case .active = state else { return }
-            let results = ResultMaterializer.materialize(
+            var results = ResultMaterializer.materialize(
                 query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll", writer: writer)
+            if resultCache != nil, !ResultCache.dependsOnTheClock(soql) {
+                results.cacheKey = "\(operation)|v\(version)|\(dataVersion)|\(delimiter)|\(lineEnding)|\(soql)"
+            }
             jobs.update(job.id) { job in if job.state != .aborted { job.results = results } }
         }
         return .json(200, job.info(detailed: false))

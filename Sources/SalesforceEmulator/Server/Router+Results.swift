@@ -45,11 +45,19 @@ extension Router {
             if offset >= total {
                 end = offset
                 body = gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody
+            } else if let key = results.cacheKey.map({ "\($0)|\(offset)|\(pageSize)|\(maxBytes)|\(total)|\(gzip)" }),
+                let cached = resultCache?.body(key)
+            {
+                body = cached.body
+                end = cached.end
             } else {
                 let page = results.page(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
                 end = page.end
                 usage.withLock { $0.resultBytes += page.csv.count }
                 body = gzip ? try Gzip.compress(page.csv) : page.csv
+                if let key = results.cacheKey.map({ "\($0)|\(offset)|\(pageSize)|\(maxBytes)|\(total)|\(gzip)" }) {
+                    resultCache?.storeBody(body, end: end, key)
+                }
             }
             var headers: [(String, String)] = [
                 ("Content-Type", "text/csv; charset=UTF-8"),
@@ -162,7 +170,14 @@ extension Router {
             links.append(.object([
                 ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset, job: id))&maxRecords=\(pageSize)")),
             ]))
-            offset = results.pageEnd(from: offset, maxRecords: pageSize, maxBytes: transportSettings.withLock { $0.maxPageBytes }, total: total)
+            let maxBytes = transportSettings.withLock { $0.maxPageBytes }
+            let key = results.cacheKey.map { "\($0)|\(offset)|\(pageSize)|\(maxBytes)|\(total)" }
+            if let key, let end = resultCache?.end(key) {
+                offset = end
+            } else {
+                offset = results.pageEnd(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
+                if let key { resultCache?.storeEnd(offset, key) }
+            }
         }
         if let hostile = faults.takeHostileLinks() {
             if hostile.placement != .nextRecordsUrl {

@@ -19,6 +19,8 @@ final class Router: Sendable {
     /// Counts responses whose transport (gzip, chunked) is drawn at random.
     let transportCounter = Mutex<UInt64>(0)
     let transportSettings: Mutex<TransportSettings>
+    /// Rendered pages shared by jobs over the same data (``EmulatorConfiguration/resultCacheBytes``); nil when off.
+    let resultCache: ResultCache?
 
     struct Usage: Sendable {
         var apiRequests = 0
@@ -36,6 +38,7 @@ final class Router: Sendable {
         self.threadPool = threadPool
         self.org = Org(configuration: configuration, clock: clock)
         self.transportSettings = Mutex(TransportSettings(configuration))
+        self.resultCache = configuration.resultCacheBytes > 0 ? ResultCache(capacity: configuration.resultCacheBytes) : nil
     }
 
     /// Versions served in `/services/data/vXX.X/…`: 47.0 through the configured latest.
