@@ -19,6 +19,8 @@ final class Router: Sendable {
     /// Counts responses whose transport (gzip, chunked) is drawn at random.
     let transportCounter = Mutex<UInt64>(0)
     let transportSettings: Mutex<TransportSettings>
+    /// TCP connections accepted so far (admin ones included), so tests can see whether a client reuses them.
+    let acceptedConnections = Atomic<Int>(0)
 
     struct Usage: Sendable {
         var apiRequests = 0
@@ -44,6 +46,11 @@ final class Router: Sendable {
         return (47...max(47, latest)).map { "\($0).0" }
     }
 
+    /// Counts a newly accepted connection and returns its number (1, 2, …), which tags its requests in the log.
+    func acceptConnection() -> Int {
+        acceptedConnections.add(1, ordering: .relaxed).newValue
+    }
+
     func route(_ request: EmulatorRequest, on eventLoop: any EventLoop) -> EventLoopFuture<EmulatorResponse> {
         if request.path.hasPrefix("/__emulator/") {
             return eventLoop.makeSucceededFuture(admin(request))
@@ -52,7 +59,7 @@ final class Router: Sendable {
             log.append(
                 RecordedRequest(
                     method: request.method, path: request.path, query: request.rawQuery,
-                    acceptEncoding: request.header("Accept-Encoding")))
+                    acceptEncoding: request.header("Accept-Encoding"), connection: request.connection))
             return log.count - 1
         }
         let future = dispatch(request, on: eventLoop)
