@@ -83,6 +83,10 @@ final class CurlEasyHandle {
         try check(sfpg_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "CURLOPT_NOPROGRESS")
 
         let code = withExtendedLifetime(context) { curl_easy_perform(handle) }
+        // The handle outlives this transfer's context now: it must not keep a pointer to it while it sits idle
+        // (the callbacks take a missing context as "stop").
+        _ = sfpg_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, nil)
+        _ = sfpg_curl_setopt_ptr(handle, CURLOPT_XFERINFODATA, nil)
 
         if context.status == 0 {
             var status = 0
