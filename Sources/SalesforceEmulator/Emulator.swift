@@ -30,9 +30,9 @@ import NIOPosix
 ///   `count`), `padDescribe` (`bytes`), `hostileLocator` (`value`, `count`), `clear`
 /// - `POST /__emulator/clock` body `{"advanceSeconds":…}` → moves emulator time (job expiry, delete horizon, date
 ///   literals); `POST /__emulator/transport` body `{"maxPageBytes","uncompressedProbability","chunkedProbability"}`
-/// - `GET /__emulator/requests` → the request log (each with the number of the `connection` that carried it);
-///   `GET /__emulator/connections` → `{"accepted": n}`, TCP connections accepted since start; `POST /__emulator/reset` → regenerate data, clear faults,
-///   jobs, tokens, log, usage and the clock.
+/// - `GET /__emulator/requests` → the request log (each with the number of the `connection` that carried it)
+/// - `GET /__emulator/connections` → `{"accepted": n}`, TCP connections accepted since start
+/// - `POST /__emulator/reset` → regenerate data, clear faults, jobs, tokens, log, usage and the clock.
 ///
 /// With ``EmulatorConfiguration/tls`` it serves https with a CA generated at start (``caCertificatePath``,
 /// ``trustExports``). `docs/emulator.md` describes it for users.

@@ -115,7 +115,8 @@ import Testing
         fault.arm(emulator.emulator.faults)
         if parallel {
             let links = try #require(
-                try client.resultPageLinks(job.id, maxRecords: Self.pageSize, expectedRecords: job.numberRecordsProcessed))
+                try client.resultPageLinks(
+                    job.id, maxRecords: Self.pageSize, expectedRecords: job.numberRecordsProcessed))
             _ = try client.downloadResults(
                 job.id, links: links, expectedRecords: job.numberRecordsProcessed, connections: 2, maxPagesInFlight: 4,
                 into: consumer)

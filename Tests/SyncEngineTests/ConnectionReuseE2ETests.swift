@@ -58,8 +58,9 @@ struct ConnectionReuseE2ETests {
         #expect(pages.count == 33)
         // Every repeated page went out on a connection no earlier request had used.
         for (index, page) in requests.enumerated() where page.path.hasSuffix("/results") {
-            guard requests[..<index].contains(where: { $0.path == page.path && $0.query == page.query }) else { continue }
-            #expect(!requests[..<index].contains { $0.connection == page.connection })
+            let earlier = requests[..<index]
+            guard earlier.contains(where: { $0.path == page.path && $0.query == page.query }) else { continue }
+            #expect(!earlier.contains { $0.connection == page.connection })
         }
         let differences = try world.differences(job)
         #expect(differences.isEmpty, "\(differences.prefix(5).joined(separator: "\n"))")
