@@ -72,8 +72,10 @@ def sibling(sfpg, name):
 class Emulator:
     """`sfpg-emulator --port 0` (built next to sfpg) as a child; stdout line-buffered through stdbuf so the exports arrive."""
 
-    def __init__(self, sfpg, rows, seed):
+    def __init__(self, sfpg, rows, seed, result_cache_mb=0):
         command = [sibling(sfpg, "sfpg-emulator"), "--port", "0", "--contacts", str(rows), "--seed", str(seed), "--job-delay-ms", "0"]
+        if result_cache_mb:
+            command += ["--result-cache-mb", str(result_cache_mb)]
         if shutil.which("stdbuf"):
             command = ["stdbuf", "-oL"] + command
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

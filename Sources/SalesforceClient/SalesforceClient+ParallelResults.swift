@@ -63,6 +63,7 @@ extension SalesforceClient {
             stopWorkers.cancel()
             queue.waitForWorkers()
             apiCallCount += queue.workerAPICalls
+            connectionsOpened += queue.workerConnections
             queue.closeUnloaded()
             Self.removeSpoolDirectory(directory)
             buffer.deallocate()
@@ -131,7 +132,7 @@ extension SalesforceClient {
             } catch {
                 queue.endListing(failure: error)
             }
-            queue.workerFinished(apiCalls: lister.apiCallCount)
+            queue.workerFinished(apiCalls: lister.apiCallCount, connections: lister.connectionsOpened)
         }
         thread.name = "sfpg-listing"
         thread.start()
@@ -146,7 +147,8 @@ extension SalesforceClient {
         for _ in 0..<count {
             queue.workerStarted()
             let thread = Thread {
-                // A client per thread: clients are not Sendable, and each needs its own libcurl handle anyway.
+                // A client per thread: clients are not Sendable, and each keeps its own libcurl handle, so each
+                // worker holds one connection open for all the pages it fetches.
                 let worker = SalesforceClient(configuration: configuration, cancellation: stop, logger: logger)
                 worker.session = session
                 while let index = queue.claim() {
@@ -168,7 +170,7 @@ extension SalesforceClient {
                         queue.stop()
                     }
                 }
-                queue.workerFinished(apiCalls: worker.apiCallCount)
+                queue.workerFinished(apiCalls: worker.apiCallCount, connections: worker.connectionsOpened)
             }
             thread.name = "sfpg-download"
             thread.start()

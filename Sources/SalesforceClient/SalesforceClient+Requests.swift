@@ -37,9 +37,9 @@ extension SalesforceClient {
 
             apiCallCount += 1
             logger.trace("HTTP request", metadata: ["http.method": "\(method)", "http.path": "\(request.loggablePath)"])
-            let response = try CurlEasyHandle().perform(
-                request, settings: transportSettings, cancellation: cancellation, honorCancellation: honorCancellation,
-                responseHeaders: responseHeaders + ["Sforce-Limit-Info"], sink: sink)
+            let response = try transfer(
+                request, honorCancellation: honorCancellation, responseHeaders: responseHeaders + ["Sforce-Limit-Info"],
+                sink: sink)
             recordLimitInfo(response.headers["sforce-limit-info"])
             if let tooLarge = response.bodyLimitError("\(method) \(request.loggablePath)") { throw tooLarge }
             if let sinkError = response.sinkError { throw sinkError }
@@ -57,6 +57,7 @@ extension SalesforceClient {
                 }
                 try beforeRetry?()
                 attempt += 1
+                dropConnection()
                 try backOff(attempt: attempt, reason: failure)
                 continue
             }
@@ -102,6 +103,7 @@ extension SalesforceClient {
             }
             try beforeRetry?()
             attempt += 1
+            dropConnection()
             try backOff(attempt: attempt, reason: failure)
         }
     }

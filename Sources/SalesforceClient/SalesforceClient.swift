@@ -34,6 +34,13 @@ public final class SalesforceClient {
 
     /// Every HTTP request sent to the API (retries included), not counting the token endpoint.
     public internal(set) var apiCallCount = 0
+    /// TCP connections opened (each a TLS handshake over https), token requests, retries and the parallel
+    /// download's workers included. With connection reuse this stays near one per thread, however many requests.
+    public internal(set) var connectionsOpened = 0
+    /// The libcurl handle this client's requests go through, kept between them so its cached connection carries
+    /// the next one (see ``transfer(_:honorCancellation:responseHeaders:sink:)``); `nil` before the first request
+    /// and after one that failed.
+    var connection: CurlEasyHandle?
     /// The org's daily API usage from the most recent `Sforce-Limit-Info` header.
     public internal(set) var lastApiUsage: ApiUsage?
 
@@ -112,9 +119,7 @@ public final class SalesforceClient {
         while true {
             try checkCancellation()
             logger.trace("OAuth token request", metadata: ["sf.grant": "\(configuration.grant.name)"])
-            let response = try CurlEasyHandle().perform(
-                request, settings: transportSettings, cancellation: cancellation, honorCancellation: true,
-                responseHeaders: [])
+            let response = try transfer(request, honorCancellation: true, responseHeaders: [])
             if let tooLarge = response.bodyLimitError("The token request to \(configuration.loginURL)") {
                 throw tooLarge
             }
@@ -151,6 +156,7 @@ public final class SalesforceClient {
             }
             guard retryable, attempt < configuration.maxRetries else { throw failure }
             attempt += 1
+            dropConnection()
             try backOff(attempt: attempt, reason: failure)
         }
     }

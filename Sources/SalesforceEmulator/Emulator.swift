@@ -30,8 +30,9 @@ import NIOPosix
 ///   `count`), `padDescribe` (`bytes`), `hostileLocator` (`value`, `count`), `clear`
 /// - `POST /__emulator/clock` body `{"advanceSeconds":…}` → moves emulator time (job expiry, delete horizon, date
 ///   literals); `POST /__emulator/transport` body `{"maxPageBytes","uncompressedProbability","chunkedProbability"}`
-/// - `GET /__emulator/requests` → the request log; `POST /__emulator/reset` → regenerate data, clear faults,
-///   jobs, tokens, log, usage and the clock.
+/// - `GET /__emulator/requests` → the request log (each with the number of the `connection` that carried it)
+/// - `GET /__emulator/connections` → `{"accepted": n}`, TCP connections accepted since start
+/// - `POST /__emulator/reset` → regenerate data, clear faults, jobs, tokens, log, usage and the clock.
 ///
 /// With ``EmulatorConfiguration/tls`` it serves https with a CA generated at start (``caCertificatePath``,
 /// ``trustExports``). `docs/emulator.md` describes it for users.
@@ -63,6 +64,8 @@ public final class Emulator: Sendable {
     public var issuedRefreshTokens: [String] { router.tokens.issuedRefreshTokens }
     /// Every request served so far (except admin requests), oldest first.
     public var requests: [RecordedRequest] { router.requestLog.withLock { $0 } }
+    /// TCP connections accepted since start (admin requests' connections included; a reset does not clear it).
+    public var acceptedConnections: Int { router.acceptedConnections.load(ordering: .relaxed) }
 
     private init(
         group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, channel: any Channel, router: Router, port: Int,
@@ -131,11 +134,13 @@ public final class Emulator: Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Counted at accept, before TLS: every TCP connection a client opens, whether or not it gets far.
+                let connection = router.acceptConnection()
+                return channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(TLSServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(router: router))
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(router: router, connection: connection))
                 }
             }
         return Parts(group: group, threadPool: threadPool, router: router, bootstrap: bootstrap, certificates: certificates)

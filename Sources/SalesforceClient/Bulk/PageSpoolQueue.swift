@@ -72,6 +72,8 @@ final class PageSpoolQueue: @unchecked Sendable {
     private(set) var peakSpooledBytes: Int64 = 0
     private(set) var evictions = 0
     private(set) var workerAPICalls = 0
+    /// Connections the finished workers opened, for the caller's ``SalesforceClient/connectionsOpened``.
+    private(set) var workerConnections = 0
 
     init(count: Int, limit: Int, budget: Int64 = .max, maxWriteWait: Duration = .seconds(10)) {
         self.count = count
@@ -112,10 +114,11 @@ final class PageSpoolQueue: @unchecked Sendable {
 
     func workerStarted() { locked { runningWorkers += 1 } }
 
-    func workerFinished(apiCalls: Int) {
+    func workerFinished(apiCalls: Int, connections: Int = 0) {
         locked {
             runningWorkers -= 1
             workerAPICalls += apiCalls
+            workerConnections += connections
         }
     }
 

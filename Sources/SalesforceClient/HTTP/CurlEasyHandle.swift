@@ -25,12 +25,19 @@ struct TransportSettings {
     var maxResponseBytes: Int = 64 << 20
 }
 
-/// Owns one libcurl easy handle for one transfer and frees it in `deinit`.
+/// Owns one libcurl easy handle and frees it in `deinit`.
+///
+/// A handle may run many transfers, one after another: libcurl keeps the connections it opened in the handle's
+/// connection cache, so the next request to the same host reuses the TCP connection and its TLS session instead
+/// of paying a new handshake. Every transfer starts from `curl_easy_reset` and sets all its options again, so
+/// nothing of one request (headers, body, method, sink, timeouts) carries over to the next; the reset keeps only
+/// the live connections and the DNS and TLS session caches. libcurl allows a handle on any thread but never on
+/// two at once: the owner (one ``SalesforceClient``, itself not `Sendable`) guarantees that.
 final class CurlEasyHandle {
     private let handle: UnsafeMutableRawPointer
     /// libcurl writes its error text here during `curl_easy_perform`, so it must outlive the transfer.
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    /// Header list handed to libcurl; freed only after the transfer.
+    /// Header list handed to libcurl; freed only after the transfer (at the next transfer's reset, or in `deinit`).
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
     init() throws {
@@ -60,6 +67,13 @@ final class CurlEasyHandle {
         let context = TransferContext(
             handle: handle, cancellation: cancellation, honorCancellation: honorCancellation,
             maxSuccessBodyBytes: settings.maxResponseBytes, sink: sink)
+        // Back to libcurl's defaults (connections stay cached); only then may the last transfer's header list go,
+        // since the handle pointed at it until now.
+        curl_easy_reset(handle)
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+        // A transfer that fails without writing its own text must not report the previous failure's.
+        errorBuffer[0] = 0
         try configure(request, settings: settings, streamed: sink != nil)
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
         try check(sfpg_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, sfpgCurlWrite), "CURLOPT_WRITEFUNCTION")
@@ -69,12 +83,18 @@ final class CurlEasyHandle {
         try check(sfpg_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "CURLOPT_NOPROGRESS")
 
         let code = withExtendedLifetime(context) { curl_easy_perform(handle) }
+        // The handle outlives this transfer's context now: it must not keep a pointer to it while it sits idle
+        // (the callbacks take a missing context as "stop").
+        _ = sfpg_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, nil)
+        _ = sfpg_curl_setopt_ptr(handle, CURLOPT_XFERINFODATA, nil)
 
         if context.status == 0 {
             var status = 0
             _ = sfpg_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             context.status = status
         }
+        var newConnections = 0
+        _ = sfpg_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &newConnections)
         var headers: [String: String] = [:]
         for name in responseHeaders {
             if let value = responseHeader(handle, name) { headers[name.lowercased()] = value }
@@ -96,7 +116,8 @@ final class CurlEasyHandle {
             status: context.status, body: context.buffered, headers: headers, curlCode: code.rawValue,
             curlMessage: message, sinkError: context.sinkError, streamedBytes: context.streamedBytes,
             sinkStarted: context.sinkStarted, incompleteBody: incompleteBody,
-            successBodyLimitExceeded: context.successBodyLimitExceeded, errorBodyCut: context.errorBodyCut)
+            successBodyLimitExceeded: context.successBodyLimitExceeded, errorBodyCut: context.errorBodyCut,
+            newConnections: newConnections)
     }
 
     private func configure(_ request: HTTPRequest, settings: TransportSettings, streamed: Bool) throws {

@@ -7,6 +7,8 @@ struct EmulatorRequest: Sendable {
     var query: [String: String]
     var headers: [(String, String)]
     var body: [UInt8]
+    /// Which accepted TCP connection carried the request (1 for the first one; see ``Router/acceptConnection()``).
+    var connection = 0
 
     func header(_ name: String) -> String? {
         let lower = name.lowercased()
@@ -64,6 +66,9 @@ public struct RecordedRequest: Sendable, Equatable {
     public var status: Int?
     /// The request's `Accept-Encoding` header, if any.
     public var acceptEncoding: String?
+    /// The TCP connection that carried it, numbered in accept order from 1: requests with the same number shared
+    /// a connection (keep-alive), a new number means the client opened a new one.
+    public var connection = 0
 }
 
 /// `application/x-www-form-urlencoded` and query-string decoding.

@@ -11,11 +11,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let router: Router
+    /// This connection's number in accept order (``Router/acceptConnection()``).
+    private let connection: Int
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
 
-    init(router: Router) {
+    init(router: Router, connection: Int) {
         self.router = router
+        self.connection = connection
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -33,9 +36,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let request = EmulatorRequest(
+            var request = EmulatorRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
                 body: body)
+            request.connection = connection
             let keepAlive = head.isKeepAlive
             let version = head.version
             let (bytesPerSecond, latency) = router.faults.pacing(default: router.configuration)

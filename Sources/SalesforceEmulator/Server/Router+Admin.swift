@@ -64,8 +64,13 @@ extension Router {
                 .object([
                     ("method", .string(r.method)), ("path", .string(r.path)), ("query", .string(r.query)),
                     ("soql", .optional(r.soql)), ("status", r.status.map(JSONValue.int) ?? .null),
+                    ("connection", .int(r.connection)),
                 ])
             }))
+        case ("GET", ["connections"]):
+            // Includes the connection this very request came on: a client comparing two readings over its own
+            // fresh connections sees its admin calls too.
+            return .json(200, .object([("accepted", .int(acceptedConnections.load(ordering: .relaxed)))]))
         case ("POST", ["reset"]):
             org.reset(configuration: configuration)
             faults.clear()

@@ -21,6 +21,8 @@ final class Router: Sendable {
     let transportSettings: Mutex<TransportSettings>
     /// Rendered pages shared by jobs over the same data (``EmulatorConfiguration/resultCacheBytes``); nil when off.
     let resultCache: ResultCache?
+    /// TCP connections accepted so far (admin ones included), so tests can see whether a client reuses them.
+    let acceptedConnections = Atomic<Int>(0)
 
     struct Usage: Sendable {
         var apiRequests = 0
@@ -47,6 +49,11 @@ final class Router: Sendable {
         return (47...max(47, latest)).map { "\($0).0" }
     }
 
+    /// Counts a newly accepted connection and returns its number (1, 2, …), which tags its requests in the log.
+    func acceptConnection() -> Int {
+        acceptedConnections.add(1, ordering: .relaxed).newValue
+    }
+
     func route(_ request: EmulatorRequest, on eventLoop: any EventLoop) -> EventLoopFuture<EmulatorResponse> {
         if request.path.hasPrefix("/__emulator/") {
             return eventLoop.makeSucceededFuture(admin(request))
@@ -55,7 +62,7 @@ final class Router: Sendable {
             log.append(
                 RecordedRequest(
                     method: request.method, path: request.path, query: request.rawQuery,
-                    acceptEncoding: request.header("Accept-Encoding")))
+                    acceptEncoding: request.header("Accept-Encoding"), connection: request.connection))
             return log.count - 1
         }
         let future = dispatch(request, on: eventLoop)

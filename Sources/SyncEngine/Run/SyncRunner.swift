@@ -131,6 +131,7 @@ public final class SyncRunner {
         _ job: JobDefinition, state: JobState, options: SyncOptions, outcome: inout JobOutcome, logger: Logger
     ) throws {
         let callsBefore = client.apiCallCount
+        let connectionsBefore = client.connectionsOpened
         let plan = try SyncPlan(job: job, requested: options.mode, previousWatermark: state.watermark)
         outcome.plan = plan
         let syncType: SyncType = plan.mode == .full ? .full : .incremental
@@ -207,6 +208,8 @@ public final class SyncRunner {
                 metadata: [
                     "sync.pages": "\(download.pages)", "sync.expected": "\(evidence.expected ?? -1)",
                     "sync.bulk_jobs": "\(bulkJobIds.count)",
+                    "sync.api_calls": "\(client.apiCallCount - callsBefore)",
+                    "sync.connections_opened": "\(client.connectionsOpened - connectionsBefore)",
                     "sync.path": "\(summary.path)",
                     "sync.staged": "\(summary.counts.staged)",
                     "sync.inserted": "\(summary.counts.inserted)", "sync.updated": "\(summary.counts.updated)",
