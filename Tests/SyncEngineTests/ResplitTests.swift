@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PostgresLoader
 import SalesforceClient
 import SalesforceEmulator
@@ -108,6 +109,42 @@ struct ResplitE2ETests {
         #expect(Set(world.jobIds(method: "DELETE")).count == 8)
     }
 
+    @Test func theInFlightRecordHoldsTheReplacementJobsWhileTheyRun() async throws {
+        // Slow jobs leave time to arm the next fault between the first jobs' creation and their halves'.
+        let world = try await E2EFixture {
+            $0.contactCount = 300
+            $0.defaultPageSize = 100
+            $0.jobProcessingDelay = .milliseconds(300)
+        }
+        let job = try SplitE2ETests.job(world)
+        let cancellation = CancellationFlag()
+        nonisolated(unsafe) let runner = try world.runner(cancellation: cancellation)
+        runner.beforeSplitJobs = { ranges in world.emulator.faults.failQueries(containing: ranges.condition(3)!, count: 1) }
+        let result = OutcomeBox()
+        let thread = Thread { result.set(runner.run(job, options: SyncOptions(mode: .full))) }
+        thread.start()
+        #expect(E2EFixture.waitUntil { SplitE2ETests.dataJobQueries(world).count >= 4 })
+        // The halves of the last range never finish: the run is caught with them in flight.
+        world.emulator.faults.slowInProgress(polls: 100_000, jobs: 2)
+        func recorded() throws -> [String] {
+            let text = try world.connection.execute("SELECT bulk_job_id FROM sfpg.sync_state").rows.first?[0] ?? nil
+            return (text ?? "").split(separator: ",").map(String.init)
+        }
+        #expect(try E2EFixture.waitUntil { try recorded().count == 5 })
+        #expect(SplitE2ETests.dataJobQueries(world).count == 6)
+        // What a rerun after a kill would abandon: the five live jobs, not the failed one (already deleted, with
+        // the two boundary queries).
+        let deleted = Set(world.jobIds(method: "DELETE"))
+        #expect(deleted.count == 3)
+        #expect(Set(try recorded()).isDisjoint(with: deleted))
+        let live = try recorded()
+        cancellation.cancel()
+        #expect(E2EFixture.waitUntil { result.get() != nil })
+        #expect(result.get()?.status == .cancelled)
+        #expect(Set(world.jobIds(method: "DELETE")).isSuperset(of: live))
+        #expect(try world.count("SELECT count(*) FROM sfpg.sync_state WHERE bulk_job_id IS NOT NULL") == 0)
+    }
+
     @Test func aRangeThatKeepsTimingOutFailsTheRunNamingItAndCommitsNothing() async throws {
         let world = try await SplitE2ETests.world()
         let job = try SplitE2ETests.job(world)
@@ -145,4 +182,11 @@ struct ResplitE2ETests {
         #expect(try SplitE2ETests.logs(world).last?[0] == "failed")
         #expect(try world.count("SELECT count(*) FROM sfpg.sync_state WHERE bulk_job_id IS NOT NULL") == 0)
     }
+}
+
+/// The outcome of a run on another thread.
+final class OutcomeBox: Sendable {
+    private let outcome = Mutex<JobOutcome?>(nil)
+    func set(_ value: JobOutcome) { outcome.withLock { $0 = value } }
+    func get() -> JobOutcome? { outcome.withLock { $0 } }
 }
