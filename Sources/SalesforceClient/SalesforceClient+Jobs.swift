@@ -57,7 +57,7 @@ extension SalesforceClient {
                             + (job.errorMessage.map { "\($0)." }
                                 ?? "Salesforce gave no reason (query jobs often fail without one). Narrow the WHERE "
                                 + "filter, remove ORDER BY/LIMIT, check the fields, or retry later."),
-                        errorCode: "Failed")
+                        errorCode: "Failed", serverMessage: job.errorMessage)
                 case "Aborted":
                     throw SalesforceError(
                         code: .jobAborted,

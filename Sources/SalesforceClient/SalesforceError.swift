@@ -47,13 +47,19 @@ public struct SalesforceError: Error, CustomStringConvertible, Sendable {
     public var httpStatus: Int?
     /// Salesforce's `errorCode` (REST/Bulk) or the OAuth `error` value.
     public var errorCode: String?
+    /// Salesforce's own words, verbatim, where a caller branches on them: a failed query job's `errorMessage`
+    /// (query jobs carry no error code, so whether a smaller query could succeed is only in this text).
+    public var serverMessage: String?
 
     /// Creates an error; `message` must not contain secrets.
-    public init(code: Code, message: String, httpStatus: Int? = nil, errorCode: String? = nil) {
+    public init(
+        code: Code, message: String, httpStatus: Int? = nil, errorCode: String? = nil, serverMessage: String? = nil
+    ) {
         self.code = code
         self.message = message
         self.httpStatus = httpStatus
         self.errorCode = errorCode
+        self.serverMessage = serverMessage
     }
 
     public var description: String {

@@ -64,6 +64,31 @@ import Testing
         #expect(try session.wait(id)["state"] as? String == "JobComplete")
     }
 
+    @Test func failQueryFailsOnlyMatchingJobsWithTheTimeoutMessage() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 5 }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        emulator.faults.failQueries(containing: "Id >= '003", count: 1)
+        func run(_ soql: String) throws -> [String: Any] {
+            try session.wait(try session.create(soql).object()["id"] as? String ?? "")
+        }
+        #expect(try run("SELECT Id FROM Contact WHERE Id < '003000000000000'")["state"] as? String == "JobComplete")
+        let failed = try run("SELECT Id FROM Contact WHERE Id >= '003000000000000'")
+        #expect(failed["state"] as? String == "Failed")
+        #expect(failed["errorMessage"] as? String == FaultInjector.queryTimeoutMessage)
+        // Counted: the second matching job completes.
+        #expect(try run("SELECT Id FROM Contact WHERE Id >= '003000000000000'")["state"] as? String == "JobComplete")
+        // Through the admin API, with its own message.
+        let body = #"{"kind":"failQuery","soqlContains":"LIMIT 1","count":2,"errorMessage":"MALFORMED_QUERY: nope"}"#
+        let json = ["Content-Type": "application/json"]
+        #expect(try Curl.request("POST", "\(emulator.baseURL)/__emulator/faults", headers: json, body: body).status == 200)
+        #expect(try run("SELECT Id FROM Contact")["state"] as? String == "JobComplete")
+        for _ in 0..<2 { #expect(try run("SELECT Id FROM Contact LIMIT 1")["errorMessage"] as? String == "MALFORMED_QUERY: nope") }
+        #expect(try run("SELECT Id FROM Contact LIMIT 1")["state"] as? String == "JobComplete")
+        let missing = #"{"kind":"failQuery"}"#
+        #expect(try Curl.request("POST", "\(emulator.baseURL)/__emulator/faults", headers: json, body: missing).status == 400)
+    }
+
     @Test func requestLimitExceeded() async throws {
         let emulator = try await TestEmulator.start()
         defer { try? emulator.shutdownBlocking() }

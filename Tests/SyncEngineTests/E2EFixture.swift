@@ -54,13 +54,17 @@ final class E2EFixture {
         try JobDefinition.load(file: Self.jobsDirectory + "/\(name).yaml")
     }
 
-    /// A runner with its own connection and a fast-polling client.
-    func runner(cancellation: CancellationFlag = CancellationFlag(), environment: [String: String]? = nil) throws -> SyncRunner {
+    /// A runner with its own connection and a fast-polling client; `configure` adjusts the client further.
+    func runner(
+        cancellation: CancellationFlag = CancellationFlag(), environment: [String: String]? = nil,
+        configure: (inout SalesforceConfiguration) -> Void = { _ in }
+    ) throws -> SyncRunner {
         var salesforce = try SalesforceConfiguration.fromEnvironment(environment ?? self.environment)
         salesforce.pollInitialInterval = .milliseconds(20)
         salesforce.pollMaxInterval = .milliseconds(100)
         salesforce.retryBaseDelay = .milliseconds(10)
         salesforce.retryMaxDelay = .milliseconds(50)
+        configure(&salesforce)
         let logger = Logger(label: "e2e") { _ in SwiftLogNoOpLogHandler() }
         let client = SalesforceClient(configuration: salesforce, cancellation: cancellation, logger: logger)
         return SyncRunner(

@@ -168,7 +168,7 @@ struct SplitE2ETests {
         let before = try IntegrityE2ETests.snapshot(world)
         let runner = try world.runner()
         // Armed once the ranges are known, so the fault hits a data job, not a boundary query.
-        runner.beforeSplitJobs = { world.emulator.faults.shortTotal(jobs: 1) }
+        runner.beforeSplitJobs = { _ in world.emulator.faults.shortTotal(jobs: 1) }
         let outcome = runner.run(job, options: SyncOptions(mode: .full))
         #expect(outcome.status == .failure)
         #expect(outcome.error?.contains("Salesforce reported 300 records") == true, "\(outcome.error ?? "")")

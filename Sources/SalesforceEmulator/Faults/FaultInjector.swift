@@ -30,6 +30,8 @@ public final class FaultInjector: Sendable {
         var resets: (count: Int, afterBytes: Int?) = (0, nil)
         var truncations = 0
         var jobFailures: (count: Int, message: String?) = (0, nil)
+        /// Armed ``failQueries(containing:count:errorMessage:)`` faults, consulted in the order they were armed.
+        var queryFailures: [QueryFailure] = []
         var requestLimit = 0
         var expireAfterCalls: Int?
         var slowPolls: (jobs: Int, polls: Int) = (0, 0)

@@ -98,6 +98,11 @@ extension Router {
         case "reset": faults.resetConnectionMidBody(count: int("count", 1), afterBytes: (body["afterBytes"] as? NSNumber)?.intValue)
         case "truncateGzip": faults.truncateGzip(count: int("count", 1))
         case "failJob": faults.failJobs(count: int("count", 1), errorMessage: body["errorMessage"] as? String)
+        case "failQuery":
+            guard let needle = body["soqlContains"] as? String, !needle.isEmpty else { return false }
+            faults.failQueries(
+                containing: needle, count: int("count", 1),
+                errorMessage: body["errorMessage"] as? String ?? FaultInjector.queryTimeoutMessage)
         case "requestLimit": faults.exceedRequestLimit(count: int("count", 1))
         case "expireTokens": faults.expireTokens(afterAPICalls: int("afterCalls", 0))
         case "slowInProgress": faults.slowInProgress(polls: int("polls", 1), jobs: int("jobs", 1))

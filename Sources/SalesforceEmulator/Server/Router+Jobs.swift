@@ -57,7 +57,7 @@ extension Router {
         let job = QueryJob(
             id: jobs.nextId(), operation: operation, object: query.object, soql: soql, apiVersion: version,
             columnDelimiter: delimiter, lineEnding: lineEnding, createdMillis: nowMillis(), createdAt: now,
-            inProgressAt: now + delay / 2, completeAt: now + delay, plannedFailure: faults.takeJobFailure(),
+            inProgressAt: now + delay / 2, completeAt: now + delay, plannedFailure: faults.takeJobFailure(soql: soql),
             slowPollsLeft: faults.takeSlowPolls())
         jobs.add(job)
         let writer = CSVWriter(columnDelimiter: delimiter, lineEnding: lineEnding)

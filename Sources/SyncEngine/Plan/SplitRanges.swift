@@ -12,6 +12,10 @@
 public struct SplitRanges: Sendable, Equatable {
     /// Strictly increasing 15-character boundaries; `boundaries.count + 1` ranges.
     public var boundaries: [String]
+    /// The Ids the boundaries were interpolated between, kept so that an open first or last range can be split
+    /// again (``halves(of:)``); nil for ranges recorded without them.
+    public var smallest: String?
+    public var largest: String?
 
     public var count: Int { boundaries.count + 1 }
 
@@ -23,15 +27,24 @@ public struct SplitRanges: Sendable, Equatable {
     ///   - smallest/largest: the object's smallest and largest Id (15 or 18 characters); nil when it has none.
     ///   - parts: the ranges wanted; fewer come back when the Ids are too close together to split that often.
     public init(smallest: String?, largest: String?, parts: Int) {
+        self.smallest = smallest
+        self.largest = largest
         boundaries = []
-        guard parts > 1, let smallest, let largest,
-            let low = Self.digitValues(smallest), let high = Self.digitValues(largest), low.lexicographicallyPrecedes(high)
-        else { return }
+        guard parts > 1, let smallest, let largest else { return }
+        boundaries = Self.interpolate(from: smallest, to: largest, parts: parts)
+    }
+
+    /// Up to `parts - 1` strictly increasing 15-character Ids strictly between `low` and `high` (compared on their
+    /// first 15 characters), evenly spaced in base 62; none when the two are not Ids or too close together.
+    static func interpolate(from low: String, to high: String, parts: Int) -> [String] {
+        guard parts > 1, let low = digitValues(low), let high = digitValues(high), low.lexicographicallyPrecedes(high)
+        else { return [] }
         let common = zip(low, high).prefix { $0 == $1 }.count
         let width = min(Self.window, 15 - common)
         let a = Self.number(low[common..<(common + width)]), b = Self.number(high[common..<(common + width)])
-        guard b > a else { return }
+        guard b > a else { return [] }
         var previous = a
+        var boundaries: [String] = []
         for k in 1..<parts {
             let (product, overflow) = (b - a).multipliedReportingOverflow(by: UInt64(k))
             let value = a + (overflow ? (b - a) / UInt64(parts) * UInt64(k) : product / UInt64(parts))
@@ -42,6 +55,7 @@ public struct SplitRanges: Sendable, Equatable {
             let tail = [UInt8](repeating: Self.digits[0], count: 15 - common - width)
             boundaries.append(String(decoding: head + middle + tail, as: UTF8.self))
         }
+        return boundaries
     }
 
     /// Ranges recorded earlier (a shard run's agreed boundaries), strictly increasing.
@@ -52,10 +66,27 @@ public struct SplitRanges: Sendable, Equatable {
     /// The SOQL condition of range `index` (0-based), e.g. `Id >= 'a' AND Id < 'b'`; nil for a single range.
     public func condition(_ index: Int) -> String? {
         guard !boundaries.isEmpty else { return nil }
-        var parts: [String] = []
-        if index > 0 { parts.append("Id >= '\(boundaries[index - 1])'") }
-        if index < boundaries.count { parts.append("Id < '\(boundaries[index])'") }
-        return parts.joined(separator: " AND ")
+        return range(index).condition
+    }
+
+    /// Range `index` (0-based) by its two ends.
+    public func range(_ index: Int) -> IdRange {
+        IdRange(
+            lower: index > 0 ? boundaries[index - 1] : nil, upper: index < boundaries.count ? boundaries[index] : nil)
+    }
+
+    /// `range` cut in two at an Id interpolated between its own ends (an open end stands for the smallest or largest
+    /// Id read for these ranges): `[lower, middle)` and `[middle, upper)`, which are disjoint and together exactly
+    /// `range`, because `middle` lies strictly between the ends. Nil when the ends are too close together (or an
+    /// open end has no smallest/largest Id to stand for it).
+    public func halves(of range: IdRange) -> (IdRange, IdRange)? {
+        guard let low = range.lower ?? smallest, let high = range.upper ?? largest,
+            let middle = Self.interpolate(from: low, to: high, parts: 2).first
+        else { return nil }
+        // An open end's stand-in may lie beyond a recorded end (an Id created since); the cut must stay inside.
+        if let lower = range.lower, middle <= lower { return nil }
+        if let upper = range.upper, middle >= upper { return nil }
+        return (IdRange(lower: range.lower, upper: middle), IdRange(lower: middle, upper: range.upper))
     }
 
     /// The first 15 characters of an Id as base-62 digit values; nil when it is not an Id.
@@ -83,4 +114,24 @@ public struct SplitRanges: Sendable, Equatable {
         }
         return out
     }
+}
+
+/// The Ids `lower <= Id < upper`; a nil end is open. Ends are 15-character Ids, compared as SOQL compares `Id`
+/// (ASCII order, which is base-62 order).
+public struct IdRange: Sendable, Equatable, CustomStringConvertible {
+    public var lower: String?
+    public var upper: String?
+
+    public init(lower: String?, upper: String?) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    /// The SOQL condition, e.g. `Id >= 'a' AND Id < 'b'`; nil when both ends are open.
+    public var condition: String? {
+        let parts = [lower.map { "Id >= '\($0)'" }, upper.map { "Id < '\($0)'" }].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: " AND ")
+    }
+
+    public var description: String { "[\(lower ?? "-∞"), \(upper ?? "+∞"))" }
 }

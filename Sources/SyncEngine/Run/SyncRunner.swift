@@ -53,7 +53,7 @@ public final class SyncRunner {
     let progress: ProgressLine?
     let fieldCheck: FieldCheck
     /// Called once a split run's ranges are known, before its Bulk jobs are created (tests arm faults here).
-    var beforeSplitJobs: (() -> Void)?
+    var beforeSplitJobs: ((SplitRanges) -> Void)?
 
     public init(
         connection: PostgresConnection, client: SalesforceClient, cancellation: CancellationFlag, logger: Logger,
@@ -147,8 +147,10 @@ public final class SyncRunner {
             throw error
         }
         logger.notice("sync started", metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
-        // Every Bulk job this run created or reused, in range order (one unless the job splits a full run).
-        var bulkJobIds: [String] = []
+        // Every live Bulk job this run created or reused, in range order (one unless the job splits a full run);
+        // a range split again after its job failed is replaced here by its halves' jobs.
+        var bulkJobs: [RangeJob] = []
+        var bulkJobIds: [String] { bulkJobs.map(\.id) }
         var joinedIds: String? { bulkJobIds.isEmpty ? nil : bulkJobIds.joined(separator: ",") }
         var evidence = Reconciliation()
         // The run in progress: a first load that meets a key twice is tried once more through staging, on a new run.
@@ -163,15 +165,12 @@ public final class SyncRunner {
                 syncType: syncType)
         }
         do {
-            try obtainBulkJobs(for: plan, state: state, job: job, into: &bulkJobIds, logger: logger)
+            let split = try obtainBulkJobs(for: plan, state: state, job: job, into: &bulkJobs, logger: logger)
             outcome.salesforceJobId = joinedIds
-            // The jobs ran concurrently on Salesforce; each is waited for, then all are downloaded into the one run.
-            var completed: [QueryJob] = []
-            for id in bulkJobIds {
-                let done = try client.waitForCompletion(id)
-                completed.append(done)
-                logger.info("bulk query complete", metadata: ["sf.job": "\(done.id)", "sf.records": "\(done.numberRecordsProcessed ?? -1)"])
-            }
+            // The jobs ran concurrently on Salesforce; each is waited for (a range whose job failed for its size is
+            // read again as two halves), then all are downloaded into the one run.
+            let completed = try waitForRangeJobs(&bulkJobs, split: split, plan: plan, job: job, logger: logger)
+            outcome.salesforceJobId = joinedIds
             // Σ of every job's count: one missing count leaves the run unable to prove itself complete.
             evidence.expected = completed.reduce(Optional(0)) { sum, done in
                 sum.flatMap { sum in done.numberRecordsProcessed.map { sum + $0 } }
@@ -238,16 +237,17 @@ public final class SyncRunner {
         }
     }
 
-    /// Fills `ids` with the Bulk jobs this run reads: the one a killed run left behind when its results still serve
+    /// Fills `jobs` with the Bulk jobs this run reads: the one a killed run left behind when its results still serve
     /// this run, else new ones — one, or for a full run of a job with `split: N` up to N over disjoint `Id` ranges
     /// (``SplitRanges``), submitted together so they run concurrently on Salesforce.
     ///
-    /// Each id is recorded in `sfpg.sync_state` (comma-separated) as soon as its job exists, and `ids` grows with
+    /// Each id is recorded in `sfpg.sync_state` (comma-separated) as soon as its job exists, and `jobs` grows with
     /// each creation, so a failure part-way still lets the caller abort every job created so far.
     /// See ``SyncPlan/canReuse(jobWithSignature:)`` for when a leftover job still serves this run.
+    /// - Returns: the ranges when the run split, so a failing range can be split again; nil otherwise.
     private func obtainBulkJobs(
-        for plan: SyncPlan, state: JobState, job: JobDefinition, into ids: inout [String], logger: Logger
-    ) throws {
+        for plan: SyncPlan, state: JobState, job: JobDefinition, into jobs: inout [RangeJob], logger: Logger
+    ) throws -> SplitRun? {
         if let leftover = state.inFlightBulkJobId {
             let leftovers = leftover.split(separator: ",").map(String.init)
             // Only a single job whose query still serves this run is worth a status call; the rest are abandoned.
@@ -256,24 +256,24 @@ public final class SyncRunner {
                 existing.state != "Aborted"
             {
                 logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
-                ids = [existing.id]
-                return
+                jobs = [RangeJob(id: existing.id, range: nil, resplits: 0)]
+                return nil
             }
             for id in leftovers { abandon(id, logger: logger) }
         }
         let ranges = try splitRanges(for: plan, job: job, logger: logger)
-        beforeSplitJobs?()
+        beforeSplitJobs?(ranges)
         // A split run's signature never matches a later plan's (a full plan never reuses; the suffix keeps an
         // incremental one from taking the first range for the whole object).
         let signature = ranges.count > 1 ? plan.signature + " -- split \(ranges.count)" : plan.signature
         for index in 0..<ranges.count {
             let bulkJob = try client.createQueryJob(plan.soql(range: ranges.condition(index)), operation: plan.operation)
-            ids.append(bulkJob.id)
+            jobs.append(RangeJob(id: bulkJob.id, range: ranges.count > 1 ? ranges.range(index) : nil, resplits: 0))
             // Recorded before anything else happens, in its own transaction: if this process dies now, the next run
             // finds the jobs instead of paying for them twice. If recording fails, no later run would find them: the
-            // caller aborts every job in `ids` at once rather than leave them running and billed.
+            // caller aborts every job in `jobs` at once rather than leave them running and billed.
             try store.recordInFlightBulkJob(
-                ids.joined(separator: ","), query: signature, jobName: job.name, objectName: job.object,
+                jobs.map(\.id).joined(separator: ","), query: signature, jobName: job.name, objectName: job.object,
                 table: job.table)
             logger.info(
                 "bulk query submitted",
@@ -282,6 +282,7 @@ public final class SyncRunner {
                     "sf.range": "\(ranges.condition(index) ?? "all")",
                 ])
         }
+        return ranges.count > 1 ? SplitRun(ranges: ranges, signature: signature) : nil
     }
 
     /// Aborts (if still running) and deletes a Bulk job this run no longer needs; best effort.
