@@ -37,7 +37,7 @@ import Testing
         let emulator = try await TestEmulator.start { $0.contactCount = 120; $0.defaultPageSize = 50; $0.resultCacheBytes = 1 << 20 }
         defer { try? emulator.shutdownBlocking() }
         let session = try Session(emulator)
-        let soql = "SELECT Id, LastName, SystemModstamp FROM Contact"
+        let soql = "SELECT Id, LastName, Last_Survey__c, SystemModstamp FROM Contact"
         let first = try session.pages(try session.run(soql), gzip: true).map(\.body)
         #expect(emulator.resultCacheHits == 0)
         let second = try session.pages(try session.run(soql), gzip: true).map(\.body)
@@ -48,6 +48,10 @@ import Testing
         let third = try session.pages(try session.run(soql), gzip: true)
         #expect(emulator.resultCacheHits == 3)
         #expect(third.contains { (try? Gzip.decompress($0.body)).map { String(decoding: $0, as: UTF8.self) }?.contains("Changed-After-Caching") ?? false })
+        #expect(!ResultCache.dependsOnTheClock(soql))
+        for literal in ["TODAY", "LAST_N_DAYS:7", "n_weeks_ago:2", "THIS_FISCAL_YEAR", "NEXT_90_DAYS"] {
+            #expect(ResultCache.dependsOnTheClock("SELECT Id FROM Contact WHERE CreatedDate > \(literal)"), "\(literal)")
+        }
         // Relative date literals change with the clock alone: never cached.
         let relative = "SELECT Id FROM Contact WHERE CreatedDate < TOMORROW"
         _ = try session.pages(try session.run(relative))

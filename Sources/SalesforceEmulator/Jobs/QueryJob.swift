@@ -266,10 +266,18 @@ final class ResultCache: Sendable {
         }
     }
 
-    /// SOQL whose results change with the clock alone (relative date literals), which no cache may keep.
+    /// SOQL whose results change with the clock alone (relative date literals), which no cache may keep. Whole
+    /// tokens only: `Last_Survey__c` or `LastName` are field names, `LAST_N_DAYS:7` and `TODAY` are literals.
     static func dependsOnTheClock(_ soql: String) -> Bool {
-        let upper = soql.uppercased()
-        return ["TODAY", "YESTERDAY", "TOMORROW", "LAST_", "NEXT_", "THIS_", "N_DAYS", "N_WEEKS", "N_MONTHS"]
-            .contains { upper.contains($0) }
+        let units = "(WEEK|MONTH|QUARTER|YEAR|FISCAL_QUARTER|FISCAL_YEAR)"
+        let plural = "(DAYS|WEEKS|MONTHS|QUARTERS|YEARS|FISCAL_QUARTERS|FISCAL_YEARS)"
+        let patterns = [
+            "^(YESTERDAY|TODAY|TOMORROW)$", "^(LAST|THIS|NEXT)_\(units)$", "^(LAST|NEXT)_90_DAYS$",
+            "^(LAST|NEXT)_N_\(plural)$", "^N_\(plural)_AGO$",
+        ]
+        let tokens = soql.uppercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }
+        return tokens.contains { token in
+            patterns.contains { String(token).range(of: $0, options: .regularExpression) != nil }
+        }
     }
 }
