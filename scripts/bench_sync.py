@@ -267,6 +267,20 @@ class Bench:
             f"  {result['wall']:7.2f}s  cpu {result['cpu']:5.2f}s  rss {result['rssKiB'] / 1024:6.1f} MiB"
             f"  rows {result['rows']:,}  {result['counts']}  {result.get('path') or ''}")
 
+    def verify_against_salesforce(self, name):
+        """Untimed: a plain full sync right after `name` must find nothing to insert, update or delete — the table
+        then holds every record Salesforce returns, at its current SystemModstamp, and nothing else."""
+        result = self.sfpg_run("full")
+        counts = result["counts"]
+        inserted, updated, _ = (int(x) for x in counts.split("/"))
+        deleted = int(self.pg.psql("SELECT records_deleted FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1") or 0)
+        ok = inserted == 0 and updated == 0 and deleted == 0
+        log(f"  {name}: {'verified' if ok else 'DIFFERS'} (a plain full sync after it: {inserted} inserted, "
+            f"{updated} updated, {deleted} deleted)")
+        self.results.setdefault("verifications", []).append({"scenario": name, "ok": ok, "counts": counts})
+        if not ok:
+            raise RuntimeError(f"{name} left a table that differs from Salesforce's records")
+
     def empty(self, name, run):
         """Times `run` into an empty table; with the emulator's result cache, after one untimed run that warms it
         for this contender's way of fetching pages on the current data."""
@@ -292,8 +306,10 @@ class Bench:
             self.record("f_copy_alone_empty", self.copy_alone_run())
         if not only or "split" in only:
             self.empty(f"a_sfpg_full_empty_split{self.args.split}", lambda: self.sfpg_run("full", jobs_dir=self.split_jobs_dir))
+            self.verify_against_salesforce(f"a_sfpg_full_empty_split{self.args.split}")
         if not only or "shard" in only:
             self.empty(f"a_sfpg_full_empty_shard{self.args.shards}", lambda: self.shard_run(self.args.shards))
+            self.verify_against_salesforce(f"a_sfpg_full_empty_shard{self.args.shards}")
             self.change(0.10)
             self.record(f"b_sfpg_full_10pct_shard{self.args.shards}", self.shard_run(self.args.shards))
         if not only or "shell" in only:
@@ -319,6 +335,8 @@ def summarize(bench, args, meta):
     rows = args.rows
     summary = {}
     for name, runs in bench.results.items():
+        if name == "verifications":
+            continue
         walls = [r["wall"] for r in runs]
         med = statistics.median(walls)
         summary[name] = {"wallMedian": med, "wallMin": min(walls), "wallMax": max(walls),
@@ -369,7 +387,8 @@ def summarize(bench, args, meta):
     out = args.out or os.path.join(args.root, "bench-out", "sync.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
-        json.dump(dict(meta, rows=rows, reps=args.reps, results=summary, ratios=ratios, table=lines), f, indent=2)
+        json.dump(dict(meta, rows=rows, reps=args.reps, results=summary, ratios=ratios, table=lines,
+                       verifications=bench.results.get("verifications", [])), f, indent=2)
     log(f"wrote {out}")
 
 

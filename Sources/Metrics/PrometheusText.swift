@@ -119,11 +119,12 @@ extension Unicode.Scalar {
 /// Where sfpg's metrics go.
 public enum MetricsSink {
     /// The Pushgateway URL of one job's group: `<base>/metrics/job/sfpg/sfpg_job/<name>`, the name percent-encoded
-    /// (everything but RFC 3986 unreserved characters), so any job file name is one path segment.
-    public static func pushgatewayURL(base: String, jobName: String) -> String {
+    /// (everything but RFC 3986 unreserved characters), so any job file name is one path segment. A shard of a
+    /// sharded run (`--shard I/N`) gets its own group, `…/shard/<I>`: the shards' pushes would replace each other.
+    public static func pushgatewayURL(base: String, jobName: String, shard: Int? = nil) -> String {
         var trimmed = base
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        return trimmed + "/metrics/job/sfpg/sfpg_job/" + percentEncode(jobName)
+        return trimmed + "/metrics/job/sfpg/sfpg_job/" + percentEncode(jobName) + (shard.map { "/shard/\($0)" } ?? "")
     }
 
     public static func percentEncode(_ segment: String) -> String {

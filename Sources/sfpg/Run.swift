@@ -106,6 +106,7 @@ extension Sfpg {
             var published = false
             do {
                 let shard = try shardSpec()
+                publisher.shard = shard?.index
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
                 var salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
                 if let spoolDir { salesforce.spoolDirectory = spoolDir }

@@ -11,7 +11,7 @@ import SyncEngine
 struct MetricsOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Push each job's metrics to this Prometheus Pushgateway when the run ends, success or failure. Default: $SFPG_PUSHGATEWAY_URL.",
-        discussion: "One group per job: <URL>/metrics/job/sfpg/sfpg_job/<job>. http:// is allowed.",
+        discussion: "One group per job: <URL>/metrics/job/sfpg/sfpg_job/<job> (a shard of --shard I/N: .../shard/<I>). http:// is allowed.",
         valueName: "url"))
     var metricsPushgateway: String?
 
@@ -102,6 +102,8 @@ struct RunMetricsPublisher {
     let options: MetricsOptions
     let logger: Logger
     let bulkJobs = BulkJobTimer()
+    /// The shard this process runs (`--shard I/N`), which gets a Pushgateway group of its own.
+    var shard: Int?
     /// Each job's latest run-log id before the run, to recognise the run's own row afterwards.
     private var before: [String: Int64] = [:]
 
@@ -154,7 +156,7 @@ struct RunMetricsPublisher {
     /// PUT replaces the job's whole group; it is used only when the database said when the job last succeeded, so
     /// a failure never erases that. Without the database (it was unreachable), POST replaces just the metrics sent.
     private func push(_ run: JobRunMetrics, base: String, now: Double) {
-        let url = MetricsSink.pushgatewayURL(base: base, jobName: run.job)
+        let url = MetricsSink.pushgatewayURL(base: base, jobName: run.job, shard: shard)
         let method = run.record != nil ? "PUT" : "POST"
         do {
             let body = try PrometheusText.encode(JobRunMetrics.families([run], now: now))

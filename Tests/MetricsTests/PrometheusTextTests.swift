@@ -82,6 +82,8 @@ struct PrometheusTextTests {
 
     @Test("the Pushgateway group URL percent-encodes the job name into one path segment")
     func pushgatewayURL() {
+        #expect(MetricsSink.pushgatewayURL(base: "http://pg:9091/", jobName: "contacts", shard: 3)
+            == "http://pg:9091/metrics/job/sfpg/sfpg_job/contacts/shard/3")
         #expect(MetricsSink.pushgatewayURL(base: "http://pg:9091/", jobName: "contacts")
             == "http://pg:9091/metrics/job/sfpg/sfpg_job/contacts")
         #expect(MetricsSink.pushgatewayURL(base: "http://pg:9091", jobName: "a b/c%ü")
