@@ -78,12 +78,15 @@ class Emulator:
             command += ["--result-cache-mb", str(result_cache_mb)]
         if shutil.which("stdbuf"):
             command = ["stdbuf", "-oL"] + command
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr to a file: a pipe nobody drains would block the emulator once it wrote 64 KiB.
+        self.errors = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.errors, text=True)
         self.env = {}
         while len(self.env) < 6:
             line = self.process.stdout.readline()
             if not line:
-                raise RuntimeError("emulator exited: " + self.process.stderr.read())
+                self.errors.seek(0)
+                raise RuntimeError("emulator exited: " + self.errors.read().decode(errors="replace"))
             match = re.match(r"export (SF_\w+)='(.*)'$", line.strip())
             if match:
                 self.env[match.group(1)] = match.group(2)

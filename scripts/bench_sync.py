@@ -191,16 +191,19 @@ class Bench:
         self.shard_runs = getattr(self, "shard_runs", 0) + 1
         name = f"bench-{os.getpid()}-{self.shard_runs}"
         start = time.perf_counter()
+        logs = [tempfile.TemporaryFile() for _ in range(shards)]
         processes = [subprocess.Popen(
             [self.sfpg, "run", "contacts", "--full", "--shard", f"{i}/{shards}", "--shard-run", name,
              "--jobs-directory", self.jobs_dir, "--database-url", self.pg.conninfo, "--log-level", "warning"],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(shards)]
+            env=self.env, stdout=subprocess.DEVNULL, stderr=logs[i]) for i in range(shards)]
         rss, cpu, failures = 0, 0.0, []
-        for process in processes:
+        for process, log_file in zip(processes, logs):
             _, status, usage = os.wait4(process.pid, 0)
             rss, cpu = max(rss, usage.ru_maxrss), cpu + usage.ru_utime + usage.ru_stime
             if os.waitstatus_to_exitcode(status) != 0:
-                failures.append(process.stderr.read().decode()[-2000:])
+                log_file.seek(0)
+                failures.append(log_file.read().decode()[-2000:])
+            log_file.close()
         wall = time.perf_counter() - start
         if failures:
             raise RuntimeError(f"shard failed: {failures[0]}")
@@ -247,10 +250,15 @@ class Bench:
     def measure(self, command, env):
         self.settle()
         start = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        out, err = process.stdout.read().decode(), process.stderr.read().decode()
+        # Output goes to files, not pipes: wait4 reads nothing until the child exits, and a debug log over a pipe's
+        # 64 KiB (a 10M-row run logs two lines per page) would block the child forever.
+        with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+            process = subprocess.Popen(command, env=env, stdout=out_file, stderr=err_file)
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - start
+            out_file.seek(0)
+            err_file.seek(0)
+            out, err = out_file.read().decode(), err_file.read().decode()
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"{command[:2]} failed: {err[-3000:]}{out[-1000:]}")
         counts = self.pg.psql("SELECT records_inserted || '/' || records_updated || '/' || records_unchanged "
