@@ -51,6 +51,18 @@ struct CLIExitCodeTests {
         #expect(world.fingerprint() == before)
     }
 
+    @Test("a fixed access token Salesforce rejects exits 3 and changes nothing")
+    func rejectedAccessToken() async throws {
+        let world = try await Self.syncedWorld()
+        let before = world.fingerprint()
+        let result = try world.sfpg(
+            ["run", "contacts", "--jobs-directory", E2EFixture.jobsDirectory],
+            environment: ["SF_ACCESS_TOKEN": "00D8d000000Emu1!ARnot-a-token", "SF_INSTANCE_URL": world.emulator.baseURL])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot be renewed"), "\(result.stderr)")
+        #expect(world.fingerprint() == before)
+    }
+
     @Test("a mapped field the object lacks exits 2 naming the field, and changes nothing")
     func missingField() async throws {
         let world = try await Self.syncedWorld()

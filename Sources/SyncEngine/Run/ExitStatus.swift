@@ -27,7 +27,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case let error as SalesforceError:
             switch error.code {
             case .configuration: self = .configuration
-            case .authentication: self = .authentication
+            // A rejected session is a credential problem too: a fixed SF_ACCESS_TOKEN that expired, or a fresh
+            // token the org refuses (no API permission, missing scope). Retrying will not help.
+            case .authentication, .invalidSession: self = .authentication
             case .requestLimitExceeded: self = .apiLimit
             case .cancelled: self = .cancelled
             default: self = .failure
