@@ -22,10 +22,19 @@ extension Sfpg {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            _ = global.makeLogger()
+            let logger = global.makeLogger()
             do {
                 let connection = try global.connect()
-                let jobs = (try? JobDefinition.loadAll(directory: jobsDirectory)) ?? []
+                var jobs: [JobDefinition] = []
+                do {
+                    jobs = try JobDefinition.loadAll(directory: jobsDirectory)
+                } catch where FileManager.default.fileExists(atPath: jobsDirectory) {
+                    // Status still reports what the database knows, but a job file that does not load is news to
+                    // whoever reads the report: its job would be missing from it without a word.
+                    logger.warning(
+                        "the job files could not be read; showing only the jobs the database knows",
+                        metadata: ["jobs.directory": "\(jobsDirectory)", "error": "\(error)"])
+                }
                 let statuses = try StatusReport.collect(connection, jobs: jobs)
                 if json {
                     let encoder = JSONEncoder()

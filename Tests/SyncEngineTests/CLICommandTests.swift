@@ -62,6 +62,13 @@ struct CLICommandTests {
         // Jobs that never ran are listed too.
         let accounts = try #require(array.first { $0["job"] as? String == "accounts" })
         #expect(accounts["lastRunStatus"] == nil)
+
+        // A job file that does not load is reported, not silently left out; the database's jobs are still shown.
+        let broken = try CLIExitCodeTests.tempJobs(["broken.yaml": "object: Contact\nfields: [unclosed\n"])
+        let partial = try world.sfpg(["status", "--json", "--jobs-directory", broken])
+        #expect(partial.status == 0, "\(partial.stderr)")
+        #expect(partial.stderr.contains("could not be read") && partial.stderr.contains("broken.yaml"), "\(partial.stderr)")
+        #expect(partial.stdout.contains("\"contacts\""), "\(partial.stdout)")
     }
 
     @Test("check passes against the emulator and fails on a missing field")
