@@ -77,24 +77,27 @@ public final class PostgresConnection {
 
     /// `SFPG_PG_LOCK_TIMEOUT`, checked: a number with an optional unit PostgreSQL knows.
     static func lockTimeout(environment: [String: String]) throws -> String {
-        guard let text = environment[Environment.lockTimeout] else { return defaultLockTimeout }
-        let digits = text.prefix { $0.isASCII && $0.isNumber }
-        let unit = text.dropFirst(digits.count)
-        guard !digits.isEmpty, digits.count <= 9, ["", "ms", "s", "min", "h", "d"].contains(String(unit)) else {
-            throw PostgresError(
-                .configuration, "\(Environment.lockTimeout) must be a duration such as 300s, 5min or 0, not '\(text)'")
-        }
-        return text
+        try setting(
+            Environment.lockTimeout, in: environment, default: defaultLockTimeout, units: ["", "ms", "s", "min", "h", "d"],
+            kind: "a duration such as 300s, 5min or 0")
     }
 
     /// `SFPG_PG_MERGE_WORK_MEM`, checked: a number with a memory unit PostgreSQL knows.
     static func mergeWorkMem(environment: [String: String]) throws -> String {
-        guard let text = environment[Environment.mergeWorkMem] else { return defaultMergeWorkMem }
+        try setting(
+            Environment.mergeWorkMem, in: environment, default: defaultMergeWorkMem, units: ["kB", "MB", "GB"],
+            kind: "a size such as 64MB or 1GB")
+    }
+
+    /// A server setting from the environment: digits and one of `units`, nothing else (the value reaches
+    /// `set_config` as a parameter, but a typo should fail at start, not at the merge).
+    private static func setting(
+        _ name: String, in environment: [String: String], default value: String, units: [String], kind: String
+    ) throws -> String {
+        guard let text = environment[name] else { return value }
         let digits = text.prefix { $0.isASCII && $0.isNumber }
-        let unit = text.dropFirst(digits.count)
-        guard !digits.isEmpty, digits.count <= 9, ["kB", "MB", "GB"].contains(String(unit)) else {
-            throw PostgresError(
-                .configuration, "\(Environment.mergeWorkMem) must be a size such as 64MB or 1GB, not '\(text)'")
+        guard !digits.isEmpty, digits.count <= 9, units.contains(String(text.dropFirst(digits.count))) else {
+            throw PostgresError(.configuration, "\(name) must be \(kind), not '\(text)'")
         }
         return text
     }

@@ -139,6 +139,11 @@ struct JobResults: Sendable {
     /// emulator shares rendered pages across jobs (``ResultCache``); nil otherwise.
     var cacheKey: String?
 
+    /// The ``ResultCache`` key of one page (its end; with `gzip`, its body as sent); nil when not shared.
+    func cacheKey(offset: Int, maxRecords: Int, maxBytes: Int, total: Int, gzip: Bool? = nil) -> String? {
+        cacheKey.map { "\($0)|\(offset)|\(maxRecords)|\(maxBytes)|\(total)" + (gzip.map { "|\($0)" } ?? "") }
+    }
+
     /// The CSV page that starts at output row `offset`: at most `maxRecords` rows and, like Salesforce's "still
     /// subject to the size limits", at most `maxBytes` of uncompressed CSV with its header row, but always at least
     /// one row, so a chain always moves on. Returns the bytes and the end (exclusive) of the page.

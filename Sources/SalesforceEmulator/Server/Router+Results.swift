@@ -42,12 +42,11 @@ extension Router {
         let render = { [self, offset, pageSize] () -> EmulatorResponse in
             var body: [UInt8]
             let end: Int
+            let key = results.cacheKey(offset: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total, gzip: gzip)
             if offset >= total {
                 end = offset
                 body = gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody
-            } else if let key = results.cacheKey.map({ "\($0)|\(offset)|\(pageSize)|\(maxBytes)|\(total)|\(gzip)" }),
-                let cached = resultCache?.body(key)
-            {
+            } else if let key, let cached = resultCache?.body(key) {
                 body = cached.body
                 end = cached.end
             } else {
@@ -55,9 +54,7 @@ extension Router {
                 end = page.end
                 usage.withLock { $0.resultBytes += page.csv.count }
                 body = gzip ? try Gzip.compress(page.csv) : page.csv
-                if let key = results.cacheKey.map({ "\($0)|\(offset)|\(pageSize)|\(maxBytes)|\(total)|\(gzip)" }) {
-                    resultCache?.storeBody(body, end: end, key)
-                }
+                if let key { resultCache?.storeBody(body, end: end, key) }
             }
             var headers: [(String, String)] = [
                 ("Content-Type", "text/csv; charset=UTF-8"),
@@ -171,7 +168,7 @@ extension Router {
                 ("resultLink", .string("\(base)/results?locator=\(Locator.encode(offset, job: id))&maxRecords=\(pageSize)")),
             ]))
             let maxBytes = transportSettings.withLock { $0.maxPageBytes }
-            let key = results.cacheKey.map { "\($0)|\(offset)|\(pageSize)|\(maxBytes)|\(total)" }
+            let key = results.cacheKey(offset: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
             if let key, let end = resultCache?.end(key) {
                 offset = end
             } else {
