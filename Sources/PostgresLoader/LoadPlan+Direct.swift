@@ -40,11 +40,6 @@ extension LoadPlan {
             return "SELECT count(*) AS deleted FROM \(table) AS t WHERE \(arrivedDeleted)"
         }
     }
-
-    /// The largest modstamp loaded, ISO-8601 UTC. Result column: max_modstamp.
-    var directMaxModstampSQL: String {
-        "SELECT to_char(\(modstampInstant("max(\(modstamp))")) AT TIME ZONE 'UTC', \(Self.isoFormat)) AS max_modstamp FROM \(table)"
-    }
 }
 
 /// A first load that copied straight into the target met a key twice (the unique index refused it). Nothing is

@@ -39,6 +39,20 @@ struct LoadPlan: Sendable {
                     + "but is \(modstampType); make it timestamptz (timestamp without time zone is read as UTC)")
         }
         modstampIsLocal = !modstampType.hasSuffix("with time zone")
+        if let digits = Self.fractionalDigits(modstampType), digits < 3 {
+            // Salesforce stamps to the millisecond. Rounded to coarser steps, two versions within one step compare
+            // equal, and the merge (which replaces only a newer version) would keep the older one for good.
+            throw PostgresError(
+                .configuration,
+                "column \(mapping.modstamp.column) of \(mapping.table) holds \(mapping.modstamp.source) as \(modstampType), "
+                    + "which rounds Salesforce's milliseconds away; make it timestamptz(3) or plain timestamptz")
+        }
+    }
+
+    /// The declared fractional-second digits of a `timestamp(p)` type; nil for the default (microseconds).
+    static func fractionalDigits(_ type: String) -> Int? {
+        guard let open = type.firstIndex(of: "("), let close = type.firstIndex(of: ")"), open < close else { return nil }
+        return Int(type[type.index(after: open)..<close])
     }
 
     /// The modstamp column is `timestamp` (without time zone): its values are UTC wall-clock times.
@@ -76,7 +90,7 @@ struct LoadPlan: Sendable {
     }
 
     /// One statement: newest version per key, hard deletes, upsert guarded by modstamp, and the counts.
-    /// Result columns: distinct_rows, inserted, updated, deleted, max_modstamp.
+    /// Result columns: distinct_rows, inserted, updated, deleted.
     var mergeSQL: String { merge(intoEmptyTable: false) }
 
     /// `intoEmptyTable`: no row can conflict (see ``firstLoadMergeSQL``), so the insert skips ON CONFLICT.
@@ -154,9 +168,7 @@ struct LoadPlan: Sendable {
             SELECT \(deduplicate ? "(SELECT count(*) FROM src)" : "NULL::bigint") AS distinct_rows,
                 (SELECT count(*) FROM up WHERE inserted AND NOT deleted) AS inserted,
                 (SELECT count(*) FROM up WHERE NOT inserted AND NOT deleted) AS updated,
-                (SELECT count(*) FROM up WHERE deleted) + \(deletedCount) AS deleted,
-                (SELECT to_char(\(modstampInstant("max(\(modstamp))")) AT TIME ZONE 'UTC', \(Self.isoFormat))
-                    FROM \(Self.staging)) AS max_modstamp
+                (SELECT count(*) FROM up WHERE deleted) + \(deletedCount) AS deleted
             """
         return sql
     }
@@ -181,7 +193,30 @@ struct LoadPlan: Sendable {
             "\(t).\(modstamp) IS NULL", "\(src).\(modstamp) IS NULL", "\(t).\(modstamp) < \(src).\(modstamp)",
         ]
         if let revive = revives(stored: t, incoming: src) { conditions.append(revive) }
+        if let differs = sameVersionDiffers(stored: t, incoming: src) { conditions.append(differs) }
         return "(" + conditions.joined(separator: " OR ") + ")"
+    }
+
+    /// The same version of the record (equal modstamps) with another value in some mapped column: a field the job
+    /// gained since the row was loaded, a formula whose value moved without touching the record, or a value edited
+    /// in PostgreSQL behind sfpg's back. Salesforce's answer is the truth for its version, so the row is rewritten;
+    /// an older version still never overwrites a newer one. Nil when only the key and the modstamp are mapped.
+    func sameVersionDiffers(stored t: String, incoming src: String) -> String? {
+        let compared = mapping.allMappings.filter { $0.column != mapping.key.column && $0.column != mapping.modstamp.column }
+        guard !compared.isEmpty else { return nil }
+        func row(_ alias: String) -> String {
+            "ROW(" + compared.map { comparable("\(alias).\(q($0.column))", column: $0.column) }.joined(separator: ", ") + ")"
+        }
+        return "(\(t).\(modstamp) = \(src).\(modstamp) AND \(row(t)) IS DISTINCT FROM \(row(src)))"
+    }
+
+    /// `expression` in a form that has an equality operator: types without one (json, xml, geometric types) are
+    /// compared as text.
+    func comparable(_ expression: String, column: String) -> String {
+        let type = (columnTypes[column] ?? "").lowercased()
+        let withoutEquality = ["json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle"]
+        let base = type.replacingOccurrences(of: "[]", with: "")
+        return withoutEquality.contains(base) ? "\(expression)::text" : expression
     }
 
     /// The stored row is marked deleted and the incoming version is live; nil when sfpg never marks rows.

@@ -12,16 +12,24 @@ public struct CommitRequest: Sendable {
     public var salesforceJobId: String?
     /// Salesforce API calls this run used, for the run log.
     public var apiCalls: Int
+    /// The Bulk jobs whose results the run loaded, for the watermark rule (``SnapshotScope``); empty: the largest
+    /// modstamp loaded, unbounded (callers that know no job, such as tests of the loader alone).
+    public var snapshots: [SnapshotScope]
+    /// How far the new watermark may lie past the database's clock (clock skew); at most the job's overlap, so a
+    /// watermark the next run could not re-read back from is refused.
+    public var maxFutureSeconds: Int
 
     public init(
         fullSweep: Bool, reconciliation: Reconciliation, allowMassDelete: Bool = false, salesforceJobId: String?,
-        apiCalls: Int
+        apiCalls: Int, snapshots: [SnapshotScope] = [], maxFutureSeconds: Int = LoadRun.maxClockSkewSeconds
     ) {
         self.fullSweep = fullSweep
         self.reconciliation = reconciliation
         self.allowMassDelete = allowMassDelete
         self.salesforceJobId = salesforceJobId
         self.apiCalls = apiCalls
+        self.snapshots = snapshots
+        self.maxFutureSeconds = maxFutureSeconds
     }
 }
 
@@ -59,6 +67,7 @@ extension LoadRun {
             try connection.execute(plan.analyzeTargetKeysSQL)
         }
         let deduplicate = try connection.execute(plan.stagedDuplicateKeysSQL)[0, "duplicates"] == "t"
+        if deduplicate, request.fullSweep { try refuseDuplicateKeys(request.reconciliation) }
         let merged = try locatingNotNullViolations {
             try connection.execute(plan.merge(intoEmptyTable: intoEmptyTable, deduplicate: deduplicate))
         }
@@ -69,8 +78,8 @@ extension LoadRun {
         counts.updated = Int(merged[0, "updated"] ?? "") ?? 0
         counts.deleted = Int(merged[0, "deleted"] ?? "") ?? 0
         counts.unchanged = max(0, distinct - counts.inserted - counts.updated - counts.deleted)
-        counts.maxModstamp = merged[0, "max_modstamp"]
-        try refuseFutureWatermark(counts.maxModstamp)
+        counts.maxModstamp = try watermark(request, in: LoadPlan.staging)
+        try refuseFutureWatermark(counts.maxModstamp, allowance: request.maxFutureSeconds)
         // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
         // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
         if let sweep, !intoEmptyTable {
@@ -87,8 +96,8 @@ extension LoadRun {
         // As the merge counts them: soft-deleted arrivals are deletes, hard-deleted ones were never inserted.
         counts.inserted = stagedRows - arrivedDeleted
         if mapping.deletes == .hard { counts.unchanged = arrivedDeleted } else { counts.deleted = arrivedDeleted }
-        counts.maxModstamp = try connection.execute(plan.directMaxModstampSQL)[0, "max_modstamp"]
-        try refuseFutureWatermark(counts.maxModstamp)
+        counts.maxModstamp = try watermark(request, in: mapping.table.quoted)
+        try refuseFutureWatermark(counts.maxModstamp, allowance: request.maxFutureSeconds)
         return try finish(counts, request, intoEmptyTable: true)
     }
 
@@ -172,25 +181,44 @@ extension LoadRun {
         }
     }
 
+    /// The watermark this run may store (``LoadPlan/watermarkSQL(scopes:in:)``), from the rows in `relation`.
+    func watermark(_ request: CommitRequest, in relation: String) throws -> String? {
+        let (sql, parameters) = plan.watermarkSQL(scopes: request.snapshots, in: relation)
+        return try connection.execute(sql, parameters)[0, "watermark"]
+    }
+
+    /// A sweeping run whose staged rows hold a key twice cannot prove it is complete: a page delivered twice and a
+    /// lost page of the same size give the right row count, and the sweep would delete the lost page's records.
+    func refuseDuplicateKeys(_ evidence: Reconciliation) throws {
+        let distinct = try connection.execute("SELECT count(DISTINCT \(plan.key)) AS n FROM \(LoadPlan.staging)")[0, "n"] ?? "?"
+        throw RunRefused(
+            .incomplete,
+            "job '\(jobName)': the run is incomplete: \(stagedRows) rows were staged but only \(distinct) distinct "
+                + "\(mapping.key.source) values (Salesforce reported \(evidence.expected.map(String.init) ?? "no count")); "
+                + "a result page arrived twice or overlapping ranges were read, so records may be missing and the sweep "
+                + "would delete them. Nothing was committed; run again")
+    }
+
     /// A watermark past the database's clock would make every later incremental run skip the changes in between.
-    func refuseFutureWatermark(_ maxModstamp: String?) throws {
-        // The largest value decides; only then is staging scanned for the records to name.
-        guard let maxModstamp,
+    func refuseFutureWatermark(_ watermark: String?, allowance: Int) throws {
+        let allowance = String(max(0, allowance))
+        // The new watermark decides; only then is staging scanned for the records to name.
+        guard let watermark,
             try connection.execute(
                 "SELECT $1::timestamptz > now() + make_interval(secs => $2::float8) AS future",
-                [maxModstamp, String(Self.maxClockSkewSeconds)])[0, "future"] == "t"
+                [watermark, allowance])[0, "future"] == "t"
         else { return }
-        let future = try connection.execute(plan.futureModstampsSQL(in: path == .direct ? mapping.table.quoted : LoadPlan.staging), [String(Self.maxClockSkewSeconds)])
-        guard !future.rows.isEmpty else { return }
+        let future = try connection.execute(
+            plan.futureModstampsSQL(in: path == .direct ? mapping.table.quoted : LoadPlan.staging), [allowance])
         let samples = (0..<future.rows.count).compactMap { row in
             future[row, "key"].map { "\($0) (\(future[row, "modstamp"] ?? "?"))" }
         }
         throw RunRefused(
             .futureWatermark,
-            "job '\(jobName)': \(mapping.modstamp.source) of \(samples.joined(separator: ", ")) lies more than "
-                + "\(Self.maxClockSkewSeconds / 60) minutes after the database's clock; storing it as the watermark would "
-                + "stop incremental runs until then. Check the database server's clock and the watermark field; nothing "
-                + "was committed")
+            "job '\(jobName)': the new watermark \(samples.isEmpty ? watermark : samples.joined(separator: ", ")) of "
+                + "\(mapping.modstamp.source) lies more than \(allowance) seconds (the job's overlap, at most "
+                + "\(Self.maxClockSkewSeconds / 60) minutes) after the database's clock; storing it would stop incremental "
+                + "runs until then. Check the database server's clock and the watermark field; nothing was committed")
     }
 
     /// Runs the sweep and refuses it when it removed more than the mapping's bound allows of the live rows.

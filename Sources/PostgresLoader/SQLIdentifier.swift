@@ -57,13 +57,15 @@ public struct TableName: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var result = ""
-        result.reserveCapacity(count)
-        for character in self {
-            if character == target { result += replacement } else { result.append(character) }
+    /// Replaces by Unicode scalar, not by `Character`: a `"` followed by a combining mark is one grapheme cluster
+    /// that is not equal to `"`, yet PostgreSQL reads the quote alone and the mark after it, so comparing
+    /// characters would leave that quote undoubled and end the identifier or literal early.
+    func replacingAll(_ target: Unicode.Scalar, with replacement: String) -> String {
+        var result = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            if scalar == target { result.append(contentsOf: replacement.unicodeScalars) } else { result.append(scalar) }
         }
-        return result
+        return String(result)
     }
 
     func trimmingSpaces() -> String {

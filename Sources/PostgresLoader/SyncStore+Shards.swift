@@ -131,7 +131,8 @@ extension SyncStore {
     /// The run's row is locked first, so two shards committing at once are ordered: the second one's count of
     /// unfinished shards (a new statement, so a new snapshot under READ COMMITTED) sees the first one's commit.
     ///
-    /// Watermark: the MINIMUM over the shards of each shard's largest loaded modstamp, never the maximum. Every
+    /// Watermark: the MINIMUM over the shards of each shard's mark (the watermark rule, ``SnapshotScope``: its Bulk
+    /// job's creation, or the largest modstamp it loaded if that is earlier), never the maximum. Every
     /// shard read its own Bulk snapshot, possibly hours apart (a rerun shard); the largest value of a late
     /// snapshot says nothing about changes made meanwhile in the other shards' ranges, which their earlier
     /// snapshots missed. The next incremental run reads from the minimum (minus the overlap) and so sees them.
@@ -169,7 +170,10 @@ extension SyncStore {
                     sum(records_updated) AS updated, sum(records_deleted) AS deleted,
                     sum(records_unchanged) AS unchanged, sum(records_expected) AS expected,
                     sum(records_downloaded) AS downloaded, sum(result_pages) AS pages, sum(api_calls_used) AS calls,
-                    min(max_modstamp) AS watermark,
+                    -- A shard that read a Bulk job but has no mark holds the watermark where it was (min() alone
+                    -- would skip it); a shard that owned no key and read no job bounds nothing.
+                    CASE WHEN bool_or(max_modstamp IS NULL AND bulk_job_id IS NOT NULL) THEN NULL
+                        ELSE min(max_modstamp) END AS watermark,
                     string_agg(bulk_job_id, ',' ORDER BY shard_index) AS jobs
                 FROM sfpg.shards WHERE run_id = $1 AND status = 'succeeded'
             )

@@ -24,6 +24,20 @@ import Testing
         #expect(TableName(schema: "a b", name: "C").quoted == "\"a b\".\"C\"")
     }
 
+    /// A `"` followed by a combining mark is one Swift `Character` but two scalars to PostgreSQL: the quote must
+    /// still be doubled, or the identifier (or literal) ends early.
+    @Test func quotesAreDoubledWhenACombiningMarkFollows() throws {
+        let name = "a\"\u{0301}b"
+        #expect(SQLIdentifier.quote(name) == "\"a\"\"\u{0301}b\"")
+        #expect(SQLLiteral.quote("x'\u{0301}y") == "E'x''\u{0301}y'")
+        let fixture = try LoaderFixture()
+        try fixture.connection.execute("CREATE TABLE \(SQLIdentifier.quote(name)) (v int)")
+        let found = try fixture.connection.execute(
+            "SELECT relname FROM pg_class WHERE relname = $1", [name])
+        #expect(found.rows.count == 1)
+        #expect(try fixture.connection.execute("SELECT \(SQLLiteral.quote("x'\u{0301}y")) AS v")[0, "v"] == "x'\u{0301}y")
+    }
+
     @Test func hostileTableAndColumnNamesAreQuotedEverywhere() throws {
         let fixture = try LoaderFixture()
         let table = TableName(schema: "My Schema", name: "we\"ird; DROP TABLE x")

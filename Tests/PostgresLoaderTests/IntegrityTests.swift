@@ -14,7 +14,8 @@ import Testing
     @discardableResult
     static func load(
         _ fixture: LoaderFixture, _ pages: [String], _ syncType: SyncType = .full, fullSweep: Bool = true,
-        evidence: ((LoadRun) -> Reconciliation)? = nil, allowMassDelete: Bool = false
+        evidence: ((LoadRun) -> Reconciliation)? = nil, allowMassDelete: Bool = false, snapshots: [SnapshotScope] = [],
+        maxFutureSeconds: Int = LoadRun.maxClockSkewSeconds
     ) throws -> RunSummary {
         try fixture.withRun(syncType) { run in
             var reconciliation = Reconciliation()
@@ -25,7 +26,7 @@ import Testing
                 return try run.commit(
                     CommitRequest(
                         fullSweep: fullSweep, reconciliation: reconciliation, allowMassDelete: allowMassDelete,
-                        salesforceJobId: nil, apiCalls: 0))
+                        salesforceJobId: nil, apiCalls: 0, snapshots: snapshots, maxFutureSeconds: maxFutureSeconds))
             } catch {
                 run.fail(error, reconciliation: reconciliation, salesforceJobId: nil, apiCalls: 0)
                 throw error
@@ -165,5 +166,73 @@ import Testing
         #expect(error?.message.contains(LoaderFixture.id(4)) == true)
         #expect(try fixture.watermark() == watermark)
         #expect(try fixture.count("SELECT count(*) FROM public.salesforce_contacts") == 2)
+    }
+
+    /// A page delivered twice and a lost page of the same size give the right row count; counting distinct keys
+    /// catches it before the sweep deletes the lost page's records.
+    @Test func aSweepingRunWithAKeyTwiceIsIncomplete() throws {
+        let fixture = try LoaderFixture()
+        try Self.load(fixture, [Self.rows(1...4)])
+        let error = #expect(throws: RunRefused.self) {
+            _ = try Self.load(fixture, [Self.rows(1...2), Self.rows(1...2)], allowMassDelete: true)
+        }
+        #expect(error?.reason == .incomplete)
+        #expect(error?.message.contains("only 2 distinct") == true)
+        #expect(try fixture.count("SELECT count(*) FROM public.salesforce_contacts") == 4)
+        // Without a sweep a key twice is harmless: the newest version wins.
+        try Self.load(fixture, [Self.rows(1...2), Self.rows(1...2)], .incremental, fullSweep: false)
+    }
+
+    /// The watermark never passes the creation of a Bulk job whose results were loaded, and never the largest
+    /// modstamp of any scope that had rows; a scope without rows contributes its job's creation.
+    @Test func watermarkIsBoundedByEveryScopesJobAndRows() throws {
+        let fixture = try LoaderFixture()
+        let created = "2024-01-05T00:00:00.000+0000"
+        let late = Self.rows(1...2, modstamp: "2024-01-06T00:00:00.000Z")
+        let bounded = try Self.load(fixture, [late], snapshots: [SnapshotScope(createdDate: created)])
+        #expect(bounded.watermarkAfter == "2024-01-05T00:00:00.000Z")
+
+        // Two Id ranges read by two jobs: range A's rows stop at 01-07, range B's at 01-09; the watermark is A's.
+        let fixture2 = try LoaderFixture()
+        let middle = LoaderFixture.id(3)
+        let rows = LoaderFixture.page(
+            LoaderFixture.row(1, modstamp: "2024-01-07T00:00:00.000Z"), LoaderFixture.row(3, modstamp: "2024-01-09T00:00:00.000Z"))
+        let split = try Self.load(
+            fixture2, [rows],
+            snapshots: [
+                SnapshotScope(range: KeyRange(lower: nil, upper: middle), createdDate: "2024-01-10T00:00:00.000+0000"),
+                SnapshotScope(range: KeyRange(lower: middle, upper: nil), createdDate: "2024-01-10T00:00:00.000+0000"),
+            ])
+        #expect(split.watermarkAfter == "2024-01-07T00:00:00.000Z")
+
+        // A scope that loaded nothing still moves the watermark, but only to its job's creation.
+        let empty = try Self.load(
+            fixture2, [LoaderFixture.page()], .incremental, fullSweep: false,
+            snapshots: [SnapshotScope(createdDate: "2024-01-08T00:00:00.000+0000")])
+        #expect(empty.watermarkAfter == "2024-01-08T00:00:00.000Z")
+    }
+
+    /// Two versions within one second must not compare equal: a column rounding away milliseconds is refused.
+    @Test func modstampColumnWithoutMillisecondsIsRefused() throws {
+        let fixture = try LoaderFixture()
+        try fixture.connection.execute(
+            "ALTER TABLE public.salesforce_contacts ALTER COLUMN system_modstamp TYPE timestamptz(0)")
+        let error = #expect(throws: PostgresError.self) { try fixture.withRun { _ in } }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("timestamptz(3)") == true)
+    }
+
+    /// The clock-skew allowance is at most the job's overlap: a watermark the next run could not read back over
+    /// is refused.
+    @Test func futureAllowanceIsTheOverlap() throws {
+        let fixture = try LoaderFixture()
+        let soon = try fixture.value(
+            "SELECT to_char((now() + interval '2 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')") ?? ""
+        let page = LoaderFixture.page(LoaderFixture.row(1, modstamp: soon))
+        let error = #expect(throws: RunRefused.self) {
+            _ = try Self.load(fixture, [page], .incremental, fullSweep: false, maxFutureSeconds: 60)
+        }
+        #expect(error?.reason == .futureWatermark)
+        try Self.load(fixture, [page], .incremental, fullSweep: false, maxFutureSeconds: 300)
     }
 }

@@ -24,7 +24,7 @@ import Testing
             [
                 LoaderFixture.page(Self.rows(1...30, modstamp: "2024-01-01T00:00:00.000Z", deletedEvery: 5).joined()),
                 LoaderFixture.page(LoaderFixture.row(7, modstamp: "2024-01-02T00:00:00.000Z", first: "Newer")),
-            ], .full, fullSweep: true)
+            ], .incremental, fullSweep: false)
         #expect(first.intoEmptyTable)
         #expect(first.counts.staged == 31)
         #expect(first.counts.inserted == 24)

@@ -17,7 +17,7 @@ import Testing
         let second = try fixture.load([
             LoaderFixture.page(
                 LoaderFixture.row(1, modstamp: "2024-01-02T10:00:00.000Z", first: "Grace"),
-                LoaderFixture.row(2, modstamp: "2024-01-01T11:00:00.000Z", first: "Same stamp, ignored"),
+                LoaderFixture.row(2, modstamp: "2024-01-01T11:00:00.000Z"),
                 LoaderFixture.row(4, modstamp: "2024-01-01T09:00:00.000Z"))
         ])
         #expect(second.counts.inserted == 1)
@@ -33,6 +33,33 @@ import Testing
             "SELECT status, records_inserted, records_updated, records_unchanged, api_calls_used, sync_type "
                 + "FROM sfpg.sync_logs WHERE id = $1", [String(second.runId)])
         #expect(log.rows == [["success", "1", "1", "1", "3", "incremental"]])
+    }
+
+    /// The same version of a record with another value in a mapped column (a field new to the job, a formula that
+    /// moved, a value edited in PostgreSQL) is rewritten and counted as updated; an older version still is not.
+    @Test func sameVersionWithAnotherValueIsRewrittenOlderIsNot() throws {
+        let fixture = try LoaderFixture()
+        try fixture.load([
+            LoaderFixture.page(
+                LoaderFixture.row(1, modstamp: "2024-01-01T10:00:00.000Z", title: nil),
+                LoaderFixture.row(2, modstamp: "2024-01-01T10:00:00.000Z"),
+                LoaderFixture.row(3, modstamp: "2024-01-03T10:00:00.000Z", first: "Newest"))
+        ])
+        try fixture.connection.execute(
+            "UPDATE public.salesforce_contacts SET email = 'edited@behind.example' WHERE salesforce_id = $1",
+            [LoaderFixture.id(2)])
+        let again = try fixture.load(
+            [
+                LoaderFixture.page(
+                    LoaderFixture.row(1, modstamp: "2024-01-01T10:00:00.000Z", title: "CEO"),
+                    LoaderFixture.row(2, modstamp: "2024-01-01T10:00:00.000Z"),
+                    LoaderFixture.row(3, modstamp: "2024-01-02T10:00:00.000Z", first: "Older"))
+            ], .full, fullSweep: true)
+        #expect(again.counts.updated == 2)
+        #expect(again.counts.unchanged == 1)
+        #expect(try fixture.contact(1, "title") == "CEO")
+        #expect(try fixture.contact(2, "email") == "ada@example.com")
+        #expect(try fixture.contact(3, "first_name") == "Newest")
     }
 
     @Test func olderVersionNeverOverwritesNewerRowNorLowersWatermark() throws {

@@ -78,13 +78,13 @@ import TestSupport
         #expect(full.split == 4)
         #expect(full.soql(range: "Id < '003000000000001'").hasSuffix("FROM Contact WHERE (Email != null) AND Id < '003000000000001'"))
         #expect(full.soql(range: nil) == full.soql)
-        #expect(full.boundarySOQL(object: "Contact", ascending: false) == "SELECT Id FROM Contact WHERE (Email != null) ORDER BY Id DESC LIMIT 1")
+        #expect(full.boundarySOQL(ascending: false) == "SELECT Id FROM Contact WHERE (Email != null) ORDER BY Id DESC LIMIT 1")
         let incremental = try SyncPlan(job: job, requested: nil, previousWatermark: "2024-01-15T10:30:00.000Z")
         #expect(incremental.split == 1)
         job.whereClause = nil
         let unfiltered = try SyncPlan(job: job, requested: .full, previousWatermark: nil)
         #expect(unfiltered.soql(range: "Id >= 'x'").hasSuffix("FROM Contact WHERE Id >= 'x'"))
-        #expect(unfiltered.boundarySOQL(object: "Contact", ascending: true) == "SELECT Id FROM Contact ORDER BY Id ASC LIMIT 1")
+        #expect(unfiltered.boundarySOQL(ascending: true) == "SELECT Id FROM Contact ORDER BY Id ASC LIMIT 1")
     }
 }
 

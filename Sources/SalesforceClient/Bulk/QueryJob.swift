@@ -20,12 +20,16 @@ public struct QueryJob: Sendable {
     public var errorMessage: String?
     /// The API version the job was created with (results must be fetched with the same one).
     public var apiVersion: String?
+    /// When Salesforce created the job, by its clock (`2024-09-09T13:08:34.000+0000`): the latest instant whose
+    /// changes the job's results are sure to hold, and so a bound on the run's watermark.
+    public var createdDate: String?
 
     /// Creates a job value.
     public init(
         id: String, state: String, object: String? = nil, numberRecordsProcessed: Int? = nil,
-        errorMessage: String? = nil, apiVersion: String? = nil
+        errorMessage: String? = nil, apiVersion: String? = nil, createdDate: String? = nil
     ) {
+        self.createdDate = createdDate
         self.id = id
         self.state = state
         self.object = object
@@ -45,7 +49,7 @@ public struct QueryJob: Sendable {
         self.init(
             id: id, state: state, object: json.string("object"),
             numberRecordsProcessed: json.int("numberRecordsProcessed"), errorMessage: json.string("errorMessage"),
-            apiVersion: json.string("apiVersion"))
+            apiVersion: json.string("apiVersion"), createdDate: json.string("createdDate"))
     }
 }
 

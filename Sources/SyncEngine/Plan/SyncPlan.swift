@@ -25,6 +25,7 @@ public struct SyncPlan: Sendable {
     /// `SELECT … FROM Obj` and the WHERE conditions of ``soql``, to add a split range to.
     private var select: String
     private var conditions: [String]
+    private var object: String
 
     /// - Parameters:
     ///   - requested: the mode asked for on the command line; nil picks incremental when a watermark exists.
@@ -49,6 +50,7 @@ public struct SyncPlan: Sendable {
         }
         lowerBoundPrefix = since == nil ? nil : "\(job.watermark) >= "
         split = mode == .full ? job.split : 1
+        object = job.object
         select = "SELECT \(job.loadMapping.sourceFields.joined(separator: ", ")) FROM \(job.object)"
         self.conditions = conditions
         soql = Self.query(select, conditions)
@@ -65,8 +67,11 @@ public struct SyncPlan: Sendable {
     }
 
     /// The smallest (or largest) Id the run's query would read, as one tiny query: where a split's ranges start.
-    public func boundarySOQL(object: String, ascending: Bool) -> String {
-        Self.query("SELECT Id FROM \(object)", conditions, tail: " ORDER BY Id \(ascending ? "ASC" : "DESC") LIMIT 1")
+    /// - Parameter range: a split range's condition, to find the ends of that range alone.
+    public func boundarySOQL(ascending: Bool, range: String? = nil) -> String {
+        Self.query(
+            "SELECT Id FROM \(object)", conditions + [range].compactMap { $0 },
+            tail: " ORDER BY Id \(ascending ? "ASC" : "DESC") LIMIT 1")
     }
 
     /// Whether the Bulk job an interrupted run left (recorded with its ``signature``) reads a superset of what this

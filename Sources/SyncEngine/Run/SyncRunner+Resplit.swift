@@ -42,7 +42,9 @@ extension SyncRunner {
                 guard !cancellation.isCancelled, let split, let range = current.range,
                     let reason = Self.resplitReason(error)
                 else { throw error }
-                guard current.resplits < Self.maxResplits, let (lowerHalf, upperHalf) = split.ranges.halves(of: range) else {
+                guard current.resplits < Self.maxResplits,
+                    let (lowerHalf, upperHalf) = try halves(of: range, plan: plan, logger: logger)
+                else {
                     throw Self.rangeFailure(error, range: range, resplits: current.resplits)
                 }
                 logger.warning(

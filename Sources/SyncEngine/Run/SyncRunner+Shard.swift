@@ -65,6 +65,7 @@ extension SyncRunner {
         var evidence = Reconciliation()
         do {
             var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
+            var snapshots: [SnapshotScope] = []
             if shard.index < ranges.count {
                 let created = try client.createQueryJob(
                     plan.soql(range: ranges.condition(shard.index)), operation: plan.operation)
@@ -74,6 +75,7 @@ extension SyncRunner {
                 try store.recordShardBulkJob(created.id, slot: slot)
                 let done = try client.waitForCompletion(created.id)
                 evidence.expected = done.numberRecordsProcessed
+                snapshots = [SnapshotScope(range: slot.range, createdDate: done.createdDate)]
                 try run.begin()
                 download = try downloadResults(
                     created.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options,
@@ -90,7 +92,8 @@ extension SyncRunner {
                 CommitRequest(
                     fullSweep: plan.sweepsMissingKeys, reconciliation: evidence,
                     allowMassDelete: options.allowMassDelete, salesforceJobId: bulkJobId,
-                    apiCalls: client.apiCallCount - callsBefore))
+                    apiCalls: client.apiCallCount - callsBefore, snapshots: snapshots,
+                    maxFutureSeconds: Self.futureAllowance(job)))
             outcome.summary = summary
             logger.notice(
                 summary.completedShardRun ? "shard finished: the sharded run is complete" : "shard finished",

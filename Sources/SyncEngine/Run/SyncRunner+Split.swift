@@ -3,19 +3,46 @@ import Logging
 import SalesforceClient
 
 extension SyncRunner {
-    /// The `Id` ranges of a split full run: the smallest and largest Id the run's query reads, from two one-row
-    /// Bulk queries submitted together (the client has no REST query, and SOQL aggregates are not Bulk-able), evenly
-    /// interpolated by ``SplitRanges``. One range when the plan does not split or the object is empty.
+    /// The `Id` ranges of a split full run: the smallest and largest Id the run's query reads (``idBounds``),
+    /// evenly interpolated by ``SplitRanges``. One range when the plan does not split or the object is empty.
+    func splitRanges(for plan: SyncPlan, job: JobDefinition, logger: Logger) throws -> SplitRanges {
+        guard plan.split > 1 else { return SplitRanges(smallest: nil, largest: nil, parts: 1) }
+        let (smallest, largest) = try idBounds(of: plan, within: nil, logger: logger)
+        let ranges = SplitRanges(smallest: smallest, largest: largest, parts: plan.split)
+        logger.info(
+            "split ranges",
+            metadata: [
+                "sf.smallest_id": "\(smallest ?? "-")", "sf.largest_id": "\(largest ?? "-")",
+                "sync.bulk_jobs": "\(ranges.count)", "sync.boundaries": "\(ranges.boundaries.joined(separator: ","))",
+            ])
+        return ranges
+    }
+
+    /// `range` cut in two where its own records are: between the smallest and largest Id it really holds, read
+    /// with the same two one-row queries. Ids from several pods cluster at a few prefixes, so a cut interpolated
+    /// between the range's ends can leave every record on one side and shrink nothing. Nil when the range holds
+    /// fewer than two distinct Ids.
+    func halves(of range: IdRange, plan: SyncPlan, logger: Logger) throws -> (IdRange, IdRange)? {
+        let (smallest, largest) = try idBounds(of: plan, within: range, logger: logger)
+        guard let smallest, let largest,
+            let middle = SplitRanges.interpolate(from: smallest, to: largest, parts: 2).first
+        else { return nil }
+        if let lower = range.lower, middle <= lower { return nil }
+        if let upper = range.upper, middle >= upper { return nil }
+        return (IdRange(lower: range.lower, upper: middle), IdRange(lower: middle, upper: range.upper))
+    }
+
+    /// The smallest and largest Id the plan's query reads (within `range`), from two one-row Bulk queries
+    /// submitted together; nil ends when it reads nothing.
     ///
     /// The two jobs are aborted if need be and deleted whatever happens; they read one Id each, so a process killed
     /// meanwhile leaves little behind (Salesforce deletes jobs after 7 days).
-    func splitRanges(for plan: SyncPlan, job: JobDefinition, logger: Logger) throws -> SplitRanges {
-        guard plan.split > 1 else { return SplitRanges(smallest: nil, largest: nil, parts: 1) }
+    func idBounds(of plan: SyncPlan, within range: IdRange?, logger: Logger) throws -> (String?, String?) {
         var created: [String] = []
         defer { for id in created { abandon(id, logger: logger) } }
         for ascending in [true, false] {
-            created.append(
-                try client.createQueryJob(plan.boundarySOQL(object: job.object, ascending: ascending), operation: plan.operation).id)
+            let soql = plan.boundarySOQL(ascending: ascending, range: range?.condition)
+            created.append(try client.createQueryJob(soql, operation: plan.operation).id)
         }
         var ends: [String?] = []
         for id in created {
@@ -24,14 +51,7 @@ extension SyncRunner {
             _ = try client.downloadResults(id, maxRecords: nil, expectedRecords: done.numberRecordsProcessed, into: capture)
             ends.append(capture.firstId)
         }
-        let ranges = SplitRanges(smallest: ends[0], largest: ends[1], parts: plan.split)
-        logger.info(
-            "split ranges",
-            metadata: [
-                "sf.smallest_id": "\(ends[0] ?? "-")", "sf.largest_id": "\(ends[1] ?? "-")",
-                "sync.bulk_jobs": "\(ranges.count)", "sync.boundaries": "\(ranges.boundaries.joined(separator: ","))",
-            ])
-        return ranges
+        return (ends[0], ends[1])
     }
 }
 

@@ -198,7 +198,9 @@ public final class SyncRunner {
                     CommitRequest(
                         fullSweep: plan.sweepsMissingKeys, reconciliation: evidence,
                         allowMassDelete: options.allowMassDelete, salesforceJobId: joinedIds,
-                        apiCalls: client.apiCallCount - callsBefore))
+                        apiCalls: client.apiCallCount - callsBefore,
+                        snapshots: zip(bulkJobs, completed).map { Self.snapshot($1, range: $0.range) },
+                        maxFutureSeconds: Self.futureAllowance(job)))
                 return (summary, download)
             }
             outcome.summary = summary
@@ -283,6 +285,17 @@ public final class SyncRunner {
                 ])
         }
         return ranges.count > 1 ? SplitRun(ranges: ranges, signature: signature) : nil
+    }
+
+    /// What the watermark rule needs of a completed Bulk job: the Ids it read and when Salesforce created it.
+    static func snapshot(_ done: QueryJob, range: IdRange?) -> SnapshotScope {
+        SnapshotScope(range: range.map { KeyRange(lower: $0.lower, upper: $0.upper) } ?? .all, createdDate: done.createdDate)
+    }
+
+    /// How far past the database's clock a new watermark may lie: clock skew, but never more than the job's
+    /// overlap, which is what the next incremental run reads back over.
+    static func futureAllowance(_ job: JobDefinition) -> Int {
+        min(LoadRun.maxClockSkewSeconds, job.overlapSeconds)
     }
 
     /// Aborts (if still running) and deletes a Bulk job this run no longer needs; best effort.
