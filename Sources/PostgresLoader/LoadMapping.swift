@@ -110,6 +110,8 @@ public struct MergeCounts: Sendable, Equatable {
     public var unchanged: Int
     /// Rows deleted (hard) or marked deleted (soft), from `IsDeleted` records and the full sweep.
     public var deleted: Int
+    /// Of ``deleted``, the rows the full sweep removed (keys the snapshot no longer holds).
+    public var swept: Int = 0
     /// The largest staged modstamp, ISO-8601 UTC with millis (`2024-01-15T10:30:00.000Z`); nil if nothing staged.
     public var maxModstamp: String?
 

@@ -83,7 +83,8 @@ extension LoadRun {
         // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
         // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
         if let sweep, !intoEmptyTable {
-            counts.deleted += try applySweep(sweep, within: range, allowMassDelete: request.allowMassDelete)
+            counts.swept = try applySweep(sweep, within: range, allowMassDelete: request.allowMassDelete)
+            counts.deleted += counts.swept
         }
         return try finish(counts, request, intoEmptyTable: intoEmptyTable)
     }
@@ -223,9 +224,11 @@ extension LoadRun {
 
     /// Runs the sweep and refuses it when it removed more than the mapping's bound allows of the live rows.
     /// - Returns: the rows swept.
-    /// A shard's bound is relative to the live rows of its own range: the sweep can only remove rows from there.
+    /// A shard's bound holds over its whole logical run: the share of the table's live rows, less what the run's
+    /// other shards swept. A bound per shard would be a share of a few rows (10% of a 5-row range is 0), refusing
+    /// every real delete in a small range.
     func applySweep(_ sweep: String, within range: KeyRange, allowMassDelete: Bool) throws -> Int {
-        let live = Int(try connection.execute(plan.liveRowsSQL(within: range), range.parameters)[0, "live"] ?? "") ?? 0
+        let live = Int(try connection.execute(plan.liveRowsSQL(within: .all))[0, "live"] ?? "") ?? 0
         // The merge may just have filled the table. With an empty table's statistics the planner picks a
         // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
         if shard == nil {
@@ -238,7 +241,7 @@ extension LoadRun {
             try connection.execute("SELECT set_config('enable_nestloop', 'off', true)")
         }
         let swept = try connection.execute(sweep, range.parameters).affectedRows
-        let allowed = mapping.maxSweep.allowance(liveRows: live)
+        let allowed = mapping.maxSweep.allowance(liveRows: live) - (try shard.map { try store.sweptInShardRun($0) } ?? 0)
         guard swept <= allowed || allowMassDelete else {
             throw RunRefused(
                 .sweepLimit,

@@ -38,54 +38,41 @@ extension SyncStore {
     /// attempt) unless it already succeeded. Call inside ``withShardLock(_:table:index:policy:_:)``.
     ///
     /// With `runName`, the run of that name (begun if none exists). Without, the newest unfinished run of the job
-    /// with the same shard count, begun within the last 24 hours, in which this shard has not yet succeeded; else a
-    /// new run. Whoever begins a run calls `boundaries` (once, under a lock the other shards wait on) and records
-    /// them with a `running` row in `sfpg.sync_logs` for the logical run and N `pending` shard rows; every other
-    /// shard and every rerun reads the recorded boundaries.
-    /// - Throws: `PostgresError` `.configuration` when the named run has another shard count; what `boundaries`
-    ///   throws (nothing is recorded then).
+    /// begun within ``unnamedJoinWindowSeconds`` with the same shard count and fingerprint; else a new run. A job has
+    /// at most one unfinished logical run: beginning one abandons the others, whose shards can then no longer commit.
+    /// Whoever begins a run calls `boundaries` (once, under a lock the other shards wait on) and records them with a
+    /// `running` row in `sfpg.sync_logs` for the logical run and N `pending` shard rows; every other shard and every
+    /// rerun reads the recorded boundaries.
+    /// - Parameter fingerprint: what makes two shards parts of one snapshot (query, table, key, shard count).
+    /// - Throws: `PostgresError` `.configuration` when the named run is complete, abandoned, has another shard
+    ///   count or another fingerprint; what `boundaries` throws (nothing is recorded then).
     public func joinShardRun(
-        jobName: String, objectName: String, runName: String?, index: Int, count: Int, watermarkBefore: String?,
-        boundaries: () throws -> [String]
+        jobName: String, objectName: String, runName: String?, index: Int, count: Int, fingerprint: String,
+        watermarkBefore: String?, boundaries: () throws -> [String]
     ) throws -> ShardSlot {
         try lock(Self.shardRunLockKey, jobName, shared: false, policy: .wait, holder: "")
         defer { unlock(Self.shardRunLockKey, jobName, shared: false) }
-        let columns = "r.id, r.run_name, r.shard_count, array_to_json(r.boundaries)::text AS boundaries, r.log_id"
-        var found: PostgresResult
-        if let runName {
-            found = try connection.execute(
-                "SELECT \(columns) FROM sfpg.shard_runs r WHERE r.job_name = $1 AND r.run_name = $2", [jobName, runName])
-        } else {
-            found = try connection.execute(
-                """
-                SELECT \(columns) FROM sfpg.shard_runs r
-                WHERE r.job_name = $1 AND r.shard_count = $2 AND r.finished_at IS NULL
-                    AND r.started_at > now() - interval '24 hours'
-                    AND EXISTS (SELECT 1 FROM sfpg.shards s WHERE s.run_id = r.id AND s.shard_index = $3
-                                AND s.status <> 'succeeded')
-                ORDER BY r.id DESC LIMIT 1
-                """, [jobName, String(count), String(index)])
-        }
-        if let existing = found[0, "shard_count"], Int(existing) != count {
-            throw PostgresError(
-                .configuration,
-                "shard run '\(runName ?? "")' of job '\(jobName)' has \(existing) shards, not \(count): use "
-                    + "--shard I/\(existing), or another --shard-run name for a run with \(count) shards")
-        }
+        var found = try findShardRun(jobName: jobName, runName: runName, count: count, fingerprint: fingerprint)
         if found.rows.isEmpty {
             let agreed = try boundaries()
             try connection.execute("BEGIN")
+            // One unfinished logical run per job: an older snapshot's sweep must not delete what this one loads.
+            try connection.execute(
+                """
+                UPDATE sfpg.shard_runs SET abandoned_at = now()
+                WHERE job_name = $1 AND finished_at IS NULL AND abandoned_at IS NULL
+                """, [jobName])
             let log = try appendRun(
                 RunLogEntry(
                     jobName: jobName, objectName: objectName, syncType: .full, status: .running, startedAt: try now(),
                     watermarkBefore: watermarkBefore, salesforceJobId: nil, apiCalls: 0))
             found = try connection.execute(
                 """
-                INSERT INTO sfpg.shard_runs (job_name, run_name, shard_count, boundaries, log_id)
+                INSERT INTO sfpg.shard_runs (job_name, run_name, shard_count, boundaries, log_id, fingerprint)
                 VALUES ($1, coalesce($2, 'auto-' || to_char(clock_timestamp() AT TIME ZONE 'UTC',
-                    'YYYYMMDD"T"HH24MISS.US"Z"')), $3::int, $4::text[], $5::bigint)
-                RETURNING \(columns.replacingOccurrences(of: "r.", with: ""))
-                """, [jobName, runName, String(count), Self.arrayLiteral(agreed), String(log.id)])
+                    'YYYYMMDD"T"HH24MISS.US"Z"')), $3::int, $4::text[], $5::bigint, $6)
+                RETURNING \(Self.shardRunColumns.replacingOccurrences(of: "r.", with: ""))
+                """, [jobName, runName, String(count), Self.arrayLiteral(agreed), String(log.id), fingerprint])
             try connection.execute(
                 "INSERT INTO sfpg.shards (run_id, shard_index) SELECT $1::bigint, i FROM generate_series(0, $2::int - 1) i",
                 [found[0, "id"], String(count)])
@@ -117,6 +104,55 @@ extension SyncStore {
             attempt: Int(claimed[0, "attempts"] ?? "") ?? 1)
     }
 
+    /// How long after a logical run began an unnamed shard may still join it. Shards of one schedule start
+    /// together; a shard arriving later belongs to the next run, and must not complete (and so vouch for) the old
+    /// one with tonight's snapshot. Name the run (`--shard-run`) for shards that start further apart.
+    public static let unnamedJoinWindowSeconds = 3600
+
+    static let shardRunColumns = "r.id, r.run_name, r.shard_count, array_to_json(r.boundaries)::text AS boundaries, "
+        + "r.log_id, r.fingerprint, r.finished_at IS NOT NULL AS finished, r.abandoned_at IS NOT NULL AS abandoned"
+
+    /// The run a shard joins (see ``joinShardRun``); no row when it begins a new one.
+    func findShardRun(jobName: String, runName: String?, count: Int, fingerprint: String) throws -> PostgresResult {
+        guard let runName else {
+            return try connection.execute(
+                """
+                SELECT \(Self.shardRunColumns) FROM sfpg.shard_runs r
+                WHERE r.job_name = $1 AND r.shard_count = $2 AND r.finished_at IS NULL AND r.abandoned_at IS NULL
+                    AND r.fingerprint = $3 AND r.started_at > now() - make_interval(secs => $4::float8)
+                ORDER BY r.id DESC LIMIT 1
+                """, [jobName, String(count), fingerprint, String(Self.unnamedJoinWindowSeconds)])
+        }
+        let found = try connection.execute(
+            "SELECT \(Self.shardRunColumns) FROM sfpg.shard_runs r WHERE r.job_name = $1 AND r.run_name = $2",
+            [jobName, runName])
+        guard !found.rows.isEmpty else { return found }
+        let run = "shard run '\(runName)' of job '\(jobName)'"
+        if found[0, "finished"] == "t" {
+            throw PostgresError(.configuration, "\(run) is already complete; pick a new run name (--shard-run)")
+        }
+        if found[0, "abandoned"] == "t" {
+            throw PostgresError(
+                .configuration,
+                "\(run) was abandoned when a newer sharded run of the job began; its shards can no longer commit: "
+                    + "rerun the newer run's shards, or begin a new run with a new --shard-run name")
+        }
+        if let existing = found[0, "shard_count"], Int(existing) != count {
+            throw PostgresError(
+                .configuration,
+                "\(run) has \(existing) shards, not \(count): use --shard I/\(existing), or another --shard-run name "
+                    + "for a run with \(count) shards")
+        }
+        if let theirs = found[0, "fingerprint"], theirs != fingerprint {
+            throw PostgresError(
+                .configuration,
+                "\(run) began with another definition of the job (its query, table, key or shard count changed "
+                    + "since); one run must read one definition: finish it with the old job file, or begin a new run "
+                    + "with a new --shard-run name")
+        }
+        return found
+    }
+
     /// Records the Bulk job shard `slot` reads, committed on its own at once, so a rerun after a kill can abort it.
     public func recordShardBulkJob(_ id: String?, slot: ShardSlot) throws {
         try connection.execute(
@@ -142,21 +178,28 @@ extension SyncStore {
         objectName: String, table: TableName
     ) throws -> (completed: Bool, watermarkAfter: String?) {
         let run = String(slot.runId)
-        try connection.execute("SELECT id FROM sfpg.shard_runs WHERE id = $1 FOR UPDATE", [run])
+        let abandoned = try connection.execute(
+            "SELECT abandoned_at IS NOT NULL AS abandoned FROM sfpg.shard_runs WHERE id = $1 FOR UPDATE", [run])
+        if abandoned[0, "abandoned"] == "t" {
+            throw PostgresError(
+                .configuration,
+                "job '\(jobName)': shard run '\(slot.runName)' was abandoned when a newer sharded run began; this "
+                    + "shard's snapshot is older than that run's, so nothing of it was committed")
+        }
         try connection.execute(
             """
             UPDATE sfpg.shards SET status = 'succeeded', finished_at = now(), error_message = NULL,
                 records_expected = $3::bigint, records_downloaded = $4::bigint, result_pages = $5::int,
                 records_processed = $6::bigint, records_inserted = $7::bigint, records_updated = $8::bigint,
                 records_deleted = $9::bigint, records_unchanged = $10::bigint, max_modstamp = $11::timestamptz,
-                api_calls_used = $12::int
+                api_calls_used = $12::int, records_swept = $13::bigint
             WHERE run_id = $1 AND shard_index = $2
             """,
             [
                 run, String(slot.index), reconciliation.expected.map(String.init),
                 reconciliation.downloaded.map(String.init), reconciliation.pages.map(String.init),
                 String(counts.staged), String(counts.inserted), String(counts.updated), String(counts.deleted),
-                String(counts.unchanged), counts.maxModstamp, String(apiCalls),
+                String(counts.unchanged), counts.maxModstamp, String(apiCalls), String(counts.swept),
             ])
         let left = Int(
             try connection.execute(
@@ -197,6 +240,15 @@ extension SyncStore {
             jobName: jobName, objectName: objectName, table: table, watermark: watermark, fullSync: true,
             runId: slot.logId)
         return (true, watermark)
+    }
+
+    /// Rows the run's other committed shards swept: the sweep bound holds over the whole logical run.
+    func sweptInShardRun(_ slot: ShardSlot) throws -> Int {
+        Int(try connection.execute(
+            """
+            SELECT coalesce(sum(records_swept), 0) AS swept FROM sfpg.shards
+            WHERE run_id = $1 AND shard_index <> $2 AND status = 'succeeded'
+            """, [String(slot.runId), String(slot.index)])[0, "swept"] ?? "") ?? 0
     }
 
     /// After the shard's transaction rolled back: marks the shard failed with `error` (its description, which holds

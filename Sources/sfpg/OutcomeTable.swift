@@ -11,8 +11,12 @@ enum OutcomeTable {
                 line += "\(outcome.plan?.mode.rawValue ?? "") sync ok in \(String(format: "%.1f", outcome.seconds)) s — "
                 line += "\(counts.staged) read, \(counts.inserted) inserted, \(counts.updated) updated, "
                 line += "\(counts.unchanged) unchanged, \(counts.deleted) deleted; watermark \(summary.watermarkAfter ?? "none")"
+            } else if outcome.status == .success {
+                line += "ok: \(outcome.note ?? "nothing to do")"
             } else {
-                line += "\(outcome.status == .cancelled ? "cancelled" : "FAILED") (exit \(outcome.status.rawValue)): \(outcome.error ?? "")"
+                // A configuration refusal changed nothing and will not change by retrying: it did not fail, it refused.
+                let word = outcome.status == .cancelled ? "cancelled" : outcome.status == .configuration ? "refused" : "FAILED"
+                line += "\(word) (exit \(outcome.status.rawValue)): \(outcome.error ?? "")"
             }
             say(line)
         }

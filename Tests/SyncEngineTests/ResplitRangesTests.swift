@@ -63,6 +63,27 @@ import TestSupport
         }
     }
 
+    /// Ids from two pods: nearly every record sits at two prefixes. Halving the first range between its bounds
+    /// puts the cut in empty Id space; halving it between the Ids it really holds splits its records.
+    @Test func aRangeOfClusteredIdsIsHalvedWhereItsRecordsAre() throws {
+        let podA = (0..<100).map { "0038d" + String(format: "%010d", $0) }
+        let podB = (0..<100).map { "003Hx" + String(format: "%010d", $0) }
+        let ranges = SplitRanges(smallest: podA.first, largest: podB.last, parts: 4)
+        let first = ranges.range(0)
+        let held = (podA + podB).filter { id in first.upper.map { id < $0 } ?? true }
+        #expect(held.count >= 100, "pod A's records all lie in the first range")
+        func split(_ halves: (IdRange, IdRange)?) -> (Int, Int) {
+            guard let (lower, _) = halves else { return (-1, -1) }
+            let below = held.filter { id in lower.upper.map { id < $0 } ?? true }.count
+            return (below, held.count - below)
+        }
+        let byBounds = split(ranges.halves(of: first))
+        #expect(byBounds.0 == held.count || byBounds.1 == held.count, "the old cut shrinks nothing: \(byBounds)")
+        let byRecords = split(ranges.halves(of: first, holding: (held.min()!, held.max()!)))
+        #expect(byRecords.0 > 0 && byRecords.1 > 0, "\(byRecords)")
+        #expect(max(byRecords.0, byRecords.1) < held.count * 3 / 4, "\(byRecords)")
+    }
+
     @Test func halvesOfAnOpenEndUseTheSmallestOrLargestId() throws {
         let ranges = SplitRanges(smallest: "003000000000001AAA", largest: "003000000123456AAA", parts: 4)
         let (first, _) = try #require(ranges.halves(of: ranges.range(0)))

@@ -85,7 +85,8 @@ struct ResplitE2ETests {
         #expect(outcome.salesforceJobId == ids.joined(separator: ","))
         let deleted = Set(world.jobIds(method: "DELETE"))
         #expect(deleted.isSuperset(of: ids))
-        #expect(deleted.count == 8)
+        // 4 ranges + 2 halves + 2 one-row queries for the split + 2 for the failed range's own ends.
+        #expect(deleted.count == 10)
         #expect(try world.count("SELECT count(*) FROM sfpg.sync_state WHERE bulk_job_id IS NOT NULL") == 0)
     }
 
@@ -106,7 +107,7 @@ struct ResplitE2ETests {
         #expect(ids.count == 5)
         // The job that outlasted the wait was aborted, then deleted with the rest.
         #expect(world.jobIds(method: "PATCH").count == 1)
-        #expect(Set(world.jobIds(method: "DELETE")).count == 8)
+        #expect(Set(world.jobIds(method: "DELETE")).count == 10)
     }
 
     @Test func theInFlightRecordHoldsTheReplacementJobsWhileTheyRun() async throws {
@@ -123,7 +124,8 @@ struct ResplitE2ETests {
         let result = OutcomeBox()
         let thread = Thread { result.set(runner.run(job, options: SyncOptions(mode: .full))) }
         thread.start()
-        #expect(E2EFixture.waitUntil { SplitE2ETests.dataJobQueries(world).count >= 4 })
+        // The split's two one-row queries, then the two that read the failed range's own ends: its halves come next.
+        #expect(E2EFixture.waitUntil { world.jobCreations.compactMap(\.soql).filter { $0.contains("LIMIT 1") }.count >= 4 })
         // The halves of the last range never finish: the run is caught with them in flight.
         world.emulator.faults.slowInProgress(polls: 100_000, jobs: 2)
         func recorded() throws -> [String] {
@@ -133,9 +135,9 @@ struct ResplitE2ETests {
         #expect(try E2EFixture.waitUntil { try recorded().count == 5 })
         #expect(SplitE2ETests.dataJobQueries(world).count == 6)
         // What a rerun after a kill would abandon: the five live jobs, not the failed one (already deleted, with
-        // the two boundary queries).
+        // the two boundary queries of the split and the two that read the failed range's own ends).
         let deleted = Set(world.jobIds(method: "DELETE"))
-        #expect(deleted.count == 3)
+        #expect(deleted.count == 5)
         #expect(Set(try recorded()).isDisjoint(with: deleted))
         let live = try recorded()
         cancellation.cancel()

@@ -149,10 +149,12 @@ struct ShardE2ETests {
         #expect(status.stdout.contains("shards:     run nightly-1, 0: succeeded, 1: succeeded, 2: succeeded, 3: succeeded"), "\(status.stdout)")
         #expect(status.stdout.components(separatedBy: "last run:").count == 2)
 
-        // A pod restarted after its shard had succeeded exits 0 without a Bulk job.
+        // A finished run is not joined again: a reused name would turn every later run into a no-op.
         let creations = world.jobCreations.count
         let again = try world.sfpg(Self.shardArguments(2, run: "nightly-1"))
-        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.status == 2, "\(again.stderr)")
+        #expect(again.stderr.contains("already complete; pick a new run name"), "\(again.stderr)")
+        #expect(!again.stdout.contains("FAILED"), "\(again.stdout)")
         #expect(world.jobCreations.count == creations)
         #expect(try Self.logs(world).count == 1)
     }

@@ -79,8 +79,12 @@ public struct SplitRanges: Sendable, Equatable {
     /// Id read for these ranges): `[lower, middle)` and `[middle, upper)`, which are disjoint and together exactly
     /// `range`, because `middle` lies strictly between the ends. Nil when the ends are too close together (or an
     /// open end has no smallest/largest Id to stand for it).
-    public func halves(of range: IdRange) -> (IdRange, IdRange)? {
-        guard let low = range.lower ?? smallest, let high = range.upper ?? largest,
+    ///
+    /// - Parameter holding: the smallest and largest Id the range really holds. Given, the cut lies between them:
+    ///   Ids from several pods cluster at a few prefixes, and a cut between the range's own ends can fall in empty
+    ///   Id space, leaving every record on one side. Nil interpolates between the range's ends.
+    public func halves(of range: IdRange, holding: (smallest: String, largest: String)? = nil) -> (IdRange, IdRange)? {
+        guard let low = holding?.smallest ?? range.lower ?? smallest, let high = holding?.largest ?? range.upper ?? largest,
             let middle = Self.interpolate(from: low, to: high, parts: 2).first
         else { return nil }
         // An open end's stand-in may lie beyond a recorded end (an Id created since); the cut must stay inside.

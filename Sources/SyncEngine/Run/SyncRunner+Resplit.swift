@@ -43,7 +43,7 @@ extension SyncRunner {
                     let reason = Self.resplitReason(error)
                 else { throw error }
                 guard current.resplits < Self.maxResplits,
-                    let (lowerHalf, upperHalf) = try halves(of: range, plan: plan, logger: logger)
+                    let (lowerHalf, upperHalf) = halves(of: range, in: split.ranges, plan: plan, logger: logger)
                 else {
                     throw Self.rangeFailure(error, range: range, resplits: current.resplits)
                 }

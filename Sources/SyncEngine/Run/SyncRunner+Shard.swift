@@ -18,12 +18,19 @@ extension SyncRunner {
                 "job '\(job.name)': --shard needs a full run (the shards sweep their ranges), and this run would be "
                     + "incremental: add --full", exitStatus: .configuration)
         }
+        guard job.key.caseInsensitiveEquals("Id") else {
+            throw SyncError(
+                "job '\(job.name)': --shard splits the run by Id ranges, and the job's key is '\(job.key)': each "
+                    + "shard sweeps its range of the key, so a key other than Id would sweep rows another shard loads. "
+                    + "Use split: N (one process) for this job, or key it on Id", exitStatus: .configuration)
+        }
         var plan = try SyncPlan(job: job, requested: .full, previousWatermark: state.watermark)
         // Shards are the split: each reads its range with one Bulk job, whatever the job's `split` says.
         plan.split = shard.count
         outcome.plan = plan
         let slot = try store.joinShardRun(
             jobName: job.name, objectName: job.object, runName: shard.runName, index: shard.index, count: shard.count,
+            fingerprint: "\(plan.signature) | \(job.table.quoted) | key \(job.key) | \(shard.count) shards",
             watermarkBefore: state.watermark
         ) {
             // Only the shard that begins the run gets here: the same two one-Id queries and interpolation as split
@@ -41,6 +48,7 @@ extension SyncRunner {
         if slot.alreadySucceeded {
             // Kubernetes may restart a pod that had in fact finished; redoing the range would only cost API calls.
             logger.notice("shard already succeeded in this run: nothing to do")
+            outcome.note = "shard \(shard) already succeeded in run '\(slot.runName)'; nothing to do"
             return
         }
         if let leftover = slot.leftoverBulkJobId {

@@ -18,18 +18,20 @@ extension SyncRunner {
         return ranges
     }
 
-    /// `range` cut in two where its own records are: between the smallest and largest Id it really holds, read
-    /// with the same two one-row queries. Ids from several pods cluster at a few prefixes, so a cut interpolated
-    /// between the range's ends can leave every record on one side and shrink nothing. Nil when the range holds
-    /// fewer than two distinct Ids.
-    func halves(of range: IdRange, plan: SyncPlan, logger: Logger) throws -> (IdRange, IdRange)? {
-        let (smallest, largest) = try idBounds(of: plan, within: range, logger: logger)
-        guard let smallest, let largest,
-            let middle = SplitRanges.interpolate(from: smallest, to: largest, parts: 2).first
-        else { return nil }
-        if let lower = range.lower, middle <= lower { return nil }
-        if let upper = range.upper, middle >= upper { return nil }
-        return (IdRange(lower: range.lower, upper: middle), IdRange(lower: middle, upper: range.upper))
+    /// `range` cut in two where its own records are (``SplitRanges/halves(of:holding:)``): between the smallest and
+    /// largest Id it really holds, read with the same two one-row queries. If those fail too, the cut is
+    /// interpolated between the range's ends, as before. Nil when the range cannot be halved.
+    func halves(of range: IdRange, in ranges: SplitRanges, plan: SyncPlan, logger: Logger) -> (IdRange, IdRange)? {
+        do {
+            let (smallest, largest) = try idBounds(of: plan, within: range, logger: logger)
+            guard let smallest, let largest else { return nil }
+            return ranges.halves(of: range, holding: (smallest, largest))
+        } catch {
+            logger.warning(
+                "could not read the Id range's own ends; halving it between its bounds",
+                metadata: ["sf.range": "\(range)", "error": "\(error)"])
+            return ranges.halves(of: range)
+        }
     }
 
     /// The smallest and largest Id the plan's query reads (within `range`), from two one-row Bulk queries

@@ -38,6 +38,8 @@ public struct JobOutcome: Sendable {
     public var salesforceJobId: String?
     public var error: String?
     public var seconds: Double
+    /// Why a successful run has no summary (a shard that had already succeeded), for the summary line.
+    public var note: String?
 }
 
 /// Runs jobs: Salesforce Bulk query → COPY into staging → one merge, committed with the watermark and the run log.
