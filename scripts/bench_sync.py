@@ -4,7 +4,7 @@
 One throwaway PostgreSQL and one emulator with N generated Contacts (34 fields, nasty text included) serve every
 contender in the same run. Per rep: (a) `sfpg run --full` into an empty table; (b) 10% of records changed, then an
 incremental run, then another 10% changed and a full run; (c) 1% changed, incremental; (d) the shell pipeline
-`curl | gunzip | psql \\copy` + the same merge SQL, into an empty table and after 10% changed; (e) simple-salesforce
+`curl | gunzip` into one `psql` session (a COPY FROM STDIN per page) + the same merge SQL, into an empty table and after 10% changed; (e) simple-salesforce
 Bulk 2.0 + psycopg COPY + the same merge, likewise; (cap) with the emulator's per-connection cap (8 MB/s, 50 ms),
 sfpg full into an empty table with 1 and with 4 download connections; (f) "COPY alone", the floor: the Bulk
 result pages saved to local files once (untimed), then one `psql` session `\\copy`-ing every file straight into the
@@ -54,24 +54,28 @@ def table_ddl():
 
 
 SHELL = r"""#!/usr/bin/env bash
-# The plain pipeline a shell engineer writes: Bulk 2.0 job with curl, each page curl | gunzip | psql \copy into an
-# unlogged staging table, then one INSERT … ON CONFLICT merge (sfpg's merge SQL) in one transaction.
+# The plain pipeline a shell engineer writes: Bulk 2.0 job with curl, every page curl | gunzip into ONE psql session
+# (each page a COPY … FROM STDIN of that session's input, ended by \.) into an unlogged staging table, then one
+# INSERT … ON CONFLICT merge (sfpg's merge SQL) in one transaction. One session for all pages, not one psql per page:
+# the strongest shell baseline, with no connection or backend start per page.
 set -euo pipefail
 auth="Authorization: Bearer $TOKEN"
 jobs="$INSTANCE/services/data/v$API/jobs/query"
 id=$(curl -sSf -H "$auth" -H 'Content-Type: application/json' -d "$(jq -n --arg q "$SOQL" '{operation:"query",query:$q}')" "$jobs" | jq -r .id)
 until [ "$(curl -sSf -H "$auth" "$jobs/$id" | jq -r .state)" = JobComplete ]; do sleep 0.2; done
-psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "DROP TABLE IF EXISTS public.bench_stage; $STAGE_DDL"
-locator=""
-while :; do
-  url="$jobs/$id/results"; [ -n "$locator" ] && url="$url?locator=$locator"
-  # tr: psql's \copy reads lines with fgets, so a NUL byte (Salesforce text can hold one) would cut a line short.
-  curl -sSf -H "$auth" -H 'Accept-Encoding: gzip' -D "$WORK/headers" "$url" | gunzip | tr -d '\000' \
-    | psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "$COPY"
-  locator=$(tr -d '\r' < "$WORK/headers" | awk -F': ' 'tolower($1)=="sforce-locator"{print $2}')
-  [ -z "$locator" ] || [ "$locator" = null ] && break
-done
-psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" <<SQL
+{
+  echo "DROP TABLE IF EXISTS public.bench_stage; $STAGE_DDL;"
+  locator=""
+  while :; do
+    url="$jobs/$id/results"; [ -n "$locator" ] && url="$url?locator=$locator"
+    echo "$COPY;"
+    # tr: psql reads COPY data line by line with fgets, so a NUL byte (Salesforce text can hold one) would cut a line.
+    curl -sSf -H "$auth" -H 'Accept-Encoding: gzip' -D "$WORK/headers" "$url" | gunzip | tr -d '\000'
+    echo '\.'
+    locator=$(tr -d '\r' < "$WORK/headers" | awk -F': ' 'tolower($1)=="sforce-locator"{print $2}')
+    [ -z "$locator" ] || [ "$locator" = null ] && break
+  done
+  cat <<SQL
 SET statement_timeout = 0;
 BEGIN;
 ANALYZE public.bench_stage;
@@ -79,6 +83,7 @@ $MERGE;
 DROP TABLE public.bench_stage;
 COMMIT;
 SQL
+} | psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB"
 """
 
 
@@ -147,7 +152,7 @@ class Bench:
             WORK=self.workdir,
             STAGE_DDL=sql["stagingDDL"].replace("CREATE TEMP TABLE " + stage, "CREATE UNLOGGED TABLE public.bench_stage")
             .replace(" ON COMMIT DROP", ""),
-            COPY=sql["copySQL"].replace("COPY " + stage, "\\copy public.bench_stage", 1)
+            COPY=sql["copySQL"].replace("COPY " + stage, "COPY public.bench_stage", 1)
             .replace("(FORMAT csv,", "(FORMAT csv, HEADER true,", 1),
             MERGE=sql["mergeSQL"].replace(stage, "public.bench_stage"))
         self.peer_config = os.path.join(self.workdir, "peer.json")

@@ -13,13 +13,24 @@ public final class ColumnRefresh: PageSink {
     private var open = false
     /// Rows COPY kept, over every finished page.
     public private(set) var stagedRows = 0
+    let recordSyncedFields: [String]?
+    let calculatedRefreshed: Bool
+    let runId: Int64?
 
     /// Call inside the job's lock (``SyncStore/withJobLock(_:table:policy:_:)``).
     /// - Parameters:
     ///   - mapping: the job's mapping; only its table, key, modstamp, `syncedAtColumn` and `audit` are used.
     ///   - columns: the fields to re-read and the columns they fill.
     /// - Throws: `PostgresError` `.schema` for a missing column.
-    public init(store: SyncStore, jobName: String, mapping: LoadMapping, columns: [ColumnMapping]) throws {
+    ///   - recordSyncedFields/calculatedRefreshed/runId: what ``commit(_:)`` records (see
+    ///     ``commit(recordSyncedFields:calculatedRefreshed:runId:)``).
+    public init(
+        store: SyncStore, jobName: String, mapping: LoadMapping, columns: [ColumnMapping],
+        recordSyncedFields: [String]? = nil, calculatedRefreshed: Bool = false, runId: Int64? = nil
+    ) throws {
+        self.recordSyncedFields = recordSyncedFields
+        self.calculatedRefreshed = calculatedRefreshed
+        self.runId = runId
         self.store = store
         connection = store.connection
         self.jobName = jobName

@@ -101,26 +101,7 @@ struct LoadPlan: Sendable {
     ///     NULL: the caller knows the staged count.
     func merge(intoEmptyTable: Bool, deduplicate: Bool = true) -> String {
         let isDeleted = mapping.isDeleted.map { "src." + q($0.column) }
-        var insertColumns = mapping.allMappings.map { q($0.column) }
-        var insertValues = mapping.allMappings.map { "src." + q($0.column) }
-        var updates = (mapping.allMappings.dropFirst()).map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }
-        if let synced = mapping.syncedAtColumn, hasSyncedAt {
-            insertColumns.append(q(synced))
-            insertValues.append("now()")
-            updates.append("\(q(synced)) = now()")
-        }
-        if let deletedAt = mapping.deletedAtColumn, maintainsDeletedAt, let isDeleted {
-            insertColumns.append(q(deletedAt))
-            insertValues.append("CASE WHEN \(isDeleted) THEN now() END")
-            // Keep the first deletion time; an undelete (flag back to false) clears it.
-            updates.append(
-                "\(q(deletedAt)) = CASE WHEN EXCLUDED.\(q(mapping.isDeleted!.column)) "
-                    + "THEN coalesce(t.\(q(deletedAt)), EXCLUDED.\(q(deletedAt))) END")
-        }
-        if mapping.deletes == .soft, mapping.isDeleted == nil, hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
-            // Only a sweep sets it here; a row returned again is live again.
-            updates.append("\(q(deletedAt)) = NULL")
-        }
+        let (insertColumns, insertValues, updates) = upsertLists(isDeleted: isDeleted)
         var sql = deduplicate
             ? """
             WITH src AS (
@@ -171,6 +152,32 @@ struct LoadPlan: Sendable {
                 (SELECT count(*) FROM up WHERE deleted) + \(deletedCount) AS deleted
             """
         return sql
+    }
+
+    /// The upsert's insert columns and values and its `DO UPDATE` assignments: the mapped columns, plus `synced_at`
+    /// and `deleted_at` where sfpg maintains them.
+    private func upsertLists(isDeleted: String?) -> (columns: [String], values: [String], updates: [String]) {
+        var columns = mapping.allMappings.map { q($0.column) }
+        var values = mapping.allMappings.map { "src." + q($0.column) }
+        var updates = (mapping.allMappings.dropFirst()).map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }
+        if let synced = mapping.syncedAtColumn, hasSyncedAt {
+            columns.append(q(synced))
+            values.append("now()")
+            updates.append("\(q(synced)) = now()")
+        }
+        if let deletedAt = mapping.deletedAtColumn, maintainsDeletedAt, let isDeleted {
+            columns.append(q(deletedAt))
+            values.append("CASE WHEN \(isDeleted) THEN now() END")
+            // Keep the first deletion time; an undelete (flag back to false) clears it.
+            updates.append(
+                "\(q(deletedAt)) = CASE WHEN EXCLUDED.\(q(mapping.isDeleted!.column)) "
+                    + "THEN coalesce(t.\(q(deletedAt)), EXCLUDED.\(q(deletedAt))) END")
+        }
+        if mapping.deletes == .soft, mapping.isDeleted == nil, hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
+            // Only a sweep sets it here; a row returned again is live again.
+            updates.append("\(q(deletedAt)) = NULL")
+        }
+        return (columns, values, updates)
     }
 
     /// Rows of staging whose modstamp lies more than `$1` seconds after the database's clock: a watermark taken

@@ -52,7 +52,7 @@ extension LoadRun {
         guard phase == .loading, openPage == nil else {
             throw PostgresError(.configuration, "job '\(jobName)': commit needs begin() first, no open page, and only once")
         }
-        try reconcile(request.reconciliation)
+        try request.reconciliation.prove(stagedRows: stagedRows, jobName: jobName)
         if path == .direct { return try commitDirect(request) }
         let range = shard?.range ?? .all
         let sweep = request.fullSweep ? try plan.sweepSQL(within: range) : nil
@@ -158,27 +158,6 @@ extension LoadRun {
                     + "\(mapping.key.source) \(shown), but the column is NOT NULL: \(error.message)"
             }
             throw error
-        }
-    }
-
-    /// Salesforce's `numberRecordsProcessed`, the records the pages announced and the rows COPY staged must be one
-    /// number: anything else means a page was lost, cut or doubled on the way, and merging (worse, sweeping) would
-    /// turn that into missing or deleted rows.
-    func reconcile(_ evidence: Reconciliation) throws {
-        guard let expected = evidence.expected else {
-            throw RunRefused(
-                .incomplete,
-                "job '\(jobName)': Salesforce did not report how many records the Bulk job produced "
-                    + "(numberRecordsProcessed), so the run cannot prove it is complete; nothing was committed")
-        }
-        let downloaded = evidence.downloaded ?? -1
-        guard expected == downloaded, downloaded == stagedRows else {
-            throw RunRefused(
-                .incomplete,
-                "job '\(jobName)': the run is incomplete: Salesforce reported \(expected) records, the "
-                    + "\(evidence.pages.map(String.init) ?? "?") result pages delivered \(downloaded), and \(stagedRows) "
-                    + "rows were staged; nothing was committed (no merge, no sweep, watermark unchanged). Run again; if "
-                    + "it repeats, the connection to Salesforce is losing data")
         }
     }
 

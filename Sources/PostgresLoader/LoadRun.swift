@@ -56,7 +56,29 @@ public final class LoadRun: PageSink {
         self.syncType = syncType
         previousWatermark = state.watermark
         plan = try LoadPlan(mapping: mapping, columnTypes: try Self.columnTypes(of: mapping.table, connection))
+        try Self.requireKeyIndex(mapping, connection)
         startedAt = try store.now()
+    }
+
+    /// The merge's `ON CONFLICT (key)` and the direct first load's duplicate check both rest on a unique index
+    /// exactly on the key, checked at once rather than after the whole download: not deferrable (PostgreSQL cannot
+    /// use a deferrable one as a conflict arbiter, and a direct COPY would meet a key twice only at COMMIT), not
+    /// partial, not on an expression, and valid.
+    static func requireKeyIndex(_ mapping: LoadMapping, _ connection: PostgresConnection) throws {
+        let found = try connection.execute(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a
+                    ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate AND i.indisvalid
+                    AND i.indnkeyatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL AND a.attname = $2
+            ) AS ok
+            """, [mapping.table.quoted, mapping.key.column])
+        guard found[0, "ok"] != "t" else { return }
+        throw PostgresError(
+            .configuration,
+            "table \(mapping.table) needs a unique, non-deferrable index on exactly its key column \(mapping.key.column) "
+                + "(the merge upserts on it): e.g. ALTER TABLE \(mapping.table) ADD PRIMARY KEY (\(SQLIdentifier.quote(mapping.key.column)))")
     }
 
     /// Target column name → type as `format_type` spells it, so staging rejects a bad value at COPY time.
@@ -116,7 +138,7 @@ public final class LoadRun: PageSink {
     }
 
     /// Rolls back without a run-log row (an open page's COPY included): for ``loading(_:_:)``, which tries again.
-    func abandon() {
+    public func abandon() {
         if let openPage { _ = abort(openPage, because: DirectLoadConflict()) }
         try? store.cleanUp()
         phase = .finished

@@ -205,8 +205,21 @@ extension SyncStore {
             try connection.execute(
                 "SELECT count(*) AS left FROM sfpg.shards WHERE run_id = $1 AND status <> 'succeeded'", [run])[0, "left"]
                 ?? "") ?? 1
+        let logged = try summarizeShardRun(slot, completed: left == 0)
+        guard left == 0 else { return (false, nil) }
+        let watermark = logged[0, "watermark_after"]
+        try connection.execute("UPDATE sfpg.shard_runs SET finished_at = now() WHERE id = $1", [run])
+        try advance(
+            jobName: jobName, objectName: objectName, table: table, watermark: watermark, fullSync: true,
+            runId: slot.logId)
+        return (true, watermark)
+    }
+
+    /// The logical run's log row gets the sums of its succeeded shards; the last shard's commit (`completed`) also
+    /// makes it `success` with the run's watermark. Result column: watermark_after.
+    private func summarizeShardRun(_ slot: ShardSlot, completed: Bool) throws -> PostgresResult {
         // The run-log row carries the sums so far either way: `sfpg status` shows a run in progress as it fills.
-        let logged = try connection.execute(
+        return try connection.execute(
             """
             WITH s AS (
                 SELECT sum(records_processed) AS processed, sum(records_inserted) AS inserted,
@@ -232,14 +245,7 @@ extension SyncStore {
                 watermark_after = CASE WHEN $3 THEN greatest(l.watermark_before, s.watermark) END
             FROM s WHERE l.id = $2
             RETURNING to_char(l.watermark_after AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark_after
-            """, [run, String(slot.logId), left == 0 ? "true" : "false"])
-        guard left == 0 else { return (false, nil) }
-        let watermark = logged[0, "watermark_after"]
-        try connection.execute("UPDATE sfpg.shard_runs SET finished_at = now() WHERE id = $1", [run])
-        try advance(
-            jobName: jobName, objectName: objectName, table: table, watermark: watermark, fullSync: true,
-            runId: slot.logId)
-        return (true, watermark)
+            """, [String(slot.runId), String(slot.logId), completed ? "true" : "false"])
     }
 
     /// Rows the run's other committed shards swept: the sweep bound holds over the whole logical run.

@@ -235,4 +235,25 @@ import Testing
         #expect(error?.reason == .futureWatermark)
         try Self.load(fixture, [page], .incremental, fullSweep: false, maxFutureSeconds: 300)
     }
+
+    /// The upsert and the direct first load rest on a unique, non-deferrable index exactly on the key: checked when
+    /// the run begins, not after the download.
+    @Test(arguments: [
+        "ALTER TABLE public.salesforce_contacts DROP CONSTRAINT salesforce_contacts_salesforce_id_key",
+        """
+        ALTER TABLE public.salesforce_contacts DROP CONSTRAINT salesforce_contacts_salesforce_id_key;
+        ALTER TABLE public.salesforce_contacts ADD CONSTRAINT k UNIQUE (salesforce_id) DEFERRABLE
+        """,
+        """
+        ALTER TABLE public.salesforce_contacts DROP CONSTRAINT salesforce_contacts_salesforce_id_key;
+        CREATE UNIQUE INDEX k ON public.salesforce_contacts (salesforce_id, email)
+        """,
+    ])
+    func keyWithoutAUsableUniqueIndexIsRefused(change: String) throws {
+        let fixture = try LoaderFixture()
+        try fixture.connection.executeScript(change)
+        let error = #expect(throws: PostgresError.self) { try fixture.withRun { _ in } }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("unique, non-deferrable index") == true)
+    }
 }

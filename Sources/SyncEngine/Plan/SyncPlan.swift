@@ -56,6 +56,17 @@ public struct SyncPlan: Sendable {
         soql = Self.query(select, conditions)
     }
 
+    /// A column pass (a backfill or a formula refresh): `fields` (key, modstamp and the columns' fields) of every
+    /// record the job reads, to update rows already loaded. It reads everything, like a full plan, but never sweeps.
+    public static func columns(of job: JobDefinition, fields: [String]) throws -> SyncPlan {
+        var plan = try SyncPlan(job: job, requested: .full, previousWatermark: nil)
+        plan.sweepsMissingKeys = false
+        plan.split = 1
+        plan.select = "SELECT \(fields.joined(separator: ", ")) FROM \(job.object)"
+        plan.soql = Self.query(plan.select, plan.conditions)
+        return plan
+    }
+
     private static func query(_ select: String, _ conditions: [String], tail: String = "") -> String {
         select + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + tail
     }

@@ -3,57 +3,20 @@ import Logging
 import SalesforceClient
 
 extension SyncRunner {
-    /// The `Id` ranges of a split full run: the smallest and largest Id the run's query reads (``idBounds``),
-    /// evenly interpolated by ``SplitRanges``. One range when the plan does not split or the object is empty.
-    func splitRanges(for plan: SyncPlan, job: JobDefinition, logger: Logger) throws -> SplitRanges {
+    /// The `Id` ranges of a split full run: the smallest and largest Id the run's query reads
+    /// (``BulkJobs/idBounds(within:)``), evenly interpolated by ``SplitRanges``. One range when the plan does not
+    /// split or the object is empty.
+    func splitRanges(for plan: SyncPlan, jobs: BulkJobs) throws -> SplitRanges {
         guard plan.split > 1 else { return SplitRanges(smallest: nil, largest: nil, parts: 1) }
-        let (smallest, largest) = try idBounds(of: plan, within: nil, logger: logger)
+        let (smallest, largest) = try jobs.idBounds()
         let ranges = SplitRanges(smallest: smallest, largest: largest, parts: plan.split)
-        logger.info(
+        jobs.logger.info(
             "split ranges",
             metadata: [
                 "sf.smallest_id": "\(smallest ?? "-")", "sf.largest_id": "\(largest ?? "-")",
                 "sync.bulk_jobs": "\(ranges.count)", "sync.boundaries": "\(ranges.boundaries.joined(separator: ","))",
             ])
         return ranges
-    }
-
-    /// `range` cut in two where its own records are (``SplitRanges/halves(of:holding:)``): between the smallest and
-    /// largest Id it really holds, read with the same two one-row queries. If those fail too, the cut is
-    /// interpolated between the range's ends, as before. Nil when the range cannot be halved.
-    func halves(of range: IdRange, in ranges: SplitRanges, plan: SyncPlan, logger: Logger) -> (IdRange, IdRange)? {
-        do {
-            let (smallest, largest) = try idBounds(of: plan, within: range, logger: logger)
-            guard let smallest, let largest else { return nil }
-            return ranges.halves(of: range, holding: (smallest, largest))
-        } catch {
-            logger.warning(
-                "could not read the Id range's own ends; halving it between its bounds",
-                metadata: ["sf.range": "\(range)", "error": "\(error)"])
-            return ranges.halves(of: range)
-        }
-    }
-
-    /// The smallest and largest Id the plan's query reads (within `range`), from two one-row Bulk queries
-    /// submitted together; nil ends when it reads nothing.
-    ///
-    /// The two jobs are aborted if need be and deleted whatever happens; they read one Id each, so a process killed
-    /// meanwhile leaves little behind (Salesforce deletes jobs after 7 days).
-    func idBounds(of plan: SyncPlan, within range: IdRange?, logger: Logger) throws -> (String?, String?) {
-        var created: [String] = []
-        defer { for id in created { abandon(id, logger: logger) } }
-        for ascending in [true, false] {
-            let soql = plan.boundarySOQL(ascending: ascending, range: range?.condition)
-            created.append(try client.createQueryJob(soql, operation: plan.operation).id)
-        }
-        var ends: [String?] = []
-        for id in created {
-            let done = try client.waitForCompletion(id)
-            let capture = FirstIdCapture()
-            _ = try client.downloadResults(id, maxRecords: nil, expectedRecords: done.numberRecordsProcessed, into: capture)
-            ends.append(capture.firstId)
-        }
-        return (ends[0], ends[1])
     }
 }
 

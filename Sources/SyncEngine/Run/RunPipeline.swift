@@ -1,0 +1,242 @@
+import Logging
+import PostgresLoader
+import SalesforceClient
+
+/// What one pass of the run pipeline reads and where it loads it. Every mode is a scope of the one pipeline:
+/// incremental, full, `split: N` and its re-split ranges read the object; `--shard` reads one Id range of a
+/// logical run; a backfill or a formula refresh reads some columns of the rows already loaded.
+enum RunScope {
+    case object
+    case shard(ShardSlot)
+    case columns(ColumnPass)
+
+    var shard: ShardSlot? {
+        if case .shard(let slot) = self { return slot }
+        return nil
+    }
+
+    var isColumns: Bool {
+        if case .columns = self { return true }
+        return false
+    }
+}
+
+/// The columns a column pass re-reads and what its commit records.
+struct ColumnPass {
+    var fields: [JobDefinition.FieldMapping]
+    /// Stored as the job's synced fields after a backfill; nil leaves them.
+    var recordSyncedFields: [String]?
+    /// The pass re-reads formula fields: their refresh time is recorded.
+    var calculated: Bool
+    /// The run that triggered the pass, for its audit rows.
+    var runId: Int64?
+}
+
+extension SyncRunner {
+    /// The one run pipeline: plan → Bulk job(s) (created, recorded, waited for, re-split: ``BulkJobs``) → pages
+    /// into the target → proof (Salesforce's count = the pages = the staged rows) → merge, sweep, watermark and log
+    /// → commit, all in one transaction. A failure rolls back, abandons every Bulk job and logs its row.
+    /// - Returns: the pass's summary (also in `outcome` unless the scope is columns).
+    @discardableResult
+    func sync(
+        _ job: JobDefinition, scope: RunScope, state: JobState, options: SyncOptions, outcome: inout JobOutcome,
+        logger: Logger
+    ) throws -> RunSummary {
+        let callsBefore = client.apiCallCount
+        let connectionsBefore = client.connectionsOpened
+        let plan = try plan(for: job, scope: scope, state: state, options: options)
+        if !scope.isColumns { outcome.plan = plan }
+        let first = try makeTarget(job, scope: scope, plan: plan, state: state, apiCalls: { self.client.apiCallCount - callsBefore })
+        logger.notice(
+            scope.isColumns ? "column pass started" : "sync started",
+            metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
+        let jobs = BulkJobs(client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated) { [store] ids, signature in
+            if let slot = scope.shard { return try store.recordShardBulkJob(ids.first, slot: slot) }
+            try store.recordInFlightBulkJob(
+                ids.joined(separator: ","), query: signature, jobName: job.name, objectName: job.object, table: job.table)
+        }
+        var evidence = Reconciliation()
+        var current: any RunTarget = first
+        do {
+            let ranges = try obtain(jobs, for: plan, scope: scope, state: state, job: job)
+            if !scope.isColumns { outcome.salesforceJobId = jobs.joinedIds }
+            try jobs.waitForAll(resplitting: ranges, cancellation: cancellation)
+            if !scope.isColumns {
+                outcome.salesforceJobId = jobs.joinedIds
+                outcome.bulkJobSeconds = jobs.waitSeconds
+            }
+            evidence.expected = jobs.expectedRecords
+            let (summary, download) = try load(jobs, job: job, scope: scope, plan: plan, options: options, first: first, current: &current, evidence: &evidence, apiCalls: { self.client.apiCallCount - callsBefore })
+            if !scope.isColumns { outcome.summary = summary }
+            logFinished(summary, download, evidence: evidence, jobs: jobs, calls: client.apiCallCount - callsBefore,
+                        connections: client.connectionsOpened - connectionsBefore, logger: logger)
+            jobs.deleteAll()
+            if scope.isColumns, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
+            return summary
+        } catch {
+            let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
+            jobs.abandonAll()
+            // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
+            let incomplete = (error as? SalesforceError)?.code == .incompleteResults
+            current.fail(
+                error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
+                salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
+            // The jobs were aborted and deleted above, so they are no longer in flight.
+            if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
+            throw error
+        }
+    }
+
+    /// What the pass asks Salesforce for.
+    func plan(for job: JobDefinition, scope: RunScope, state: JobState, options: SyncOptions) throws -> SyncPlan {
+        switch scope {
+        case .object:
+            return try SyncPlan(job: job, requested: options.mode, previousWatermark: state.watermark)
+        case .shard(let slot):
+            var plan = try SyncPlan(job: job, requested: .full, previousWatermark: state.watermark)
+            plan.split = slot.count
+            return plan
+        case .columns(let pass):
+            let mapping = job.loadMapping
+            return try SyncPlan.columns(
+                of: job, fields: [mapping.key.source, mapping.modstamp.source] + pass.fields.map(\.source))
+        }
+    }
+
+    /// The pass's target, checked against the table before any Bulk job exists; a run that cannot even begin
+    /// still leaves its log row.
+    func makeTarget(
+        _ job: JobDefinition, scope: RunScope, plan: SyncPlan, state: JobState, apiCalls: () -> Int
+    ) throws -> any RunTarget {
+        let syncType: SyncType = plan.mode == .full ? .full : .incremental
+        do {
+            switch scope {
+            case .object, .shard:
+                return try LoadRun(
+                    store: store, state: state, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
+                    syncType: syncType, shard: scope.shard)
+            case .columns(let pass):
+                return try ColumnRefresh(
+                    store: store, jobName: job.name, mapping: job.loadMapping,
+                    columns: pass.fields.map { ColumnMapping(source: $0.source, column: $0.column) },
+                    recordSyncedFields: pass.recordSyncedFields, calculatedRefreshed: pass.calculated, runId: pass.runId)
+            }
+        } catch {
+            if let slot = scope.shard {
+                store.failShard(slot, error: error, status: .failed, reason: nil, apiCalls: apiCalls())
+            } else if !scope.isColumns {
+                store.logFailedStart(
+                    jobName: job.name, objectName: job.object, syncType: syncType, status: .failed, error: error,
+                    watermarkBefore: state.watermark, apiCalls: apiCalls())
+            }
+            throw error
+        }
+    }
+
+    /// Fills `jobs` with the Bulk jobs this pass reads: the one a killed run left behind when its results still
+    /// serve this run (``SyncPlan/canReuse(jobWithSignature:)``), else new ones — one, one per `split: N` range
+    /// (submitted together so they run concurrently on Salesforce), or the shard's range.
+    /// - Returns: the ranges when the run split, so a failing range can be split again; nil otherwise.
+    func obtain(_ jobs: BulkJobs, for plan: SyncPlan, scope: RunScope, state: JobState, job: JobDefinition) throws -> SplitRanges? {
+        switch scope {
+        case .shard(let slot):
+            let ranges = SplitRanges(boundaries: slot.boundaries)
+            // Fewer ranges than shards (too few Ids to split N ways): this shard owns no key and reads nothing.
+            guard slot.index < ranges.count else { return nil }
+            try jobs.create(SplitRanges(boundaries: []), readingShard: ranges.condition(slot.index))
+            return nil
+        case .columns:
+            jobs.signature = "columns " + plan.signature
+            try jobs.create(SplitRanges(boundaries: []))
+            return nil
+        case .object:
+            if try reuseLeftover(jobs, plan: plan, state: state) { return nil }
+            let ranges = try splitRanges(for: plan, jobs: jobs)
+            beforeSplitJobs?(ranges)
+            // A split run's signature never matches a later plan's (a full plan never reuses; the suffix keeps an
+            // incremental one from taking the first range for the whole object).
+            if ranges.count > 1 { jobs.signature += " -- split \(ranges.count)" }
+            try jobs.create(ranges)
+            return ranges.count > 1 ? ranges : nil
+        }
+    }
+
+    /// Adopts the Bulk job an interrupted run left when its query still serves this plan; abandons the others.
+    func reuseLeftover(_ jobs: BulkJobs, plan: SyncPlan, state: JobState) throws -> Bool {
+        guard let leftover = state.inFlightBulkJobId else { return false }
+        let leftovers = leftover.split(separator: ",").map(String.init)
+        // Only a single job whose query still serves this run is worth a status call; the rest are abandoned.
+        let sameQuery = leftovers.count == 1 && (state.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false)
+        if sameQuery, let existing = try? client.queryJob(leftover), existing.state != "Failed", existing.state != "Aborted" {
+            jobs.logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
+            jobs.adopt(existing)
+            return true
+        }
+        for id in leftovers { jobs.abandon(id) }
+        return false
+    }
+
+    /// Downloads every completed job into a target, proves and commits. A first load that copied straight into
+    /// an empty table and met a key twice is rolled back and loaded once more through staging.
+    func load(
+        _ jobs: BulkJobs, job: JobDefinition, scope: RunScope, plan: SyncPlan, options: SyncOptions,
+        first: any RunTarget, current: inout any RunTarget, evidence: inout Reconciliation, apiCalls: () -> Int
+    ) throws -> (RunSummary, DownloadSummary) {
+        do {
+            return try loadOnce(jobs, into: first, job: job, scope: scope, plan: plan, options: options, evidence: &evidence, apiCalls: apiCalls)
+        } catch is DirectLoadConflict {
+            first.abandon()
+            jobs.logger.notice("the results hold a key twice: loading through staging")
+            let second = try makeTarget(job, scope: scope, plan: plan, state: try store.state(ofJob: job.name), apiCalls: apiCalls)
+            (second as? LoadRun)?.allowsDirectLoad = false
+            current = second
+            return try loadOnce(jobs, into: second, job: job, scope: scope, plan: plan, options: options, evidence: &evidence, apiCalls: apiCalls)
+        }
+    }
+
+    private func loadOnce(
+        _ jobs: BulkJobs, into target: any RunTarget, job: JobDefinition, scope: RunScope, plan: SyncPlan,
+        options: SyncOptions, evidence: inout Reconciliation, apiCalls: () -> Int
+    ) throws -> (RunSummary, DownloadSummary) {
+        evidence.downloaded = nil
+        evidence.pages = nil
+        try target.begin()
+        let consumer = PageLoader(run: target, progress: scope.isColumns ? nil : progress, logger: jobs.logger)
+        var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
+        for done in jobs.completed {
+            let part = try downloadResults(
+                done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: consumer,
+                logger: jobs.logger)
+            download.pages += part.pages
+            download.records += part.records
+            download.bytes += part.bytes
+            download.peakPagesInFlight = max(download.peakPagesInFlight, part.peakPagesInFlight)
+        }
+        evidence.downloaded = download.records
+        evidence.pages = download.pages
+        progress?.finish()
+        let summary = try target.commit(
+            CommitRequest(
+                fullSweep: plan.sweepsMissingKeys, reconciliation: evidence, allowMassDelete: options.allowMassDelete,
+                salesforceJobId: jobs.joinedIds, apiCalls: apiCalls(), snapshots: jobs.snapshots(within: scope.shard?.range),
+                maxFutureSeconds: Self.futureAllowance(job)))
+        return (summary, download)
+    }
+
+    private func logFinished(
+        _ summary: RunSummary, _ download: DownloadSummary, evidence: Reconciliation, jobs: BulkJobs, calls: Int,
+        connections: Int, logger: Logger
+    ) {
+        let counts = summary.counts
+        logger.notice(
+            summary.completedShardRun ? "shard finished: the sharded run is complete" : "sync finished",
+            metadata: [
+                "sync.pages": "\(download.pages)", "sync.expected": "\(evidence.expected ?? -1)",
+                "sync.bulk_jobs": "\(jobs.ids.count)", "sync.api_calls": "\(calls)",
+                "sync.connections_opened": "\(connections)", "sync.path": "\(summary.path)",
+                "sync.staged": "\(counts.staged)", "sync.inserted": "\(counts.inserted)",
+                "sync.updated": "\(counts.updated)", "sync.unchanged": "\(counts.unchanged)",
+                "sync.deleted": "\(counts.deleted)", "sync.watermark": "\(summary.watermarkAfter ?? "-")",
+            ])
+    }
+}
