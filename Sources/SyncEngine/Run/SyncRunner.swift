@@ -41,7 +41,7 @@ public struct JobOutcome: Sendable {
     /// Why a successful run has no summary (a shard that had already succeeded), for the summary line.
     public var note: String?
     /// The failure itself, typed (``error`` is its description), for exit codes and metrics.
-    public var failure: (any Error & Sendable)?
+    public var failure: (any Error)?
     /// Seconds from the run's first Bulk job submission to its last job's completion.
     public var bulkJobSeconds: Double?
     /// The run's `sfpg.sync_logs` id once it committed.
@@ -136,7 +136,7 @@ public final class SyncRunner {
             // says what really happened.
             outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
             outcome.error = String(describing: error)
-            outcome.failure = error as? any Error & Sendable
+            outcome.failure = error
             logger.error("sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(error)"])
         }
         outcome.seconds = (ContinuousClock.now - started).inSeconds
