@@ -26,20 +26,17 @@ public struct RecordChange: Codable, Sendable, Equatable {
 public enum RecordHistory {
     /// Every change of `key` in `job`, oldest first; columns in name order.
     public static func load(_ connection: PostgresConnection, job: String, key: String) throws -> [RecordChange] {
-        let result = try SyncStore(connection).changes(jobName: job, recordKey: key)
         var entries: [RecordChange] = []
-        var lastId: String?
-        for row in 0..<result.rows.count {
-            let id = result[row, "id"]
-            if id != lastId {
-                lastId = id
+        var lastId: Int64?
+        for change in try SyncStore(connection).changeRecords(jobName: job, recordKey: key) {
+            if change.id != lastId {
+                lastId = change.id
                 entries.append(RecordChange(
-                    runId: result[row, "run_id"].flatMap { Int64($0) }, operation: result[row, "operation"] ?? "?",
-                    systemModstamp: result[row, "modstamp"], recordedAt: result[row, "recorded"] ?? "?", changes: []))
+                    runId: change.runId, operation: change.operation, systemModstamp: change.systemModstamp,
+                    recordedAt: change.recordedAt, changes: []))
             }
-            if let column = result[row, "col"] {
-                entries[entries.count - 1].changes.append(
-                    RecordChange.Column(column: column, old: result[row, "old"], new: result[row, "new"]))
+            if let column = change.column {
+                entries[entries.count - 1].changes.append(RecordChange.Column(column: column, old: change.old, new: change.new))
             }
         }
         return entries
