@@ -1,3 +1,4 @@
+import Foundation
 import PostgresLoader
 
 /// One `sfpg.changes` row: what a run did to one record.
@@ -12,6 +13,31 @@ public struct RecordChange: Codable, Sendable, Equatable {
             self.column = column
             self.old = old
             self.new = new
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case column, old, new
+        }
+
+        // In JSON the values are the stored JSON values themselves (`"new": "a@b.c"`, `"new": true`), not strings
+        // holding their JSON text.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            column = try container.decode(String.self, forKey: .column)
+            func text(_ key: CodingKeys) throws -> String? {
+                let value = try container.decodeIfPresent(JSONValue.self, forKey: key) ?? .null
+                return value == .null ? nil : value.text
+            }
+            old = try text(.old)
+            new = try text(.new)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(column, forKey: .column)
+            // Text that is not JSON cannot come from jsonb; written as a string rather than lost.
+            try container.encode(old.map { JSONValue(text: $0) ?? .string($0) } ?? .null, forKey: .old)
+            try container.encode(new.map { JSONValue(text: $0) ?? .string($0) } ?? .null, forKey: .new)
         }
     }
 

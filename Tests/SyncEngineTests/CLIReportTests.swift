@@ -1,0 +1,44 @@
+import Foundation
+import PostgresLoader
+import SalesforceEmulator
+import SyncEngine
+import Testing
+import TestSupport
+
+/// The operator's reports: `sfpg history`, `status` and `check` as a scheduler or an on-call engineer reads them.
+@Suite("CLI: reports", .serialized)
+struct CLIReportTests {
+    @Test("history --json emits the stored values as JSON values, not as strings holding JSON")
+    func historyJSONValues() async throws {
+        let world = try await E2EFixture { $0.contactCount = 20 }
+        let job = try world.writeJob(AuditTests.yaml, name: "contacts")
+        try world.sync(job, .full)
+        let ids = world.emulator.org.ids("Contact", includeDeleted: false)
+        world.emulator.org.update("Contact", id: ids[1], fields: ["Email": "new@example.com"])
+        world.emulator.org.softDelete("Contact", id: ids[2])
+        try world.sync(job, nil)
+
+        func history(_ key: String) throws -> [[String: Any]] {
+            let result = try world.sfpg(["history", "contacts", key, "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+            return try #require(entries.last?["changes"] as? [[String: Any]])
+        }
+        let edited = try history(ids[1])
+        let email = try #require(edited.first { $0["column"] as? String == "email" })
+        #expect(email["new"] as? String == "new@example.com", "\(email)")
+        let deleted = try history(ids[2])
+        let flag = try #require(deleted.first { $0["column"] as? String == "is_deleted" })
+        #expect(flag["new"] is Bool || (flag["new"] as? NSNumber) != nil, "\(flag)")
+        #expect(flag["new"] as? String == nil, "\(flag)")
+        #expect(flag["old"] as? String == nil, "\(flag)")
+
+        // Numbers, arrays and objects stay what they are too.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let column = RecordChange.Column(column: "score", old: "12.50", new: #"[1, {"a": null}]"#)
+        let encoded = String(decoding: try encoder.encode(column), as: UTF8.self)
+        #expect(encoded == #"{"column":"score","new":[1,{"a":null}],"old":12.5}"#, "\(encoded)")
+        #expect(try JSONDecoder().decode(RecordChange.Column.self, from: Data(encoded.utf8)).new == #"[1,{"a":null}]"#)
+    }
+}
