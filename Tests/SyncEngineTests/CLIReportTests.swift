@@ -41,4 +41,23 @@ struct CLIReportTests {
         #expect(encoded == #"{"column":"score","new":[1,{"a":null}],"old":12.5}"#, "\(encoded)")
         #expect(try JSONDecoder().decode(RecordChange.Column.self, from: Data(encoded.utf8)).new == #"[1,{"a":null}]"#)
     }
+
+    @Test("status and history on a database sfpg never migrated say to run sfpg migrate, exit 2")
+    func unmigratedDatabase() throws {
+        let conninfo = try TestPostgres.makeDatabase()
+        for command in [["status", "--jobs-directory", E2EFixture.jobsDirectory], ["history", "contacts", "003000000000001AAA"]] {
+            let result = try TestSyncProcess.run(command + ["--database-url", conninfo], environment: [:])
+            #expect(result.status == 2, "\(command[0]): \(result.stderr)")
+            #expect(result.stderr.contains("sfpg migrate"), "\(command[0]): \(result.stderr)")
+        }
+    }
+
+    @Test("status without job files lists the jobs the database knows")
+    func statusWithoutJobFiles() async throws {
+        let world = try await E2EFixture { $0.contactCount = 30 }
+        try world.sync(try world.job("contacts"), .full)
+        let result = try world.sfpg(["status"], environment: ["SFPG_JOBS_DIR": "/nonexistent-\(UUID().uuidString)"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("contacts (Contact → "), "\(result.stdout)")
+    }
 }

@@ -54,7 +54,8 @@ public enum RecordHistory {
     public static func load(_ connection: PostgresConnection, job: String, key: String) throws -> [RecordChange] {
         var entries: [RecordChange] = []
         var lastId: Int64?
-        for change in try SyncStore(connection).changeRecords(jobName: job, recordKey: key) {
+        let changes = try ReportSchema.reading { try SyncStore(connection).changeRecords(jobName: job, recordKey: key) }
+        for change in changes {
             if change.id != lastId {
                 lastId = change.id
                 entries.append(RecordChange(

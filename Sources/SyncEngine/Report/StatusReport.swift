@@ -40,7 +40,7 @@ public enum StatusReport {
     /// Reads the status of every job that has run, plus `jobs` that never did.
     public static func collect(_ connection: PostgresConnection, jobs: [JobDefinition]) throws -> [JobStatus] {
         let store = SyncStore(connection)
-        var statuses = try store.latestRunRecords().map { run in
+        var statuses = try ReportSchema.reading(store.latestRunRecords).map { run in
             var status = JobStatus(run)
             if let runId = run.runId, let shards = try? store.shards(ofRunLog: runId), !shards.isEmpty {
                 status.shards = shards
