@@ -1,6 +1,7 @@
 import Foundation
 
-/// What `sfpg status` shows of one job that has state: its state, its latest run and its latest success.
+/// What `sfpg status` shows of one job that has state: its state, its latest run and its latest success. Instants
+/// are RFC 3339 in UTC with milliseconds (`2024-05-01T12:00:00.000Z`).
 public struct LatestRun: Sendable, Equatable {
     public var jobName: String
     public var objectName: String?
@@ -14,6 +15,8 @@ public struct LatestRun: Sendable, Equatable {
     public var syncType: String?
     public var startedAt: String?
     public var completedAt: String?
+    /// From start to completion; nil while the run is unfinished.
+    public var runSeconds: Double?
     public var errorMessage: String?
     public var failureReason: String?
     public var processed: Int?
@@ -44,7 +47,7 @@ public struct StoredChange: Sendable, Equatable {
 extension SyncStore {
     /// Per job that has state, its latest run and latest success, by job name (for `sfpg status`).
     public func latestRunRecords() throws -> [LatestRun] {
-        let result = try latestRuns()
+        let result = try connection.execute(Self.latestRunsSQL)
         return (0..<result.rows.count).map { row in
             func text(_ column: String) -> String? { result[row, column] }
             func number(_ column: String) -> Int? { text(column).flatMap { Int($0) } }
@@ -53,7 +56,8 @@ extension SyncStore {
                 watermark: text("watermark"), bulkJobInFlight: text("bulk_job_id"),
                 calculatedRefreshedAt: text("calculated_refreshed_at"), runId: text("run_id").flatMap { Int64($0) },
                 status: text("status"), syncType: text("sync_type"), startedAt: text("started_at"),
-                completedAt: text("completed_at"), errorMessage: text("error_message"),
+                completedAt: text("completed_at"), runSeconds: text("run_seconds").flatMap { Double($0) },
+                errorMessage: text("error_message"),
                 failureReason: text("failure_reason"), processed: number("records_processed"),
                 inserted: number("records_inserted"), updated: number("records_updated"),
                 deleted: number("records_deleted"), unchanged: number("records_unchanged"),
@@ -61,6 +65,28 @@ extension SyncStore {
                 resultPages: number("result_pages"), lastSuccessAt: text("last_success_at"),
                 secondsSinceLastSuccess: text("since_success").flatMap { Double($0) })
         }
+    }
+
+    static let latestRunsSQL = """
+        SELECT s.job_name, s.object_name, s.target_table,
+               \(instant("s.watermark")) AS watermark,
+               s.bulk_job_id, \(instant("s.calculated_refreshed_at")) AS calculated_refreshed_at, l.id AS run_id, l.status,
+               l.sync_type, \(instant("l.started_at")) AS started_at, \(instant("l.completed_at")) AS completed_at,
+               extract(epoch FROM l.completed_at - l.started_at)::float8 AS run_seconds, l.error_message, l.failure_reason,
+               l.records_processed, l.records_inserted, l.records_updated, l.records_deleted, l.records_unchanged,
+               l.records_expected, l.records_downloaded, l.result_pages,
+               \(instant("ok.completed_at")) AS last_success_at,
+               extract(epoch FROM now() - ok.completed_at)::float8 AS since_success
+          FROM sfpg.sync_state s
+          LEFT JOIN LATERAL (SELECT * FROM sfpg.sync_logs g WHERE g.job_name = s.job_name ORDER BY g.id DESC LIMIT 1) l ON true
+          LEFT JOIN LATERAL (SELECT g.completed_at FROM sfpg.sync_logs g
+                              WHERE g.job_name = s.job_name AND g.status = 'success' ORDER BY g.id DESC LIMIT 1) ok ON true
+         ORDER BY s.job_name
+        """
+
+    /// A `timestamptz` expression as RFC 3339 text in UTC, the way every report writes instants.
+    static func instant(_ expression: String) -> String {
+        "to_char(\(expression) AT TIME ZONE 'UTC', \(LoadPlan.isoFormat))"
     }
 
     /// Every audit row of one record, oldest first, one element per changed column in name order.

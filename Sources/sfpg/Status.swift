@@ -40,7 +40,8 @@ extension Sfpg {
                         print("  never run")
                         continue
                     }
-                    print("  last run:   \(result), \(status.lastSyncType ?? "?"), \(status.lastStartedAt ?? "?") → \(status.lastCompletedAt ?? "?")")
+                    let took = status.lastRunSeconds.map { " (\(String(format: "%.1f", $0)) s)" } ?? ""
+                    print("  last run:   \(result), \(status.lastSyncType ?? "?"), \(status.lastStartedAt ?? "?") → \(status.lastCompletedAt ?? "?")\(took)")
                     print("  counts:     \(status.recordsProcessed ?? 0) read, \(status.recordsInserted ?? 0) inserted, \(status.recordsUpdated ?? 0) updated, \(status.recordsDeleted ?? 0) deleted, \(status.recordsUnchanged ?? 0) unchanged")
                     if let expected = status.recordsExpected {
                         // The completeness proof: Salesforce's count = what the pages delivered = rows staged.

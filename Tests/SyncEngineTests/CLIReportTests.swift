@@ -60,4 +60,28 @@ struct CLIReportTests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("contacts (Contact → "), "\(result.stdout)")
     }
+
+    @Test("status shows RFC 3339 timestamps, the run's duration and the table name as written")
+    func statusTimestamps() async throws {
+        let world = try await E2EFixture { $0.contactCount = 30 }
+        try world.sync(try world.job("contacts"), .full)
+        let json = try world.sfpg(["status", "--json", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(json.status == 0, "\(json.stderr)")
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let contacts = try #require(array.first { $0["job"] as? String == "contacts" })
+        let rfc3339 = ISO8601DateFormatter()
+        rfc3339.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for key in ["lastStartedAt", "lastCompletedAt", "lastSuccessAt"] {
+            let text = try #require(contacts[key] as? String, "\(key) missing")
+            #expect(rfc3339.date(from: text) != nil, "\(key): \(text)")
+        }
+        let seconds = try #require(contacts["lastRunSeconds"] as? Double)
+        #expect(seconds >= 0 && seconds < 600)
+        #expect(contacts["table"] as? String == "public.salesforce_contacts")
+
+        let text = try world.sfpg(["status", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(text.stdout.contains("contacts (Contact → public.salesforce_contacts)"), "\(text.stdout)")
+        #expect(!text.stdout.contains("\"public\""), "\(text.stdout)")
+        #expect(text.stdout.contains("Z → ") && text.stdout.contains(" s)"), "\(text.stdout)")
+    }
 }

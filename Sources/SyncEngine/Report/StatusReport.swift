@@ -11,6 +11,8 @@ public struct JobStatus: Codable, Sendable {
     public var lastSyncType: String?
     public var lastStartedAt: String?
     public var lastCompletedAt: String?
+    /// Seconds from the last run's start to its completion; nil while it runs.
+    public var lastRunSeconds: Double? = nil
     public var lastError: String?
     public var recordsProcessed: Int?
     public var recordsInserted: Int?
@@ -54,6 +56,7 @@ public enum StatusReport {
             guard let table = statuses[index].table ?? jobs.first(where: { $0.name == statuses[index].job })?.table.description,
                 let name = try? TableName(parsing: table)
             else { continue }
+            statuses[index].table = name.displayName
             // A table that is not there yet (job never run, not migrated) is reported as unknown, not as an error.
             statuses[index].rowsInTable = store.rowCount(of: name)
         }
@@ -68,6 +71,7 @@ extension JobStatus {
         lastSyncType = run.syncType
         lastStartedAt = run.startedAt
         lastCompletedAt = run.completedAt
+        lastRunSeconds = run.runSeconds
         lastError = run.errorMessage
         recordsProcessed = run.processed
         recordsInserted = run.inserted
