@@ -79,8 +79,11 @@ extension Sfpg {
                 }
                 if apply {
                     let connection = try global.connect()
-                    try design.apply(connection)
-                    Console.write(.notice, "created \(design.table) (if it did not exist)")
+                    switch try design.apply(connection) {
+                    case .created: Console.write(.notice, "created \(design.table.displayName)")
+                    case .alreadyPresent:
+                        Console.write(.notice, "\(design.table.displayName) already exists with every designed column; nothing changed")
+                    }
                 } else {
                     say(design.createTableSQL)
                 }

@@ -84,4 +84,34 @@ struct CLIReportTests {
         #expect(!text.stdout.contains("\"public\""), "\(text.stdout)")
         #expect(text.stdout.contains("Z → ") && text.stdout.contains(" s)"), "\(text.stdout)")
     }
+
+    @Test("check fails (exit 2) when a job's table or a mapped column is missing")
+    func checkSeesTheSchema() async throws {
+        let world = try await E2EFixture { $0.contactCount = 30 }
+        try world.connection.execute("ALTER TABLE public.salesforce_contacts DROP COLUMN department")
+        try world.connection.execute("DROP TABLE public.salesforce_opportunities")
+        let result = try world.sfpg(["check", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        let failures = result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
+        #expect(failures.contains { $0.contains("contacts") && $0.contains("department") }, "\(result.stdout)")
+        #expect(failures.contains { $0.contains("opportunities") && $0.contains("salesforce_opportunities") }, "\(result.stdout)")
+        #expect(!failures.contains { $0.contains("accounts") }, "\(result.stdout)")
+    }
+
+    @Test("describe --apply on an existing table of another shape says what differs, changes nothing, exit 2")
+    func describeApplyOnAnotherShape() async throws {
+        let world = try await E2EFixture { $0.contactCount = 10 }
+        try world.connection.execute("CREATE TABLE crm_contacts (salesforce_id varchar(18) PRIMARY KEY, first_name integer)")
+        let result = try world.sfpg(["describe", "Contact", "--fields", "FirstName,LastName", "--table", "crm_contacts", "--apply"])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stderr.contains("created"), "\(result.stderr)")
+        #expect(result.stderr.contains("last_name") && result.stderr.contains("first_name"), "\(result.stderr)")
+        #expect(result.stderr.contains("--alter"), "\(result.stderr)")
+        #expect(try world.count("SELECT count(*) FROM pg_attribute WHERE attrelid = 'crm_contacts'::regclass AND attnum > 0") == 2)
+
+        let same = try world.sfpg(["describe", "Contact", "--fields", "FirstName,LastName", "--table", "crm_new", "--apply"])
+        #expect(same.status == 0, "\(same.stderr)")
+        let again = try world.sfpg(["describe", "Contact", "--fields", "FirstName,LastName", "--table", "crm_new", "--apply"])
+        #expect(again.status == 0, "an existing table of the same shape is fine: \(again.stderr)")
+    }
 }

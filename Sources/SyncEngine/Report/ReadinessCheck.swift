@@ -17,8 +17,8 @@ public struct CheckLine: Sendable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue)  \(name): \(detail)" }
 }
 
-/// `sfpg check`: the database, its schema, the job files, the Salesforce credentials, the API limits and each job's
-/// fields, in that order; a check that needs an earlier one's result is skipped when that one failed.
+/// `sfpg check`: the database, its schema, the job files, each job's target table and mapped columns, the Salesforce
+/// credentials, the API limits and each job's fields, in that order; a check that needs an earlier one's result is skipped when that one failed.
 public struct ReadinessCheck {
     let jobsDirectory: String
     let connect: () throws -> PostgresConnection
@@ -64,6 +64,11 @@ public struct ReadinessCheck {
         check("job files") {
             jobs = try JobDefinition.loadAll(directory: jobsDirectory)
             return "\(jobs.count) valid (\(jobs.map(\.name).joined(separator: ", ")))"
+        }
+        if let connection {
+            for job in jobs {
+                check("table of \(job.name)") { try TargetTableCheck.require(job, connection) }
+            }
         }
         var client: SalesforceClient?
         check("salesforce credentials") {
