@@ -114,4 +114,25 @@ struct CLIReportTests {
         let again = try world.sfpg(["describe", "Contact", "--fields", "FirstName,LastName", "--table", "crm_new", "--apply"])
         #expect(again.status == 0, "an existing table of the same shape is fine: \(again.stderr)")
     }
+
+    @Test("on_missing_field: skip warns naming the field; check counts only existing fields; --dry-run leaves it out")
+    func skippedFieldIsReported() async throws {
+        let world = try await E2EFixture { $0.contactCount = 20 }
+        let yaml = try CLIExitCodeTests.contactsYAML
+            .replacingOccurrences(of: "  Department: department", with: "  Division__c: department") + "on_missing_field: skip\n"
+        let jobs = try CLIExitCodeTests.tempJobs(["contacts.yaml": yaml])
+        let fieldCount = try JobDefinition.load(file: jobs + "/contacts.yaml").fields.count
+
+        let run = try world.sfpg(["run", "contacts", "--jobs-directory", jobs])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("Division__c"), "\(run.stderr)")
+
+        let check = try world.sfpg(["check", "--jobs-directory", jobs])
+        #expect(check.stdout.contains("\(fieldCount - 1) mapped fields exist"), "\(check.stdout)")
+        #expect(check.stdout.contains("Division__c"), "\(check.stdout)")
+
+        let dryRun = try world.sfpg(["run", "contacts", "--dry-run", "--jobs-directory", jobs])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("SELECT") && !dryRun.stdout.contains("Division__c"), "\(dryRun.stdout)")
+    }
 }

@@ -101,8 +101,11 @@ public struct ReadinessCheck {
         let fields = FieldCheck(client: client)
         for job in jobs {
             check("fields of \(job.name)") {
-                try fields.check(job)
-                return "\(job.fields.count) mapped fields exist on \(job.object)"
+                let runnable = try fields.check(job)
+                let skipped = job.fields.filter { field in !runnable.fields.contains { $0.source == field.source } }
+                return "\(runnable.fields.count) mapped fields exist on \(job.object)"
+                    + (skipped.isEmpty ? "" : "; skipped (on_missing_field: skip): "
+                        + skipped.map(\.source).joined(separator: ", "))
             }
             // New fields are news, not a failure: the job keeps working without them.
             if let unmapped = try? fields.unmappedFields(job), !unmapped.isEmpty {
