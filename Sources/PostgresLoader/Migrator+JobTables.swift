@@ -74,17 +74,27 @@ extension Migrator {
             guard let sql = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw PostgresError(.configuration, "cannot read \(file)", hint: "Check the file's permissions.")
             }
-            do {
-                try connection.execute("BEGIN")
-                try connection.executeScript(sql)
-                try connection.execute("COMMIT")
-            } catch let error as PostgresError {
-                _ = try? connection.execute("ROLLBACK")
-                var wrapped = error
-                wrapped.code = error.code == .connection ? .connection : .schema
-                wrapped.message = "job table DDL \(file) failed: \(error.message)"
-                throw wrapped
-            }
+            try applyInTransaction(sql, named: "job table DDL \(file)", connection)
+        }
+    }
+
+    /// Runs `script` and then `record` in one transaction.
+    /// - Throws: `PostgresError` `.schema` (`.connection` when the connection was lost) saying "`label` failed", after
+    ///   rolling back.
+    static func applyInTransaction(
+        _ script: String, named label: String, _ connection: PostgresConnection, record: () throws -> Void = {}
+    ) throws {
+        do {
+            try connection.execute("BEGIN")
+            try connection.executeScript(script)
+            try record()
+            try connection.execute("COMMIT")
+        } catch let error as PostgresError {
+            _ = try? connection.execute("ROLLBACK")
+            var wrapped = error
+            wrapped.code = error.code == .connection ? .connection : .schema
+            wrapped.message = "\(label) failed: \(error.message)"
+            throw wrapped
         }
     }
 }
