@@ -11,8 +11,7 @@ enum ReportSchema {
             return try body()
         } catch let error as PostgresError where missingObjectStates.contains(error.sqlState ?? "") {
             throw SyncError(
-                "sfpg's tables are missing or older than this binary in this database (\(error.message)); "
-                    + "run 'sfpg migrate' first (with the --database-url this command used)",
+                "this database has no sfpg schema, or an older one (\(error.message)); run 'sfpg migrate' against it first",
                 exitStatus: .configuration)
         }
     }
