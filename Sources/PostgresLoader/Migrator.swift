@@ -35,17 +35,8 @@ public enum Migrator {
         let applied = try appliedNames(connection)
         var appliedNow: [String] = []
         for migration in migrations where !applied.contains(migration.name) {
-            do {
-                try connection.execute("BEGIN")
-                try connection.executeScript(migration.sql)
+            try applyInTransaction(migration.sql, named: "migration \(migration.name)", connection) {
                 try connection.execute("INSERT INTO sfpg.schema_migrations (name) VALUES ($1)", [migration.name])
-                try connection.execute("COMMIT")
-            } catch let error as PostgresError {
-                _ = try? connection.execute("ROLLBACK")
-                var wrapped = error
-                wrapped.code = error.code == .connection ? .connection : .schema
-                wrapped.message = "migration \(migration.name) failed: \(error.message)"
-                throw wrapped
             }
             appliedNow.append(migration.name)
         }

@@ -225,31 +225,6 @@ public final class SyncStore {
 
     // MARK: Reports
 
-    /// Per job that has state: its state, its latest run and its latest successful run (for `sfpg status`).
-    /// Columns: job_name, object_name, target_table, watermark, bulk_job_id, calculated_refreshed_at, status,
-    /// run_id, sync_type, started_at, completed_at, error_message, failure_reason, records_processed, records_inserted,
-    /// records_updated, records_deleted, records_unchanged, records_expected, records_downloaded, result_pages,
-    /// last_success_at, since_success.
-    public func latestRuns() throws -> PostgresResult {
-        try connection.execute(
-            """
-            SELECT s.job_name, s.object_name, s.target_table,
-                   to_char(s.watermark AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark,
-                   s.bulk_job_id, s.calculated_refreshed_at::text AS calculated_refreshed_at, l.id AS run_id, l.status,
-                   l.sync_type,
-                   l.started_at::text, l.completed_at::text, l.error_message, l.failure_reason,
-                   l.records_processed, l.records_inserted, l.records_updated, l.records_deleted, l.records_unchanged,
-                   l.records_expected, l.records_downloaded, l.result_pages,
-                   ok.completed_at::text AS last_success_at,
-                   extract(epoch FROM now() - ok.completed_at)::float8 AS since_success
-              FROM sfpg.sync_state s
-              LEFT JOIN LATERAL (SELECT * FROM sfpg.sync_logs g WHERE g.job_name = s.job_name ORDER BY g.id DESC LIMIT 1) l ON true
-              LEFT JOIN LATERAL (SELECT g.completed_at FROM sfpg.sync_logs g
-                                  WHERE g.job_name = s.job_name AND g.status = 'success' ORDER BY g.id DESC LIMIT 1) ok ON true
-             ORDER BY s.job_name
-            """)
-    }
-
     /// A job's run record for metrics: when it last succeeded, its watermark, and its latest run-log row (seconds
     /// since the epoch; nil where there is none). A failed run uses it so its metrics keep the last success.
     public func lastRuns(jobName: String) throws -> LastRuns {

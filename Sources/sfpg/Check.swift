@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PostgresLoader
 import SalesforceClient
 import SyncEngine
 
@@ -23,64 +22,10 @@ extension Sfpg {
 
         func run() throws {
             _ = global.makeLogger()
-            var failures: [ExitStatus] = []
-            func report(_ name: String, _ body: () throws -> String) {
-                do {
-                    print("ok    \(name): \(try body())")
-                } catch {
-                    print("FAIL  \(name): \(error)")
-                    failures.append(ExitStatus(for: error))
-                }
+            let check = ReadinessCheck(jobsDirectory: jobsDirectory, connect: global.connect) {
+                try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
             }
-            var connection: PostgresConnection?
-            report("database") {
-                let opened = try global.connect()
-                connection = opened
-                return "connected (server version \(opened.serverVersion))"
-            }
-            if let connection {
-                report("schema") {
-                    try SchemaCheck.requireCurrent(connection)
-                    return "current"
-                }
-            }
-            var jobs: [JobDefinition] = []
-            report("job files") {
-                jobs = try JobDefinition.loadAll(directory: jobsDirectory)
-                return "\(jobs.count) valid (\(jobs.map(\.name).joined(separator: ", ")))"
-            }
-            var client: SalesforceClient?
-            report("salesforce credentials") {
-                let configuration = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
-                let made = SalesforceClient(configuration: configuration)
-                try made.authenticate()
-                client = made
-                return "authenticated (\(made.instanceURL ?? "?"))"
-            }
-            if let client {
-                report("api limits") {
-                    let limits = try client.limits()
-                    let names = ["DailyApiRequests", "DailyBulkV2QueryJobs", "DailyBulkV2QueryFileStorageMB"]
-                    let parts = names.compactMap { name in limits[name].map { "\(name) \($0.remaining)/\($0.max) left" } }
-                    if let api = limits["DailyApiRequests"], api.remaining <= 0 {
-                        throw SalesforceError(code: .requestLimitExceeded, message: "DailyApiRequests exhausted (\(api.max) per 24 h)")
-                    }
-                    return parts.joined(separator: ", ")
-                }
-                let fields = FieldCheck(client: client)
-                for job in jobs {
-                    report("fields of \(job.name)") {
-                        try fields.check(job)
-                        return "\(job.fields.count) mapped fields exist on \(job.object)"
-                    }
-                    // New fields are news, not a failure: the job keeps working without them.
-                    if let unmapped = try? fields.unmappedFields(job), !unmapped.isEmpty {
-                        print("note  \(job.name): \(unmapped.count) field(s) in Salesforce but not in the job: "
-                            + unmapped.map(\.name).joined(separator: ", ")
-                            + " (sfpg describe \(job.object) --table \(job.table) --alter prints the DDL)")
-                    }
-                }
-            }
+            let failures = check.run { line in print(line) }
             if let worst = failures.first { throw ExitCode(worst.rawValue) }
         }
     }

@@ -71,7 +71,7 @@ extension Sfpg {
             if let databaseURL {
                 CommandLinePassword.warnIfPresent(databaseURL, logger: logger)
                 let connection = try PostgresConnection(databaseURL, applicationName: "sfpg-demo")
-                try DemoIsolation.requireDisposable(connection)
+                try DemoDatabase.requireDisposable(connection)
                 given = connection
             }
 
@@ -93,10 +93,7 @@ extension Sfpg {
             defer { cluster?.stop() }
 
             // Like `sfpg migrate` without job tables: the demo's job is contacts, whose table 001 creates.
-            let applied = try JobTables.withMigrateLock(connection) {
-                _ = try JobTables.supersedeOnFreshDatabase(connection)
-                return try Migrator.migrate(connection)
-            }
+            let applied = try Migrator.migrate(connection, jobTables: []).applied
             say("• migrated: \(applied.isEmpty ? "schema already current" : applied.joined(separator: ", "))")
 
             let job = try JobDefinition.builtInContacts()
@@ -125,19 +122,10 @@ extension Sfpg {
                 try report(runner.run(job, options: SyncOptions(mode: .full)))
             }
 
-            let sample = try connection.execute(
-                """
-                SELECT salesforce_id, first_name, last_name, email, is_deleted,
-                       to_char(system_modstamp AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS modstamp
-                  FROM public.salesforce_contacts ORDER BY is_deleted, system_modstamp DESC LIMIT 5
-                """
-            )
-            let totals = try connection.execute(
-                "SELECT count(*), count(*) FILTER (WHERE is_deleted) FROM public.salesforce_contacts"
-            )
-            say("\n== public.salesforce_contacts: \(totals.rows[0][0] ?? "?") rows, \(totals.rows[0][1] ?? "?") marked deleted; the 5 most recently changed live rows ==")
-            say(sample.columns.joined(separator: " | "))
-            for row in sample.rows {
+            let table = try DemoDatabase.contactsSample(connection)
+            say("\n== \(DemoDatabase.contactsTable): \(table.rows) rows, \(table.deleted) marked deleted; the 5 most recently changed live rows ==")
+            say(table.columns.joined(separator: " | "))
+            for row in table.sample {
                 say(row.map { ($0 ?? "NULL").replacingOccurrences(of: "\n", with: " ").prefix(40) }.joined(separator: " | "))
             }
         }
@@ -171,34 +159,5 @@ enum DemoIsolation {
             .sorted()
         for name in names { unsetenv(name) }
         return names
-    }
-
-    /// Refuses a `--database-url` database that holds anything the demo could damage: sfpg's state (a watermark,
-    /// a run log, an audit trail) or rows in the demo's target table, which its full sync would sweep.
-    /// - Throws: `PostgresError` `.configuration` (exit 2) saying what is there and what to do instead.
-    static func requireDisposable(_ connection: PostgresConnection) throws {
-        let checked = ["sfpg.sync_state", "sfpg.sync_logs", "sfpg.changes", "public.salesforce_contacts"]
-        var occupied: [String] = []
-        do {
-            for table in checked {
-                let exists = try connection.execute("SELECT to_regclass($1) IS NOT NULL", [table]).rows.first?.first
-                guard exists == "t" else { continue }
-                let rows = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(table))").rows.first?.first
-                if rows != "f" { occupied.append(table) }
-            }
-        } catch let error as PostgresError where error.code != .connection {
-            throw PostgresError(
-                .configuration, "refusing to run the demo: could not check that the --database-url database is unused: \(error.message)",
-                hint: "Run sfpg demo without --database-url; it starts its own throwaway PostgreSQL.")
-        }
-        guard occupied.isEmpty else {
-            throw PostgresError(
-                .configuration,
-                "refusing to run the demo in the --database-url database: \(occupied.joined(separator: ", ")) "
-                    + "\(occupied.count == 1 ? "has" : "have") rows. The demo inserts generated Contacts into "
-                    + "public.salesforce_contacts, marks every other row there deleted and moves the contacts job's "
-                    + "watermark, so it only runs in a database with no sfpg state and no Contacts.",
-                hint: "Run sfpg demo without --database-url (it starts its own throwaway PostgreSQL), or pass a new, empty database.")
-        }
     }
 }

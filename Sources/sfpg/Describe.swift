@@ -61,13 +61,9 @@ extension Sfpg {
                 let design = try TableDesign(description: description, fields: selected, table: target)
                 if alter {
                     let connection = try global.connect()
-                    let existing = try connection.execute(
-                        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
-                        [design.table.quoted])
-                    if existing.rows.isEmpty {
+                    guard let (sql, lines) = try design.alterPlan(connection) else {
                         throw ValidationError("table \(design.table) does not exist; run without --alter to create it")
                     }
-                    let (sql, lines) = design.alterSQL(existing: Set(existing.rows.compactMap { $0.first ?? nil }))
                     if sql.isEmpty {
                         say("-- \(design.table) has a column for every selected field of \(design.object)")
                     } else {
@@ -83,8 +79,11 @@ extension Sfpg {
                 }
                 if apply {
                     let connection = try global.connect()
-                    try connection.executeScript(design.createTableSQL)
-                    Console.write(.notice, "created \(design.table) (if it did not exist)")
+                    switch try design.apply(connection) {
+                    case .created: Console.write(.notice, "created \(design.table.displayName)")
+                    case .alreadyPresent:
+                        Console.write(.notice, "\(design.table.displayName) already exists with every designed column; nothing changed")
+                    }
                 } else {
                     say(design.createTableSQL)
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PostgresLoader
+import SyncEngine
 
 extension Sfpg {
     struct Migrate: ParsableCommand {
@@ -26,15 +27,11 @@ extension Sfpg {
         func run() throws {
             let logger = global.makeLogger()
             do {
-                let files = try JobTables.ddlFiles(
+                let files = try JobTableFiles.ddlFiles(
                     in: jobsDirectory ?? JobsDirectory.defaultPath, required: jobsDirectory != nil)
                 let connection = try global.connect()
-                let (superseded, applied) = try JobTables.withMigrateLock(connection) {
-                    let superseded = try JobTables.supersedeOnFreshDatabase(connection)
-                    let applied = try Migrator.migrate(connection)
-                    try JobTables.apply(files, connection: connection)
-                    return (superseded, applied)
-                }
+                let outcome = try Migrator.migrate(connection, jobTables: files)
+                let (superseded, applied) = (outcome.superseded, outcome.applied)
                 if applied.isEmpty {
                     print("schema is current; nothing to apply")
                 } else {

@@ -114,7 +114,9 @@ extension Sfpg {
                 try SchemaCheck.requireCurrent(connection)
                 let mode: SyncMode? = full ? .full : incremental ? .incremental : nil
                 if dryRun {
-                    Swift.print(try DryRun.describe(selected, mode: mode, connection: connection), terminator: "")
+                    let fields = FieldCheck(client: SalesforceClient(configuration: salesforce, logger: logger), logger: logger)
+                    Swift.print(
+                        try DryRun.describe(selected, mode: mode, connection: connection, fieldCheck: fields), terminator: "")
                     return
                 }
                 let trap = SignalTrap(postgres: connection.makeCanceller())

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SyncEngine
 
 extension Sfpg {
@@ -16,8 +17,8 @@ extension Sfpg {
         @Flag(help: "Print JSON (an array, one object per job).")
         var json = false
 
-        @Option(help: "\(JobsDirectory.help) Jobs that never ran are listed too.")
-        var jobsDirectory = JobsDirectory.defaultPath
+        @Option(help: ArgumentHelp("\(JobsDirectory.help) Jobs that never ran are listed too.", valueName: "dir"))
+        var jobsDirectory: String?
 
         @OptionGroup var global: GlobalOptions
 
@@ -25,16 +26,7 @@ extension Sfpg {
             let logger = global.makeLogger()
             do {
                 let connection = try global.connect()
-                var jobs: [JobDefinition] = []
-                do {
-                    jobs = try JobDefinition.loadAll(directory: jobsDirectory)
-                } catch where FileManager.default.fileExists(atPath: jobsDirectory) {
-                    // Status still reports what the database knows, but a job file that does not load is news to
-                    // whoever reads the report: its job would be missing from it without a word.
-                    logger.warning(
-                        "the job files could not be read; showing only the jobs the database knows",
-                        metadata: ["jobs.directory": "\(jobsDirectory)", "error": "\(error)"])
-                }
+                let jobs = loadJobs(logger: logger)
                 let statuses = try StatusReport.collect(connection, jobs: jobs)
                 if json {
                     let encoder = JSONEncoder()
@@ -48,7 +40,8 @@ extension Sfpg {
                         print("  never run")
                         continue
                     }
-                    print("  last run:   \(result), \(status.lastSyncType ?? "?"), \(status.lastStartedAt ?? "?") → \(status.lastCompletedAt ?? "?")")
+                    let took = status.lastRunSeconds.map { " (\(String(format: "%.1f", $0)) s)" } ?? ""
+                    print("  last run:   \(result), \(status.lastSyncType ?? "?"), \(status.lastStartedAt ?? "?") → \(status.lastCompletedAt ?? "?")\(took)")
                     print("  counts:     \(status.recordsProcessed ?? 0) read, \(status.recordsInserted ?? 0) inserted, \(status.recordsUpdated ?? 0) updated, \(status.recordsDeleted ?? 0) deleted, \(status.recordsUnchanged ?? 0) unchanged")
                     if let expected = status.recordsExpected {
                         // The completeness proof: Salesforce's count = what the pages delivered = rows staged.
@@ -74,6 +67,24 @@ extension Sfpg {
                 }
             } catch {
                 throw failureExit(error)
+            }
+        }
+
+        /// The job files, for the jobs that never ran. Without them status still reports every job the database
+        /// knows (run outside a project directory, say); a directory that is there but does not load, or one given
+        /// explicitly that is not there, is news to whoever reads the report: its jobs would be missing without a
+        /// word.
+        func loadJobs(logger: Logger) -> [JobDefinition] {
+            let directory = jobsDirectory ?? JobsDirectory.defaultPath
+            do {
+                return try JobDefinition.loadAll(directory: directory)
+            } catch {
+                if jobsDirectory != nil || FileManager.default.fileExists(atPath: directory) {
+                    logger.warning(
+                        "the job files could not be read; showing only the jobs the database knows",
+                        metadata: ["jobs.directory": "\(directory)", "error": "\(error)"])
+                }
+                return []
             }
         }
     }

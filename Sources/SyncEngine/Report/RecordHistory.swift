@@ -1,3 +1,4 @@
+import Foundation
 import PostgresLoader
 
 /// One `sfpg.changes` row: what a run did to one record.
@@ -13,6 +14,31 @@ public struct RecordChange: Codable, Sendable, Equatable {
             self.old = old
             self.new = new
         }
+
+        enum CodingKeys: String, CodingKey {
+            case column, old, new
+        }
+
+        // In JSON the values are the stored JSON values themselves (`"new": "a@b.c"`, `"new": true`), not strings
+        // holding their JSON text.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            column = try container.decode(String.self, forKey: .column)
+            func text(_ key: CodingKeys) throws -> String? {
+                let value = try container.decodeIfPresent(JSONValue.self, forKey: key) ?? .null
+                return value == .null ? nil : value.text
+            }
+            old = try text(.old)
+            new = try text(.new)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(column, forKey: .column)
+            // Text that is not JSON cannot come from jsonb; written as a string rather than lost.
+            try container.encode(old.map { JSONValue(text: $0) ?? .string($0) } ?? .null, forKey: .old)
+            try container.encode(new.map { JSONValue(text: $0) ?? .string($0) } ?? .null, forKey: .new)
+        }
     }
 
     public var runId: Int64?
@@ -26,20 +52,18 @@ public struct RecordChange: Codable, Sendable, Equatable {
 public enum RecordHistory {
     /// Every change of `key` in `job`, oldest first; columns in name order.
     public static func load(_ connection: PostgresConnection, job: String, key: String) throws -> [RecordChange] {
-        let result = try SyncStore(connection).changes(jobName: job, recordKey: key)
         var entries: [RecordChange] = []
-        var lastId: String?
-        for row in 0..<result.rows.count {
-            let id = result[row, "id"]
-            if id != lastId {
-                lastId = id
+        var lastId: Int64?
+        let changes = try ReportSchema.reading { try SyncStore(connection).changeRecords(jobName: job, recordKey: key) }
+        for change in changes {
+            if change.id != lastId {
+                lastId = change.id
                 entries.append(RecordChange(
-                    runId: result[row, "run_id"].flatMap { Int64($0) }, operation: result[row, "operation"] ?? "?",
-                    systemModstamp: result[row, "modstamp"], recordedAt: result[row, "recorded"] ?? "?", changes: []))
+                    runId: change.runId, operation: change.operation, systemModstamp: change.systemModstamp,
+                    recordedAt: change.recordedAt, changes: []))
             }
-            if let column = result[row, "col"] {
-                entries[entries.count - 1].changes.append(
-                    RecordChange.Column(column: column, old: result[row, "old"], new: result[row, "new"]))
+            if let column = change.column {
+                entries[entries.count - 1].changes.append(RecordChange.Column(column: column, old: change.old, new: change.new))
             }
         }
         return entries

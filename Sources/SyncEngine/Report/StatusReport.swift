@@ -11,6 +11,8 @@ public struct JobStatus: Codable, Sendable {
     public var lastSyncType: String?
     public var lastStartedAt: String?
     public var lastCompletedAt: String?
+    /// Seconds from the last run's start to its completion; nil while it runs.
+    public var lastRunSeconds: Double? = nil
     public var lastError: String?
     public var recordsProcessed: Int?
     public var recordsInserted: Int?
@@ -39,34 +41,13 @@ public struct JobStatus: Codable, Sendable {
 public enum StatusReport {
     /// Reads the status of every job that has run, plus `jobs` that never did.
     public static func collect(_ connection: PostgresConnection, jobs: [JobDefinition]) throws -> [JobStatus] {
-        let result = try SyncStore(connection).latestRuns()
-        var statuses: [JobStatus] = []
-        for row in 0..<result.rows.count {
-            func value(_ column: String) -> String? { result[row, column] }
-            statuses.append(JobStatus(
-                job: value("job_name") ?? "?", object: value("object_name"), table: value("target_table"),
-                lastRunStatus: value("status"), lastSyncType: value("sync_type"), lastStartedAt: value("started_at"),
-                lastCompletedAt: value("completed_at"), lastError: value("error_message"),
-                recordsProcessed: value("records_processed").flatMap { Int($0) },
-                recordsInserted: value("records_inserted").flatMap { Int($0) },
-                recordsUpdated: value("records_updated").flatMap { Int($0) },
-                recordsDeleted: value("records_deleted").flatMap { Int($0) },
-                recordsUnchanged: value("records_unchanged").flatMap { Int($0) },
-                watermark: value("watermark"), lastSuccessAt: value("last_success_at"),
-                secondsSinceLastSuccess: value("since_success").flatMap { Double($0) },
-                rowsInTable: nil, bulkJobInFlight: value("bulk_job_id"),
-                calculatedRefreshedAt: value("calculated_refreshed_at")
-            ))
-            func number(_ column: String) -> Int? { value(column).flatMap { Int($0) } }
-            statuses[statuses.count - 1].recordsExpected = number("records_expected")
-            statuses[statuses.count - 1].recordsDownloaded = number("records_downloaded")
-            statuses[statuses.count - 1].resultPages = number("result_pages")
-            statuses[statuses.count - 1].failureReason = value("failure_reason")
-            if let runId = value("run_id").flatMap({ Int64($0) }),
-                let shards = try? SyncStore(connection).shards(ofRunLog: runId), !shards.isEmpty
-            {
-                statuses[statuses.count - 1].shards = shards
+        let store = SyncStore(connection)
+        var statuses = try ReportSchema.reading(store.latestRunRecords).map { run in
+            var status = JobStatus(run)
+            if let runId = run.runId, let shards = try? store.shards(ofRunLog: runId), !shards.isEmpty {
+                status.shards = shards
             }
+            return status
         }
         for job in jobs where !statuses.contains(where: { $0.job == job.name }) {
             statuses.append(JobStatus(job: job.name, object: job.object, table: job.table.description))
@@ -75,11 +56,36 @@ public enum StatusReport {
             guard let table = statuses[index].table ?? jobs.first(where: { $0.name == statuses[index].job })?.table.description,
                 let name = try? TableName(parsing: table)
             else { continue }
+            statuses[index].table = name.displayName
             // A table that is not there yet (job never run, not migrated) is reported as unknown, not as an error.
-            if let count = try? connection.execute("SELECT count(*) FROM \(name.quoted)") {
-                statuses[index].rowsInTable = count.rows.first?.first?.flatMap { Int($0) }
-            }
+            statuses[index].rowsInTable = store.rowCount(of: name)
         }
         return statuses.sorted { $0.job < $1.job }
+    }
+}
+
+extension JobStatus {
+    init(_ run: LatestRun) {
+        self.init(job: run.jobName, object: run.objectName, table: run.targetTable)
+        lastRunStatus = run.status
+        lastSyncType = run.syncType
+        lastStartedAt = run.startedAt
+        lastCompletedAt = run.completedAt
+        lastRunSeconds = run.runSeconds
+        lastError = run.errorMessage
+        recordsProcessed = run.processed
+        recordsInserted = run.inserted
+        recordsUpdated = run.updated
+        recordsDeleted = run.deleted
+        recordsUnchanged = run.unchanged
+        recordsExpected = run.expected
+        recordsDownloaded = run.downloaded
+        resultPages = run.resultPages
+        failureReason = run.failureReason
+        watermark = run.watermark
+        lastSuccessAt = run.lastSuccessAt
+        secondsSinceLastSuccess = run.secondsSinceLastSuccess
+        bulkJobInFlight = run.bulkJobInFlight
+        calculatedRefreshedAt = run.calculatedRefreshedAt
     }
 }

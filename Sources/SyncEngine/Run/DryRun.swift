@@ -2,10 +2,15 @@ import PostgresLoader
 
 /// What `sfpg run --dry-run` prints: per job, the mode, the SOQL and the SQL it would execute.
 public enum DryRun {
-    public static func describe(_ jobs: [JobDefinition], mode: SyncMode?, connection: PostgresConnection) throws -> String {
+    /// - Parameter fieldCheck: checks the jobs with `on_missing_field: skip` against Salesforce's describe, so what
+    ///   is printed leaves out the fields a run would skip; the other jobs are printed without asking Salesforce.
+    public static func describe(
+        _ jobs: [JobDefinition], mode: SyncMode?, connection: PostgresConnection, fieldCheck: FieldCheck? = nil
+    ) throws -> String {
         var out = ""
         let store = SyncStore(connection)
-        for job in jobs {
+        for var job in jobs {
+            if job.onMissingField == .skip, let fieldCheck { job = try fieldCheck.check(job) }
             // Under the job's lock, so what it prints is what a run starting now would do.
             try store.withJobLock(job.name, table: job.table, policy: .failFast) { state in
                 let plan = try SyncPlan(job: job, requested: mode, previousWatermark: state.watermark)

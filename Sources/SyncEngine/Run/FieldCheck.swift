@@ -1,13 +1,17 @@
+import Logging
 import SalesforceClient
 
 /// Checks a job's mapped fields against Salesforce's describe, so a deleted or misspelled field fails before a
 /// Bulk job is submitted, naming the field and its line in the job file. Describes are cached per instance (per run).
 public final class FieldCheck {
     let client: SalesforceClient
+    /// Where a skipped field is reported: `on_missing_field: skip` must not drop a column's updates without a word.
+    let logger: Logger
     private var cache: [String: SObjectDescription] = [:]
 
-    public init(client: SalesforceClient) {
+    public init(client: SalesforceClient, logger: Logger = Logger(label: "sfpg")) {
         self.client = client
+        self.logger = logger
     }
 
     /// - Returns: the job to run: unchanged, or without its missing fields when it says `on_missing_field: skip`
@@ -35,6 +39,12 @@ public final class FieldCheck {
             guard let described = description.fields.first(where: { $0.name.caseInsensitiveEquals(path.last!) }) else {
                 if job.onMissingField == .skip, !required.contains(where: { $0.caseInsensitiveEquals(field.source) }) {
                     runnable.fields.removeAll { $0.source == field.source }
+                    logger.warning(
+                        """
+                        \(place): field '\(field.source)' does not exist on \(description.name) in Salesforce; skipped \
+                        (on_missing_field: skip), so column '\(field.column)' keeps its values
+                        """,
+                        metadata: ["job.name": "\(job.name)", "sf.object": "\(job.object)", "sf.field": "\(field.source)"])
                     continue
                 }
                 throw SyncError(
