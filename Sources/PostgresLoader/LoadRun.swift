@@ -83,18 +83,9 @@ public final class LoadRun: PageSink {
 
     /// Target column name → type as `format_type` spells it, so staging rejects a bad value at COPY time.
     static func columnTypes(of table: TableName, _ connection: PostgresConnection) throws -> [String: String] {
-        let result = try connection.execute(
-            """
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type
-            FROM pg_catalog.pg_attribute a
-            WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
-            """, [table.quoted])
-        if result.rows.isEmpty {
+        let types = try TableCatalog.columnTypes(of: table, connection)
+        if types.isEmpty {
             throw PostgresError(.schema, "target table \(table) does not exist: run `sfpg migrate` or create it")
-        }
-        var types: [String: String] = [:]
-        for row in result.rows {
-            if let name = row[0], let type = row[1] { types[name] = type }
         }
         return types
     }

@@ -123,7 +123,7 @@ extension Sfpg {
                 let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
                 let runner = SyncRunner(
                     connection: connection, client: client, cancellation: trap.cancellation,
-                    logger: metrics.enabled ? publisher.bulkJobs.attach(to: logger) : logger,
+                    logger: logger,
                     // The progress line redraws itself with a carriage return: not a JSON line.
                     showProgress: isatty(STDERR_FILENO) == 1 && global.logging.effectiveLogFormat == .text
                 )

@@ -101,7 +101,6 @@ struct JobRunMetrics {
 struct RunMetricsPublisher {
     let options: MetricsOptions
     let logger: Logger
-    let bulkJobs = BulkJobTimer()
     /// The shard this process runs (`--shard I/N`), which gets a Pushgateway group of its own.
     var shard: Int?
     /// Each job's latest run-log id before the run, to recognise the run's own row afterwards.
@@ -125,7 +124,7 @@ struct RunMetricsPublisher {
             let own = record?.latestRunId.map { $0 > (before[outcome.job] ?? 0) } ?? false
             return JobRunMetrics(
                 job: outcome.job, object: jobs.first { $0.name == outcome.job }?.object ?? "", status: outcome.status,
-                seconds: outcome.seconds, counts: outcome.summary?.counts, bulkJobSeconds: bulkJobs.seconds(job: outcome.job),
+                seconds: outcome.seconds, counts: outcome.summary?.counts, bulkJobSeconds: outcome.bulkJobSeconds,
                 record: record, ownRow: own)
         }
         publish(runs)
@@ -170,47 +169,5 @@ struct RunMetricsPublisher {
             logger.warning(
                 "could not push metrics", metadata: ["job.name": "\(run.job)", "metrics.url": "\(PlainHTTP.redacted(url))", "error": "\(error)"])
         }
-    }
-}
-
-/// Times each job's Bulk query (submitted or reused → `JobComplete`) from the sync engine's own log events, for
-/// `sfpg_bulk_job_seconds`: `JobOutcome` does not carry the time yet. A stopgap: when the engine reports it, this
-/// goes. Only the first Bulk job of each job counts (a column refresh may run another); the test pins the messages.
-final class BulkJobTimer: LogHandler, @unchecked Sendable {
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    private let state = Mutex<[String: (started: ContinuousClock.Instant, seconds: Double?)]>([:])
-
-    /// Seconds from submission to completion of `job`'s Bulk query in this invocation, if it completed.
-    func seconds(job: String) -> Double? { state.withLock { $0[job]?.seconds } }
-
-    func log(event: LogEvent) {
-        let message = "\(event.message)"
-        guard let job = (event.metadata?["job.name"] ?? metadata["job.name"]).map({ "\($0)" }) else { return }
-        let now = ContinuousClock.now
-        state.withLock { timings in
-            switch message {
-            case "bulk query submitted", "reusing the bulk job of an interrupted run":
-                if timings[job] == nil { timings[job] = (now, nil) }
-            case "bulk query complete":
-                if let started = timings[job]?.started, timings[job]?.seconds == nil {
-                    let elapsed = (now - started).components
-                    timings[job]?.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-                }
-            default: break
-            }
-        }
-    }
-
-    /// `logger` with this timer listening too. The multiplexer's level is the most verbose of its handlers' and it
-    /// hands each event only to the handlers whose level admits it, so the original handler keeps its own level.
-    func attach(to logger: Logger) -> Logger {
-        let base = logger.handler
-        return Logger(label: logger.label) { _ in MultiplexLogHandler([base, self]) }
     }
 }
