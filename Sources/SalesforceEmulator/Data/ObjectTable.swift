@@ -26,6 +26,8 @@ struct ObjectTable: Sendable {
     var removedFields: Set<Int> = []
     /// Deleted record Ids with their deletion time, for `sobjects/{Object}/deleted`.
     var deletions: [String: Int64] = [:]
+    /// Deletion time of the newest entry purged from the delete log, if any: getDeleted's `earliestDateAvailable`.
+    var purgedThrough: Int64?
     private let firstName: Int?, lastName: Int?, title: Int?, amount: Int?, probability: Int?
 
     init(schema: ObjectSchema, salt: UInt64, baseCount: Int) {

@@ -82,9 +82,14 @@ extension Router {
             usage.withLock { $0 = Usage() }
             clock.reset()
             transportSettings.withLock { $0 = TransportSettings(configuration) }
+            policy.withLock { $0 = OrgPolicy(configuration) }
+            pagesServed.withLock { $0.removeAll() }
+            killConnection(afterPages: 0, count: 0)
+            tokens.resetOrgId()
             return ok
         default:
-            return .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")
+            return adminControl(request.method, Array(segments), body: body)
+                ?? .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")
         }
     }
 
@@ -128,7 +133,10 @@ extension Router {
         case "hostileLocator":
             guard let value = body["value"] as? String else { return false }
             faults.hostileLocator(value, count: int("count", 1))
-        case "clear": faults.clear()
+        case "killAfterPages": killConnection(afterPages: int("pages", 1), count: int("count", 1))
+        case "clear":
+            faults.clear()
+            killConnection(afterPages: 0, count: 0)
         default: return false
         }
         return true

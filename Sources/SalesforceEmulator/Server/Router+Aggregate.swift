@@ -1,0 +1,15 @@
+extension Router {
+    /// An aggregate query's REST answer: one batch (aggregate queries have no `queryMore`), `AggregateResult` records
+    /// without `url`; `SELECT COUNT()` answers `totalSize` with no records.
+    func aggregateResponse(_ query: SOQLAggregateQuery, table: ObjectTable, snapshot: OrgSnapshot, all: Bool)
+        -> EmulatorResponse
+    {
+        let evaluator = AggregateEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: all)
+        if let threshold = policy.withLock({ $0.aggregateTimeoutRecords }), evaluator.matchingCount() > threshold {
+            return .error(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
+        }
+        let (total, records) = evaluator.records()
+        return .json(
+            200, .object([("totalSize", .int(total)), ("done", true), ("records", .array(records))]))
+    }
+}
