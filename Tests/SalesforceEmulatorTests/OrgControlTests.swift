@@ -42,19 +42,16 @@ import Testing
         #expect(newOrg != firstOrg && newOrg.hasPrefix("00D") && newOrg.count == 18)
         // The old org's sessions end; a new login names the new org everywhere.
         #expect(try before.get("/limits").status == 401)
-        let token = try Curl.request(
-            "POST", "\(emulator.baseURL)/services/oauth2/token",
-            headers: ["Content-Type": "application/x-www-form-urlencoded"],
-            body: Curl.form([
-                ("grant_type", "password"), ("client_id", "sfpg-emulator-client"), ("client_secret", "emulator-secret"),
-                ("username", "integration@sfpg.example"), ("password", "emulator-passwordemulatorToken"),
-            ])).object()
+        let token = try Session.login(emulator.baseURL).object()
         #expect(orgId(fromIdentityURL: token["id"] as? String) == newOrg)
         #expect((token["access_token"] as? String)?.hasPrefix(String(newOrg.prefix(15)) + "!") == true)
         let after = try Session(emulator)
         let identity = try Curl.request("GET", "\(emulator.baseURL)/id/\(newOrg)/005", headers: after.auth).object()
         #expect(identity["organization_id"] as? String == newOrg)
         #expect(try after.restQuery("SELECT COUNT() FROM Contact").object()["totalSize"] as? Int == 12)
+        #expect(emulator.organizationId == newOrg)
+        #expect(emulator.refreshOrg() != newOrg)
+        #expect(try after.get("/limits").status == 401)
     }
 
     @Test func hiddenRecordsVanishFromQueriesWithoutBeingDeletedAndComeBackUnchanged() async throws {

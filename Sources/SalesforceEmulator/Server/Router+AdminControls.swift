@@ -46,33 +46,35 @@ extension Router {
         }
     }
 
-    /// `{"DailyApiRequests": {"Max": 15000, "Remaining": 10}, …}`: sets a daily allowance's maximum and what is left
-    /// of it (by moving what has been used), for the limits `/limits` reports and enforces.
+    /// `{"DailyApiRequests": {"Max": 15000, "Remaining": 10}, …}`: sets daily allowances (see ``setAllowance``).
     private func setLimits(_ body: [String: Any]) -> EmulatorResponse {
-        let known = ["DailyApiRequests", "DailyBulkV2QueryJobs", "DailyBulkV2QueryFileStorageMB"]
         for (name, value) in body {
-            guard known.contains(name), let entry = value as? [String: Any] else {
-                return .error(400, "INVALID_LIMIT", "Unknown limit \(name); settable: \(known.joined(separator: ", "))")
-            }
+            let entry = value as? [String: Any] ?? [:]
             let max = (entry["Max"] as? NSNumber)?.intValue
-            let remaining = (entry["Remaining"] as? NSNumber)?.intValue
-            let maximum = policy.withLock { policy -> Int in
-                switch name {
-                case "DailyApiRequests": if let max { policy.dailyApiRequests = max }; return policy.dailyApiRequests
-                case "DailyBulkV2QueryJobs": if let max { policy.dailyBulkV2QueryJobs = max }; return policy.dailyBulkV2QueryJobs
-                default: if let max { policy.dailyBulkV2QueryFileStorageMB = max }; return policy.dailyBulkV2QueryFileStorageMB
-                }
-            }
-            guard let remaining else { continue }
-            let used = Swift.max(0, maximum - remaining)
-            usage.withLock { usage in
-                switch name {
-                case "DailyApiRequests": usage.apiRequests = used
-                case "DailyBulkV2QueryJobs": usage.queryJobs = used
-                default: usage.resultBytes = used * 1_048_576
-                }
+            guard setAllowance(name, max: max, remaining: (entry["Remaining"] as? NSNumber)?.intValue) else {
+                return .error(
+                    400, "INVALID_LIMIT",
+                    "Unknown limit \(name); settable: DailyApiRequests, DailyBulkV2QueryJobs, DailyBulkV2QueryFileStorageMB")
             }
         }
         return .json(200, .object([("ok", true)]))
+    }
+
+    /// Sets a daily allowance's maximum (when given) and what is left of it (when given, by moving what has been
+    /// used), for the limits `/limits` reports and enforces. False for an unknown name.
+    func setAllowance(_ name: String, max: Int?, remaining: Int?) -> Bool {
+        let path: (WritableKeyPath<OrgPolicy, Int>, WritableKeyPath<Usage, Int>, Int)
+        switch name {
+        case "DailyApiRequests": path = (\.dailyApiRequests, \.apiRequests, 1)
+        case "DailyBulkV2QueryJobs": path = (\.dailyBulkV2QueryJobs, \.queryJobs, 1)
+        case "DailyBulkV2QueryFileStorageMB": path = (\.dailyBulkV2QueryFileStorageMB, \.resultBytes, 1_048_576)
+        default: return false
+        }
+        let maximum = policy.withLock { policy in
+            if let max { policy[keyPath: path.0] = max }
+            return policy[keyPath: path.0]
+        }
+        if let remaining { usage.withLock { $0[keyPath: path.1] = Swift.max(0, maximum - remaining) * path.2 } }
+        return true
     }
 }
