@@ -94,6 +94,17 @@ extension Session {
         #expect(response.errorMessage()?.contains(message) == true, "\(response.text)")
     }
 
+    @Test func moreGroupsThanOneBatchAreRefusedUnlessLimited() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 2001 }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        let refused = try session.restQuery("SELECT Id, COUNT(Name) FROM Contact GROUP BY Id")
+        #expect(refused.status == 400 && refused.errorCode() == "EXCEEDED_ID_LIMIT")
+        #expect(refused.errorMessage()?.hasPrefix("Aggregate query does not support queryMore()") == true)
+        let limited = try session.restQuery("SELECT Id, COUNT(Name) FROM Contact GROUP BY Id LIMIT 2000").object()
+        #expect((limited["records"] as? [Any])?.count == 2000 && limited["nextRecordsUrl"] == nil)
+    }
+
     @Test func countOverTooManyRecordsTimesOutAndANarrowerWindowDoesNot() async throws {
         let emulator = try await TestEmulator.start { $0.contactCount = 50; $0.aggregateTimeoutRecords = 20 }
         defer { try? emulator.shutdownBlocking() }

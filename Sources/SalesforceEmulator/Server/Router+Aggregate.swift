@@ -1,4 +1,6 @@
 extension Router {
+    static let aggregateBatchLimit = 2000
+
     /// An aggregate query's REST answer: one batch (aggregate queries have no `queryMore`), `AggregateResult` records
     /// without `url`; `SELECT COUNT()` answers `totalSize` with no records.
     func aggregateResponse(_ query: SOQLAggregateQuery, table: ObjectTable, snapshot: OrgSnapshot, all: Bool)
@@ -9,6 +11,12 @@ extension Router {
             return .error(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
         }
         let (total, records) = evaluator.records()
+        // Measured on real orgs: past one batch an aggregate query is refused outright, not paged.
+        guard records.count <= Self.aggregateBatchLimit else {
+            return .error(
+                400, "EXCEEDED_ID_LIMIT",
+                "Aggregate query does not support queryMore(), use LIMIT to restrict the results to a single batch")
+        }
         return .json(
             200, .object([("totalSize", .int(total)), ("done", true), ("records", .array(records))]))
     }
