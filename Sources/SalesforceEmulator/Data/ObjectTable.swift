@@ -51,6 +51,13 @@ struct ObjectTable: Sendable {
         return parsed.index
     }
 
+    /// `SystemModstamp` of record `i` in epoch ms without writing and parsing its text (window filters over
+    /// millions of records): its patch's, else the generated base's. Nil when `f` is not the modstamp field.
+    func modstampMillis(field f: Int, _ i: Int, _ patch: RecordPatch?) -> Int64? {
+        guard case .systemModstamp = schema.fields[f].recipe, patch?.values[f] == nil else { return nil }
+        return patch?.modstampMillis ?? RecordGenerator.systemModstamp(i)
+    }
+
     func isDeleted(_ i: Int) -> Bool { patches.isEmpty ? false : patches[i]?.isDeleted ?? false }
 
     /// The value of field `f` of record `i` in CSV text form.

@@ -12,19 +12,26 @@ struct AggregateEvaluator {
             snapshot: snapshot, includeDeleted: includeDeleted)
     }
 
-    /// Records the query reads (what a timeout depends on).
+    /// Whether the answer is a number alone (`SELECT COUNT()` without GROUP BY), which needs no list of records.
+    var isPlainCount: Bool { query.countOnly && query.groupBy.isEmpty }
+
+    /// Records the query reads (what a timeout depends on), without listing them when nothing filters them.
     func matchingCount() -> Int {
         query.filter == nil ? plain.source().total : plain.rows().count
     }
 
-    /// The answer: `totalSize` alone for `COUNT()` (grouped: the number of groups), else one record per group.
-    func records() -> (totalSize: Int, records: [JSONValue]) {
-        let rows = plain.rows()
-        if query.countOnly && query.groupBy.isEmpty { return (rows.count, []) }
+    /// The records the query reads, in index order.
+    func matchingRows() -> [Int] { plain.rows() }
+
+    /// The answer over `rows`: `totalSize` alone for `COUNT()` with GROUP BY (the number of groups), else one
+    /// record per group.
+    func records(rows: [Int]) -> (totalSize: Int, records: [JSONValue]) {
         var groups: [[String?]: [Int]] = [:]
         var order: [[String?]] = []
+        let hasPatches = !table.patches.isEmpty
         for i in rows {
-            let key = query.groupBy.map { $0.value(row: i, table: table, snapshot: snapshot) }
+            let patch = hasPatches ? table.patches[i] : nil
+            let key = query.groupBy.map { $0.value(row: i, table: table, snapshot: snapshot, patch: patch) }
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(i)
         }
@@ -56,6 +63,10 @@ struct AggregateEvaluator {
     }
 
     private func aggregate(_ function: SOQLAggregateFunction, _ column: SOQLColumn?, rows: [Int]) -> Cell {
+        // COUNT(Id) counts records: an Id is never null, so there is no need to write millions of them.
+        if function == .count, case .field(let f, _)? = column, case .id = table.schema.fields[f].recipe {
+            return Cell(text: String(rows.count), json: .int(rows.count), type: .int)
+        }
         let values = rows.compactMap { column?.value(row: $0, table: table, snapshot: snapshot) }
         let type = column?.type(in: table) ?? .int
         func count(_ n: Int) -> Cell { Cell(text: String(n), json: .int(n), type: .int) }

@@ -30,7 +30,13 @@ struct SOQLGroupKey: Sendable {
     }
 
     /// The key's value for a record in text form: the field's value, a date function's number, or `YYYY-MM-DD`.
-    func value(row i: Int, table: ObjectTable, snapshot: OrgSnapshot) -> String? {
+    func value(row i: Int, table: ObjectTable, snapshot: OrgSnapshot, patch: RecordPatch?) -> String? {
+        if let function, case .field(let f, _) = column, let millis = table.modstampMillis(field: f, i, patch) {
+            switch function.apply(millis: millis) {
+            case .number(let n): return String(Int(n))
+            case .date(let days): return Timestamps.date(days: days)
+            }
+        }
         guard let text = column.value(row: i, table: table, snapshot: snapshot) else { return nil }
         guard let function else { return text }
         switch function.apply(text) {

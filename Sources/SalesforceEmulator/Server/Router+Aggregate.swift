@@ -7,10 +7,16 @@ extension Router {
         -> EmulatorResponse
     {
         let evaluator = AggregateEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: all)
-        if let threshold = policy.withLock({ $0.aggregateTimeoutRecords }), evaluator.matchingCount() > threshold {
-            return .error(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
+        let threshold = policy.withLock { $0.aggregateTimeoutRecords } ?? .max
+        let timeout = EmulatorResponse.error(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
+        if evaluator.isPlainCount {
+            let count = evaluator.matchingCount()
+            guard count <= threshold else { return timeout }
+            return .json(200, .object([("totalSize", .int(count)), ("done", true), ("records", .array([]))]))
         }
-        let (total, records) = evaluator.records()
+        let rows = evaluator.matchingRows()
+        guard rows.count <= threshold else { return timeout }
+        let (total, records) = evaluator.records(rows: rows)
         // Measured on real orgs: past one batch an aggregate query is refused outright, not paged.
         guard records.count <= Self.aggregateBatchLimit else {
             return .error(
