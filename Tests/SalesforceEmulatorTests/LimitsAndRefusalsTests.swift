@@ -24,6 +24,20 @@ import Testing
         #expect(try session.get("/limits").text.hasPrefix(#"{"DailyApiRequests":{"Max":"#))
     }
 
+    @Test func prettyPrintOnRequestAndJobModstampsThatMoveWithTheState() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 5 }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        let pretty = try session.get("/query/?q=SELECT+COUNT()+FROM+Contact", headers: ["X-PrettyPrint": "1"])
+        #expect(pretty.text == "{\n  \"totalSize\" : 5,\n  \"done\" : true,\n  \"records\" : [ ]\n}")
+        emulator.faults.slowInProgress(polls: 5, jobs: 1)
+        let job = try #require(try session.create("SELECT Id FROM Contact").object()["id"] as? String)
+        try await Task.sleep(for: .milliseconds(50))
+        let info = try session.get("/jobs/query/\(job)").object()
+        #expect(info["state"] as? String == "InProgress")
+        #expect((info["systemModstamp"] as? String ?? "") > (info["createdDate"] as? String ?? ""))
+    }
+
     @Test func heavyQueriesAreTooComplicatedAndLongOnesMalformed() async throws {
         let emulator = try await TestEmulator.start { $0.contactCount = 5; $0.maxQueryWeight = 12; $0.formulaFieldWeight = 10 }
         defer { try? emulator.shutdownBlocking() }

@@ -50,6 +50,14 @@ struct EmulatorResponse: Sendable {
         json(status, .array([.object([("message", .string(message)), ("errorCode", .string(code))])]))
     }
 
+    /// The JSON body pretty-printed, keys in their order; non-JSON responses are unchanged.
+    func prettyPrinted() -> EmulatorResponse {
+        guard let json else { return self }
+        var pretty = self
+        pretty.body = json.prettySerialized
+        return pretty
+    }
+
     /// The response as Bulk API 2.0 writes it: JSON pretty-printed (Jackson's default style) and error objects with
     /// `errorCode` before `message`. Non-JSON responses are unchanged.
     func bulkStyled() -> EmulatorResponse {
@@ -62,9 +70,8 @@ struct EmulatorResponse: Sendable {
             })
         }
         var styled = self
-        styled.body = value.prettySerialized
         styled.json = value
-        return styled
+        return styled.prettyPrinted()
     }
 
     /// An OAuth error: a flat object.

@@ -69,7 +69,9 @@ final class Router: Sendable {
                     acceptEncoding: request.header("Accept-Encoding"), connection: request.connection))
             return log.count - 1
         }
-        let future = dispatch(request, on: eventLoop)
+        var future = dispatch(request, on: eventLoop)
+        // `X-PrettyPrint: 1` asks REST and OAuth for the pretty form Bulk always uses (simple-salesforce sends it).
+        if request.header("X-PrettyPrint") == "1" { future = future.map { $0.prettyPrinted() } }
         future.whenSuccess { [self] response in
             requestLog.withLock { log in if logIndex < log.count { log[logIndex].status = response.status } }
         }
