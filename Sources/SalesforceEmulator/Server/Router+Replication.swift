@@ -24,6 +24,15 @@ extension Router {
         guard let table = org.snapshot().table(object) else {
             return .error(404, "NOT_FOUND", "The requested resource does not exist")
         }
+        // Purges move the earliest date available past the newest purged deletion (to the next whole minute); a
+        // window that starts before it fails, as the SOAP guide documents: the client must replicate in full.
+        let earliest = max(horizon, table.purgedThrough.map { Self.wholeMinute($0) + Self.minuteMillis } ?? horizon)
+        if deleted, start < earliest {
+            return .error(
+                400, "INVALID_REPLICATION_DATE",
+                "startDate is before the earliest date available, \(Timestamps.restDatetime(millis: earliest)): "
+                    + "deleted records were purged since")
+        }
         let found = deleted ? deletions(table, from: start, to: end) : updates(table, from: start, to: end)
         let limit = policy.withLock { $0.replicationIdLimit }
         guard found.count <= limit else {
@@ -35,8 +44,6 @@ extension Router {
         guard deleted else {
             return .json(200, .object([("ids", .array(found.map { .string($0.id) })), ("latestDateCovered", .string(covered))]))
         }
-        // Purges move the earliest date available past the newest purged deletion (to the next whole minute).
-        let purged = table.purgedThrough.map { Self.wholeMinute($0) + Self.minuteMillis } ?? horizon
         let records = found.map { record -> JSONValue in
             .object([("id", .string(record.id)), ("deletedDate", .string(Timestamps.restDatetime(millis: record.millis)))])
         }
@@ -44,7 +51,7 @@ extension Router {
             200,
             .object([
                 ("deletedRecords", .array(records)),
-                ("earliestDateAvailable", .string(Timestamps.restDatetime(millis: max(horizon, purged)))),
+                ("earliestDateAvailable", .string(Timestamps.restDatetime(millis: earliest))),
                 ("latestDateCovered", .string(covered)),
             ]))
     }
