@@ -85,6 +85,9 @@ public struct EmulatorConfiguration: Sendable {
     public var formulaFieldWeight = 10
     /// Objects whose Bulk query jobs are refused (`INVALIDENTITY` "… is not supported by the Bulk API").
     public var bulkUnsupportedObjects: [String] = []
+    /// Objects that describe as `replicateable: false` and refuse getDeleted and getUpdated (400 `INVALID_TYPE`), as
+    /// many Salesforce objects do.
+    public var nonReplicateableObjects: [String] = []
     /// How long soft-deleted records stay in the recycle bin before they are purged for good (Salesforce: 15 days);
     /// purged records vanish from `queryAll` and getDeleted.
     public var recycleBinRetention: Duration = .seconds(15 * 86_400)

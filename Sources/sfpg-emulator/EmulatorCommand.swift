@@ -76,6 +76,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "An object whose Bulk query jobs are refused with INVALIDENTITY (repeatable).")
     var bulkUnsupported: [String] = []
 
+    @Option(help: "An object that describes as replicateable: false and refuses getDeleted/getUpdated (repeatable).")
+    var notReplicateable: [String] = []
+
     @Option(help: "Seconds soft-deleted records stay in the recycle bin before they are purged (default 15 days).")
     var recycleBinRetentionSeconds = 15 * 86_400
 
@@ -130,6 +133,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.maxQueryWeight = maxQueryWeight
         configuration.formulaFieldWeight = formulaFieldWeight
         configuration.bulkUnsupportedObjects = bulkUnsupported
+        configuration.nonReplicateableObjects = notReplicateable
         configuration.recycleBinRetention = .seconds(recycleBinRetentionSeconds)
         configuration.dailyApiRequests = dailyApiRequests
         if let jwtPublicKey {

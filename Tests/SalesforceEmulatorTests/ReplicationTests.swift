@@ -80,6 +80,22 @@ import Testing
         #expect(Set(updated) == Set(ids[10..<13]) && updated.count == 3)
     }
 
+    @Test func aNonReplicateableObjectSaysSoAndRefusesReplication() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 5; $0.nonReplicateableObjects = ["Opportunity"] }
+        defer { try? emulator.shutdownBlocking() }
+        let session = try Session(emulator)
+        let now = emulator.org.clock.now()
+        #expect(try session.get("/sobjects/Opportunity/describe").object()["replicateable"] as? Bool == false)
+        #expect(try session.get("/sobjects/Contact/describe").object()["replicateable"] as? Bool == true)
+        let listed = try session.get("/sobjects").object()["sobjects"] as? [[String: Any]] ?? []
+        #expect(listed.first { $0["name"] as? String == "Opportunity" }?["replicateable"] as? Bool == false)
+        for kind in ["deleted", "updated"] {
+            let refused = try session.get("/sobjects/Opportunity/\(kind)/?\(Self.window(now - 3_600_000, now))")
+            #expect(refused.status == 400 && refused.errorCode() == "INVALID_TYPE")
+        }
+        #expect(try session.get("/sobjects/Contact/deleted/?\(Self.window(now - 3_600_000, now))").status == 200)
+    }
+
     @Test func purgedRecordsVanishFromQueryAllAndGetDeleted() async throws {
         let emulator = try await TestEmulator.start { $0.contactCount = 20; $0.recycleBinRetention = .seconds(3600) }
         defer { try? emulator.shutdownBlocking() }

@@ -10,6 +10,8 @@ struct OrgPolicy: Sendable {
     /// weighs 1, a formula field ``formulaFieldWeight``.
     var maxQueryWeight: Int?
     var formulaFieldWeight = 10
+    /// Objects (lower-cased) that describe as `replicateable: false` and refuse getDeleted and getUpdated.
+    var nonReplicateableObjects: Set<String> = []
     /// Objects (lower-cased) whose Bulk query jobs are refused with `INVALIDENTITY`.
     var bulkUnsupportedObjects: Set<String> = []
     /// Daily allowances reported by `/limits` and enforced.
@@ -23,6 +25,7 @@ struct OrgPolicy: Sendable {
         maxQueryWeight = configuration.maxQueryWeight
         formulaFieldWeight = configuration.formulaFieldWeight
         bulkUnsupportedObjects = Set(configuration.bulkUnsupportedObjects.map { $0.lowercased() })
+        nonReplicateableObjects = Set(configuration.nonReplicateableObjects.map { $0.lowercased() })
         dailyApiRequests = configuration.dailyApiRequests
     }
 

@@ -44,6 +44,9 @@ extension Router {
         if let objects = body["bulkUnsupportedObjects"] as? [String] {
             policy.bulkUnsupportedObjects = Set(objects.map { $0.lowercased() })
         }
+        if let objects = body["nonReplicateableObjects"] as? [String] {
+            policy.nonReplicateableObjects = Set(objects.map { $0.lowercased() })
+        }
     }
 
     /// `{"DailyApiRequests": {"Max": 15000, "Remaining": 10}, …}`: sets daily allowances (see ``setAllowance``).

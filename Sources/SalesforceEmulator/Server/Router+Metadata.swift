@@ -53,7 +53,7 @@ extension Router {
                     ("sobjects", .array(ObjectSchema.all.map { s in
                         .object([
                             ("name", .string(s.name)), ("label", .string(s.label)), ("keyPrefix", .string(s.keyPrefix)),
-                            ("queryable", true), ("replicateable", true), ("retrieveable", true), ("custom", false),
+                            ("queryable", true), ("replicateable", .bool(isReplicateable(s.name))), ("retrieveable", true), ("custom", false),
                         ])
                     })),
                 ]))
@@ -71,7 +71,7 @@ extension Router {
             let name = rest.first ?? ""
             return .error(404, "NOT_FOUND", "The requested resource does not exist: sObject type '\(name)' is not supported.")
         }
-        var describe = DescribeRenderer.describe(table, version: version)
+        var describe = DescribeRenderer.describe(table, version: version, replicateable: isReplicateable(table.schema.name))
         if let padding = faults.describePadding, case .object(var members) = describe {
             members.append(("emulatorPadding", .string(String(repeating: "x", count: padding))))
             describe = .object(members)

@@ -161,7 +161,7 @@ extension Router {
             ("activateable", false), ("createable", true), ("custom", false), ("customSetting", false),
             ("deletable", true), ("deprecatedAndHidden", false), ("feedEnabled", false), ("hasSubtypes", false),
             ("isSubtype", false), ("layoutable", true), ("mergeable", s.name != "Opportunity"), ("mruEnabled", true),
-            ("queryable", true), ("replicateable", true), ("retrieveable", true), ("searchable", true),
+            ("queryable", true), ("replicateable", isReplicateable(s.name)), ("retrieveable", true), ("searchable", true),
             ("triggerable", true), ("undeletable", s.name != "User"), ("updateable", true),
         ]
         var members: [(String, JSONValue)] = flags.map { ($0.0, JSONValue.bool($0.1)) }

@@ -7,6 +7,9 @@ extension Router {
     /// when `start <= time < end`, and `latestDateCovered` is the end of the last whole minute both the window and
     /// the clock have passed.
     func replication(_ object: String, deleted: Bool, request: EmulatorRequest) -> EmulatorResponse {
+        guard isReplicateable(object) else {
+            return .error(400, "INVALID_TYPE", "sObject type '\(object)' is not replicateable: it does not support \(deleted ? "getDeleted" : "getUpdated")")
+        }
         guard let start = request.query["start"].flatMap(Timestamps.parseDatetime).map(Self.wholeMinute),
             let end = request.query["end"].flatMap(Timestamps.parseDatetime).map(Self.wholeMinute)
         else {
@@ -54,6 +57,11 @@ extension Router {
                 ("earliestDateAvailable", .string(Timestamps.restDatetime(millis: earliest))),
                 ("latestDateCovered", .string(covered)),
             ]))
+    }
+
+    /// Whether describe calls the object `replicateable` (getDeleted and getUpdated work on it).
+    func isReplicateable(_ object: String) -> Bool {
+        !policy.withLock { $0.nonReplicateableObjects.contains(object.lowercased()) }
     }
 
     static func wholeMinute(_ millis: Int64) -> Int64 {
