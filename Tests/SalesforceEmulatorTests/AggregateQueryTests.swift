@@ -25,6 +25,7 @@ extension Session {
         #expect(response.status == 200)
         #expect(response.text == #"{"totalSize":28,"done":true,"records":[]}"#)
         #expect(try session.restQuery("SELECT COUNT() FROM Contact", all: true).object()["totalSize"] as? Int == 29)
+        #expect(try session.restQuery("SELECT COUNT() FROM Contact LIMIT 5").object()["totalSize"] as? Int == 5)
         // Bulk API 2.0 still refuses it.
         #expect(try session.create("SELECT COUNT() FROM Contact").errorCode() == "API_ERROR")
     }

@@ -12,7 +12,8 @@ extension Router {
         if evaluator.isPlainCount {
             let count = evaluator.matchingCount()
             guard count <= threshold else { return timeout }
-            return .json(200, .object([("totalSize", .int(count)), ("done", true), ("records", .array([]))]))
+            let limited = min(count, query.limit ?? .max)
+            return .json(200, .object([("totalSize", .int(limited)), ("done", true), ("records", .array([]))]))
         }
         let rows = evaluator.matchingRows()
         guard rows.count <= threshold else { return timeout }
