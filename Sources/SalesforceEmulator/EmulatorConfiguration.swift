@@ -88,6 +88,11 @@ public struct EmulatorConfiguration: Sendable {
     /// Objects that describe as `replicateable: false` and refuse getDeleted and getUpdated (400 `INVALID_TYPE`), as
     /// many Salesforce objects do.
     public var nonReplicateableObjects: [String] = []
+    /// Custom fields of `Wide__c`, a custom object for tests of objects too wide for one query (every tenth field a
+    /// formula); 0 (the default): no such object.
+    public var wideObjectFields = 0
+    /// Generated `Wide__c` records.
+    public var wideObjectRecords = 0
     /// How long soft-deleted records stay in the recycle bin before they are purged for good (Salesforce: 15 days);
     /// purged records vanish from `queryAll` and getDeleted.
     public var recycleBinRetention: Duration = .seconds(15 * 86_400)

@@ -79,6 +79,12 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "An object that describes as replicateable: false and refuses getDeleted/getUpdated (repeatable).")
     var notReplicateable: [String] = []
 
+    @Option(help: "Custom fields of Wide__c, an object too wide for one query (every tenth a formula; default 0: none).")
+    var wideObjectFields = 0
+
+    @Option(help: "Generated Wide__c records.")
+    var wideObjectRecords = 1_000
+
     @Option(help: "Seconds soft-deleted records stay in the recycle bin before they are purged (default 15 days).")
     var recycleBinRetentionSeconds = 15 * 86_400
 
@@ -134,6 +140,8 @@ struct EmulatorCommand: ParsableCommand {
         configuration.formulaFieldWeight = formulaFieldWeight
         configuration.bulkUnsupportedObjects = bulkUnsupported
         configuration.nonReplicateableObjects = notReplicateable
+        configuration.wideObjectFields = wideObjectFields
+        configuration.wideObjectRecords = wideObjectRecords
         configuration.recycleBinRetention = .seconds(recycleBinRetentionSeconds)
         configuration.dailyApiRequests = dailyApiRequests
         if let jwtPublicKey {

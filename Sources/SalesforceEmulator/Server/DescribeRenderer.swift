@@ -7,7 +7,7 @@ enum DescribeRenderer {
         return .object([
             ("name", .string(schema.name)), ("label", .string(schema.label)),
             ("labelPlural", .string(schema.labelPlural)), ("keyPrefix", .string(schema.keyPrefix)),
-            ("custom", false), ("queryable", true), ("replicateable", .bool(replicateable)), ("retrieveable", true),
+            ("custom", .bool(schema.name.hasSuffix("__c"))), ("queryable", true), ("replicateable", .bool(replicateable)), ("retrieveable", true),
             ("createable", true), ("updateable", true), ("deletable", true), ("undeletable", true),
             ("searchable", true), ("layoutable", true), ("triggerable", true), ("feedEnabled", false),
             ("fields", .array(fields)), ("childRelationships", .array([])),

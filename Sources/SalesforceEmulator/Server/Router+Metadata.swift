@@ -46,14 +46,16 @@ extension Router {
     /// `GET /sobjects` and `GET /sobjects/{Object}/describe`.
     func sobjects(_ rest: [String], version: String, request: EmulatorRequest) -> EmulatorResponse {
         if rest.isEmpty {
+            let snapshot = org.snapshot()
             return .json(
                 200,
                 .object([
                     ("encoding", "UTF-8"), ("maxBatchSize", 200),
-                    ("sobjects", .array(ObjectSchema.all.map { s in
+                    ("sobjects", .array(snapshot.objectNames.compactMap(snapshot.schema).map { s in
                         .object([
                             ("name", .string(s.name)), ("label", .string(s.label)), ("keyPrefix", .string(s.keyPrefix)),
-                            ("queryable", true), ("replicateable", .bool(isReplicateable(s.name))), ("retrieveable", true), ("custom", false),
+                            ("queryable", true), ("replicateable", .bool(isReplicateable(s.name))), ("retrieveable", true),
+                            ("custom", .bool(s.name.hasSuffix("__c"))),
                         ])
                     })),
                 ]))

@@ -21,7 +21,7 @@ extension Router {
     func recordCount(_ request: EmulatorRequest) -> EmulatorResponse {
         let snapshot = org.snapshot()
         let names = request.query["sObjects"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            ?? ObjectSchema.all.map(\.name)
+            ?? snapshot.objectNames
         let entries = names.compactMap { name -> JSONValue? in
             guard let table = snapshot.table(name) else { return nil }
             var count = table.rowCount - table.hardDeleted.count

@@ -158,7 +158,7 @@ extension Router {
         let s = table.schema
         let base = "/services/data/v\(version)/sobjects/\(s.name)"
         let flags: [(String, Bool)] = [
-            ("activateable", false), ("createable", true), ("custom", false), ("customSetting", false),
+            ("activateable", false), ("createable", true), ("custom", s.name.hasSuffix("__c")), ("customSetting", false),
             ("deletable", true), ("deprecatedAndHidden", false), ("feedEnabled", false), ("hasSubtypes", false),
             ("isSubtype", false), ("layoutable", true), ("mergeable", s.name != "Opportunity"), ("mruEnabled", true),
             ("queryable", true), ("replicateable", isReplicateable(s.name)), ("retrieveable", true), ("searchable", true),
