@@ -42,7 +42,7 @@ extension Router {
         let query: SOQLQuery
         let table: ObjectTable
         do {
-            if let refused = refuseQuery(soql, snapshot: snapshot) { return refused }
+            if let refused = refuseQuery(soql) { return refused }
             (query, table) = try SOQLParser.parse(soql, snapshot: snapshot, now: nowMillis())
         } catch {
             return .error(400, error.code, error.message)

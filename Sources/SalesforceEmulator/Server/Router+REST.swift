@@ -65,7 +65,7 @@ extension Router {
         let query: SOQLQuery
         let table: ObjectTable
         do {
-            if let refused = refuseQuery(soql, snapshot: snapshot) { return refused }
+            if let refused = refuseQuery(soql) { return refused }
             switch try SOQLParser.parseREST(soql, snapshot: snapshot, now: nowMillis()) {
             case .records(let q, let t):
                 if let refused = refuseWeight(q.columns, table: t) { return refused }

@@ -1,6 +1,6 @@
 extension Router {
     /// Refusals that come before parsing: Salesforce's 100,000-character limit on a SOQL statement.
-    func refuseQuery(_ soql: String, snapshot: OrgSnapshot) -> EmulatorResponse? {
+    func refuseQuery(_ soql: String) -> EmulatorResponse? {
         guard soql.count > OrgPolicy.maxSOQLLength else { return nil }
         return .error(
             400, "MALFORMED_QUERY",
