@@ -123,5 +123,22 @@ check([d["id"] for d in deleted["deletedRecords"]] == [victim], "sobjects/Contac
 updated = sf.Contact.updated(start, later)
 check(ids[5] in updated["ids"] and victim not in updated["ids"], "sobjects/Contact/updated lists the change")
 
+# Aggregate SOQL over REST: simple-salesforce's sf.query sends SELECT COUNT() as it is.
+count = sf.query("SELECT COUNT() FROM Contact")
+check(count["totalSize"] == CONTACTS - 1 and count["records"] == [] and count["done"], "REST query: SELECT COUNT() answers totalSize alone")
+grouped = sf.query("SELECT LeadSource, COUNT(Id) n FROM Contact GROUP BY LeadSource")
+check(all(r["attributes"] == {"type": "AggregateResult"} for r in grouped["records"]), "REST aggregate: AggregateResult records without url")
+check(sum(r["n"] for r in grouped["records"]) == CONTACTS - 1, "REST aggregate: GROUP BY LeadSource counts every live record")
+by_month = sf.query(
+    "SELECT CALENDAR_YEAR(SystemModstamp), CALENDAR_MONTH(SystemModstamp), COUNT(Id) FROM Contact "
+    "GROUP BY CALENDAR_YEAR(SystemModstamp), CALENDAR_MONTH(SystemModstamp)"
+)
+check(all(set(r) == {"attributes", "expr0", "expr1", "expr2"} for r in by_month["records"]), "REST aggregate: unaliased expressions are expr0, expr1, expr2")
+check(sum(r["expr2"] for r in by_month["records"]) == CONTACTS - 1, "REST aggregate: CALENDAR_YEAR/MONTH windows cover every record")
+counts = sf.restful("limits/recordCount", params={"sObjects": "Contact"})
+check(counts["sObjects"] == [{"count": CONTACTS - 1, "name": "Contact"}], "limits/recordCount counts live Contacts")
+for key in ("earliestDateAvailable", "latestDateCovered"):
+    check(deleted[key].endswith(":00.000+0000"), f"sobjects/Contact/deleted: {key} is a whole minute")
+
 print(f"{len(failures)} failed" if failures else "conformance: all checks passed", flush=True)
 sys.exit(1 if failures else 0)

@@ -40,7 +40,7 @@ public final class Emulator: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
     private let channel: any Channel
-    private let router: Router
+    let router: Router
 
     /// `http://host:port` (`https://` with ``EmulatorConfiguration/tls``); both the login host and the
     /// `instance_url`.

@@ -73,6 +73,30 @@ public struct EmulatorConfiguration: Sendable {
     /// compressed format").
     public var compressResults = true
 
+    /// Aggregate queries (`COUNT()` and the rest) over more records than this fail with `QUERY_TIMEOUT`, as they
+    /// time out on large objects; nil (the default): never.
+    public var aggregateTimeoutRecords: Int? = nil
+    /// getDeleted and getUpdated answer `EXCEEDED_ID_LIMIT` past this many Ids (Salesforce: 600,000).
+    public var replicationIdLimit = 600_000
+    /// Queries whose selected fields weigh more than this fail with `QUERY_TOO_COMPLICATED` (a field weighs 1, a
+    /// formula field ``formulaFieldWeight``); nil (the default): never.
+    public var maxQueryWeight: Int? = nil
+    /// Weight of a formula field against ``maxQueryWeight``.
+    public var formulaFieldWeight = 10
+    /// Objects whose Bulk query jobs are refused (`INVALIDENTITY` "… is not supported by the Bulk API").
+    public var bulkUnsupportedObjects: [String] = []
+    /// Objects that describe as `replicateable: false` and refuse getDeleted and getUpdated (400 `INVALID_TYPE`), as
+    /// many Salesforce objects do.
+    public var nonReplicateableObjects: [String] = []
+    /// Custom fields of `Wide__c`, a custom object for tests of objects too wide for one query (every tenth field a
+    /// formula); 0 (the default): no such object.
+    public var wideObjectFields = 0
+    /// Generated `Wide__c` records.
+    public var wideObjectRecords = 0
+    /// How long soft-deleted records stay in the recycle bin before they are purged for good (Salesforce: 15 days);
+    /// purged records vanish from `queryAll` and getDeleted.
+    public var recycleBinRetention: Duration = .seconds(15 * 86_400)
+
     /// A configuration with every default.
     public init() {}
 

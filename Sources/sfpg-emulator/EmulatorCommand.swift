@@ -61,26 +61,42 @@ struct EmulatorCommand: ParsableCommand {
     @Flag(help: "Exit when the process that started it exits, so a killed caller (sfpg demo) leaves no emulator behind.")
     var exitWithParent = false
 
+    @Option(help: "Aggregate REST queries (COUNT() …) over more records than this fail with QUERY_TIMEOUT (default: never).")
+    var aggregateTimeoutRecords: Int?
+
+    @Option(help: "getDeleted/getUpdated answer EXCEEDED_ID_LIMIT past this many Ids.")
+    var replicationIdLimit = 600_000
+
+    @Option(help: "Queries whose fields weigh more than this fail with QUERY_TOO_COMPLICATED (a field weighs 1; default: never).")
+    var maxQueryWeight: Int?
+
+    @Option(help: "Weight of a formula field against --max-query-weight.")
+    var formulaFieldWeight = 10
+
+    @Option(help: "An object whose Bulk query jobs are refused with INVALIDENTITY (repeatable).")
+    var bulkUnsupported: [String] = []
+
+    @Option(help: "An object that describes as replicateable: false and refuses getDeleted/getUpdated (repeatable).")
+    var notReplicateable: [String] = []
+
+    @Option(help: "Custom fields of Wide__c, an object too wide for one query (every tenth a formula; default 0: none).")
+    var wideObjectFields = 0
+
+    @Option(help: "Generated Wide__c records.")
+    var wideObjectRecords = 1_000
+
+    @Option(help: "Seconds soft-deleted records stay in the recycle bin before they are purged (default 15 days).")
+    var recycleBinRetentionSeconds = 15 * 86_400
+
+    @Option(help: "DailyApiRequests maximum.")
+    var dailyApiRequests = 15_000
+
     enum EnvFormat: String, ExpressibleByArgument, CaseIterable {
         case shell, json
     }
 
     func run() throws {
-        var configuration = EmulatorConfiguration()
-        configuration.port = port
-        configuration.contactCount = contacts
-        configuration.seed = seed
-        configuration.jobProcessingDelay = .milliseconds(jobDelayMs)
-        configuration.perConnectionBytesPerSecond = bandwidth
-        configuration.latency = latencyMs.map { .milliseconds($0) }
-        configuration.resultCacheBytes = max(0, resultCacheMb) << 20
-        configuration.tls = tls
-        if let jwtPublicKey {
-            guard let pem = try? String(contentsOfFile: jwtPublicKey, encoding: .utf8) else {
-                throw ValidationError("cannot read --jwt-public-key \(jwtPublicKey)")
-            }
-            configuration.jwtPublicKeyPEM = pem
-        }
+        let configuration = try makeConfiguration()
         // Signals are set up before the server starts, so a SIGTERM that arrives while it starts is not lost.
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
@@ -106,6 +122,35 @@ struct EmulatorCommand: ParsableCommand {
         stop.wait()
         sources.forEach { $0.cancel() }
         try emulator.shutdownBlocking()
+    }
+
+    func makeConfiguration() throws -> EmulatorConfiguration {
+        var configuration = EmulatorConfiguration()
+        configuration.port = port
+        configuration.contactCount = contacts
+        configuration.seed = seed
+        configuration.jobProcessingDelay = .milliseconds(jobDelayMs)
+        configuration.perConnectionBytesPerSecond = bandwidth
+        configuration.latency = latencyMs.map { .milliseconds($0) }
+        configuration.resultCacheBytes = max(0, resultCacheMb) << 20
+        configuration.tls = tls
+        configuration.aggregateTimeoutRecords = aggregateTimeoutRecords
+        configuration.replicationIdLimit = replicationIdLimit
+        configuration.maxQueryWeight = maxQueryWeight
+        configuration.formulaFieldWeight = formulaFieldWeight
+        configuration.bulkUnsupportedObjects = bulkUnsupported
+        configuration.nonReplicateableObjects = notReplicateable
+        configuration.wideObjectFields = wideObjectFields
+        configuration.wideObjectRecords = wideObjectRecords
+        configuration.recycleBinRetention = .seconds(recycleBinRetentionSeconds)
+        configuration.dailyApiRequests = dailyApiRequests
+        if let jwtPublicKey {
+            guard let pem = try? String(contentsOfFile: jwtPublicKey, encoding: .utf8) else {
+                throw ValidationError("cannot read --jwt-public-key \(jwtPublicKey)")
+            }
+            configuration.jwtPublicKeyPEM = pem
+        }
+        return configuration
     }
 
     /// Signals `stop` once the parent is gone (the process is re-parented). Polled twice a second: prctl's

@@ -86,7 +86,12 @@ struct Session {
     init(_ emulator: Emulator, version: String = "62.0") throws {
         base = emulator.baseURL
         self.version = version
-        let response = try Curl.request(
+        token = try Self.login(base).object()["access_token"] as? String ?? ""
+    }
+
+    /// The token response of a password-grant login with the emulator's default credentials.
+    static func login(_ base: String) throws -> CurlResponse {
+        try Curl.request(
             "POST", "\(base)/services/oauth2/token",
             headers: ["Content-Type": "application/x-www-form-urlencoded"],
             body: Curl.form([
@@ -94,7 +99,6 @@ struct Session {
                 ("client_secret", "emulator-secret"), ("username", "integration@sfpg.example"),
                 ("password", "emulator-passwordemulatorToken"),
             ]))
-        token = try response.object()["access_token"] as? String ?? ""
     }
 
     var auth: [String: String] { ["Authorization": "Bearer \(token)"] }

@@ -96,7 +96,7 @@ import Testing
         emulator.faults.exceedRequestLimit(count: 1)
         let denied = try session.get("/limits")
         #expect(denied.status == 403)
-        #expect(denied.text == #"[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]"#)
+        #expect(denied.text == #"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#)
         #expect(try session.get("/limits").status == 200)
     }
 

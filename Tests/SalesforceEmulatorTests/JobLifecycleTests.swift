@@ -21,7 +21,7 @@ import Testing
         #expect(info["lineEnding"] as? String == "LF" && info["columnDelimiter"] as? String == "COMMA")
         #expect((info["createdDate"] as? String)?.hasSuffix("+0000") == true)
         // apiVersion is a JSON number written as 62.0.
-        #expect(response.text.contains(#""apiVersion":62.0"#))
+        #expect(response.text.contains(#""apiVersion" : 62.0"#))
         #expect(emulator.requests.last?.soql == "SELECT Id, LastName FROM Contact")
     }
 

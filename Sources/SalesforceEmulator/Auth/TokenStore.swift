@@ -2,14 +2,35 @@ import Synchronization
 
 /// Issued access tokens. Tokens look like Salesforce's (`00D…!AR…`) and are random, so tests cannot guess them.
 final class TokenStore: Sendable {
-    static let orgId = "00D8d000000Emu1"
     private let tokens = Mutex<Set<String>>([])
+    /// Sandbox refreshes so far: each gives the org a new Id (`00D8d000000Emu1`, `…Emu2`, …).
+    private let generation = Mutex(1)
+
+    /// The org's 15-character Id, which prefixes every access token.
+    var orgId: String {
+        let alphabet = Array("123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        let n = generation.withLock { $0 }
+        guard n > alphabet.count else { return "00D8d000000Emu\(alphabet[n - 1])" }
+        let digits = String(n)
+        return "00D8d" + String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+    }
+
+    /// The org's 18-character Id, as the identity URL and userinfo name it.
+    var orgId18: String { SalesforceId.canonical(orgId) ?? orgId }
+
+    /// A sandbox refresh: a new org Id, and every session of the old org ends.
+    func changeOrgId() {
+        generation.withLock { $0 += 1 }
+        revokeAll()
+    }
+
+    func resetOrgId() { generation.withLock { $0 = 1 } }
 
     func issue() -> String {
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._")
         var rng = SystemRandomNumberGenerator()
         let secret = String((0..<96).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
-        let token = "\(Self.orgId)!AR\(secret)"
+        let token = "\(orgId)!AR\(secret)"
         tokens.withLock { _ = $0.insert(token) }
         return token
     }
@@ -52,3 +73,4 @@ final class TokenStore: Sendable {
 
     func revokeAll() { tokens.withLock { $0.removeAll() } }
 }
+

@@ -26,6 +26,8 @@ struct ObjectTable: Sendable {
     var removedFields: Set<Int> = []
     /// Deleted record Ids with their deletion time, for `sobjects/{Object}/deleted`.
     var deletions: [String: Int64] = [:]
+    /// Deletion time of the newest entry purged from the delete log, if any: getDeleted's `earliestDateAvailable`.
+    var purgedThrough: Int64?
     private let firstName: Int?, lastName: Int?, title: Int?, amount: Int?, probability: Int?
 
     init(schema: ObjectSchema, salt: UInt64, baseCount: Int) {
@@ -47,6 +49,13 @@ struct ObjectTable: Sendable {
             !hardDeleted.contains(parsed.index)
         else { return nil }
         return parsed.index
+    }
+
+    /// `SystemModstamp` of record `i` in epoch ms without writing and parsing its text (window filters over
+    /// millions of records): its patch's, else the generated base's. Nil when `f` is not the modstamp field.
+    func modstampMillis(field f: Int, _ i: Int, _ patch: RecordPatch?) -> Int64? {
+        guard case .systemModstamp = schema.fields[f].recipe, patch?.values[f] == nil else { return nil }
+        return patch?.modstampMillis ?? RecordGenerator.systemModstamp(i)
     }
 
     func isDeleted(_ i: Int) -> Bool { patches.isEmpty ? false : patches[i]?.isDeleted ?? false }

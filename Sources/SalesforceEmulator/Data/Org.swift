@@ -8,30 +8,44 @@ import Synchronization
 /// emulator's "now": server time with millisecond precision, strictly increasing across mutations. Object and field
 /// names are case-insensitive; unknown objects or Ids make a mutation a no-op.
 public final class Org: Sendable {
-    private struct State: Sendable {
+    struct State: Sendable {
         /// Any write to the data, however nested, runs the observer: `version` names the data a job reads.
         var snapshot: OrgSnapshot { didSet { version &+= 1 } }
         var version: UInt64 = 0
         var lastStamp: Int64 = 0
+        /// How long deleted records stay in the recycle bin (and the delete log) before they are purged.
+        var retentionMillis: Int64
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
     let clock: EmulatorClock
 
     init(configuration: EmulatorConfiguration, clock: EmulatorClock = EmulatorClock()) {
-        state = Mutex(State(snapshot: OrgSnapshot(configuration: configuration)))
+        state = Mutex(
+            State(
+                snapshot: OrgSnapshot(configuration: configuration),
+                retentionMillis: Self.millis(configuration.recycleBinRetention)))
         self.clock = clock
     }
 
-    /// A consistent copy of every table, for a query job.
-    func snapshot() -> OrgSnapshot { state.withLock { $0.snapshot } }
+    /// A consistent copy of every table, for a query job; records past the recycle bin's retention are purged first.
+    func snapshot() -> OrgSnapshot { versionedSnapshot().snapshot }
 
     /// A snapshot and the version of the data it holds (two snapshots with one version hold the same records).
-    func versionedSnapshot() -> (snapshot: OrgSnapshot, version: UInt64) { state.withLock { ($0.snapshot, $0.version) } }
+    func versionedSnapshot() -> (snapshot: OrgSnapshot, version: UInt64) {
+        let now = clock.now()
+        return state.withLock { state in
+            Self.purge(&state, deletedBefore: now - state.retentionMillis, object: nil)
+            return (state.snapshot, state.version)
+        }
+    }
 
     /// Replaces all data with the generated base of `configuration` (admin reset).
     func reset(configuration: EmulatorConfiguration) {
-        state.withLock { $0.snapshot = OrgSnapshot(configuration: configuration) }
+        state.withLock {
+            $0.snapshot = OrgSnapshot(configuration: configuration)
+            $0.retentionMillis = Self.millis(configuration.recycleBinRetention)
+        }
     }
 
     /// Inserts a record; fields not given are null. Returns the new 18-character Id.

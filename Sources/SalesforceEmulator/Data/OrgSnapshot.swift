@@ -3,19 +3,27 @@
 struct OrgSnapshot: Sendable {
     var tables: [String: ObjectTable]
     let generator: RecordGenerator
+    /// The org's objects in describe order: the standard ones, then `Wide__c` when configured.
+    let objectNames: [String]
 
     init(configuration: EmulatorConfiguration) {
-        let counts = [
+        var counts = [
             "Contact": configuration.contactCount, "Account": configuration.resolvedAccountCount,
             "Opportunity": configuration.resolvedOpportunityCount, "User": max(1, configuration.userCount),
         ]
+        var schemas = ObjectSchema.all
+        if configuration.wideObjectFields > 0 {
+            schemas.append(.wide(customFields: configuration.wideObjectFields))
+            counts[ObjectSchema.wideName] = configuration.wideObjectRecords
+        }
         generator = RecordGenerator(seed: configuration.seed, counts: counts)
         var tables: [String: ObjectTable] = [:]
-        for (salt, schema) in ObjectSchema.all.enumerated() {
+        for (salt, schema) in schemas.enumerated() {
             tables[schema.name.lowercased()] = ObjectTable(
                 schema: schema, salt: UInt64(salt + 1), baseCount: counts[schema.name] ?? 0)
         }
         self.tables = tables
+        objectNames = schemas.map(\.name)
     }
 
     func table(_ object: String) -> ObjectTable? { tables[object.lowercased()] }

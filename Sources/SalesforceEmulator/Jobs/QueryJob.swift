@@ -27,6 +27,7 @@ struct QueryJob: Sendable {
     var results: JobResults?
     var errorMessage: String?
     var finishedMillis: Int64?
+    var inProgressMillis: Int64?
 
     /// What Salesforce reports for a query that failed after its internal retries.
     static let defaultFailure = "InternalServerError : Retried more than 15 times"
@@ -35,6 +36,8 @@ struct QueryJob: Sendable {
     mutating func advance(now: ContinuousClock.Instant, nowMillis: Int64, isPoll: Bool) {
         guard !state.isTerminal else { return }
         if now < inProgressAt { return }
+        // Salesforce moves a job's systemModstamp at each state change.
+        if state != .inProgress { inProgressMillis = nowMillis }
         state = .inProgress
         guard now >= completeAt, results != nil else { return }
         if slowPollsLeft > 0 {
@@ -58,7 +61,7 @@ struct QueryJob: Sendable {
             ("id", .string(id)), ("operation", .string(operation)), ("object", .string(object)),
             ("createdById", .string(SalesforceId.make(prefix: "005", index: 0))),
             ("createdDate", .string(stamp)),
-            ("systemModstamp", .string(finishedMillis.map(Timestamps.restDatetime(millis:)) ?? stamp)),
+            ("systemModstamp", .string((finishedMillis ?? inProgressMillis).map(Timestamps.restDatetime(millis:)) ?? stamp)),
             ("state", .string(state.rawValue)), ("concurrencyMode", "Parallel"), ("contentType", "CSV"),
             ("apiVersion", .number(apiVersion)), ("lineEnding", .string(lineEnding)),
             ("columnDelimiter", .string(columnDelimiter)),

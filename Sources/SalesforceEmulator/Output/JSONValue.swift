@@ -46,7 +46,7 @@ enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByBooleanLitera
         }
     }
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
+    static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(34)
         for b in s.utf8 {
             switch b {

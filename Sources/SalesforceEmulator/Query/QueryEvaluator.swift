@@ -61,6 +61,10 @@ struct QueryEvaluator {
         case .and(let l, let r): return matches(l, row: i, patch: patch) && matches(r, row: i, patch: patch)
         case .or(let l, let r): return matches(l, row: i, patch: patch) || matches(r, row: i, patch: patch)
         case .not(let c): return !matches(c, row: i, patch: patch)
+        case .compare(.column(.field(let f, _)), let op, .datetime(let ms))
+        where table.modstampMillis(field: f, i, patch) != nil:
+            let v = table.modstampMillis(field: f, i, patch) ?? 0
+            return Self.evaluate(order: v < ms ? -1 : (v > ms ? 1 : 0), op)
         case .compare(let operand, let op, let literal):
             return Self.evaluate(value(operand, row: i, patch: patch), op, literal)
         case .inList(let operand, let literals, let negated):
@@ -147,13 +151,17 @@ struct QueryEvaluator {
             let l = value.lowercased(), r = s.lowercased()
             order = l < r ? -1 : (l > r ? 1 : 0)
         }
+        return evaluate(order: order, op)
+    }
+
+    static func evaluate(order: Int, _ op: SOQLOperator) -> Bool {
         switch op {
-        case .eq: return order == 0
-        case .ne: return order != 0
-        case .lt: return order < 0
-        case .le: return order <= 0
-        case .gt: return order > 0
-        case .ge: return order >= 0
+        case .eq: order == 0
+        case .ne: order != 0
+        case .lt: order < 0
+        case .le: order <= 0
+        case .gt: order > 0
+        case .ge: order >= 0
         }
     }
 

@@ -1,12 +1,12 @@
 /// Parses `SELECT f, Rel.f FROM Obj [WHERE …] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT n]` and rejects
 /// what Bulk API 2.0 rejects (aggregates, GROUP BY, OFFSET, TYPEOF, subqueries, compound fields, FIELDS()).
 struct SOQLParser {
-    private var tokens: [SOQLToken]
-    private var offsets: [Int]
-    private var p = 0
-    private let snapshot: OrgSnapshot
+    var tokens: [SOQLToken]
+    var offsets: [Int]
+    var p = 0
+    let snapshot: OrgSnapshot
     /// Emulator time (epoch ms) that date literals such as `TODAY` are relative to, in UTC.
-    private let now: Int64
+    let now: Int64
 
     /// Parses `soql`; errors carry Salesforce's `ERROR at Row:r:Column:c` position where there is one.
     static func parse(_ soql: String, snapshot: OrgSnapshot, now: Int64 = 0) throws(SOQLError) -> (SOQLQuery, ObjectTable) {
@@ -20,18 +20,18 @@ struct SOQLParser {
         }
     }
 
-    private init(tokens: [SOQLToken], offsets: [Int], snapshot: OrgSnapshot, now: Int64) {
+    init(tokens: [SOQLToken], offsets: [Int], snapshot: OrgSnapshot, now: Int64) {
         self.tokens = tokens
         self.offsets = offsets
         self.snapshot = snapshot
         self.now = now
     }
 
-    private var current: SOQLToken { tokens[p] }
-    private var here: Int { offsets[p] }
+    var current: SOQLToken { tokens[p] }
+    var here: Int { offsets[p] }
 
     /// `SOQLColumn.resolve` with the error pointing at the path's token.
-    private func resolve(_ path: String, in table: ObjectTable, at offset: Int) throws(SOQLError) -> SOQLColumn {
+    func resolve(_ path: String, in table: ObjectTable, at offset: Int) throws(SOQLError) -> SOQLColumn {
         do {
             return try SOQLColumn.resolve(path, in: table)
         } catch {
@@ -41,17 +41,17 @@ struct SOQLParser {
         }
     }
 
-    private func isKeyword(_ word: String) -> Bool {
+    func isKeyword(_ word: String) -> Bool {
         if case .word(let w) = current { return w.lowercased() == word }
         return false
     }
 
-    private mutating func expectKeyword(_ word: String) throws(SOQLError) {
+    mutating func expectKeyword(_ word: String) throws(SOQLError) {
         guard isKeyword(word) else { throw .malformed("unexpected token: \(describe(current))", at: here) }
         p += 1
     }
 
-    private func describe(_ token: SOQLToken) -> String {
+    func describe(_ token: SOQLToken) -> String {
         switch token {
         case .word(let w), .number(let w), .temporal(let w), .op(let w): "'\(w)'"
         case .string(let s): "'\(s)'"
@@ -144,7 +144,7 @@ struct SOQLParser {
         return (query, table)
     }
 
-    private mutating func disjunction(_ table: ObjectTable) throws(SOQLError) -> SOQLCondition {
+    mutating func disjunction(_ table: ObjectTable) throws(SOQLError) -> SOQLCondition {
         var left = try conjunction(table)
         while isKeyword("or") {
             p += 1
@@ -245,7 +245,7 @@ struct SOQLParser {
     }
 
     /// `( item, item, … )`.
-    private mutating func list(_ item: (inout SOQLParser) throws(SOQLError) -> SOQLLiteral) throws(SOQLError) -> [SOQLLiteral] {
+    mutating func list(_ item: (inout SOQLParser) throws(SOQLError) -> SOQLLiteral) throws(SOQLError) -> [SOQLLiteral] {
         guard case .open = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
         p += 1
         var values: [SOQLLiteral] = []
@@ -261,7 +261,7 @@ struct SOQLParser {
         }
     }
 
-    private mutating func literal(for operand: SOQLOperand, table: ObjectTable) throws(SOQLError) -> SOQLLiteral {
+    mutating func literal(for operand: SOQLOperand, table: ObjectTable) throws(SOQLError) -> SOQLLiteral {
         let column = operand.column
         var type = column.type(in: table)
         if case .function(let function, _) = operand { type = function == .dayOnly ? .date : .double }

@@ -165,14 +165,12 @@ enum SOQLDateFunction: String, Sendable, CaseIterable {
 
     /// The function's value for a date (`YYYY-MM-DD`) or datetime text: a number, or for `DAY_ONLY` a date.
     func apply(_ text: String) -> SOQLValue? {
-        let millis: Int64
-        if let ms = Timestamps.parseDatetime(text) {
-            millis = ms
-        } else if let days = Timestamps.parseDate(text) {
-            millis = days * 86_400_000
-        } else {
-            return nil
-        }
+        if let ms = Timestamps.parseDatetime(text) { return apply(millis: ms) }
+        return Timestamps.parseDate(text).map { apply(millis: $0 * 86_400_000) }
+    }
+
+    /// The function's value for an instant in epoch milliseconds.
+    func apply(millis: Int64) -> SOQLValue {
         let days = millis >= 0 ? millis / 86_400_000 : -((-millis + 86_399_999) / 86_400_000)
         let (y, m, d) = Timestamps.civil(days: days)
         let dayInYear = days - Timestamps.days(year: y, month: 1, day: 1) + 1

@@ -1,13 +1,13 @@
 /// The REST describe JSON of an emulated object.
 enum DescribeRenderer {
-    static func describe(_ table: ObjectTable, version: String) -> JSONValue {
+    static func describe(_ table: ObjectTable, version: String, replicateable: Bool = true) -> JSONValue {
         let schema = table.schema
         let fields = schema.fields.indices.filter { !table.removedFields.contains($0) }.map { field(schema.fields[$0]) }
         let base = "/services/data/v\(version)/sobjects/\(schema.name)"
         return .object([
             ("name", .string(schema.name)), ("label", .string(schema.label)),
             ("labelPlural", .string(schema.labelPlural)), ("keyPrefix", .string(schema.keyPrefix)),
-            ("custom", false), ("queryable", true), ("replicateable", true), ("retrieveable", true),
+            ("custom", .bool(schema.name.hasSuffix("__c"))), ("queryable", true), ("replicateable", .bool(replicateable)), ("retrieveable", true),
             ("createable", true), ("updateable", true), ("deletable", true), ("undeletable", true),
             ("searchable", true), ("layoutable", true), ("triggerable", true), ("feedEnabled", false),
             ("fields", .array(fields)), ("childRelationships", .array([])),

@@ -34,16 +34,44 @@ struct EmulatorResponse: Sendable {
     var bodyFault: FaultInjector.BodyFault?
     /// Sent with `Transfer-Encoding: chunked` instead of a Content-Length.
     var chunked = false
+    /// The JSON the body was written from, so a Bulk endpoint can write it in Bulk's style instead.
+    var json: JSONValue?
 
+    /// A compact JSON body, as REST and OAuth write them.
     static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> EmulatorResponse {
         EmulatorResponse(
             status: status, headers: [("Content-Type", "application/json;charset=UTF-8")] + headers,
-            body: value.serialized)
+            body: value.serialized, json: value)
     }
 
-    /// A REST/Bulk error: a JSON array with one `{"errorCode","message"}` object.
+    /// A REST error: a JSON array with one `{"message","errorCode"}` object (Bulk writes `errorCode` first: see
+    /// ``bulkStyled()``).
     static func error(_ status: Int, _ code: String, _ message: String) -> EmulatorResponse {
-        json(status, .array([.object([("errorCode", .string(code)), ("message", .string(message))])]))
+        json(status, .array([.object([("message", .string(message)), ("errorCode", .string(code))])]))
+    }
+
+    /// The JSON body pretty-printed, keys in their order; non-JSON responses are unchanged.
+    func prettyPrinted() -> EmulatorResponse {
+        guard let json else { return self }
+        var pretty = self
+        pretty.body = json.prettySerialized
+        return pretty
+    }
+
+    /// The response as Bulk API 2.0 writes it: JSON pretty-printed (Jackson's default style) and error objects with
+    /// `errorCode` before `message`. Non-JSON responses are unchanged.
+    func bulkStyled() -> EmulatorResponse {
+        guard var value = json else { return self }
+        if case .array(let items) = value {
+            value = .array(items.map { item in
+                guard case .object(let members) = item else { return item }
+                let code = members.filter { $0.0 == "errorCode" }
+                return .object(code + members.filter { $0.0 != "errorCode" })
+            })
+        }
+        var styled = self
+        styled.json = value
+        return styled.prettyPrinted()
     }
 
     /// An OAuth error: a flat object.

@@ -59,33 +59,49 @@ extension Router {
         case ("POST", ["faults"]):
             return setFault(body) ? ok : .error(400, "INVALID_FAULT", "Unknown fault kind")
         case ("GET", ["requests"]):
-            let log = requestLog.withLock { $0 }
-            return .json(200, .array(log.map { r in
-                .object([
-                    ("method", .string(r.method)), ("path", .string(r.path)), ("query", .string(r.query)),
-                    ("soql", .optional(r.soql)), ("status", r.status.map(JSONValue.int) ?? .null),
-                    ("connection", .int(r.connection)),
-                ])
-            }))
+            return requestLogResponse()
         case ("GET", ["connections"]):
             // Includes the connection this very request came on: a client comparing two readings over its own
             // fresh connections sees its admin calls too.
             return .json(200, .object([("accepted", .int(acceptedConnections.load(ordering: .relaxed)))]))
         case ("POST", ["reset"]):
-            org.reset(configuration: configuration)
-            faults.clear()
-            jobs.removeAll()
-            cursors.removeAll()
-            tokens.revokeAll()
-            tokens.resetRefreshTokens()
-            requestLog.withLock { $0.removeAll() }
-            usage.withLock { $0 = Usage() }
-            clock.reset()
-            transportSettings.withLock { $0 = TransportSettings(configuration) }
+            resetEverything()
             return ok
         default:
-            return .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")
+            return adminControl(request.method, Array(segments), body: body)
+                ?? .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")
         }
+    }
+
+    /// Every request served, with its SOQL, status and connection.
+    private func requestLogResponse() -> EmulatorResponse {
+        let log = requestLog.withLock { $0 }
+        return .json(200, .array(log.map { r in
+            .object([
+                ("method", .string(r.method)), ("path", .string(r.path)), ("query", .string(r.query)),
+                ("soql", .optional(r.soql)), ("status", r.status.map(JSONValue.int) ?? .null),
+                ("connection", .int(r.connection)),
+            ])
+        }))
+    }
+
+    /// Back to the state at start: generated data, no jobs, tokens, faults, usage, policies or page counts, the
+    /// clock and org Id of a fresh org.
+    private func resetEverything() {
+        org.reset(configuration: configuration)
+        faults.clear()
+        jobs.removeAll()
+        cursors.removeAll()
+        tokens.revokeAll()
+        tokens.resetRefreshTokens()
+        requestLog.withLock { $0.removeAll() }
+        usage.withLock { $0 = Usage() }
+        clock.reset()
+        transportSettings.withLock { $0 = TransportSettings(configuration) }
+        policy.withLock { $0 = OrgPolicy(configuration) }
+        pagesServed.withLock { $0.removeAll() }
+        killConnection(afterPages: 0, count: 0)
+        tokens.resetOrgId()
     }
 
     private func setFault(_ body: [String: Any]) -> Bool {
@@ -128,7 +144,10 @@ extension Router {
         case "hostileLocator":
             guard let value = body["value"] as? String else { return false }
             faults.hostileLocator(value, count: int("count", 1))
-        case "clear": faults.clear()
+        case "killAfterPages": killConnection(afterPages: int("pages", 1), count: int("count", 1))
+        case "clear":
+            faults.clear()
+            killConnection(afterPages: 0, count: 0)
         default: return false
         }
         return true

@@ -42,16 +42,12 @@ extension Router {
         let query: SOQLQuery
         let table: ObjectTable
         do {
+            if let refused = refuseQuery(soql) { return refused }
             (query, table) = try SOQLParser.parse(soql, snapshot: snapshot, now: nowMillis())
         } catch {
             return .error(400, error.code, error.message)
         }
-        let allowed = usage.withLock { usage in
-            guard usage.queryJobs < Self.maxQueryJobs else { return false }
-            usage.queryJobs += 1
-            return true
-        }
-        guard allowed else { return .error(400, "LIMIT_EXCEEDED", "Max number of Bulk API 2.0 query jobs exceeded") }
+        if let refused = refuseBulkJob(soql, query: query, table: table) { return refused }
         let now = ContinuousClock.now
         let delay = configuration.jobProcessingDelay
         let job = QueryJob(

@@ -80,7 +80,7 @@ extension Router {
 
     private func success(scope: String, refreshToken: String? = nil) -> EmulatorResponse {
         let issuedAt = String(Int64(Date().timeIntervalSince1970 * 1000))
-        let id = "https://login.salesforce.com/id/\(TokenStore.orgId)EAA/\(SalesforceId.make(prefix: "005", index: 0))"
+        let id = identityURL()
         return .json(
             200,
             .object((refreshToken.map { [("refresh_token", JSONValue.string($0))] } ?? []) + [
@@ -92,6 +92,23 @@ extension Router {
                 ("signature", .string(hmacSignature(id + issuedAt))),
                 ("scope", .string(scope)),
             ]))
+    }
+
+    /// `GET /services/oauth2/userinfo` (OpenID Connect names) and the identity URL `GET /id/{org}/{user}`: who the
+    /// token belongs to, in which org. After a sandbox refresh the org Id is the new one.
+    func identity(_ request: EmulatorRequest, userinfo: Bool) -> EmulatorResponse {
+        let header = request.header("Authorization") ?? ""
+        let token = header.split(separator: " ", maxSplits: 1).last.map(String.init) ?? ""
+        guard tokens.isValid(token) else { return .error(401, "INVALID_SESSION_ID", "Session expired or invalid") }
+        let user = SalesforceId.make(prefix: "005", index: 0)
+        let org = tokens.orgId18
+        let members: [(String, JSONValue)] =
+            userinfo
+            ? [("sub", .string(identityURL())), ("user_id", .string(user)), ("organization_id", .string(org)),
+               ("preferred_username", .string(configuration.username)), ("active", true)]
+            : [("id", .string(identityURL())), ("asserted_user", true), ("user_id", .string(user)),
+               ("organization_id", .string(org)), ("username", .string(configuration.username)), ("active", true)]
+        return .json(200, .object(members))
     }
 
     /// Base64 HMAC-SHA256 of `text` keyed with the client secret, as Salesforce signs `id` + `issued_at`.

@@ -44,7 +44,7 @@ extension Router {
     }
 
     func identityURL() -> String {
-        "https://login.salesforce.com/id/\(TokenStore.orgId)EAA/\(SalesforceId.make(prefix: "005", index: 0))"
+        "https://login.salesforce.com/id/\(tokens.orgId18)/\(SalesforceId.make(prefix: "005", index: 0))"
     }
 
     /// `GET /query?q=…` and `/queryAll?q=…` (first batch), `/query/{cursor}-{offset}` (next batches).
@@ -65,7 +65,13 @@ extension Router {
         let query: SOQLQuery
         let table: ObjectTable
         do {
-            (query, table) = try SOQLParser.parse(soql, snapshot: snapshot, now: nowMillis())
+            if let refused = refuseQuery(soql) { return refused }
+            switch try SOQLParser.parseREST(soql, snapshot: snapshot, now: nowMillis()) {
+            case .records(let q, let t):
+                if let refused = refuseWeight(q.columns, table: t) { return refused }
+                (query, table) = (q, t)
+            case .aggregate(let q, let t): return aggregateResponse(q, table: t, snapshot: snapshot, all: all)
+            }
         } catch {
             return .error(400, error.code, error.message)
         }
@@ -152,10 +158,10 @@ extension Router {
         let s = table.schema
         let base = "/services/data/v\(version)/sobjects/\(s.name)"
         let flags: [(String, Bool)] = [
-            ("activateable", false), ("createable", true), ("custom", false), ("customSetting", false),
+            ("activateable", false), ("createable", true), ("custom", s.name.hasSuffix("__c")), ("customSetting", false),
             ("deletable", true), ("deprecatedAndHidden", false), ("feedEnabled", false), ("hasSubtypes", false),
             ("isSubtype", false), ("layoutable", true), ("mergeable", s.name != "Opportunity"), ("mruEnabled", true),
-            ("queryable", true), ("replicateable", true), ("retrieveable", true), ("searchable", true),
+            ("queryable", true), ("replicateable", isReplicateable(s.name)), ("retrieveable", true), ("searchable", true),
             ("triggerable", true), ("undeletable", s.name != "User"), ("updateable", true),
         ]
         var members: [(String, JSONValue)] = flags.map { ($0.0, JSONValue.bool($0.1)) }
@@ -213,28 +219,6 @@ extension Router {
             members.append((key, Self.json(value, type: field.type)))
         }
         return any ? .object(members.sorted { $0.0 < $1.0 }) : .null
-    }
-
-    /// `GET /sobjects/{Object}/updated/?start=…&end=…`: Ids of records changed in the window (last 30 days).
-    func updated(_ table: ObjectTable, request: EmulatorRequest) -> EmulatorResponse {
-        guard let start = request.query["start"].flatMap(Timestamps.parseDatetime),
-            let end = request.query["end"].flatMap(Timestamps.parseDatetime), start <= end
-        else {
-            return .error(400, "INVALID_REPLICATION_DATE", "start and end must be dateTime values with start <= end")
-        }
-        let now = nowMillis()
-        guard start >= now - 30 * 86_400_000 - 60_000 else {
-            return .error(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago")
-        }
-        // Generated records were last modified long ago; only mutated or inserted ones can be in the window.
-        let ids = table.patches.compactMap { i, patch -> (Int64, String)? in
-            guard let stamp = patch.modstampMillis, stamp >= start, stamp <= end, !patch.isDeleted,
-                !table.hidden.contains(i), !table.hardDeleted.contains(i)
-            else { return nil }
-            return (stamp, SalesforceId.make(prefix: table.schema.keyPrefix, index: i))
-        }.sorted { $0.0 < $1.0 }.map { JSONValue.string($0.1) }
-        let covered = min(end, now) / 60_000 * 60_000
-        return .json(200, .object([("ids", .array(ids)), ("latestDateCovered", .string(Timestamps.restDatetime(millis: covered)))]))
     }
 }
 

@@ -33,7 +33,8 @@ extension Router {
         let gzip = transport.gzip
         let loop = faults.takeLoopLocator()
         let hostileLocator = faults.takeHostileLocator()
-        let bodyFault = faults.takeBodyFault(gzip: gzip)
+        let killed = takePageKill(job: id)
+        let bodyFault = killed ? .reset(afterBytes: 0) : faults.takeBodyFault(gzip: gzip)
         let emptyBody = configuration.headerOnlyForEmptyResults ? results.header : []
         let maxBytes = transportSettings.withLock { $0.maxPageBytes }
         let delay = liveJob(id) { $0.soql }.flatMap { faults.resultsDelay(forQuery: $0) }
@@ -72,6 +73,7 @@ extension Router {
                 body = gzip ? try Gzip.compress(cut) : cut
             case .reset, nil: break
             }
+            if bodyFault == nil { pagesServed.withLock { $0[id, default: 0] += 1 } }
             return EmulatorResponse(
                 status: 200, headers: headers, body: body, bodyFault: bodyFault, chunked: transport.chunked)
         }

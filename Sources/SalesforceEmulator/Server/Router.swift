@@ -16,6 +16,12 @@ final class Router: Sendable {
     let usage = Mutex(Usage())
     let baseURL = Mutex("")
     let clock = EmulatorClock()
+    let policy: Mutex<OrgPolicy>
+    /// Results pages served whole, per job, so resume tests can count what a rerun downloads again.
+    let pagesServed = Mutex<[String: Int]>([:])
+    /// Armed ``killConnection(afterPages:count:)``: the page count after which a results request is cut, and how
+    /// many more times.
+    let pageKill = Mutex<(afterPages: Int, remaining: Int)>((0, 0))
     /// Counts responses whose transport (gzip, chunked) is drawn at random.
     let transportCounter = Mutex<UInt64>(0)
     let transportSettings: Mutex<TransportSettings>
@@ -32,14 +38,12 @@ final class Router: Sendable {
         var resultMB: Int { resultBytes / 1_048_576 }
     }
 
-    static let maxQueryJobs = 10_000
-    static let maxResultMB = 1_048_576
-
     init(configuration: EmulatorConfiguration, threadPool: NIOThreadPool) {
         self.configuration = configuration
         self.threadPool = threadPool
         self.org = Org(configuration: configuration, clock: clock)
         self.transportSettings = Mutex(TransportSettings(configuration))
+        self.policy = Mutex(OrgPolicy(configuration))
         self.resultCache = configuration.resultCacheBytes > 0 ? ResultCache(capacity: configuration.resultCacheBytes) : nil
     }
 
@@ -65,7 +69,9 @@ final class Router: Sendable {
                     acceptEncoding: request.header("Accept-Encoding"), connection: request.connection))
             return log.count - 1
         }
-        let future = dispatch(request, on: eventLoop)
+        var future = dispatch(request, on: eventLoop)
+        // `X-PrettyPrint: 1` asks REST and OAuth for the pretty form Bulk always uses (simple-salesforce sends it).
+        if request.header("X-PrettyPrint") == "1" { future = future.map { $0.prettyPrinted() } }
         future.whenSuccess { [self] response in
             requestLog.withLock { log in if logIndex < log.count { log[logIndex].status = response.status } }
         }
@@ -92,6 +98,9 @@ final class Router: Sendable {
             guard request.method == "POST" else { return eventLoop.makeSucceededFuture(.error(405, "METHOD_NOT_ALLOWED", "HTTP Method '\(request.method)' not allowed. Allowed are POST")) }
             return eventLoop.makeSucceededFuture(token(request))
         }
+        if path == "/services/oauth2/userinfo" || path.hasPrefix("/id/") {
+            return eventLoop.makeSucceededFuture(identity(request, userinfo: path.hasPrefix("/services")))
+        }
         if path == "/services/data" || path == "/services/data/" {
             return eventLoop.makeSucceededFuture(versionList())
         }
@@ -110,18 +119,21 @@ final class Router: Sendable {
         switch (request.method, rest.first) {
         case ("GET", nil): future = eventLoop.makeSucceededFuture(resourceList(version: version))
         case ("GET", "limits") where rest.count == 1: future = eventLoop.makeSucceededFuture(limits())
+        case ("GET", "limits") where rest.count == 2 && rest[1] == "recordCount":
+            future = eventLoop.makeSucceededFuture(recordCount(request))
         case ("GET", "query") where rest.count <= 2, ("GET", "queryAll") where rest.count <= 2:
             future = eventLoop.makeSucceededFuture(
                 restQuery(request, rest: rest, version: version, all: rest[0] == "queryAll"))
         case ("GET", "sobjects"): future = eventLoop.makeSucceededFuture(sobjects(Array(rest.dropFirst()), version: version, request: request))
         case (_, "jobs") where rest.count >= 2 && rest[1] == "query":
             future = jobsQuery(request, version: version, rest: Array(rest.dropFirst(2)), on: eventLoop)
+                .map { $0.bulkStyled() }
         default:
             future = eventLoop.makeSucceededFuture(.error(404, "NOT_FOUND", "The requested resource does not exist"))
         }
         return future.map { [self] response in
             var response = response
-            response.headers.append(("Sforce-Limit-Info", "api-usage=\(usage.withLock { $0.apiRequests })/\(configuration.dailyApiRequests)"))
+            response.headers.append(("Sforce-Limit-Info", "api-usage=\(usage.withLock { $0.apiRequests })/\(policy.withLock { $0.dailyApiRequests })"))
             return response
         }
     }
@@ -141,8 +153,9 @@ final class Router: Sendable {
         guard tokens.isValid(token) else {
             return .error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         }
+        let allowance = policy.withLock { $0.dailyApiRequests }
         let overLimit = usage.withLock { usage in
-            guard usage.apiRequests < configuration.dailyApiRequests else { return true }
+            guard usage.apiRequests < allowance else { return true }
             usage.apiRequests += 1
             return false
         }
