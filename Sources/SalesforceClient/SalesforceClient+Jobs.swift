@@ -6,13 +6,9 @@ extension SalesforceClient {
     ///
     /// - Throws: `.invalidQuery` when Salesforce rejects the SOQL (with its errorCode and message).
     public func createQueryJob(_ soql: String, operation: QueryOperation) throws -> QueryJob {
-        let body: [String: Any] = [
-            "operation": operation.rawValue, "query": soql, "contentType": "CSV", "columnDelimiter": "COMMA",
-            "lineEnding": "LF",
-        ]
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let body = try LenientJSON.encode(QueryJobRequest(operation: operation.rawValue, query: soql))
         let response = try send(
-            "POST", "\(dataPath)/jobs/query", body: Array(data),
+            "POST", "\(dataPath)/jobs/query", body: body,
             describeFailure: { status, server in
                 guard status == 400 || status == 404 else { return nil }
                 return SalesforceError(
@@ -22,7 +18,7 @@ extension SalesforceClient {
                         + "fields, which Bulk API 2.0 does not support).",
                     httpStatus: status, errorCode: server?.errorCode)
             })
-        let job = try QueryJob(json: JSONObject(parsing: response.body, what: "query job"))
+        let job = try LenientJSON.decode(QueryJob.self, from: response.body, what: "query job")
         logger.debug("Created query job", metadata: ["sf.job": "\(job.id)", "sf.object": "\(job.object ?? "?")"])
         return job
     }
@@ -30,7 +26,7 @@ extension SalesforceClient {
     /// Reads a job's current state.
     public func queryJob(_ id: String) throws -> QueryJob {
         let response = try send("GET", "\(dataPath)/jobs/query/\(id)")
-        return try QueryJob(json: JSONObject(parsing: response.body, what: "query job"))
+        return try LenientJSON.decode(QueryJob.self, from: response.body, what: "query job")
     }
 
     /// Polls until the job is `JobComplete`, with capped exponential backoff and jitter.
@@ -45,12 +41,12 @@ extension SalesforceClient {
             while true {
                 let job = try queryJob(id)
                 switch job.state {
-                case "JobComplete":
+                case .jobComplete:
                     logger.debug(
                         "Query job complete",
                         metadata: ["sf.job": "\(id)", "sf.records": "\(job.numberRecordsProcessed ?? -1)"])
                     return job
-                case "Failed":
+                case .failed:
                     throw SalesforceError(
                         code: .jobFailed,
                         message: "Bulk query job \(id) failed: "
@@ -58,12 +54,12 @@ extension SalesforceClient {
                                 ?? "Salesforce gave no reason (query jobs often fail without one). Narrow the WHERE "
                                 + "filter, remove ORDER BY/LIMIT, check the fields, or retry later."),
                         errorCode: "Failed", serverMessage: job.errorMessage)
-                case "Aborted":
+                case .aborted:
                     throw SalesforceError(
                         code: .jobAborted,
                         message: "Bulk query job \(id) was aborted on the Salesforce side (by a user or an admin).",
                         errorCode: "Aborted")
-                default:
+                case .uploadComplete, .inProgress, .unknown:
                     break
                 }
                 let remaining = deadline - ContinuousClock.now
@@ -110,4 +106,13 @@ extension SalesforceClient {
             logger.debug("Could not abort query job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
         }
     }
+}
+
+/// The body of `POST /jobs/query`: CSV, comma-delimited, LF line endings (what the loader's COPY expects).
+struct QueryJobRequest: Encodable {
+    var operation: String
+    var query: String
+    var contentType = "CSV"
+    var columnDelimiter = "COMMA"
+    var lineEnding = "LF"
 }

@@ -14,21 +14,12 @@ extension SalesforceClient {
                         + "name (custom objects end in __c) and the user's permissions.",
                     httpStatus: status, errorCode: server?.errorCode)
             })
-        let json = try JSONObject(parsing: response.body, what: "describe response")
-        return SObjectDescription(
-            name: json.string("name") ?? object, fields: json.objects("fields").compactMap(FieldDescription.init))
+        return try SObjectDescription(describeBody: response.body, object: object)
     }
 
     /// The org's limits (`GET /limits`), keyed by name (`DailyApiRequests`, `DailyBulkV2QueryJobs`, …).
     public func limits() throws -> [String: OrgLimit] {
         let response = try send("GET", "\(dataPath)/limits")
-        let json = try JSONObject(parsing: response.body, what: "limits response")
-        var limits: [String: OrgLimit] = [:]
-        for key in json.storage.keys {
-            guard let entry = json.object(key), let max = entry.int("Max"), let remaining = entry.int("Remaining")
-            else { continue }
-            limits[key] = OrgLimit(max: max, remaining: remaining)
-        }
-        return limits
+        return try OrgLimit.limits(fromBody: response.body)
     }
 }

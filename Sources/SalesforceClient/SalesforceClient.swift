@@ -124,8 +124,8 @@ public final class SalesforceClient {
                 throw tooLarge
             }
             if response.isSuccess {
-                let json = try JSONObject(parsing: response.body, what: "token response")
-                guard let token = json.string("access_token"), let instance = json.string("instance_url") else {
+                let answer = try LenientJSON.decode(TokenResponse.self, from: response.body, what: "token response")
+                guard let token = answer.accessToken, let instance = answer.instanceURL else {
                     throw SalesforceError(
                         code: .protocolViolation,
                         message: "The token response from \(configuration.loginURL) lacks access_token or instance_url.")
@@ -133,7 +133,7 @@ public final class SalesforceClient {
                 // Rotation: the token just presented is revoked now; keep its successor for the next login (even if
                 // the instance below is refused: the login host that issued it is trusted, and the old one is dead).
                 if case let .refreshToken(clientId, _, configured) = configuration.grant,
-                    let rotated = json.string("refresh_token"), !rotated.isEmpty
+                    let rotated = answer.refreshToken, !rotated.isEmpty
                 {
                     RefreshTokenRotation.shared.record(
                         rotated, loginURL: configuration.loginURL, clientId: clientId, configured: configured)

@@ -8,10 +8,46 @@ public enum QueryOperation: String, Sendable {
 
 /// A Bulk API 2.0 query job as Salesforce reports it.
 public struct QueryJob: Sendable {
+    /// Where a job is in its life: `UploadComplete → InProgress → JobComplete`, or `Failed`/`Aborted`.
+    public enum State: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
+        case uploadComplete, inProgress, jobComplete, failed, aborted
+        /// A state this client does not know (a newer API version may add one); polled like a running job.
+        case unknown(String)
+
+        /// Salesforce's spelling, matched case-insensitively; anything else is kept in ``unknown(_:)``.
+        public init(rawValue: String) {
+            switch rawValue.lowercased() {
+            case "uploadcomplete": self = .uploadComplete
+            case "inprogress": self = .inProgress
+            case "jobcomplete": self = .jobComplete
+            case "failed": self = .failed
+            case "aborted": self = .aborted
+            default: self = .unknown(rawValue)
+            }
+        }
+
+        /// Salesforce's spelling (`JobComplete`, …).
+        public var rawValue: String {
+            switch self {
+            case .uploadComplete: "UploadComplete"
+            case .inProgress: "InProgress"
+            case .jobComplete: "JobComplete"
+            case .failed: "Failed"
+            case .aborted: "Aborted"
+            case .unknown(let text): text
+            }
+        }
+
+        public var description: String { rawValue }
+
+        /// Whether the job can no longer change: `JobComplete`, `Failed` or `Aborted`.
+        public var isTerminal: Bool { self == .jobComplete || self == .failed || self == .aborted }
+    }
+
     /// 18-character job id (prefix `750`).
     public var id: String
-    /// `UploadComplete`, `InProgress`, `JobComplete`, `Failed` or `Aborted`.
-    public var state: String
+    /// Where the job is; see ``State``.
+    public var state: State
     /// The queried sObject.
     public var object: String?
     /// Rows produced so far; at `JobComplete` the total across all result pages.
@@ -23,7 +59,7 @@ public struct QueryJob: Sendable {
 
     /// Creates a job value.
     public init(
-        id: String, state: String, object: String? = nil, numberRecordsProcessed: Int? = nil,
+        id: String, state: State, object: String? = nil, numberRecordsProcessed: Int? = nil,
         errorMessage: String? = nil, apiVersion: String? = nil
     ) {
         self.id = id
@@ -35,17 +71,25 @@ public struct QueryJob: Sendable {
     }
 
     /// Whether the job reached `JobComplete`, `Failed` or `Aborted`.
-    public var isTerminal: Bool { ["JobComplete", "Failed", "Aborted"].contains(state) }
+    public var isTerminal: Bool { state.isTerminal }
+}
 
-    init(json: JSONObject) throws {
-        guard let id = json.string("id"), let state = json.string("state") else {
+extension QueryJob: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case id, state, object, numberRecordsProcessed, errorMessage, apiVersion
+    }
+
+    /// Reads a job info body (create, status, abort); only `id` and `state` are required.
+    public init(from decoder: any Decoder) throws {
+        let json = try decoder.container(keyedBy: CodingKeys.self)
+        guard let id = json.lenientString(.id), let state = json.lenientString(.state) else {
             throw SalesforceError(
                 code: .protocolViolation, message: "Salesforce sent a query job without 'id' or 'state'.")
         }
         self.init(
-            id: id, state: state, object: json.string("object"),
-            numberRecordsProcessed: json.int("numberRecordsProcessed"), errorMessage: json.string("errorMessage"),
-            apiVersion: json.string("apiVersion"))
+            id: id, state: State(rawValue: state), object: json.lenientString(.object),
+            numberRecordsProcessed: json.lenientInt(.numberRecordsProcessed),
+            errorMessage: json.lenientString(.errorMessage), apiVersion: json.lenientVersion(.apiVersion))
     }
 }
 
