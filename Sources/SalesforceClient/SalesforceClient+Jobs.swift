@@ -8,16 +8,8 @@ extension SalesforceClient {
     public func createQueryJob(_ soql: String, operation: QueryOperation) throws -> QueryJob {
         let body = try LenientJSON.encode(QueryJobRequest(operation: operation.rawValue, query: soql))
         let response = try send(
-            "POST", "\(dataPath)/jobs/query", body: body,
-            describeFailure: { status, server in
-                guard status == 400 || status == 404 else { return nil }
-                return SalesforceError(
-                    code: .invalidQuery,
-                    message: "Salesforce rejected the bulk query: \(server?.message ?? "no message"). Check the SOQL "
-                        + "(fields, object, and that it avoids GROUP BY, OFFSET, aggregates, subqueries and compound "
-                        + "fields, which Bulk API 2.0 does not support).",
-                    httpStatus: status, errorCode: server?.errorCode)
-            })
+            APIRequest(
+                method: .post, target: .instance("\(dataPath)/jobs/query"), purpose: .createQueryJob, body: .json(body)))
         let job = try LenientJSON.decode(QueryJob.self, from: response.body, what: "query job")
         logger.debug("Created query job", metadata: ["sf.job": "\(job.id)", "sf.object": "\(job.object ?? "?")"])
         return job
@@ -25,7 +17,8 @@ extension SalesforceClient {
 
     /// Reads a job's current state.
     public func queryJob(_ id: String) throws -> QueryJob {
-        let response = try send("GET", "\(dataPath)/jobs/query/\(id)")
+        let response = try send(
+            APIRequest(method: .get, target: .instance("\(dataPath)/jobs/query/\(id)"), purpose: .control))
         return try LenientJSON.decode(QueryJob.self, from: response.body, what: "query job")
     }
 
@@ -87,13 +80,16 @@ extension SalesforceClient {
 
     /// Deletes a terminal job and its results (`DELETE`, 204); the body is not parsed.
     public func deleteJob(_ id: String) throws {
-        _ = try send("DELETE", "\(dataPath)/jobs/query/\(id)")
+        _ = try send(
+            APIRequest(method: .delete, target: .instance("\(dataPath)/jobs/query/\(id)"), purpose: .control))
         logger.debug("Deleted query job", metadata: ["sf.job": "\(id)"])
     }
 
     private func abort(_ id: String, honorCancellation: Bool) throws -> HTTPResponse {
-        let body = Array(#"{"state":"Aborted"}"#.utf8)
-        let response = try send("PATCH", "\(dataPath)/jobs/query/\(id)", body: body, honorCancellation: honorCancellation)
+        let response = try send(
+            APIRequest(
+                method: .patch, target: .instance("\(dataPath)/jobs/query/\(id)"), purpose: .control,
+                body: .json(Array(#"{"state":"Aborted"}"#.utf8)), honorsCancellation: honorCancellation))
         logger.debug("Aborted query job", metadata: ["sf.job": "\(id)"])
         return response
     }

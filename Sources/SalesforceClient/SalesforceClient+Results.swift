@@ -43,11 +43,11 @@ extension SalesforceClient {
                     message: "The result chain of job \(jobId) did not end after \(summary.pages) pages although the "
                         + "job has \(expectedRecords ?? 0) records; stopped following it.")
             }
-            var query: [String] = []
-            if let maxRecords { query.append("maxRecords=\(maxRecords)") }
+            var query: [(String, String)] = []
+            if let maxRecords { query.append(("maxRecords", String(maxRecords))) }
             // The locator comes from a response header: encoded, so it cannot add parameters or leave the query.
-            if let locator { query.append("locator=\(TokenRequest.percentEncode(locator))") }
-            let target = "\(dataPath)/jobs/query/\(jobId)/results" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+            if let locator { query.append(("locator", locator)) }
+            let target = APIRequest.path("\(dataPath)/jobs/query/\(jobId)/results", query: query)
             let number = summary.pages + 1
             let page = try downloadPage(target, number: number, jobIsEmpty: expectedRecords == 0, into: consumer)
             summary.pages += 1
@@ -82,54 +82,28 @@ extension SalesforceClient {
     func downloadPage(
         _ target: String, number: Int, jobIsEmpty: Bool, into consumer: some ResultPageConsumer
     ) throws -> FetchedPage {
-        var begun = false
-        var counter = CSVRecordCounter()
+        let page = PageReceiver(consumer, number: number, jobIsEmpty: jobIsEmpty, logger: logger)
         do {
             let response = try send(
-                "GET", target, accept: "text/csv",
-                responseHeaders: ["Sforce-Locator", "Sforce-NumberOfRecords"],
-                sink: { chunk in
-                    if !begun {
-                        try consumer.beginPage(number)
-                        begun = true
-                    }
-                    try consumer.consume(chunk)
-                    counter.add(chunk)
-                },
-                beforeRetry: {
-                    defer { counter = CSVRecordCounter() }
-                    guard begun else { return }
-                    self.logger.debug(
-                        "Discarding incomplete page", metadata: ["sf.page": "\(number)", "sf.bytes": "\(counter.bytes)"])
-                    begun = false
-                    try consumer.discardPage(number)
-                },
-                describeFailure: { status, server in
-                    guard status == 412 || status == 409 || status == 404 else { return nil }
-                    return SalesforceError(
-                        code: .http,
-                        message: "Salesforce refused the results of page \(number): \(server?.message ?? "no message"). "
-                            + "Results need a JobComplete job that still exists (jobs expire after 7 days) and the "
-                            + "same API version the job was created with (\(self.configuration.apiVersion) here).",
-                        httpStatus: status, errorCode: server?.errorCode)
-                },
-                validate: { response in
-                    counter.problem(announced: Self.announcedRecords(response), jobIsEmpty: jobIsEmpty)
-                })
+                APIRequest(
+                    method: .get, target: .instance(target),
+                    purpose: .resultPage(number: number, apiVersion: configuration.apiVersion), stream: page))
             let next = response.headers["sforce-locator"]
-            guard begun else {
+            guard page.begun else {
                 logger.debug("Empty result page (0 records) not handed to the consumer", metadata: ["sf.page": "\(number)"])
                 return FetchedPage(next: next, records: 0, bytes: 0, delivered: false)
             }
-            try consumer.finishPage(number, recordCount: counter.records)
+            try consumer.finishPage(number, recordCount: page.counter.records)
             logger.debug(
                 "Result page downloaded",
-                metadata: ["sf.page": "\(number)", "sf.records": "\(counter.records)", "sf.bytes": "\(counter.bytes)"])
-            return FetchedPage(next: next, records: counter.records, bytes: counter.bytes, delivered: true)
+                metadata: [
+                    "sf.page": "\(number)", "sf.records": "\(page.counter.records)", "sf.bytes": "\(page.counter.bytes)",
+                ])
+            return FetchedPage(next: next, records: page.counter.records, bytes: page.counter.bytes, delivered: true)
         } catch {
             // Retries ran out, cancellation, or the consumer failed: never leave its page (a COPY) open. A consumer
             // that failed itself has already closed its page, so this discard is a no-op there.
-            if begun { try? consumer.discardPage(number) }
+            if page.begun { try? consumer.discardPage(number) }
             if var failure = error as? SalesforceError, failure.code == .incompleteResults {
                 failure.message = "Result page \(number) stayed incomplete: " + failure.message
                 throw failure

@@ -55,8 +55,7 @@ struct TokenRequest {
     }
 
     /// Turns an OAuth error into advice for the grant in use; never includes secret values.
-    static func failure(grant: OAuthGrant, status: Int, body: [UInt8], loginURL: String) -> SalesforceError {
-        let server = ServerError(body: body)
+    static func failure(grant: OAuthGrant, status: Int, server: ServerError?, loginURL: String) -> SalesforceError {
         let description = server?.message ?? "no error description"
         let advice: String
         switch grant {

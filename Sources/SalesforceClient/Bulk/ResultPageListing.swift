@@ -37,18 +37,10 @@ public final class ResultPageListing: @unchecked Sendable {
         }
         guard let current = target else { return nil }
         let isFirst = current == first && linkCount == 0
-        var notFound = false
         let response: HTTPResponse
         do {
-            response = try client.send(
-                "GET", current,
-                describeFailure: { status, _ in
-                    // Be liberal: an org or proxy without the resource may say 400, 404, 405 or 501 (UNCONFIRMED
-                    // which); the locator chain reads the same results.
-                    if [400, 404, 405, 410, 501].contains(status) { notFound = true }
-                    return nil
-                })
-        } catch let error as SalesforceError where notFound && isFirst && error.code != .cancelled {
+            response = try client.send(APIRequest(method: .get, target: .instance(current), purpose: .control))
+        } catch let error as SalesforceError where isFirst && Self.meansNoListing(error) {
             client.logger.debug(
                 "resultPages not available; use the locator chain",
                 metadata: ["sf.job": "\(jobId)", "http.status": "\(error.httpStatus ?? 0)"])
@@ -85,6 +77,12 @@ public final class ResultPageListing: @unchecked Sendable {
             throw refuse("points back to a listing it already sent (\(target))")
         }
         return links
+    }
+
+    /// Be liberal: an org or proxy without the resource may refuse it with 400, 404, 405 or 410 (UNCONFIRMED
+    /// which); the locator chain reads the same results.
+    private static func meansNoListing(_ error: SalesforceError) -> Bool {
+        error.code == .http && [400, 404, 405, 410].contains(error.httpStatus ?? 0)
     }
 
     private func refuse(_ what: String) -> SalesforceError {
