@@ -29,8 +29,9 @@ struct TokenRequest {
 
     /// Salesforce expects the generic login host as audience even when the token is requested from a My Domain.
     static func defaultAudience(loginURL: String) -> String {
-        let host = SalesforceConfiguration.hostOf(loginURL)
-        if host == "login.salesforce.com" || host == "test.salesforce.com" { return "https://" + host }
+        if let host = CheckedURL.host(of: loginURL), host == "login.salesforce.com" || host == "test.salesforce.com" {
+            return "https://" + host
+        }
         return "https://login.salesforce.com"
     }
 

@@ -30,7 +30,8 @@ public final class ResultPageListing: @unchecked Sendable {
         if first == nil {
             // The resource exists from API 58.0 on; an older version would only earn a 404 per run.
             if let version = Double(client.configuration.apiVersion), version < 58 { return nil }
-            let url = "\(client.dataPath)/jobs/query/\(jobId)/resultPages" + (maxRecords.map { "?maxRecords=\($0)" } ?? "")
+            let url = APIRequest.path(
+                "\(client.dataPath)/jobs/query/\(jobId)/resultPages", query: maxRecords.map { [("maxRecords", "\($0)")] } ?? [])
             first = url
             target = url
             seenTargets = [url]
