@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SalesforceClient
@@ -152,5 +153,80 @@ import Testing
         #expect(table.links == ["/a"] && table.next == nil && table.done == nil)
         #expect(throws: SalesforceError.self) { try decode(ResultPagesAnswer.self, #"{"resultPages":null}"#) }
         #expect(throws: SalesforceError.self) { try decode(ResultPagesAnswer.self, #"{"records":[]}"#) }
+    }
+}
+
+/// REST shapes from salesforce-api.md §7 and §8c, and the datetimes every Salesforce API writes.
+@Suite struct RESTResponseDecodingTests {
+    @Test func getDeletedAsDocumented() throws {
+        let answer = try LenientJSON.decode(DeletedRecords.self, from: Array("""
+            {"deletedRecords":[{"id":"003x0000001","deletedDate":"2013-05-07T22:07:19.000+0000"},
+             {"id":"003x0000002","deletedDate":"2013-05-07T22:07:19Z","extra":1}],
+             "earliestDateAvailable":"2013-05-03T15:57:00.000+0000","latestDateCovered":"2013-05-08T21:20:00.000+0000"}
+            """.utf8), what: "getDeleted")
+        #expect(answer.records.map(\.id) == ["003x0000001", "003x0000002"])
+        #expect(answer.records[0].deletedDate == answer.records[1].deletedDate)
+        #expect(answer.records[0].deletedDate == Date(timeIntervalSince1970: 1_367_964_439))
+        #expect(answer.latestDateCovered == Date(timeIntervalSince1970: 1_368_048_000))
+        let none = try LenientJSON.decode(
+            DeletedRecords.self, from: Array(#"{"deletedRecords":[],"earliestDateAvailable":null}"#.utf8), what: "x")
+        #expect(none.records.isEmpty && none.earliestDateAvailable == nil)
+        // An entry without an id would keep a deleted row forever: the answer fails instead.
+        #expect(throws: SalesforceError.self) {
+            try LenientJSON.decode(DeletedRecords.self, from: Array(#"{"deletedRecords":[{"deletedDate":null}]}"#.utf8), what: "x")
+        }
+    }
+
+    @Test func recordCountsByName() throws {
+        let answer = try LenientJSON.decode(RecordCountAnswer.self, from: Array("""
+            {"sObjects":[{"count":3,"name":"Account"},{"count":"1200000","name":"Contact"},{"name":"Broken"}]}
+            """.utf8), what: "recordCount")
+        #expect(answer.counts == ["Account": 3, "Contact": 1_200_000])
+    }
+
+    @Test func queryBatchesAsRecorded() throws {
+        struct Row: Decodable { var Id: String }
+        let middle = try LenientJSON.decode(QueryResultPage<Row>.self, from: Array("""
+            {"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gx-2000",
+             "records":[{"attributes":{"type":"Contact","url":"/services/data/v62.0/sobjects/Contact/003a"},"Id":"003a"}]}
+            """.utf8), what: "query")
+        #expect(!middle.done && middle.nextRecordsUrl == "/services/data/v62.0/query/01gx-2000")
+        #expect(middle.records.map(\.Id) == ["003a"])
+        let last = try LenientJSON.decode(
+            QueryResultPage<Row>.self, from: Array(#"{"totalSize":3,"done":true,"records":[{"Id":"003c"}]}"#.utf8),
+            what: "query")
+        #expect(last.done && last.nextRecordsUrl == nil)
+        let count = try LenientJSON.decode(
+            QueryResultPage<Row>.self, from: Array(#"{"totalSize":42,"done":true,"records":[]}"#.utf8), what: "query")
+        #expect(count.totalSize == 42 && count.records.isEmpty)
+    }
+
+    @Test(arguments: [
+        "2024-09-09T13:08:34.000+0000", "2024-09-09T13:08:34Z", "2024-09-09T13:08:34.000Z", "2024-09-09T15:08:34+02:00",
+        "2024-09-09T08:08:34.000-0500",
+    ])
+    func datetimesInEverySpelling(text: String) {
+        #expect(SalesforceDateTime.parse(text) == Date(timeIntervalSince1970: 1_725_887_314))
+    }
+
+    @Test func datetimesThatAreNot() {
+        for text in ["", "2024-09-09", "2024-09-09T13:08:34", "2024-13-09T13:08:34Z", "2024-09-09T13:08:34+00", "x"] {
+            #expect(SalesforceDateTime.parse(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func datetimesRoundTrip() {
+        for seconds in [0.0, 1_725_887_314.25, 951_782_400, -86_400.5, 4_102_444_800] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(SalesforceDateTime.parse(SalesforceDateTime.format(date)) == date, "\(seconds)")
+        }
+        #expect(SalesforceDateTime.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000+00:00")
+    }
+
+    @Test func jobCreatedDateIsSalesforcesClock() throws {
+        let job = try LenientJSON.decode(
+            QueryJob.self, from: Array(#"{"id":"750x","state":"InProgress","createdDate":"2024-09-09T13:08:34.000+0000"}"#.utf8),
+            what: "job")
+        #expect(job.createdDate == Date(timeIntervalSince1970: 1_725_887_314))
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bulk API 2.0 query operation.
 public enum QueryOperation: String, Sendable {
     /// Live records only.
@@ -56,11 +58,13 @@ public struct QueryJob: Sendable {
     public var errorMessage: String?
     /// The API version the job was created with (results must be fetched with the same one).
     public var apiVersion: String?
+    /// When Salesforce created the job, by Salesforce's clock: every row in its results was read at or after it.
+    public var createdDate: Date?
 
     /// Creates a job value.
     public init(
         id: String, state: State, object: String? = nil, numberRecordsProcessed: Int? = nil,
-        errorMessage: String? = nil, apiVersion: String? = nil
+        errorMessage: String? = nil, apiVersion: String? = nil, createdDate: Date? = nil
     ) {
         self.id = id
         self.state = state
@@ -68,6 +72,7 @@ public struct QueryJob: Sendable {
         self.numberRecordsProcessed = numberRecordsProcessed
         self.errorMessage = errorMessage
         self.apiVersion = apiVersion
+        self.createdDate = createdDate
     }
 
     /// Whether the job reached `JobComplete`, `Failed` or `Aborted`.
@@ -76,7 +81,7 @@ public struct QueryJob: Sendable {
 
 extension QueryJob: Decodable {
     private enum CodingKeys: String, CodingKey {
-        case id, state, object, numberRecordsProcessed, errorMessage, apiVersion
+        case id, state, object, numberRecordsProcessed, errorMessage, apiVersion, createdDate
     }
 
     /// Reads a job info body (create, status, abort); only `id` and `state` are required.
@@ -89,7 +94,8 @@ extension QueryJob: Decodable {
         self.init(
             id: id, state: State(rawValue: state), object: json.lenientString(.object),
             numberRecordsProcessed: json.lenientInt(.numberRecordsProcessed),
-            errorMessage: json.lenientString(.errorMessage), apiVersion: json.lenientVersion(.apiVersion))
+            errorMessage: json.lenientString(.errorMessage), apiVersion: json.lenientVersion(.apiVersion),
+            createdDate: json.lenientString(.createdDate).flatMap(SalesforceDateTime.parse))
     }
 }
 

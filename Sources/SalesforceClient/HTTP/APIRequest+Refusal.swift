@@ -14,12 +14,20 @@ extension APIRequest.Purpose {
                     + "(fields, object, and that it avoids GROUP BY, OFFSET, aggregates, subqueries and compound "
                     + "fields, which Bulk API 2.0 does not support).",
                 httpStatus: status, errorCode: server?.errorCode)
+        case .restQuery:
+            guard status == 400 else { return nil }
+            return SalesforceError(
+                code: .invalidQuery,
+                message: "Salesforce rejected the query: \(server?.message ?? "no message"). Check the SOQL's fields "
+                    + "and object.",
+                httpStatus: status, errorCode: server?.errorCode)
         case .describe(let object):
             guard status == 404 else { return nil }
             return SalesforceError(
                 code: .http,
-                message: "Salesforce has no object '\(object)' visible to this user (\(server?.message ?? "not found")). "
-                    + "Check the API name (custom objects end in __c) and the user's permissions.",
+                message: "Salesforce has no object '\(object)' visible to this user ("
+                    + "\(server?.message ?? "not found")). Check the API name (custom objects end in __c) and the "
+                    + "user's permissions.",
                 httpStatus: status, errorCode: server?.errorCode)
         case .resultPage(let number, let apiVersion):
             guard status == 412 || status == 409 || status == 404 else { return nil }

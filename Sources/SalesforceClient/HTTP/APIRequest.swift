@@ -19,6 +19,8 @@ struct APIRequest {
     enum Purpose {
         case token(OAuthGrant, loginURL: String)
         case createQueryJob
+        /// A REST `query`/`queryAll` batch: a refused SOQL is an invalid query.
+        case restQuery
         /// Job status, abort, delete, limits, a listing: a refusal keeps the generic message.
         case control
         case describe(object: String)
@@ -49,6 +51,9 @@ struct APIRequest {
     var target: Target
     var purpose: Purpose
     var body: Body?
+    /// Extra header lines (`Sforce-Query-Options: batchSize=500`); never `Authorization`, which is added only for
+    /// instance targets.
+    var headers: [String] = []
     /// `false` for the clean-up requests sent after cancellation (abort, delete).
     var honorsCancellation = true
     /// Receives a 2xx body as it arrives instead of buffering it (result pages).
@@ -90,6 +95,7 @@ struct APIRequest {
             headers.append("Accept: application/json")
         }
         if let body { headers.append("Content-Type: \(body.contentType)") }
+        headers += self.headers.filter { !$0.lowercased().hasPrefix("authorization:") }
         return HTTPRequest(method: method.rawValue, url: url, headers: headers, body: body?.bytes)
     }
 
