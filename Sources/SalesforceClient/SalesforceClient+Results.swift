@@ -53,12 +53,7 @@ extension SalesforceClient {
             summary.pages += 1
             summary.records += page.records
             summary.bytes += page.bytes
-            if let expectedRecords, summary.records > expectedRecords {
-                throw SalesforceError(
-                    code: .incompleteResults,
-                    message: "The results of job \(jobId) hold more records than the job reported: \(summary.records) "
-                        + "after page \(number), numberRecordsProcessed is \(expectedRecords).")
-            }
+            try Self.checkRecordTotal(summary.records, afterPage: number, of: jobId, expected: expectedRecords)
             guard let next = page.next, !next.isEmpty, next != "null" else { break }
             guard seenLocators.insert(next).inserted else {
                 throw SalesforceError(
@@ -110,6 +105,15 @@ extension SalesforceClient {
             }
             throw error
         }
+    }
+
+    /// Refuses a chain that has delivered more records than the job reported, as soon as it shows.
+    static func checkRecordTotal(_ records: Int, afterPage number: Int, of jobId: String, expected: Int?) throws {
+        guard let expected, records > expected else { return }
+        throw SalesforceError(
+            code: .incompleteResults,
+            message: "The results of job \(jobId) hold more records than the job reported: \(records) after page "
+                + "\(number), numberRecordsProcessed is \(expected).")
     }
 
     static func announcedRecords(_ response: HTTPResponse) -> Int? {
