@@ -72,3 +72,25 @@ import Testing
         #expect(TransportFailure(curlCode: 1) == .other)
     }
 }
+
+/// The policy as the client applies it, over real HTTP: a server's `Retry-After` is waited for.
+@Suite(.timeLimit(.minutes(1))) struct RetryAfterTests {
+    @Test func aThrottledRequestWaitsAsLongAsTheServerAsks() throws {
+        let server = try CapturingListener(
+            response: "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 2\r\nConnection: close\r\n\r\n[]")
+        let origin = "http://127.0.0.1:\(server.port)"
+        var configuration = SalesforceConfiguration(
+            loginURL: origin, grant: .accessToken(token: "00D!not-a-real-token", instanceURL: origin))
+        configuration.maxRetries = 1
+        configuration.retryBaseDelay = .milliseconds(10)
+        configuration.retryMaxDelay = .milliseconds(20)
+        let started = ContinuousClock.now
+        let error = try #require(throws: SalesforceError.self) { _ = try SalesforceClient(configuration: configuration).limits() }
+        #expect(ContinuousClock.now - started >= .seconds(1))
+        #expect(error.httpStatus == 429)
+        #expect(error.message.contains("Gave up after 2 attempts"))
+        server.stop()
+        #expect(server.connections == 2)
+    }
+}
