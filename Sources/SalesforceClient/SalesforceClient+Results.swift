@@ -126,7 +126,7 @@ extension SalesforceClient {
     /// - Parameter expectedRecords: the job's `numberRecordsProcessed`; when known, more than
     ///   `max(expectedRecords, 1)` links are refused (each page holds at least one record).
     /// - Returns: the links (paths or URLs, fetchable like `…/results?locator=…`), or `nil` when the org does not
-    ///   offer the resource (API below 58.0, a 400/404/405/410/501, or a first answer that is no listing): then use
+    ///   offer the resource (API below 58.0, a 400/404/405/410, or a first answer that is no listing): then use
     ///   the locator chain of ``downloadResults(_:maxRecords:expectedRecords:into:)``.
     /// - Throws: `.incompleteResults` when the listing repeats a next-page URL or a link, or has too many links.
     public func resultPageLinks(_ jobId: String, maxRecords: Int? = nil, expectedRecords: Int?) throws -> [String]? {

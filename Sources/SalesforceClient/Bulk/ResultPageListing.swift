@@ -23,15 +23,15 @@ public final class ResultPageListing: @unchecked Sendable {
     }
 
     /// The links of the listing's next answer, following its next-page link; nil once done. On the first call nil
-    /// also means the org does not offer the listing (API below 58.0, a 400/404/405/410/501, or an answer that is
-    /// no listing): use the locator chain then.
+    /// also means the org does not offer the listing (API below 58.0, a 400/404/405/410, or an answer that is no
+    /// listing): use the locator chain then.
     /// - Throws: `.incompleteResults` when the listing repeats a next-page URL or a link, or has too many links.
     public func next(using client: SalesforceClient) throws -> [String]? {
         if first == nil {
             // The resource exists from API 58.0 on; an older version would only earn a 404 per run.
             if let version = Double(client.configuration.apiVersion), version < 58 { return nil }
-            let url = APIRequest.path(
-                "\(client.dataPath)/jobs/query/\(jobId)/resultPages", query: maxRecords.map { [("maxRecords", "\($0)")] } ?? [])
+            let query = maxRecords.map { [("maxRecords", String($0))] } ?? []
+            let url = APIRequest.path("\(client.dataPath)/jobs/query/\(jobId)/resultPages", query: query)
             first = url
             target = url
             seenTargets = [url]
