@@ -12,7 +12,16 @@ public enum QueryOperation: String, Sendable {
 public struct QueryJob: Sendable {
     /// Where a job is in its life: `UploadComplete → InProgress → JobComplete`, or `Failed`/`Aborted`.
     public enum State: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
-        case uploadComplete, inProgress, jobComplete, failed, aborted
+        /// Created; Salesforce has not started the query yet.
+        case uploadComplete
+        /// The query is running.
+        case inProgress
+        /// Results are ready (terminal).
+        case jobComplete
+        /// The query failed, often without a message (terminal).
+        case failed
+        /// Aborted by a user, an admin or this client (terminal).
+        case aborted
         /// A state this client does not know (a newer API version may add one); polled like a running job.
         case unknown(String)
 
@@ -40,6 +49,7 @@ public struct QueryJob: Sendable {
             }
         }
 
+        /// Salesforce's spelling, for messages and logs.
         public var description: String { rawValue }
 
         /// Whether the job can no longer change: `JobComplete`, `Failed` or `Aborted`.

@@ -50,6 +50,7 @@ extension DeletedRecords: Decodable {
 extension DeletedRecord: Decodable {
     private enum CodingKeys: String, CodingKey { case id, deletedDate }
 
+    /// Reads one `deletedRecords[]` entry; `id` is required, an unreadable `deletedDate` reads as `nil`.
     public init(from decoder: any Decoder) throws {
         let json = try decoder.container(keyedBy: CodingKeys.self)
         guard let id = json.lenientString(.id), !id.isEmpty else {
