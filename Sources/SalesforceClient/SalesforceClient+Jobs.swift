@@ -6,31 +6,20 @@ extension SalesforceClient {
     ///
     /// - Throws: `.invalidQuery` when Salesforce rejects the SOQL (with its errorCode and message).
     public func createQueryJob(_ soql: String, operation: QueryOperation) throws -> QueryJob {
-        let body: [String: Any] = [
-            "operation": operation.rawValue, "query": soql, "contentType": "CSV", "columnDelimiter": "COMMA",
-            "lineEnding": "LF",
-        ]
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let body = try LenientJSON.encode(QueryJobRequest(operation: operation.rawValue, query: soql))
         let response = try send(
-            "POST", "\(dataPath)/jobs/query", body: Array(data),
-            describeFailure: { status, server in
-                guard status == 400 || status == 404 else { return nil }
-                return SalesforceError(
-                    code: .invalidQuery,
-                    message: "Salesforce rejected the bulk query: \(server?.message ?? "no message"). Check the SOQL "
-                        + "(fields, object, and that it avoids GROUP BY, OFFSET, aggregates, subqueries and compound "
-                        + "fields, which Bulk API 2.0 does not support).",
-                    httpStatus: status, errorCode: server?.errorCode)
-            })
-        let job = try QueryJob(json: JSONObject(parsing: response.body, what: "query job"))
+            APIRequest(
+                method: .post, target: .instance("\(dataPath)/jobs/query"), purpose: .createQueryJob, body: .json(body)))
+        let job = try LenientJSON.decode(QueryJob.self, from: response.body, what: "query job")
         logger.debug("Created query job", metadata: ["sf.job": "\(job.id)", "sf.object": "\(job.object ?? "?")"])
         return job
     }
 
     /// Reads a job's current state.
     public func queryJob(_ id: String) throws -> QueryJob {
-        let response = try send("GET", "\(dataPath)/jobs/query/\(id)")
-        return try QueryJob(json: JSONObject(parsing: response.body, what: "query job"))
+        let response = try send(
+            APIRequest(method: .get, target: .instance("\(dataPath)/jobs/query/\(id)"), purpose: .control))
+        return try LenientJSON.decode(QueryJob.self, from: response.body, what: "query job")
     }
 
     /// Polls until the job is `JobComplete`, with capped exponential backoff and jitter.
@@ -45,12 +34,12 @@ extension SalesforceClient {
             while true {
                 let job = try queryJob(id)
                 switch job.state {
-                case "JobComplete":
+                case .jobComplete:
                     logger.debug(
                         "Query job complete",
                         metadata: ["sf.job": "\(id)", "sf.records": "\(job.numberRecordsProcessed ?? -1)"])
                     return job
-                case "Failed":
+                case .failed:
                     throw SalesforceError(
                         code: .jobFailed,
                         message: "Bulk query job \(id) failed: "
@@ -58,12 +47,12 @@ extension SalesforceClient {
                                 ?? "Salesforce gave no reason (query jobs often fail without one). Narrow the WHERE "
                                 + "filter, remove ORDER BY/LIMIT, check the fields, or retry later."),
                         errorCode: "Failed", serverMessage: job.errorMessage)
-                case "Aborted":
+                case .aborted:
                     throw SalesforceError(
                         code: .jobAborted,
                         message: "Bulk query job \(id) was aborted on the Salesforce side (by a user or an admin).",
                         errorCode: "Aborted")
-                default:
+                case .uploadComplete, .inProgress, .unknown:
                     break
                 }
                 let remaining = deadline - ContinuousClock.now
@@ -91,13 +80,16 @@ extension SalesforceClient {
 
     /// Deletes a terminal job and its results (`DELETE`, 204); the body is not parsed.
     public func deleteJob(_ id: String) throws {
-        _ = try send("DELETE", "\(dataPath)/jobs/query/\(id)")
+        _ = try send(
+            APIRequest(method: .delete, target: .instance("\(dataPath)/jobs/query/\(id)"), purpose: .control))
         logger.debug("Deleted query job", metadata: ["sf.job": "\(id)"])
     }
 
     private func abort(_ id: String, honorCancellation: Bool) throws -> HTTPResponse {
-        let body = Array(#"{"state":"Aborted"}"#.utf8)
-        let response = try send("PATCH", "\(dataPath)/jobs/query/\(id)", body: body, honorCancellation: honorCancellation)
+        let response = try send(
+            APIRequest(
+                method: .patch, target: .instance("\(dataPath)/jobs/query/\(id)"), purpose: .control,
+                body: .json(Array(#"{"state":"Aborted"}"#.utf8)), honorsCancellation: honorCancellation))
         logger.debug("Aborted query job", metadata: ["sf.job": "\(id)"])
         return response
     }
@@ -110,4 +102,13 @@ extension SalesforceClient {
             logger.debug("Could not abort query job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
         }
     }
+}
+
+/// The body of `POST /jobs/query`: CSV, comma-delimited, LF line endings (what the loader's COPY expects).
+struct QueryJobRequest: Encodable {
+    var operation: String
+    var query: String
+    var contentType = "CSV"
+    var columnDelimiter = "COMMA"
+    var lineEnding = "LF"
 }

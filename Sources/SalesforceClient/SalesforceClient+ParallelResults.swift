@@ -82,28 +82,12 @@ extension SalesforceClient {
                 close(descriptor)
                 queue.markLoaded(index)
             }
-            let number = index + 1
             summary.pages += 1
             summary.records += records
-            if let expectedRecords, summary.records > expectedRecords {
-                throw SalesforceError(
-                    code: .incompleteResults,
-                    message: "The results of job \(jobId) hold more records than the job reported: "
-                        + "\(summary.records) after page \(number), numberRecordsProcessed is \(expectedRecords).")
-            }
+            try Self.checkRecordTotal(summary.records, afterPage: index + 1, of: jobId, expected: expectedRecords)
             if empty { continue }
-            try consumer.beginPage(number)
-            do {
-                summary.bytes += try SpoolFile.replay(
-                    descriptor: descriptor, buffer: buffer, cancellation: cancellation
-                ) { try consumer.consume($0) }
-                try consumer.finishPage(number, recordCount: records)
-            } catch {
-                // Same rule as the sequential path: no page (COPY) stays open. A consumer that failed has already
-                // closed its own page, so this is a no-op there.
-                try? consumer.discardPage(number)
-                throw error
-            }
+            summary.bytes += try replay(
+                page: index + 1, from: descriptor, records: records, buffer: buffer, into: consumer)
         }
         summary.peakPagesInFlight = queue.peakInFlight
         summary.peakSpooledBytes = queue.peakSpooledBytes
@@ -115,6 +99,26 @@ extension SalesforceClient {
                 "sf.peakSpooledBytes": "\(summary.peakSpooledBytes)", "sf.spoolEvictions": "\(queue.evictions)",
             ])
         return summary
+    }
+
+    /// Hands one spooled page to `consumer`; returns its bytes.
+    private func replay(
+        page number: Int, from descriptor: Int32, records: Int, buffer: UnsafeMutableRawBufferPointer,
+        into consumer: some ResultPageConsumer
+    ) throws -> Int64 {
+        try consumer.beginPage(number)
+        do {
+            let bytes = try SpoolFile.replay(descriptor: descriptor, buffer: buffer, cancellation: cancellation) {
+                try consumer.consume($0)
+            }
+            try consumer.finishPage(number, recordCount: records)
+            return bytes
+        } catch {
+            // Same rule as the sequential path: no page (COPY) stays open. A consumer that failed has already
+            // closed its own page, so this is a no-op there.
+            try? consumer.discardPage(number)
+            throw error
+        }
     }
 
     /// Reads the rest of `listing` on a thread of its own, adding each answer's links to `queue`.

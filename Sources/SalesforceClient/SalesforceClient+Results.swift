@@ -43,22 +43,17 @@ extension SalesforceClient {
                     message: "The result chain of job \(jobId) did not end after \(summary.pages) pages although the "
                         + "job has \(expectedRecords ?? 0) records; stopped following it.")
             }
-            var query: [String] = []
-            if let maxRecords { query.append("maxRecords=\(maxRecords)") }
+            var query: [(String, String)] = []
+            if let maxRecords { query.append(("maxRecords", String(maxRecords))) }
             // The locator comes from a response header: encoded, so it cannot add parameters or leave the query.
-            if let locator { query.append("locator=\(TokenRequest.percentEncode(locator))") }
-            let target = "\(dataPath)/jobs/query/\(jobId)/results" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+            if let locator { query.append(("locator", locator)) }
+            let target = APIRequest.path("\(dataPath)/jobs/query/\(jobId)/results", query: query)
             let number = summary.pages + 1
             let page = try downloadPage(target, number: number, jobIsEmpty: expectedRecords == 0, into: consumer)
             summary.pages += 1
             summary.records += page.records
             summary.bytes += page.bytes
-            if let expectedRecords, summary.records > expectedRecords {
-                throw SalesforceError(
-                    code: .incompleteResults,
-                    message: "The results of job \(jobId) hold more records than the job reported: \(summary.records) "
-                        + "after page \(number), numberRecordsProcessed is \(expectedRecords).")
-            }
+            try Self.checkRecordTotal(summary.records, afterPage: number, of: jobId, expected: expectedRecords)
             guard let next = page.next, !next.isEmpty, next != "null" else { break }
             guard seenLocators.insert(next).inserted else {
                 throw SalesforceError(
@@ -82,60 +77,43 @@ extension SalesforceClient {
     func downloadPage(
         _ target: String, number: Int, jobIsEmpty: Bool, into consumer: some ResultPageConsumer
     ) throws -> FetchedPage {
-        var begun = false
-        var counter = CSVRecordCounter()
+        let page = PageReceiver(consumer, number: number, jobIsEmpty: jobIsEmpty, logger: logger)
         do {
             let response = try send(
-                "GET", target, accept: "text/csv",
-                responseHeaders: ["Sforce-Locator", "Sforce-NumberOfRecords"],
-                sink: { chunk in
-                    if !begun {
-                        try consumer.beginPage(number)
-                        begun = true
-                    }
-                    try consumer.consume(chunk)
-                    counter.add(chunk)
-                },
-                beforeRetry: {
-                    defer { counter = CSVRecordCounter() }
-                    guard begun else { return }
-                    self.logger.debug(
-                        "Discarding incomplete page", metadata: ["sf.page": "\(number)", "sf.bytes": "\(counter.bytes)"])
-                    begun = false
-                    try consumer.discardPage(number)
-                },
-                describeFailure: { status, server in
-                    guard status == 412 || status == 409 || status == 404 else { return nil }
-                    return SalesforceError(
-                        code: .http,
-                        message: "Salesforce refused the results of page \(number): \(server?.message ?? "no message"). "
-                            + "Results need a JobComplete job that still exists (jobs expire after 7 days) and the "
-                            + "same API version the job was created with (\(self.configuration.apiVersion) here).",
-                        httpStatus: status, errorCode: server?.errorCode)
-                },
-                validate: { response in
-                    counter.problem(announced: Self.announcedRecords(response), jobIsEmpty: jobIsEmpty)
-                })
+                APIRequest(
+                    method: .get, target: .instance(target),
+                    purpose: .resultPage(number: number, apiVersion: configuration.apiVersion), stream: page))
             let next = response.headers["sforce-locator"]
-            guard begun else {
+            guard page.begun else {
                 logger.debug("Empty result page (0 records) not handed to the consumer", metadata: ["sf.page": "\(number)"])
                 return FetchedPage(next: next, records: 0, bytes: 0, delivered: false)
             }
-            try consumer.finishPage(number, recordCount: counter.records)
+            try consumer.finishPage(number, recordCount: page.counter.records)
             logger.debug(
                 "Result page downloaded",
-                metadata: ["sf.page": "\(number)", "sf.records": "\(counter.records)", "sf.bytes": "\(counter.bytes)"])
-            return FetchedPage(next: next, records: counter.records, bytes: counter.bytes, delivered: true)
+                metadata: [
+                    "sf.page": "\(number)", "sf.records": "\(page.counter.records)", "sf.bytes": "\(page.counter.bytes)",
+                ])
+            return FetchedPage(next: next, records: page.counter.records, bytes: page.counter.bytes, delivered: true)
         } catch {
             // Retries ran out, cancellation, or the consumer failed: never leave its page (a COPY) open. A consumer
             // that failed itself has already closed its page, so this discard is a no-op there.
-            if begun { try? consumer.discardPage(number) }
+            if page.begun { try? consumer.discardPage(number) }
             if var failure = error as? SalesforceError, failure.code == .incompleteResults {
                 failure.message = "Result page \(number) stayed incomplete: " + failure.message
                 throw failure
             }
             throw error
         }
+    }
+
+    /// Refuses a chain that has delivered more records than the job reported, as soon as it shows.
+    static func checkRecordTotal(_ records: Int, afterPage number: Int, of jobId: String, expected: Int?) throws {
+        guard let expected, records > expected else { return }
+        throw SalesforceError(
+            code: .incompleteResults,
+            message: "The results of job \(jobId) hold more records than the job reported: \(records) after page "
+                + "\(number), numberRecordsProcessed is \(expected).")
     }
 
     static func announcedRecords(_ response: HTTPResponse) -> Int? {
@@ -148,7 +126,7 @@ extension SalesforceClient {
     /// - Parameter expectedRecords: the job's `numberRecordsProcessed`; when known, more than
     ///   `max(expectedRecords, 1)` links are refused (each page holds at least one record).
     /// - Returns: the links (paths or URLs, fetchable like `…/results?locator=…`), or `nil` when the org does not
-    ///   offer the resource (API below 58.0, a 400/404/405/410/501, or a first answer that is no listing): then use
+    ///   offer the resource (API below 58.0, a 400/404/405/410, or a first answer that is no listing): then use
     ///   the locator chain of ``downloadResults(_:maxRecords:expectedRecords:into:)``.
     /// - Throws: `.incompleteResults` when the listing repeats a next-page URL or a link, or has too many links.
     public func resultPageLinks(_ jobId: String, maxRecords: Int? = nil, expectedRecords: Int?) throws -> [String]? {
@@ -162,102 +140,5 @@ extension SalesforceClient {
     func checkResponseURL(_ url: String, what: String) throws {
         guard let session else { throw SalesforceError(code: .invalidSession, message: "Not authenticated.") }
         _ = try URLPolicy.resolve(url, instance: session.instance, what: what)
-    }
-}
-
-/// A job's `resultPages` listing, read one answer at a time, so the pages it names can be downloading while the
-/// rest of the listing is still being read (an org lists a few pages per answer, and a big job has thousands).
-///
-/// Used by one thread at a time (handed from the caller to a lister thread once), hence `@unchecked Sendable`.
-public final class ResultPageListing: @unchecked Sendable {
-    public let jobId: String
-    let expectedRecords: Int?
-    let maxRecords: Int?
-    private var target: String?
-    private var first: String?
-    private var seenLinks: Set<String> = []
-    private var seenTargets: Set<String> = []
-    private(set) public var linkCount = 0
-    /// Every answer has been read: ``next(using:)`` returns nil.
-    public var isDone: Bool { target == nil && first != nil }
-
-    public init(jobId: String, maxRecords: Int?, expectedRecords: Int?) {
-        self.jobId = jobId
-        self.maxRecords = maxRecords
-        self.expectedRecords = expectedRecords
-    }
-
-    /// The links of the listing's next answer, following its next-page link; nil once done. On the first call nil
-    /// also means the org does not offer the listing (API below 58.0, a 400/404/405/410/501, or an answer that is
-    /// no listing): use the locator chain then.
-    /// - Throws: `.incompleteResults` when the listing repeats a next-page URL or a link, or has too many links.
-    public func next(using client: SalesforceClient) throws -> [String]? {
-        if first == nil {
-            // The resource exists from API 58.0 on; an older version would only earn a 404 per run.
-            if let version = Double(client.configuration.apiVersion), version < 58 { return nil }
-            let url = "\(client.dataPath)/jobs/query/\(jobId)/resultPages" + (maxRecords.map { "?maxRecords=\($0)" } ?? "")
-            first = url
-            target = url
-            seenTargets = [url]
-        }
-        guard let current = target else { return nil }
-        let isFirst = current == first && linkCount == 0
-        var notFound = false
-        let response: HTTPResponse
-        do {
-            response = try client.send(
-                "GET", current,
-                describeFailure: { status, _ in
-                    // Be liberal: an org or proxy without the resource may say 400, 404, 405 or 501 (UNCONFIRMED
-                    // which); the locator chain reads the same results.
-                    if [400, 404, 405, 410, 501].contains(status) { notFound = true }
-                    return nil
-                })
-        } catch let error as SalesforceError where notFound && isFirst && error.code != .cancelled {
-            client.logger.debug(
-                "resultPages not available; use the locator chain",
-                metadata: ["sf.job": "\(jobId)", "http.status": "\(error.httpStatus ?? 0)"])
-            target = nil
-            return nil
-        }
-        guard let json = try? JSONObject(parsing: response.body, what: "resultPages response"),
-            json.storage["resultPages"] is [Any]
-        else {
-            // Not the documented listing: only the first answer may be ignored that way.
-            guard isFirst else {
-                throw SalesforceError(
-                    code: .protocolViolation,
-                    message: "Salesforce sent a resultPages answer without a resultPages list for job \(jobId).")
-            }
-            client.logger.debug("resultPages answered without a listing; use the locator chain", metadata: ["sf.job": "\(jobId)"])
-            target = nil
-            return nil
-        }
-        var links: [String] = []
-        for page in json.objects("resultPages") {
-            guard let link = page.string("resultLink") ?? page.string("resultUrl") else { continue }
-            // Checked on arrival (and again when sent): a link off the instance would carry the token away.
-            try client.checkResponseURL(link, what: "a result page link of job \(jobId)")
-            guard seenLinks.insert(link).inserted else { throw refuse("repeats the link \(link)") }
-            links.append(link)
-            linkCount += 1
-            if let expectedRecords, linkCount > max(expectedRecords, 1) {
-                throw refuse("lists more pages than the job's \(expectedRecords) records can fill")
-            }
-        }
-        let next = json.string("nextRecordsUrl") ?? json.string("nextRecordUrl")
-        let done = json.bool("done") ?? (next == nil)
-        target = done || next == nil || next == "null" || next == "" ? nil : next
-        if let target { try client.checkResponseURL(target, what: "the next resultPages URL of job \(jobId)") }
-        if let target, !seenTargets.insert(target).inserted {
-            throw refuse("points back to a listing it already sent (\(target))")
-        }
-        return links
-    }
-
-    private func refuse(_ what: String) -> SalesforceError {
-        SalesforceError(
-            code: .incompleteResults,
-            message: "The result page listing of job \(jobId) \(what) after \(linkCount) links; refusing it.")
     }
 }

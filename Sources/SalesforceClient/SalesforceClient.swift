@@ -110,55 +110,37 @@ public final class SalesforceClient {
                 loginURL: configuration.loginURL, clientId: clientId, configured: configured)
             grant = .refreshToken(clientId: clientId, clientSecret: clientSecret, refreshToken: current)
         }
-        let tokenRequest = try TokenRequest(grant: grant, loginURL: configuration.loginURL)
-        let request = HTTPRequest(
-            method: "POST", url: configuration.loginURL + "/services/oauth2/token",
-            headers: ["Content-Type: application/x-www-form-urlencoded", "Accept: application/json"],
-            body: tokenRequest.encodedBody)
-        var attempt = 0
-        while true {
-            try checkCancellation()
-            logger.trace("OAuth token request", metadata: ["sf.grant": "\(configuration.grant.name)"])
-            let response = try transfer(request, honorCancellation: true, responseHeaders: [])
-            if let tooLarge = response.bodyLimitError("The token request to \(configuration.loginURL)") {
-                throw tooLarge
-            }
-            if response.isSuccess {
-                let json = try JSONObject(parsing: response.body, what: "token response")
-                guard let token = json.string("access_token"), let instance = json.string("instance_url") else {
-                    throw SalesforceError(
-                        code: .protocolViolation,
-                        message: "The token response from \(configuration.loginURL) lacks access_token or instance_url.")
-                }
-                // Rotation: the token just presented is revoked now; keep its successor for the next login (even if
-                // the instance below is refused: the login host that issued it is trusted, and the old one is dead).
-                if case let .refreshToken(clientId, _, configured) = configuration.grant,
-                    let rotated = json.string("refresh_token"), !rotated.isEmpty
-                {
-                    RefreshTokenRotation.shared.record(
-                        rotated, loginURL: configuration.loginURL, clientId: clientId, configured: configured)
-                    logger.debug("Refresh token rotated; the new one is used for later logins")
-                }
-                // Every later request (and the token with it) goes to this host, so a token response that names a
-                // host outside Salesforce is refused. `api_instance_url` (newer orgs) is not used, so not trusted.
-                let checked = try URLPolicy.checkHost(
-                    instance, what: "the instance_url from the token response",
-                    allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
-                session = Session(accessToken: token, instance: checked)
-                logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
-                return
-            }
-            let (failure, retryable) = classify(response, request: request)
-            if response.curlCode == 0 && (400..<500).contains(response.status) && !retryable {
-                throw TokenRequest.failure(
-                    grant: configuration.grant, status: response.status, body: response.body,
-                    loginURL: configuration.loginURL)
-            }
-            guard retryable, attempt < configuration.maxRetries else { throw failure }
-            attempt += 1
-            dropConnection()
-            try backOff(attempt: attempt, reason: failure)
+        let form = try TokenRequest(grant: grant, loginURL: configuration.loginURL)
+        let response = try send(
+            APIRequest(
+                method: .post, target: .tokenEndpoint(loginURL: configuration.loginURL),
+                purpose: .token(configuration.grant, loginURL: configuration.loginURL), body: .form(form.encodedBody)))
+        try startSession(with: LenientJSON.decode(TokenResponse.self, from: response.body, what: "token response"))
+    }
+
+    /// Keeps the token of a successful login, and the rotated refresh token if one came with it.
+    private func startSession(with answer: TokenResponse) throws {
+        guard let token = answer.accessToken, let instance = answer.instanceURL else {
+            throw SalesforceError(
+                code: .protocolViolation,
+                message: "The token response from \(configuration.loginURL) lacks access_token or instance_url.")
         }
+        // Rotation: the token just presented is revoked now; keep its successor for the next login (even if the
+        // instance below is refused: the login host that issued it is trusted, and the old one is dead).
+        if case let .refreshToken(clientId, _, configured) = configuration.grant, let rotated = answer.refreshToken,
+            !rotated.isEmpty
+        {
+            RefreshTokenRotation.shared.record(
+                rotated, loginURL: configuration.loginURL, clientId: clientId, configured: configured)
+            logger.debug("Refresh token rotated; the new one is used for later logins")
+        }
+        // Every later request (and the token with it) goes to this host, so a token response that names a host
+        // outside Salesforce is refused. `api_instance_url` (newer orgs) is not used, so not trusted.
+        let checked = try URLPolicy.checkHost(
+            instance, what: "the instance_url from the token response",
+            allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
+        session = Session(accessToken: token, instance: checked)
+        logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
     }
 
     func checkCancellation() throws {

@@ -173,8 +173,8 @@ extension SalesforceConfiguration {
         let lower = url.lowercased()
         if lower.hasPrefix("https://"), lower.count > "https://".count { return }
         if lower.hasPrefix("http://") {
-            let host = hostOf(url)
-            if isLoopback(host) { return }
+            // A URL the parser refuses (userinfo, a malformed host) is left to URLPolicy.checkHost, which says why.
+            guard let host = CheckedURL.host(of: url), !isLoopback(host) else { return }
             throw SalesforceError(
                 code: .configuration,
                 message: "\(variable) '\(url)' uses plain http:// on a non-loopback host; use https:// "
@@ -190,17 +190,6 @@ extension SalesforceConfiguration {
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4, octets[0] == "127" else { return false }
         return octets.allSatisfy { $0.count <= 3 && $0.allSatisfy(\.isASCII) && (UInt8($0) != nil) }
-    }
-
-    /// The host part of an http(s) URL, lower-cased, without port or userinfo.
-    static func hostOf(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return "" }
-        var authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        if authority.hasPrefix("[") {
-            return String(authority.prefix { $0 != "]" } + "]").lowercased()
-        }
-        return String(authority.prefix { $0 != ":" }).lowercased()
     }
 
     static func trimmingSlash(_ url: String) -> String {

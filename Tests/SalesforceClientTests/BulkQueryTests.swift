@@ -11,7 +11,7 @@ import Testing
         #expect(job.id.hasPrefix("750"))
         #expect(job.object == "Contact")
         let done = try client.waitForCompletion(job.id)
-        #expect(done.state == "JobComplete")
+        #expect(done.state == .jobComplete)
         #expect(done.numberRecordsProcessed == 2_500)
 
         let consumer = HashingConsumer()

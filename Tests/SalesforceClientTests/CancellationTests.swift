@@ -16,7 +16,7 @@ import Testing
         let abort = try #require(emulator.requests("PATCH", containing: job.id).first)
         #expect(abort.status == 200)
         // The job is now Aborted on the server, which a fresh client can see.
-        #expect(try emulator.client().queryJob(job.id).state == "Aborted")
+        #expect(try emulator.client().queryJob(job.id).state == .aborted)
     }
 
     @Test func cancelDuringDownloadStopsTheTransfer() throws {

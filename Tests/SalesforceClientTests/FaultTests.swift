@@ -130,7 +130,7 @@ import Testing
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         let done = try client.waitForCompletion(job.id)
-        #expect(done.state == "JobComplete")
+        #expect(done.state == .jobComplete)
         #expect(emulator.requests("GET", containing: job.id).count >= 7)
     }
 

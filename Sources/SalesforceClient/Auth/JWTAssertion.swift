@@ -8,13 +8,19 @@ enum JWTAssertion {
         clientId: String, username: String, audience: String, privateKeyPEM: String, now: Date = Date()
     ) throws -> String {
         let header = #"{"alg":"RS256"}"#
-        let claims: [String: Any] = [
-            "iss": clientId, "sub": username, "aud": audience, "exp": Int(now.timeIntervalSince1970) + 180,
-        ]
-        let claimsData = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])
-        let signingInput = base64URL(Array(header.utf8)) + "." + base64URL(Array(claimsData))
+        let claims = Claims(iss: clientId, sub: username, aud: audience, exp: Int(now.timeIntervalSince1970) + 180)
+        let signingInput = base64URL(Array(header.utf8)) + "." + base64URL(try LenientJSON.encode(claims))
         let signature = try sign(Array(signingInput.utf8), privateKeyPEM: privateKeyPEM)
         return signingInput + "." + base64URL(signature)
+    }
+
+    /// Issuer (consumer key), subject (username), audience and expiry (seconds since 1970): three minutes, the
+    /// window Salesforce is documented to accept.
+    struct Claims: Encodable {
+        var iss: String
+        var sub: String
+        var aud: String
+        var exp: Int
     }
 
     static func base64URL(_ bytes: [UInt8]) -> String {

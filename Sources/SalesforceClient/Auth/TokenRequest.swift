@@ -29,8 +29,9 @@ struct TokenRequest {
 
     /// Salesforce expects the generic login host as audience even when the token is requested from a My Domain.
     static func defaultAudience(loginURL: String) -> String {
-        let host = SalesforceConfiguration.hostOf(loginURL)
-        if host == "login.salesforce.com" || host == "test.salesforce.com" { return "https://" + host }
+        if let host = CheckedURL.host(of: loginURL), host == "login.salesforce.com" || host == "test.salesforce.com" {
+            return "https://" + host
+        }
         return "https://login.salesforce.com"
     }
 
@@ -55,8 +56,7 @@ struct TokenRequest {
     }
 
     /// Turns an OAuth error into advice for the grant in use; never includes secret values.
-    static func failure(grant: OAuthGrant, status: Int, body: [UInt8], loginURL: String) -> SalesforceError {
-        let server = ServerError(body: body)
+    static func failure(grant: OAuthGrant, status: Int, server: ServerError?, loginURL: String) -> SalesforceError {
         let description = server?.message ?? "no error description"
         let advice: String
         switch grant {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bulk API 2.0 query operation.
 public enum QueryOperation: String, Sendable {
     /// Live records only.
@@ -8,10 +10,56 @@ public enum QueryOperation: String, Sendable {
 
 /// A Bulk API 2.0 query job as Salesforce reports it.
 public struct QueryJob: Sendable {
+    /// Where a job is in its life: `UploadComplete → InProgress → JobComplete`, or `Failed`/`Aborted`.
+    public enum State: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
+        /// Created; Salesforce has not started the query yet.
+        case uploadComplete
+        /// The query is running.
+        case inProgress
+        /// Results are ready (terminal).
+        case jobComplete
+        /// The query failed, often without a message (terminal).
+        case failed
+        /// Aborted by a user, an admin or this client (terminal).
+        case aborted
+        /// A state this client does not know (a newer API version may add one); polled like a running job.
+        case unknown(String)
+
+        /// Salesforce's spelling, matched case-insensitively; anything else is kept in ``unknown(_:)``.
+        public init(rawValue: String) {
+            switch rawValue.lowercased() {
+            case "uploadcomplete": self = .uploadComplete
+            case "inprogress": self = .inProgress
+            case "jobcomplete": self = .jobComplete
+            case "failed": self = .failed
+            case "aborted": self = .aborted
+            default: self = .unknown(rawValue)
+            }
+        }
+
+        /// Salesforce's spelling (`JobComplete`, …).
+        public var rawValue: String {
+            switch self {
+            case .uploadComplete: "UploadComplete"
+            case .inProgress: "InProgress"
+            case .jobComplete: "JobComplete"
+            case .failed: "Failed"
+            case .aborted: "Aborted"
+            case .unknown(let text): text
+            }
+        }
+
+        /// Salesforce's spelling, for messages and logs.
+        public var description: String { rawValue }
+
+        /// Whether the job can no longer change: `JobComplete`, `Failed` or `Aborted`.
+        public var isTerminal: Bool { self == .jobComplete || self == .failed || self == .aborted }
+    }
+
     /// 18-character job id (prefix `750`).
     public var id: String
-    /// `UploadComplete`, `InProgress`, `JobComplete`, `Failed` or `Aborted`.
-    public var state: String
+    /// Where the job is; see ``State``.
+    public var state: State
     /// The queried sObject.
     public var object: String?
     /// Rows produced so far; at `JobComplete` the total across all result pages.
@@ -20,36 +68,44 @@ public struct QueryJob: Sendable {
     public var errorMessage: String?
     /// The API version the job was created with (results must be fetched with the same one).
     public var apiVersion: String?
-    /// When Salesforce created the job, by its clock (`2024-09-09T13:08:34.000+0000`): the latest instant whose
-    /// changes the job's results are sure to hold, and so a bound on the run's watermark.
-    public var createdDate: String?
+    /// When Salesforce created the job, by Salesforce's clock: every row in its results was read at or after it.
+    public var createdDate: Date?
 
     /// Creates a job value.
     public init(
-        id: String, state: String, object: String? = nil, numberRecordsProcessed: Int? = nil,
-        errorMessage: String? = nil, apiVersion: String? = nil, createdDate: String? = nil
+        id: String, state: State, object: String? = nil, numberRecordsProcessed: Int? = nil,
+        errorMessage: String? = nil, apiVersion: String? = nil, createdDate: Date? = nil
     ) {
-        self.createdDate = createdDate
         self.id = id
         self.state = state
         self.object = object
         self.numberRecordsProcessed = numberRecordsProcessed
         self.errorMessage = errorMessage
         self.apiVersion = apiVersion
+        self.createdDate = createdDate
     }
 
     /// Whether the job reached `JobComplete`, `Failed` or `Aborted`.
-    public var isTerminal: Bool { ["JobComplete", "Failed", "Aborted"].contains(state) }
+    public var isTerminal: Bool { state.isTerminal }
+}
 
-    init(json: JSONObject) throws {
-        guard let id = json.string("id"), let state = json.string("state") else {
+extension QueryJob: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case id, state, object, numberRecordsProcessed, errorMessage, apiVersion, createdDate
+    }
+
+    /// Reads a job info body (create, status, abort); only `id` and `state` are required.
+    public init(from decoder: any Decoder) throws {
+        let json = try decoder.container(keyedBy: CodingKeys.self)
+        guard let id = json.lenientString(.id), let state = json.lenientString(.state) else {
             throw SalesforceError(
                 code: .protocolViolation, message: "Salesforce sent a query job without 'id' or 'state'.")
         }
         self.init(
-            id: id, state: state, object: json.string("object"),
-            numberRecordsProcessed: json.int("numberRecordsProcessed"), errorMessage: json.string("errorMessage"),
-            apiVersion: json.string("apiVersion"), createdDate: json.string("createdDate"))
+            id: id, state: State(rawValue: state), object: json.lenientString(.object),
+            numberRecordsProcessed: json.lenientInt(.numberRecordsProcessed),
+            errorMessage: json.lenientString(.errorMessage), apiVersion: json.lenientVersion(.apiVersion),
+            createdDate: json.lenientString(.createdDate).flatMap(SalesforceDateTime.parse))
     }
 }
 

@@ -136,8 +136,8 @@ final class CurlEasyHandle {
         // ``TransferContext``, where the end of the stream can be verified; libcurl must hand over the raw body.
         try check(sfpg_curl_setopt_long(handle, CURLOPT_HTTP_CONTENT_DECODING, 0), "CURLOPT_HTTP_CONTENT_DECODING")
         try check(sfpg_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds), "timeout")
-        // Both limits end the transfer with CURLE_OPERATION_TIMEDOUT (28), which ``SalesforceClient/classify``
-        // turns into a retryable `.timeout`.
+        // Both limits end the transfer with CURLE_OPERATION_TIMEDOUT (28), which ``TransportFailure`` reads as
+        // a retryable `.timeout`.
         let lowSpeed = streamed ? max(1, settings.lowSpeedLimitBytesPerSecond) : 1
         let total = streamed ? settings.pageTimeoutMilliseconds : settings.requestTimeoutMilliseconds
         try check(sfpg_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, lowSpeed), "CURLOPT_LOW_SPEED_LIMIT")

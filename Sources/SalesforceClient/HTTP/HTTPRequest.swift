@@ -8,9 +8,8 @@ struct HTTPRequest {
 
     /// The URL's path without query string, safe to log (no locators, tokens or form values).
     var loggablePath: String {
-        let afterScheme = url.range(of: "://").map { url[$0.upperBound...] } ?? url[...]
-        let path = afterScheme.drop { $0 != "/" }
-        return String(path.prefix { $0 != "?" })
+        guard case .success(let parsed) = CheckedURL.parse(url) else { return "(a URL the client does not send to)" }
+        return parsed.path
     }
 }
 

@@ -24,6 +24,17 @@ struct CheckedURL: Equatable {
 
     var string: String { origin + pathAndQuery }
 
+    /// The path without its query, safe to log (no locators, tokens or form values).
+    var path: String { String(pathAndQuery.prefix { $0 != "?" }) }
+
+    /// The host of an http(s) URL (trailing slashes ignored), or `nil` when ``parse(_:)`` refuses it.
+    static func host(of text: String) -> String? {
+        var trimmed = Substring(text)
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard case .success(let url) = parse(String(trimmed)) else { return nil }
+        return url.host
+    }
+
     /// Why `text` is not a URL the client follows, or the parsed URL.
     ///
     /// Rejected outright: anything but `http`/`https`; userinfo (`@` before the host), because it is how a
@@ -153,16 +164,16 @@ enum URLPolicy {
                 message: "Refusing to follow \(what) to \(claimed): \(reason). Only paths under \(apiPrefix) on the "
                     + "instance \(instance.origin) are followed, so the access token never leaves it.")
         }
-        if target.hasPrefix("/") {
-            if let bad = URLRejection.badCharacter(in: target) { throw refuse(bad.reason, host: nil) }
-            guard target.hasPrefix(apiPrefix) else {
-                throw refuse("a relative link must start with \(apiPrefix)", host: nil)
-            }
-            if let problem = CheckedURL.pathProblem(target) { throw refuse(problem, host: nil) }
-            return instance.origin + target
+        let relative = target.hasPrefix("/")
+        if relative && !target.hasPrefix(apiPrefix) {
+            throw refuse("a relative link must start with \(apiPrefix)", host: nil)
         }
+        // A relative link is parsed as the absolute URL it becomes on the instance, by the same parser, so what is
+        // checked is exactly what is sent.
         let url: CheckedURL
-        switch CheckedURL.parse(target) {
+        switch CheckedURL.parse(relative ? instance.origin + target : target) {
+        case .failure(let rejection) where relative:
+            throw refuse(rejection.reason, host: nil)
         case .failure(let rejection):
             // `@host/…` and `host/…` are not URLs; name what follows the `@` as the host they aim at.
             let aimed = rejection.host ?? target.split(separator: "@", maxSplits: 1).dropFirst().first.map {

@@ -67,29 +67,49 @@ public struct FieldDescription: Sendable {
         self.compoundFieldName = compoundFieldName
         self.soapType = soapType
     }
+}
 
-    init?(json: JSONObject) {
-        guard let name = json.string("name") else { return nil }
-        self.init(
-            name: name, type: json.string("type") ?? "anyType", length: json.int("length") ?? 0,
-            precision: json.int("precision") ?? 0, scale: json.int("scale") ?? 0, digits: json.int("digits") ?? 0,
-            nillable: json.bool("nillable") ?? true, calculated: json.bool("calculated") ?? false,
-            custom: json.bool("custom") ?? false, referenceTo: json.strings("referenceTo"),
-            relationshipName: json.string("relationshipName"), compoundFieldName: json.string("compoundFieldName"),
-            soapType: json.string("soapType"))
+extension SObjectDescription {
+    /// Reads a describe body; `object` names it when the body has no `name`. Fields without a name are skipped.
+    init(describeBody body: [UInt8], object: String) throws {
+        let answer = try LenientJSON.decode(DescribeResponse.self, from: body, what: "describe response")
+        self.init(name: answer.name ?? object, fields: answer.fields)
+    }
+
+    /// `GET /sobjects/{object}/describe`: the top level has some 30 keys and each field 57; only these are read.
+    private struct DescribeResponse: Decodable {
+        var name: String?
+        var fields: [FieldDescription]
+
+        private enum CodingKeys: String, CodingKey { case name, fields }
+
+        init(from decoder: any Decoder) throws {
+            let json = try decoder.container(keyedBy: CodingKeys.self)
+            name = json.lenientString(.name)
+            fields = json.lenientList(FieldDescription.self, .fields)
+        }
     }
 }
 
-/// One entry of `GET /limits`.
-public struct OrgLimit: Sendable, Equatable {
-    /// The org's allowance.
-    public var max: Int
-    /// What is left of it.
-    public var remaining: Int
+extension FieldDescription: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case name, type, length, precision, scale, digits, nillable, calculated, custom, referenceTo
+        case relationshipName, compoundFieldName, soapType
+    }
 
-    /// Creates a limit value.
-    public init(max: Int, remaining: Int) {
-        self.max = max
-        self.remaining = remaining
+    /// Reads one `fields[]` entry of a describe; only `name` is required, the rest default as for a plain field.
+    public init(from decoder: any Decoder) throws {
+        let json = try decoder.container(keyedBy: CodingKeys.self)
+        guard let name = json.lenientString(.name) else {
+            throw DecodingError.keyNotFound(
+                CodingKeys.name, .init(codingPath: decoder.codingPath, debugDescription: "a field without a name"))
+        }
+        self.init(
+            name: name, type: json.lenientString(.type) ?? "anyType", length: json.lenientInt(.length) ?? 0,
+            precision: json.lenientInt(.precision) ?? 0, scale: json.lenientInt(.scale) ?? 0,
+            digits: json.lenientInt(.digits) ?? 0, nillable: json.lenientBool(.nillable) ?? true,
+            calculated: json.lenientBool(.calculated) ?? false, custom: json.lenientBool(.custom) ?? false,
+            referenceTo: json.lenientStrings(.referenceTo), relationshipName: json.lenientString(.relationshipName),
+            compoundFieldName: json.lenientString(.compoundFieldName), soapType: json.lenientString(.soapType))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresLoader
 import SalesforceClient
@@ -9,7 +10,7 @@ struct RangeJob: Sendable {
     /// How often this range's ancestors were split again because their job failed.
     var resplits: Int
     /// When Salesforce created the job (its clock), once known.
-    var createdDate: String?
+    var createdDate: Date?
 }
 
 /// Every Bulk job of one run: the one place that creates, records as in flight, waits for, re-splits, abandons
@@ -65,7 +66,7 @@ final class BulkJobs {
     func snapshots(within shardRange: KeyRange? = nil) -> [SnapshotScope] {
         zip(live, completed).map { job, done in
             let range = job.range.map { KeyRange(lower: $0.lower, upper: $0.upper) } ?? shardRange ?? .all
-            return SnapshotScope(range: range, createdDate: done.createdDate ?? job.createdDate)
+            return SnapshotScope(range: range, createdDate: (done.createdDate ?? job.createdDate).map(formatTimestamp))
         }
     }
 

@@ -167,7 +167,7 @@ extension SyncRunner {
         let leftovers = leftover.split(separator: ",").map(String.init)
         // Only a single job whose query still serves this run is worth a status call; the rest are abandoned.
         let sameQuery = leftovers.count == 1 && (state.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false)
-        if sameQuery, let existing = try? client.queryJob(leftover), existing.state != "Failed", existing.state != "Aborted" {
+        if sameQuery, let existing = try? client.queryJob(leftover), existing.state != .failed, existing.state != .aborted {
             jobs.logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
             jobs.adopt(existing)
             return true
