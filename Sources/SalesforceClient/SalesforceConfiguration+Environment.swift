@@ -1,28 +1,33 @@
 import Foundation
+import SettingsSyntax
 
 extension SalesforceConfiguration {
-    /// Builds a configuration from `SF_*` environment variables.
+    /// Builds a configuration from `SF_*` settings in an environment-style dictionary, read by the one rule of
+    /// ``SettingsSource`` (trimmed; blank means unset). The executable passes its process environment; this
+    /// function never reads it itself.
+    ///
+    /// ```swift
+    /// let config = try SalesforceConfiguration.fromEnvironment(["SF_ACCESS_TOKEN": token, "SF_INSTANCE_URL": url])
+    /// ```
+    public static func fromEnvironment(_ environment: [String: String]) throws -> SalesforceConfiguration {
+        try fromSettings(SettingsSource(environment))
+    }
+
+    /// Builds a configuration from the `SF_*` settings.
     ///
     /// Reads SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN,
     /// SF_PRIVATE_KEY_FILE, SF_REFRESH_TOKEN, SF_ACCESS_TOKEN, SF_INSTANCE_URL, SF_API_VERSION (and SF_JWT_AUDIENCE,
-    /// SF_CA_BUNDLE, SF_ALLOW_ANY_INSTANCE_HOST, and the transfer bounds SF_REQUEST_TIMEOUT, SF_PAGE_TIMEOUT,
-    /// SF_LOW_SPEED_LIMIT, SF_LOW_SPEED_TIME, and the spool settings SFPG_SPOOL_DIR, SF_SPOOL_MAX_BYTES). The
+    /// SF_CA_BUNDLE else CURL_CA_BUNDLE else SSL_CERT_FILE, SF_ALLOW_ANY_INSTANCE_HOST, and the transfer bounds
+    /// SF_REQUEST_TIMEOUT, SF_PAGE_TIMEOUT, SF_LOW_SPEED_LIMIT, SF_LOW_SPEED_TIME, and the spool settings
+    /// SFPG_SPOOL_DIR else TMPDIR, SF_SPOOL_MAX_BYTES). Durations use ``DurationSyntax``. The
     /// grant follows from which variables are set, in this order:
     /// access token > JWT (private key file) > refresh token > password > client credentials. Plain `http://` is
     /// only allowed for loopback hosts, and the login and instance URLs must be on a Salesforce domain
     /// (``URLPolicy/salesforceDomains``) or loopback unless `SF_ALLOW_ANY_INSTANCE_HOST=1`.
-    ///
-    /// ```swift
-    /// let config = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
-    /// ```
-    /// - Throws: ``SalesforceError`` with code `.configuration` listing the missing or invalid variables.
-    public static func fromEnvironment(_ environment: [String: String]) throws -> SalesforceConfiguration {
-        func value(_ name: String) -> String? {
-            guard let raw = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else {
-                return nil
-            }
-            return raw
-        }
+    /// - Throws: ``SalesforceError`` with code `.configuration` listing the missing or invalid variables; secrets
+    ///   are never quoted.
+    public static func fromSettings(_ settings: SettingsSource) throws -> SalesforceConfiguration {
+        func value(_ name: String) -> String? { settings[name] }
         func require(_ names: [String], for grant: String) throws {
             let missing = names.filter { value($0) == nil }
             guard missing.isEmpty else {
@@ -34,7 +39,9 @@ extension SalesforceConfiguration {
         }
 
         let loginURL = value("SF_LOGIN_URL") ?? "https://login.salesforce.com"
-        let allowAnyHost = ["1", "true", "yes"].contains(value(URLPolicy.allowAnyHostVariable)?.lowercased() ?? "")
+        let allowAnyHost = try configurationError { () throws(SettingError) in
+            try settings.flag(URLPolicy.allowAnyHostVariable)
+        }
         // The same rule the client applies before sending, reported as a setting to fix.
         func checkHost(_ url: String, variable: String, allowPath: Bool) throws {
             try validateURL(url, variable: variable)
@@ -98,8 +105,9 @@ extension SalesforceConfiguration {
             }
             configuration.apiVersion = trimmed
         }
-        configuration.caBundlePath = value("SF_CA_BUNDLE")
-        configuration.spoolDirectory = value("SFPG_SPOOL_DIR")
+        // CURL_CA_BUNDLE and SSL_CERT_FILE are what the curl tool and OpenSSL read; libcurl itself reads neither.
+        configuration.caBundlePath = settings.first("SF_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+        configuration.spoolDirectory = settings.first("SFPG_SPOOL_DIR", "TMPDIR")
         if let text = value("SF_SPOOL_MAX_BYTES") {
             configuration.spoolBudgetBytes = try parseByteCount(text, variable: "SF_SPOOL_MAX_BYTES")
         }
@@ -113,12 +121,9 @@ extension SalesforceConfiguration {
             let duration = try parseDuration(text, variable: "SF_LOW_SPEED_TIME")
             configuration.lowSpeedTimeSeconds = max(1, Int(duration.components.seconds))
         }
-        if let text = value("SF_LOW_SPEED_LIMIT") {
-            guard let bytes = Int(text), bytes > 0 else {
-                throw SalesforceError(
-                    code: .configuration,
-                    message: "SF_LOW_SPEED_LIMIT '\(text)' is not a positive number of bytes per second.")
-            }
+        if let bytes = try configurationError({ () throws(SettingError) in
+            try settings.positiveInteger("SF_LOW_SPEED_LIMIT", unit: "bytes per second")
+        }) {
             configuration.lowSpeedLimitBytesPerSecond = bytes
         }
         configuration.allowAnyInstanceHost = allowAnyHost
@@ -148,23 +153,20 @@ extension SalesforceConfiguration {
         return value * scale
     }
 
-    /// A positive duration: a number of seconds (`90`, `2.5`) or a number with `ms`, `s`, `m` or `h`.
+    /// A duration in ``DurationSyntax`` from 1 ms to 7 days.
     static func parseDuration(_ text: String, variable: String) throws -> Duration {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
-        var scale = 1.0
-        if let unit = units.first(where: { number.hasSuffix($0.0) }) {
-            number = number.dropLast(unit.0.count)
-            scale = unit.1
+        try configurationError { () throws(SettingError) in
+            try DurationSyntax.parse(text, setting: variable, in: .milliseconds(1)...(.seconds(7 * 86_400)))
         }
-        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
-            value * scale <= 7 * 86_400
-        else {
-            throw SalesforceError(
-                code: .configuration,
-                message: "\(variable) '\(text)' is not a duration like 120, 90s, 1500ms, 30m or 1h (at most 7 days).")
+    }
+
+    /// `body`'s value, a ``SettingError`` turned into this library's `.configuration` error.
+    static func configurationError<T>(_ body: () throws(SettingError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw SalesforceError(code: .configuration, message: "\(error).")
         }
-        return .milliseconds(max(1, Int64((value * scale * 1000).rounded())))
     }
 
     /// Accepts `https://` anywhere and `http://` only for loopback hosts, so credentials never cross a network in

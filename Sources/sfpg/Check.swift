@@ -51,7 +51,7 @@ extension Sfpg {
             }
             var client: SalesforceClient?
             report("salesforce credentials") {
-                let configuration = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let configuration = try Settings.process.salesforce()
                 let made = SalesforceClient(configuration: configuration)
                 try made.authenticate()
                 client = made

@@ -50,7 +50,7 @@ extension Sfpg {
         func run() throws {
             _ = global.makeLogger()
             do {
-                let configuration = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let configuration = try Settings.process.salesforce()
                 let description = try SalesforceClient(configuration: configuration).describe(object)
                 let target = try table.map { name in
                     do { return try TableName(parsing: name) } catch {

@@ -81,7 +81,7 @@ extension Sfpg {
         /// - Throws: ``SyncError`` with exit 2 (a configuration error, like a bad job file: the value may come from
         ///   `SFPG_SHARD_RUN` or a Job template) for a malformed or misused shard.
         func shardSpec() throws -> ShardSpec? {
-            let runName = shardRun ?? ProcessInfo.processInfo.environment["SFPG_SHARD_RUN"].flatMap { $0.isEmpty ? nil : $0 }
+            let runName = shardRun ?? Settings.process.shardRun
             func usage(_ message: String) -> SyncError { SyncError(message, exitStatus: .configuration) }
             guard let shard else {
                 if shardRun != nil { throw usage("--shard-run names a sharded run: it needs --shard I/N") }
@@ -108,7 +108,7 @@ extension Sfpg {
                 let shard = try shardSpec()
                 publisher.shard = shard?.index
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
-                var salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                var salesforce = try Settings.process.salesforce()
                 if let spoolDir { salesforce.spoolDirectory = spoolDir }
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)

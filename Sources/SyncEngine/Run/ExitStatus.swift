@@ -1,5 +1,6 @@
 import PostgresLoader
 import SalesforceClient
+import SettingsSyntax
 
 /// The process exit codes sfpg documents, so a job runner can tell "retry later" from "fix the config".
 public enum ExitStatus: Int32, Sendable, CaseIterable {
@@ -22,7 +23,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Maps an error from any layer to the exit code a scheduler should see.
     public init(for error: any Error) {
         switch error {
-        case is JobDefinitionError:
+        case is JobDefinitionError, is SettingError:
             self = .configuration
         case let error as SalesforceError:
             switch error.code {
