@@ -34,7 +34,8 @@ public final class PostgresConnection {
     ///   - applicationName: `application_name` unless the connection string sets one.
     ///   - settings: sfpg's timeouts and `work_mem`; the connection string wins for the libpq ones.
     /// - Throws: `PostgresError` `.configuration` for a connection string libpq cannot parse (saying what kind of
-    ///   mistake, never quoting it); `.connection` with libpq's message, the password removed from it.
+    ///   mistake, never quoting it) or a connection that fails for good (``connectFailure(_:)``), `.authentication`
+    ///   for a refused password, else `.connection`; each with libpq's message, the password removed from it.
     public init(
         _ conninfo: String = "", applicationName: String = "sfpg", settings: PostgresSettings = PostgresSettings()
     ) throws {
@@ -54,7 +55,7 @@ public final class PostgresConnection {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = secrets.scrub(Self.trimmed(PQerrorMessage(connection)))
             PQfinish(connection)
-            throw PostgresError(.connection, "could not connect to PostgreSQL: \(message)")
+            throw Self.connectFailure(message)
         }
         // libpq prints NOTICEs ("schema already exists, skipping") to stderr by default; sfpg has nothing to
         // tell the user about them.

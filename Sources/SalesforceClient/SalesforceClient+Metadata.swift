@@ -9,7 +9,7 @@ extension SalesforceClient {
                 guard status == 404 else { return nil }
                 let reason = server?.message ?? "not found"
                 return SalesforceError(
-                    code: .http,
+                    code: .configuration,
                     message: "Salesforce has no object '\(object)' visible to this user (\(reason)). Check the API "
                         + "name (custom objects end in __c) and the user's permissions.",
                     httpStatus: status, errorCode: server?.errorCode)

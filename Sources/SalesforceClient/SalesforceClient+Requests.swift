@@ -122,7 +122,7 @@ extension SalesforceClient {
             case 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91:
                 return (
                     SalesforceError(
-                        code: .network,
+                        code: .tls,
                         message: "TLS failed for \(what): \(response.curlMessage). If the server uses a private CA, "
                             + "point SF_CA_BUNDLE (or CURL_CA_BUNDLE / SSL_CERT_FILE) at its certificate bundle."),
                     false

@@ -81,7 +81,8 @@ extension Sfpg {
                     }
                 }
             }
-            if let worst = failures.first { throw ExitCode(worst.rawValue) }
+            let worst = ExitStatus.combined(failures)
+            if worst != .success { throw ExitCode(worst.rawValue) }
         }
     }
 }

@@ -65,7 +65,8 @@ extension Sfpg {
                         "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
                         [design.table.quoted])
                     if existing.rows.isEmpty {
-                        throw ValidationError("table \(design.table) does not exist; run without --alter to create it")
+                        throw SyncError(
+                            "table \(design.table) does not exist; run without --alter to create it", reason: .schema)
                     }
                     let (sql, lines) = design.alterSQL(existing: Set(existing.rows.compactMap { $0.first ?? nil }))
                     if sql.isEmpty {

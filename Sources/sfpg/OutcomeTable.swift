@@ -16,5 +16,6 @@ enum OutcomeTable {
             }
             say(line)
         }
+        if let closing = JobOutcome.failureSummary(outcomes) { say(closing) }
     }
 }

@@ -94,8 +94,9 @@ extension SyncRunner {
         } catch let error as PostgresError where error.code == .lockHeld {
             logger.warning("column refresh skipped: another run of the job started", metadata: ["error": "\(error)"])
         } catch {
-            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
-            outcome.error = "the sync committed, but backfilling new fields or refreshing formulas failed: \(error)"
+            outcome.fail(
+                error, cancelled: cancellation.isCancelled,
+                message: "the sync committed, but backfilling new fields or refreshing formulas failed: \(error)")
             logger.error("column refresh failed", metadata: ["error": "\(error)"])
         }
     }

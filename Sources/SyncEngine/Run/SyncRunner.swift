@@ -38,6 +38,8 @@ public struct JobOutcome: Sendable {
     public var salesforceJobId: String?
     public var error: String?
     public var seconds: Double
+    /// Why the job failed; `nil` when it did not (or only its ``status`` is known).
+    public var reason: ExitReason? = nil
 }
 
 /// Runs jobs: Salesforce Bulk query → COPY into staging → one merge, committed with the watermark and the run log.
@@ -94,8 +96,7 @@ public final class SyncRunner {
         do {
             job = try fieldCheck.check(job)
         } catch {
-            outcome.status = ExitStatus(for: error)
-            outcome.error = String(describing: error)
+            outcome.fail(error)
             logger.error("sync preflight failed", metadata: ["error": "\(error)"])
             return outcome
         }
@@ -117,8 +118,7 @@ public final class SyncRunner {
             progress?.finish()
             // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
             // says what really happened.
-            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
-            outcome.error = String(describing: error)
+            outcome.fail(error, cancelled: cancellation.isCancelled)
             logger.error("sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(error)"])
         }
         outcome.seconds = (ContinuousClock.now - started).inSeconds
