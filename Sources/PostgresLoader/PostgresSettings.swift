@@ -4,7 +4,7 @@ import SettingsSyntax
 ///
 /// The defaults are what a connection gets without settings. Durations use ``DurationSyntax``; values reach libpq
 /// and `set_config` in PostgreSQL's own units.
-public struct PostgresSettings: Sendable, CustomStringConvertible {
+public struct PostgresSettings: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The setting names, in one place for the reader, the README and error hints.
     public enum Name {
         /// libpq `connect_timeout`; default 10 s, or libpq's own `PGCONNECT_TIMEOUT` when that is set and this is not.
@@ -64,6 +64,11 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
             + "\(DurationSyntax.format(tcpUserTimeout)), lockTimeout: \(DurationSyntax.format(lockTimeout)), "
             + "mergeWorkMem: \(mergeWorkMem))"
     }
+
+    public var debugDescription: String { description }
+
+    /// Keeps `dump` and reflection from printing the password.
+    public var customMirror: Mirror { Mirror(self, children: ["settings": description]) }
 
     /// The libpq parameters sfpg adds unless the connection string sets them. Keepalives stop a blocking
     /// `PQputCopyData` from hanging forever on a dead peer; UTF8 matches what the Bulk API sends.

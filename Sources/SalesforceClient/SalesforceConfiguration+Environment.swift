@@ -27,18 +27,7 @@ extension SalesforceConfiguration {
     /// - Throws: ``SalesforceError`` with code `.configuration` listing the missing or invalid variables; secrets
     ///   are never quoted.
     public static func fromSettings(_ settings: SettingsSource) throws -> SalesforceConfiguration {
-        func value(_ name: String) -> String? { settings[name] }
-        func require(_ names: [String], for grant: String) throws {
-            let missing = names.filter { value($0) == nil }
-            guard missing.isEmpty else {
-                throw SalesforceError(
-                    code: .configuration,
-                    message: "The \(grant) grant needs \(missing.joined(separator: ", ")); set "
-                        + (missing.count == 1 ? "it" : "them") + " in the environment.")
-            }
-        }
-
-        let loginURL = value("SF_LOGIN_URL") ?? "https://login.salesforce.com"
+        let loginURL = settings["SF_LOGIN_URL"] ?? "https://login.salesforce.com"
         let allowAnyHost = try configurationError { () throws(SettingError) in
             try settings.flag(URLPolicy.allowAnyHostVariable)
         }
@@ -52,13 +41,37 @@ extension SalesforceConfiguration {
                 throw error
             }
         }
-        let grant: OAuthGrant
+        let grant = try grant(from: settings)
+        if case let .accessToken(_, instance) = grant {
+            try checkHost(instance, variable: "SF_INSTANCE_URL", allowPath: false)
+        } else {
+            try checkHost(loginURL, variable: "SF_LOGIN_URL", allowPath: true)
+        }
+        var configuration = SalesforceConfiguration(loginURL: trimmingSlash(loginURL), grant: grant)
+        try configuration.apply(settings)
+        configuration.allowAnyInstanceHost = allowAnyHost
+        return configuration
+    }
+
+    /// The grant the settings name: access token > JWT (private key file) > refresh token > password > client
+    /// credentials.
+    /// - Throws: `.configuration` naming the variables the grant still needs, or an unreadable key file.
+    static func grant(from settings: SettingsSource) throws -> OAuthGrant {
+        func value(_ name: String) -> String? { settings[name] }
+        func require(_ names: [String], for grant: String) throws {
+            let missing = names.filter { value($0) == nil }
+            guard missing.isEmpty else {
+                throw SalesforceError(
+                    code: .configuration,
+                    message: "The \(grant) grant needs \(missing.joined(separator: ", ")); set "
+                        + (missing.count == 1 ? "it" : "them") + " in the environment.")
+            }
+        }
         if let token = value("SF_ACCESS_TOKEN") {
             try require(["SF_INSTANCE_URL"], for: "access token")
-            let instance = value("SF_INSTANCE_URL") ?? ""
-            try checkHost(instance, variable: "SF_INSTANCE_URL", allowPath: false)
-            grant = .accessToken(token: token, instanceURL: trimmingSlash(instance))
-        } else if let keyFile = value("SF_PRIVATE_KEY_FILE") {
+            return .accessToken(token: token, instanceURL: trimmingSlash(value("SF_INSTANCE_URL") ?? ""))
+        }
+        if let keyFile = value("SF_PRIVATE_KEY_FILE") {
             try require(["SF_CLIENT_ID", "SF_USERNAME"], for: "JWT bearer")
             let pem: String
             do {
@@ -69,33 +82,36 @@ extension SalesforceConfiguration {
                     message: "Cannot read the private key file '\(keyFile)' named by SF_PRIVATE_KEY_FILE; "
                         + "check the path and its permissions.")
             }
-            grant = .jwtBearer(
+            return .jwtBearer(
                 clientId: value("SF_CLIENT_ID") ?? "", username: value("SF_USERNAME") ?? "", privateKeyPEM: pem,
                 audience: value("SF_JWT_AUDIENCE"))
-        } else if let refresh = value("SF_REFRESH_TOKEN") {
+        }
+        if let refresh = value("SF_REFRESH_TOKEN") {
             try require(["SF_CLIENT_ID"], for: "refresh token")
-            grant = .refreshToken(
+            return .refreshToken(
                 clientId: value("SF_CLIENT_ID") ?? "", clientSecret: value("SF_CLIENT_SECRET"), refreshToken: refresh)
-        } else if value("SF_USERNAME") != nil || value("SF_PASSWORD") != nil {
+        }
+        if value("SF_USERNAME") != nil || value("SF_PASSWORD") != nil {
             try require(["SF_CLIENT_ID", "SF_CLIENT_SECRET", "SF_USERNAME", "SF_PASSWORD"], for: "username-password")
-            grant = .password(
+            return .password(
                 clientId: value("SF_CLIENT_ID") ?? "", clientSecret: value("SF_CLIENT_SECRET") ?? "",
                 username: value("SF_USERNAME") ?? "", password: value("SF_PASSWORD") ?? "",
                 securityToken: value("SF_SECURITY_TOKEN"))
-        } else if value("SF_CLIENT_ID") != nil && value("SF_CLIENT_SECRET") != nil {
-            grant = .clientCredentials(clientId: value("SF_CLIENT_ID") ?? "", clientSecret: value("SF_CLIENT_SECRET") ?? "")
-        } else {
-            throw SalesforceError(
-                code: .configuration,
-                message: "No Salesforce credentials in the environment. Set one of: SF_ACCESS_TOKEN + SF_INSTANCE_URL; "
-                    + "SF_PRIVATE_KEY_FILE + SF_CLIENT_ID + SF_USERNAME (JWT); SF_REFRESH_TOKEN + SF_CLIENT_ID; "
-                    + "SF_USERNAME + SF_PASSWORD + SF_CLIENT_ID + SF_CLIENT_SECRET; or SF_CLIENT_ID + SF_CLIENT_SECRET "
-                    + "(client credentials).")
         }
-        if case .accessToken = grant {} else { try checkHost(loginURL, variable: "SF_LOGIN_URL", allowPath: true) }
+        if let clientId = value("SF_CLIENT_ID"), let clientSecret = value("SF_CLIENT_SECRET") {
+            return .clientCredentials(clientId: clientId, clientSecret: clientSecret)
+        }
+        throw SalesforceError(
+            code: .configuration,
+            message: "No Salesforce credentials in the environment. Set one of: SF_ACCESS_TOKEN + SF_INSTANCE_URL; "
+                + "SF_PRIVATE_KEY_FILE + SF_CLIENT_ID + SF_USERNAME (JWT); SF_REFRESH_TOKEN + SF_CLIENT_ID; "
+                + "SF_USERNAME + SF_PASSWORD + SF_CLIENT_ID + SF_CLIENT_SECRET; or SF_CLIENT_ID + SF_CLIENT_SECRET "
+                + "(client credentials).")
+    }
 
-        var configuration = SalesforceConfiguration(loginURL: trimmingSlash(loginURL), grant: grant)
-        if let version = value("SF_API_VERSION") {
+    /// The API version, CA bundle, spool and transfer-bound settings: everything but the grant and the hosts.
+    mutating func apply(_ settings: SettingsSource) throws {
+        if let version = settings["SF_API_VERSION"] {
             let trimmed = version.hasPrefix("v") ? String(version.dropFirst()) : version
             let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && Int($0) != nil })
@@ -103,31 +119,29 @@ extension SalesforceConfiguration {
                 throw SalesforceError(
                     code: .configuration, message: "SF_API_VERSION '\(version)' is not a version like 62.0.")
             }
-            configuration.apiVersion = trimmed
+            apiVersion = trimmed
         }
         // CURL_CA_BUNDLE and SSL_CERT_FILE are what the curl tool and OpenSSL read; libcurl itself reads neither.
-        configuration.caBundlePath = settings.first("SF_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
-        configuration.spoolDirectory = settings.first("SFPG_SPOOL_DIR", "TMPDIR")
-        if let text = value("SF_SPOOL_MAX_BYTES") {
-            configuration.spoolBudgetBytes = try parseByteCount(text, variable: "SF_SPOOL_MAX_BYTES")
+        caBundlePath = settings.first("SF_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+        spoolDirectory = settings.first("SFPG_SPOOL_DIR", "TMPDIR")
+        if let text = settings["SF_SPOOL_MAX_BYTES"] {
+            spoolBudgetBytes = try Self.parseByteCount(text, variable: "SF_SPOOL_MAX_BYTES")
         }
-        if let text = value("SF_REQUEST_TIMEOUT") {
-            configuration.requestTimeout = try parseDuration(text, variable: "SF_REQUEST_TIMEOUT")
+        if let text = settings["SF_REQUEST_TIMEOUT"] {
+            requestTimeout = try Self.parseDuration(text, variable: "SF_REQUEST_TIMEOUT")
         }
-        if let text = value("SF_PAGE_TIMEOUT") {
-            configuration.pageTimeout = try parseDuration(text, variable: "SF_PAGE_TIMEOUT")
+        if let text = settings["SF_PAGE_TIMEOUT"] {
+            pageTimeout = try Self.parseDuration(text, variable: "SF_PAGE_TIMEOUT")
         }
-        if let text = value("SF_LOW_SPEED_TIME") {
-            let duration = try parseDuration(text, variable: "SF_LOW_SPEED_TIME")
-            configuration.lowSpeedTimeSeconds = max(1, Int(duration.components.seconds))
+        if let text = settings["SF_LOW_SPEED_TIME"] {
+            let duration = try Self.parseDuration(text, variable: "SF_LOW_SPEED_TIME")
+            lowSpeedTimeSeconds = max(1, Int(duration.components.seconds))
         }
-        if let bytes = try configurationError({ () throws(SettingError) in
+        if let bytes = try Self.configurationError({ () throws(SettingError) in
             try settings.positiveInteger("SF_LOW_SPEED_LIMIT", unit: "bytes per second")
         }) {
-            configuration.lowSpeedLimitBytesPerSecond = bytes
+            lowSpeedLimitBytesPerSecond = bytes
         }
-        configuration.allowAnyInstanceHost = allowAnyHost
-        return configuration
     }
 
     /// A positive byte count: digits, optionally with K, M, G (powers of 1024, also written KiB, MiB, GiB, KB, MB,

@@ -5,7 +5,7 @@
 /// `90s`, and `SFPG_SPOOL_DIR=` (set to nothing to switch a value off in a shell) means the default. Each executable
 /// builds one of these from its process environment in its settings file and passes typed values down; libraries
 /// never read the environment themselves.
-public struct SettingsSource: Sendable {
+public struct SettingsSource: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let values: [String: String]
 
     /// Applies the rule to `environment`.
@@ -17,6 +17,14 @@ public struct SettingsSource: Sendable {
         }
         self.values = values
     }
+
+    /// The names that are set, never their values: the environment holds tokens and passwords, and a settings
+    /// value printed or dumped (a log line, a failed test's output) must not show them.
+    public var description: String { "SettingsSource(set: \(values.keys.sorted().joined(separator: ", ")))" }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["set": values.keys.sorted()]) }
 
     /// The trimmed value of `name`, `nil` when it is unset or blank.
     public subscript(_ name: String) -> String? { values[name] }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresLoader
 import SettingsSyntax
 import Testing
 
@@ -88,5 +89,22 @@ import Testing
         #expect(listed.subtracting(known).isEmpty, "in README but read nowhere: \(listed.subtracting(known).sorted())")
         #expect(known.subtracting(listed).isEmpty, "read but not in README: \(known.subtracting(listed).sorted())")
         #expect(listed.count >= 30)
+    }
+}
+
+/// A settings value printed, debug-printed or dumped shows names, never a secret.
+@Suite struct SettingsSecrecyTests {
+    @Test func noSecretInAnyRendering() throws {
+        let secret = "S3cr3t-token-value"
+        let source = SettingsSource(["SF_ACCESS_TOKEN": secret, "PGPASSWORD": secret, "SF_INSTANCE_URL": "https://x"])
+        let postgres = try PostgresSettings(source)
+        for value in [source, postgres] as [Any] {
+            var dumped = ""
+            dump(value, to: &dumped)
+            for text in [String(describing: value), String(reflecting: value), dumped] {
+                #expect(!text.contains(secret), "\(text)")
+            }
+        }
+        #expect(String(describing: source).contains("SF_ACCESS_TOKEN"))
     }
 }
