@@ -61,7 +61,9 @@ let package = Package(
         ),
         .target(
             name: "SalesforceClient",
-            dependencies: ["CCurl", "SettingsSyntax", "COpenSSL", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CCurl", "SettingsSyntax", "COpenSSL", "CZlib", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The emulator deliberately shares no code with the client: it must not inherit the client's
@@ -89,7 +91,8 @@ let package = Package(
         .executableTarget(
             name: "sfpg",
             dependencies: [
-                "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics", "SettingsSyntax",
+                "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
+                "SettingsSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

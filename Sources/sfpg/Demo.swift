@@ -163,8 +163,8 @@ enum DemoIsolation {
     /// new libpq versions add variables. Every variable libpq reads is named `PG…`, so with all of them gone only
     /// the explicit conninfo and libpq's compiled-in defaults remain; `~/.pgpass` can still supply a password but
     /// cannot redirect a connection. Doing it in-process also covers `initdb`, `pg_ctl` and the server, which
-    /// inherit the environment. `setenv`/`unsetenv` race with environment reads on other threads, so this runs first, before
-    /// the emulator, the cluster or any connection exists.
+    /// inherit the environment. `setenv`/`unsetenv` race with environment reads on other threads, so this runs
+    /// first, before the emulator, the cluster or any connection exists.
     static func clearLibpqEnvironment() -> [String] {
         let names = Settings.libpqVariableNames()
         for name in names { unsetenv(name) }
