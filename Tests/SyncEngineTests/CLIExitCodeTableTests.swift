@@ -52,6 +52,16 @@ struct CLIExitCodeTableTests {
         #expect(result.stderr.contains("SF_CA_BUNDLE"), "\(result.stderr)")
     }
 
+    @Test("sfpg check takes the most severe of its failures, not the first: wrong credentials (3) beat a database down (4)")
+    func checkTakesTheMostSevere() async throws {
+        let world = try await E2EFixture { $0.contactCount = 10 }
+        let result = try TestSyncProcess.run(
+            ["check", "--jobs-directory", E2EFixture.jobsDirectory, "--database-url", "postgresql://127.0.0.1:1/x"],
+            environment: world.environment.merging(["SF_PASSWORD": "not-the-password"]) { $1 })
+        #expect(result.stdout.contains("FAIL  database"), "\(result.stdout)")
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+    }
+
     @Test("jobs that fail differently: the most severe code wins, and a closing line counts them by reason")
     func mostSevereWins() async throws {
         let world = try await E2EFixture { $0.contactCount = 20 }
