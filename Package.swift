@@ -31,9 +31,15 @@ let package = Package(
         // to every clean build and CI run for a test-only feature.
         .systemLibrary(name: "CLibSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
 
+        // The one rule for reading settings (trimmed; blank = unset) and the one duration grammar, shared by the
+        // executables' settings readers, the client's configuration and job files.
+        .target(
+            name: "SettingsSyntax",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PostgresLoader",
-            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibPQ", "SettingsSyntax", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // A private PostgreSQL cluster (initdb + pg_ctl) for tests, the demo and the benchmarks; not used by runs.
@@ -55,7 +61,9 @@ let package = Package(
         ),
         .target(
             name: "SalesforceClient",
-            dependencies: ["CCurl", "COpenSSL", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CCurl", "SettingsSyntax", "COpenSSL", "CZlib", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The emulator deliberately shares no code with the client: it must not inherit the client's
@@ -74,7 +82,7 @@ let package = Package(
         .target(
             name: "SyncEngine",
             dependencies: [
-                "PostgresLoader", "SalesforceClient",
+                "PostgresLoader", "SalesforceClient", "SettingsSyntax",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,6 +92,7 @@ let package = Package(
             name: "sfpg",
             dependencies: [
                 "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
+                "SettingsSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -102,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "sfpg-bench",
             dependencies: [
-                "SyncEngine", "PostgresLoader",
+                "SyncEngine", "PostgresLoader", "SettingsSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresLoaderTests",
-            dependencies: ["PostgresLoader", "LocalPostgres", "TestSupport"],
+            dependencies: ["PostgresLoader", "LocalPostgres", "TestSupport", "SettingsSyntax"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -132,13 +141,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SalesforceClientTests",
-            dependencies: ["SalesforceClient", "SalesforceEmulator", "TestSupport"],
+            dependencies: ["SalesforceClient", "SalesforceEmulator", "TestSupport", "SettingsSyntax"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SyncEngineTests",
             dependencies: [
                 "SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
+                "SettingsSyntax",
             ],
             swiftSettings: swiftSettings
         ),

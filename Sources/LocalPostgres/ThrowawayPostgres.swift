@@ -19,10 +19,13 @@ public final class ThrowawayPostgres: Sendable {
     private let running = Mutex(true)
 
     /// Creates and starts a cluster.
-    /// - Parameter directory: where to put it; default a new directory under the system temp dir.
+    /// - Parameters:
+    ///   - directory: where to put it; default a new directory under the system temp dir.
+    ///   - searchPath: directories to look for `initdb` and `pg_ctl` in first (the caller's `PATH`), before
+    ///     `/usr/local/bin` and `/usr/lib/postgresql/*/bin`.
     /// - Throws: `PostgresError` `.configuration` if `initdb`/`pg_ctl` are missing or fail (with their output).
-    public init(directory: String? = nil) throws {
-        binDirectory = try Self.findBinDirectory()
+    public init(directory: String? = nil, searchPath: [String] = []) throws {
+        binDirectory = try Self.findBinDirectory(searchPath: searchPath)
         runAsPostgres = getuid() == 0
         let fileManager = FileManager.default
         if let directory {
@@ -86,9 +89,8 @@ public final class ThrowawayPostgres: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static func findBinDirectory() throws -> String {
-        var candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        candidates.append("/usr/local/bin")
+    static func findBinDirectory(searchPath: [String]) throws -> String {
+        var candidates = searchPath + ["/usr/local/bin"]
         if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
             candidates += versions.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
         }

@@ -26,14 +26,14 @@ struct ConnectionSecrets: Sendable {
     }
 
     /// Parses `conninfo` the way `PQconnectdbParams(…, expand_dbname: 1)` will, and collects the password's
-    /// spellings: as parsed (percent-decoded, unquoted), as written in a URI, and `PGPASSWORD`.
+    /// spellings: as parsed (percent-decoded, unquoted), as written in a URI, and `PGPASSWORD` (passed in by the
+    /// settings reader: libpq reads it, sfpg's library does not).
     ///
     /// A string that is neither a URI nor contains `=` is a plain database name to libpq, not a connection string,
     /// so it is not parsed here either.
     /// - Throws: `PostgresError` `.configuration` naming the class of mistake but no part of the string.
-    static func checking(_ conninfo: String) throws -> ConnectionSecrets {
-        var spellings: [String] = []
-        if let environment = getenv("PGPASSWORD") { spellings.append(String(cString: environment)) }
+    static func checking(_ conninfo: String, environmentPassword: String? = nil) throws -> ConnectionSecrets {
+        var spellings: [String] = environmentPassword.map { [$0] } ?? []
         guard isConnectionString(conninfo) else { return ConnectionSecrets(secrets: spellings) }
         let options = try parse(conninfo)
         defer { PQconninfoFree(options) }

@@ -1,4 +1,5 @@
 import CLibPQ
+import SettingsSyntax
 
 #if canImport(Glibc)
 import Glibc
@@ -17,102 +18,13 @@ public final class PostgresConnection {
     /// The password's spellings, removed from every libpq message this connection turns into an error.
     let secrets: ConnectionSecrets
 
-    /// How long a statement of a run waits for a lock (`SET LOCAL lock_timeout` in the run's transaction), as
-    /// PostgreSQL reads it: `5min`, `30s`, `0` for no limit. Default ``defaultLockTimeout``, or
-    /// `SFPG_PG_LOCK_TIMEOUT`.
+    /// How long a statement of a run waits for a lock (`SET LOCAL lock_timeout` in the run's transaction), in
+    /// PostgreSQL's spelling (`5min`, `30s`, `0` for no limit): ``PostgresSettings/lockTimeout``.
     public var lockTimeout: String
 
     /// `work_mem` of a run's merge transaction (`SET LOCAL`): the dedup, the join against the target and the sweep's
-    /// anti-join hash or sort in memory instead of spilling to disk. Default ``defaultMergeWorkMem``, or
-    /// `SFPG_PG_MERGE_WORK_MEM`.
+    /// anti-join hash or sort in memory instead of spilling to disk. ``PostgresSettings/mergeWorkMem``.
     public var mergeWorkMem: String
-
-    /// Measured on a 200k-row re-sync (scripts/bench-sync's table): with PostgreSQL's default 4MB the dedup sort
-    /// spilled 75 MB to disk. A ceiling, not an allocation, and only for sfpg's own transaction.
-    public static let defaultMergeWorkMem = "256MB"
-
-    /// A merge that waits longer than this for the target table (someone's `ALTER TABLE`, `LOCK`, `VACUUM FULL`,
-    /// a long transaction holding its rows) fails with a clear message instead of hanging the schedule.
-    public static let defaultLockTimeout = "5min"
-
-    /// The environment variables that tune sfpg's waits on PostgreSQL; the connection string still wins for the
-    /// libpq ones.
-    public enum Environment {
-        /// Seconds to wait for a connection to be established (libpq `connect_timeout`); default 10, or libpq's
-        /// own `PGCONNECT_TIMEOUT` when that is set and this is not.
-        public static let connectTimeout = "SFPG_PG_CONNECT_TIMEOUT"
-        /// Milliseconds unacknowledged data may stay unacknowledged before the connection is dropped (libpq
-        /// `tcp_user_timeout`); default 60000.
-        public static let tcpUserTimeout = "SFPG_PG_TCP_USER_TIMEOUT"
-        /// The merge's `lock_timeout` (`5min`, `30s`, `0` = wait forever); default 5min.
-        public static let lockTimeout = "SFPG_PG_LOCK_TIMEOUT"
-        /// The merge transaction's `work_mem` (`256MB`, `64MB`, `1GB`); default 256MB.
-        public static let mergeWorkMem = "SFPG_PG_MERGE_WORK_MEM"
-    }
-
-    /// Defaults sfpg adds unless the connection string sets them. Keepalives stop a blocking `PQputCopyData`
-    /// from hanging forever on a dead peer; `connect_timeout` bounds a connect to a host that drops packets (libpq
-    /// waits forever by default), `tcp_user_timeout` a write to a peer that stopped acknowledging (keepalives only
-    /// probe an idle connection); UTF8 matches what the Bulk API sends.
-    /// - Throws: `PostgresError` `.configuration` for a malformed `SFPG_PG_*` value.
-    static func defaultParameters(environment: [String: String]) throws -> [(String, String)] {
-        func number(_ name: String, default value: String) throws -> String {
-            guard let text = environment[name] else { return value }
-            guard !text.isEmpty, text.utf8.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw PostgresError(.configuration, "\(name) must be a whole number, not '\(text)'")
-            }
-            return text
-        }
-        var parameters = [
-            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6"),
-            ("tcp_user_timeout", try number(Environment.tcpUserTimeout, default: "60000")),
-            ("client_encoding", "UTF8"),
-        ]
-        // libpq reads PGCONNECT_TIMEOUT only for a parameter nobody set: a default here would silently override it.
-        if environment[Environment.connectTimeout] != nil || (environment["PGCONNECT_TIMEOUT"] ?? "").isEmpty {
-            parameters.append(("connect_timeout", try number(Environment.connectTimeout, default: "10")))
-        }
-        return parameters
-    }
-
-    /// `SFPG_PG_LOCK_TIMEOUT`, checked: a number with an optional unit PostgreSQL knows.
-    static func lockTimeout(environment: [String: String]) throws -> String {
-        try setting(
-            Environment.lockTimeout, in: environment, default: defaultLockTimeout, units: ["", "ms", "s", "min", "h", "d"],
-            kind: "a duration such as 300s, 5min or 0")
-    }
-
-    /// `SFPG_PG_MERGE_WORK_MEM`, checked: a number with a memory unit PostgreSQL knows.
-    static func mergeWorkMem(environment: [String: String]) throws -> String {
-        try setting(
-            Environment.mergeWorkMem, in: environment, default: defaultMergeWorkMem, units: ["kB", "MB", "GB"],
-            kind: "a size such as 64MB or 1GB")
-    }
-
-    /// A server setting from the environment: digits and one of `units`, nothing else (the value reaches
-    /// `set_config` as a parameter, but a typo should fail at start, not at the merge).
-    private static func setting(
-        _ name: String, in environment: [String: String], default value: String, units: [String], kind: String
-    ) throws -> String {
-        guard let text = environment[name] else { return value }
-        let digits = text.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, digits.count <= 9, units.contains(String(text.dropFirst(digits.count))) else {
-            throw PostgresError(.configuration, "\(name) must be \(kind), not '\(text)'")
-        }
-        return text
-    }
-
-    /// The variables sfpg reads, from the process environment.
-    static var processEnvironment: [String: String] {
-        var values: [String: String] = [:]
-        for name in [
-            Environment.connectTimeout, Environment.tcpUserTimeout, Environment.lockTimeout, Environment.mergeWorkMem,
-            "PGCONNECT_TIMEOUT",
-        ] {
-            if let value = getenv(name) { values[name] = String(cString: value) }
-        }
-        return values
-    }
 
     /// Connects with a libpq connection string (`host=… dbname=…`) or URI (`postgresql://…`).
     ///
@@ -120,18 +32,20 @@ public final class PostgresConnection {
     /// - Parameters:
     ///   - conninfo: the connection string; never echoed in errors (it may hold a password).
     ///   - applicationName: `application_name` unless the connection string sets one.
+    ///   - settings: sfpg's timeouts and `work_mem`; the connection string wins for the libpq ones.
     /// - Throws: `PostgresError` `.configuration` for a connection string libpq cannot parse (saying what kind of
-    ///   mistake, never quoting it); `.connection` with libpq's message, the password removed from it.
-    public init(_ conninfo: String = "", applicationName: String = "sfpg") throws {
-        let secrets = try ConnectionSecrets.checking(conninfo)
+    ///   mistake, never quoting it) or a connection that fails for good (``connectFailure(_:)``), `.authentication`
+    ///   for a refused password, else `.connection`; each with libpq's message, the password removed from it.
+    public init(
+        _ conninfo: String = "", applicationName: String = "sfpg", settings: PostgresSettings = PostgresSettings()
+    ) throws {
+        let secrets = try ConnectionSecrets.checking(conninfo, environmentPassword: settings.environmentPassword)
         self.secrets = secrets
+        lockTimeout = DurationSyntax.format(settings.lockTimeout)
+        mergeWorkMem = settings.mergeWorkMem
         // Later entries win, and an expanded `dbname` overrides those before it: so defaults first, then the
         // user's string, and anything the user wrote takes precedence.
-        let environment = Self.processEnvironment
-        lockTimeout = try Self.lockTimeout(environment: environment)
-        mergeWorkMem = try Self.mergeWorkMem(environment: environment)
-        let parameters = try Self.defaultParameters(environment: environment)
-            + [("application_name", applicationName), ("dbname", conninfo)]
+        let parameters = settings.connectionParameters + [("application_name", applicationName), ("dbname", conninfo)]
         let connection = Self.withCStringArrays(parameters) { keys, values in
             PQconnectdbParams(keys, values, 1)
         }
@@ -141,7 +55,7 @@ public final class PostgresConnection {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = secrets.scrub(Self.trimmed(PQerrorMessage(connection)))
             PQfinish(connection)
-            throw PostgresError(.connection, "could not connect to PostgreSQL: \(message)")
+            throw Self.connectFailure(message)
         }
         // libpq prints NOTICEs ("schema already exists, skipping") to stderr by default; sfpg has nothing to
         // tell the user about them.
@@ -186,7 +100,7 @@ public final class PostgresConnection {
             sqlState: error.sqlState,
             hint: "Find the session with SELECT pid, state, query FROM pg_stat_activity WHERE pid = ANY "
                 + "(SELECT pid FROM pg_locks WHERE relation = to_regclass('\(table.quoted.replacingAll("'", with: "''"))')); "
-                + "let it finish, or set \(Environment.lockTimeout) (e.g. 30min, 0 for no limit).")
+                + "let it finish, or set \(PostgresSettings.Name.lockTimeout) (e.g. 30min, 0 for no limit).")
     }
 
     deinit {

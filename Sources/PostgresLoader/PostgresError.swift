@@ -16,6 +16,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let query = Code("query")
         /// A COPY into staging failed (bad value, wrong header, aborted body).
         public static let copy = Code("copy")
+        /// The server refused the password (or none was given where one is needed).
+        public static let authentication = Code("authentication")
         /// Another run of the same job holds the job's advisory lock.
         public static let lockHeld = Code("lockHeld")
         /// The database schema does not match what sfpg needs (missing table or column, unapplied migration).

@@ -182,18 +182,19 @@ extension SalesforceClient {
     }
 
     /// Removes spool directories left by sfpg processes that no longer exist (killed, crashed) in the spool
-    /// location `configuration` resolves to (`spoolDirectory`, else `TMPDIR`, else `/tmp`). Every parallel
+    /// location `configuration` resolves to (`spoolDirectory`, else `/tmp`). Every parallel
     /// download does this before it creates its own; a program may also call it once at start.
     public static func removeStaleSpoolDirectories(configuration: SalesforceConfiguration) {
         removeStaleSpoolDirectories(in: spoolBase(configuration.spoolDirectory))
     }
 
     private static func spoolBase(_ parent: String?) -> String {
-        parent ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        // TMPDIR arrives as `spoolDirectory` from the settings reader: the client reads no environment.
+        parent ?? "/tmp"
     }
 
     /// Creates the private spool directory `sfpg-spool-<pid>-XXXXXX` (mode 0700, by `mkdtemp`) under `parent`,
-    /// else `SFPG_SPOOL_DIR`'s value passed in by the configuration, else `TMPDIR`, else `/tmp`.
+    /// else `SFPG_SPOOL_DIR`'s (or `TMPDIR`'s) value passed in by the configuration, else `/tmp`.
     ///
     /// The pid in the name lets a later run tell a directory whose process is gone (SIGKILL, crash, power loss)
     /// from one still in use: those of dead processes are removed first (``removeStaleSpoolDirectories(in:)``).

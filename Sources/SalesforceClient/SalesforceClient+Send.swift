@@ -144,7 +144,8 @@ extension SalesforceClient {
                     + "point SF_CA_BUNDLE (or CURL_CA_BUNDLE / SSL_CERT_FILE) at its certificate bundle."
             case .connection, .other: message = "\(what) failed: \(response.curlMessage)."
             }
-            return (SalesforceError(code: transport == .timeout ? .timeout : .network, message: message), .transport(transport))
+            let code: SalesforceError.Code = transport == .timeout ? .timeout : transport == .tls ? .tls : .network
+            return (SalesforceError(code: code, message: message), .transport(transport))
         }
         var detail = server?.message ?? (response.body.isEmpty ? "empty response body" : "non-JSON response body")
         if response.errorBodyCut {

@@ -8,7 +8,7 @@ import Logging
 /// transient failures with capped exponential backoff, and stops when its ``CancellationFlag`` is set.
 ///
 /// ```swift
-/// let client = SalesforceClient(configuration: try .fromEnvironment(ProcessInfo.processInfo.environment))
+/// let client = SalesforceClient(configuration: try .fromEnvironment(["SF_ACCESS_TOKEN": token, "SF_INSTANCE_URL": url]))
 /// let job = try client.createQueryJob("SELECT Id, Name FROM Contact", operation: .query)
 /// _ = try client.waitForCompletion(job.id)
 /// let summary = try client.downloadResults(job.id, maxRecords: 50_000, into: myConsumer)
@@ -71,12 +71,8 @@ public final class SalesforceClient {
     var dataPath: String { "/services/data/v\(configuration.apiVersion)" }
 
     var transportSettings: TransportSettings {
-        let environment = ProcessInfo.processInfo.environment
-        let caBundle = configuration.caBundlePath
-            ?? environment["CURL_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        return TransportSettings(
-            caBundlePath: caBundle, connectTimeoutSeconds: configuration.connectTimeoutSeconds,
+        TransportSettings(
+            caBundlePath: configuration.caBundlePath, connectTimeoutSeconds: configuration.connectTimeoutSeconds,
             lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds,
             lowSpeedLimitBytesPerSecond: configuration.lowSpeedLimitBytesPerSecond,
             requestTimeoutMilliseconds: Self.milliseconds(configuration.requestTimeout),

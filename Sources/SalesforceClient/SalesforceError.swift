@@ -27,6 +27,8 @@ public struct SalesforceError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code("timeout")
         /// A transport failure (DNS, connect, TLS, reset) that outlasted the retries.
         public static let network = Code("network")
+        /// The server's TLS certificate is not trusted (or the handshake failed): a CA setting to fix, not retried.
+        public static let tls = Code("tls")
         /// An HTTP error status not covered by a more specific code.
         public static let http = Code("http")
         /// The ``CancellationFlag`` was set.

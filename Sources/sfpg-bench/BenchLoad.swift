@@ -58,8 +58,9 @@ extension SfpgBench {
             }
             do {
                 let job = try self.job.map { try JobDefinition.load(file: $0) } ?? JobDefinition.builtInContacts()
-                let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
-                let store = SyncStore(try PostgresConnection(conninfo))
+                let settings = BenchSettings.process
+                let conninfo = databaseURL ?? settings.databaseURL ?? ""
+                let store = SyncStore(try PostgresConnection(conninfo, settings: try settings.postgres()))
                 try store.withJobLock(job.name, table: job.table, policy: .failFast) { state in
                     let run = try LoadRun(
                         store: store, state: state, jobName: job.name, objectName: job.object,

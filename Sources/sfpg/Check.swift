@@ -23,10 +23,11 @@ extension Sfpg {
         func run() throws {
             _ = global.makeLogger()
             let check = ReadinessCheck(jobsDirectory: jobsDirectory, connect: global.connect) {
-                try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                try Settings.process.salesforce()
             }
             let failures = check.run { line in print(line) }
-            if let worst = failures.first { throw ExitCode(worst.rawValue) }
+            let worst = ExitStatus.combined(failures)
+            if worst != .success { throw ExitCode(worst.rawValue) }
         }
     }
 }

@@ -85,7 +85,7 @@ extension Sfpg {
                 connection = given
                 say("• using --database-url: it has no sfpg state and no Contacts")
             } else {
-                let started = try ThrowawayPostgres()
+                let started = try ThrowawayPostgres(searchPath: Settings.process.executableSearchPath)
                 cluster = started
                 connection = try PostgresConnection(started.conninfo, applicationName: "sfpg-demo")
                 say("• throwaway PostgreSQL started (removed when the demo ends)")
@@ -151,12 +151,10 @@ enum DemoIsolation {
     /// new libpq versions add variables. Every variable libpq reads is named `PG…`, so with all of them gone only
     /// the explicit conninfo and libpq's compiled-in defaults remain; `~/.pgpass` can still supply a password but
     /// cannot redirect a connection. Doing it in-process also covers `initdb`, `pg_ctl` and the server, which
-    /// inherit the environment. `setenv`/`unsetenv` race with `getenv` on other threads, so this runs first, before
-    /// the emulator, the cluster or any connection exists.
+    /// inherit the environment. `setenv`/`unsetenv` race with environment reads on other threads, so this runs
+    /// first, before the emulator, the cluster or any connection exists.
     static func clearLibpqEnvironment() -> [String] {
-        let names = ProcessInfo.processInfo.environment.keys
-            .filter { $0 == "DATABASE_URL" || $0.hasPrefix("PG") }
-            .sorted()
+        let names = Settings.libpqVariableNames()
         for name in names { unsetenv(name) }
         return names
     }

@@ -50,7 +50,7 @@ extension Sfpg {
         func run() throws {
             _ = global.makeLogger()
             do {
-                let configuration = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let configuration = try Settings.process.salesforce()
                 let description = try SalesforceClient(configuration: configuration).describe(object)
                 let target = try table.map { name in
                     do { return try TableName(parsing: name) } catch {
@@ -62,7 +62,8 @@ extension Sfpg {
                 if alter {
                     let connection = try global.connect()
                     guard let (sql, lines) = try design.alterPlan(connection) else {
-                        throw ValidationError("table \(design.table) does not exist; run without --alter to create it")
+                        throw SyncError(
+                            "table \(design.table) does not exist; run without --alter to create it", reason: .schema)
                     }
                     if sql.isEmpty {
                         say("-- \(design.table) has a column for every selected field of \(design.object)")

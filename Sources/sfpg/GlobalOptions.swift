@@ -13,7 +13,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// The conninfo for libpq; "" lets libpq read PGHOST, PGUSER, … and ~/.pgpass itself.
     var conninfo: String {
-        databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        databaseURL ?? Settings.process.databaseURL ?? ""
     }
 
     func makeLogger(label: String = "sfpg") -> Logger {
@@ -22,7 +22,7 @@ struct GlobalOptions: ParsableArguments {
 
     func connect() throws -> PostgresConnection {
         CommandLinePassword.warnIfPresent(databaseURL, logger: makeLogger())
-        return try PostgresConnection(conninfo)
+        return try PostgresConnection(conninfo, settings: try Settings.process.postgres())
     }
 }
 

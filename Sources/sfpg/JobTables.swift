@@ -4,7 +4,7 @@ import Foundation
 /// `/etc/sfpg/jobs`), else `jobs` in the working directory.
 enum JobsDirectory {
     static var defaultPath: String {
-        ProcessInfo.processInfo.environment["SFPG_JOBS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "jobs"
+        Settings.process.jobsDirectory
     }
 
     static let help = "Directory of job files (default: $SFPG_JOBS_DIR, else ./jobs)."

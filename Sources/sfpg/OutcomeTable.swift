@@ -20,5 +20,6 @@ enum OutcomeTable {
             }
             say(line)
         }
+        if let closing = JobOutcome.failureSummary(outcomes) { say(closing) }
     }
 }

@@ -78,11 +78,11 @@ extension Sfpg {
         }
 
         /// `--shard` and `--shard-run` (or `SFPG_SHARD_RUN`) as a ``ShardSpec``; nil without `--shard`.
-        /// - Throws: ``SyncError`` with exit 2 (a configuration error, like a bad job file: the value may come from
-        ///   `SFPG_SHARD_RUN` or a Job template) for a malformed or misused shard.
+        /// - Throws: ``SyncError`` with exit 64 for a malformed or misused `--shard` (a command-line error like any
+        ///   other), exit 2 for a run name that is too long (it may come from `SFPG_SHARD_RUN`).
         func shardSpec() throws -> ShardSpec? {
-            let runName = shardRun ?? ProcessInfo.processInfo.environment["SFPG_SHARD_RUN"].flatMap { $0.isEmpty ? nil : $0 }
-            func usage(_ message: String) -> SyncError { SyncError(message, exitStatus: .configuration) }
+            let runName = shardRun ?? Settings.process.shardRun
+            func usage(_ message: String) -> SyncError { SyncError(message, exitStatus: .commandLine) }
             guard let shard else {
                 if shardRun != nil { throw usage("--shard-run names a sharded run: it needs --shard I/N") }
                 return nil
@@ -108,7 +108,7 @@ extension Sfpg {
                 let shard = try shardSpec()
                 publisher.shard = shard?.index
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
-                var salesforce = try SalesforceConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                var salesforce = try Settings.process.salesforce()
                 if let spoolDir { salesforce.spoolDirectory = spoolDir }
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)

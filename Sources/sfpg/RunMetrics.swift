@@ -20,13 +20,9 @@ struct MetricsOptions: ParsableArguments {
         valueName: "path"))
     var metricsFile: String?
 
-    var pushgateway: String? { metricsPushgateway ?? Self.environment("SFPG_PUSHGATEWAY_URL") }
-    var file: String? { metricsFile ?? Self.environment("SFPG_METRICS_FILE") }
+    var pushgateway: String? { metricsPushgateway ?? Settings.process.pushgatewayURL }
+    var file: String? { metricsFile ?? Settings.process.metricsFile }
     var enabled: Bool { pushgateway != nil || file != nil }
-
-    private static func environment(_ name: String) -> String? {
-        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
-    }
 }
 
 /// What one job's run left behind, for its metrics.

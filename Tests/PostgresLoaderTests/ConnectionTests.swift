@@ -30,7 +30,7 @@ import TestSupport
         let conninfo = try PostgresConnection.conninfo(
             base, overriding: ["user": "no_such_user", "password": "hunter2-secret"])
         let error = #expect(throws: PostgresError.self) { _ = try PostgresConnection(conninfo) }
-        #expect(error?.code == .connection)
+        #expect(error?.code == .configuration)
         #expect(error?.description.contains("hunter2-secret") == false)
         #expect(error?.description.contains("no_such_user") == true)
         let uriError = #expect(throws: PostgresError.self) {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PostgresLoader
+import SettingsSyntax
 import Testing
 import TestSupport
 
@@ -16,34 +17,46 @@ import TestSupport
         #expect(explicit["tcp_user_timeout"] == "5000")
     }
 
-    @Test func environmentVariablesSetTheDefaultsAndAreChecked() throws {
-        let parameters = try PostgresConnection.defaultParameters(environment: [
-            "SFPG_PG_CONNECT_TIMEOUT": "4", "SFPG_PG_TCP_USER_TIMEOUT": "9000",
-        ])
+    @Test func settingsSetTheDefaultsAndAreChecked() throws {
+        func settings(_ values: [String: String]) throws -> PostgresSettings {
+            try PostgresSettings(SettingsSource(values))
+        }
+        let parameters = try settings(["SFPG_PG_CONNECT_TIMEOUT": "4", "SFPG_PG_TCP_USER_TIMEOUT": "9s"]).connectionParameters
         #expect(parameters.contains { $0 == ("connect_timeout", "4") })
         #expect(parameters.contains { $0 == ("tcp_user_timeout", "9000") })
+        #expect(try settings(["SFPG_PG_CONNECT_TIMEOUT": "1min"]).connectionParameters.contains { $0 == ("connect_timeout", "60") })
         // libpq's own variable still works: no default is added over it.
-        let libpqVariable = try PostgresConnection.defaultParameters(environment: ["PGCONNECT_TIMEOUT": "7"])
-        #expect(!libpqVariable.contains { $0.0 == "connect_timeout" })
-        let both = try PostgresConnection.defaultParameters(environment: ["PGCONNECT_TIMEOUT": "7", "SFPG_PG_CONNECT_TIMEOUT": "4"])
+        #expect(try !settings(["PGCONNECT_TIMEOUT": "7"]).connectionParameters.contains { $0.0 == "connect_timeout" })
+        let both = try settings(["PGCONNECT_TIMEOUT": "7", "SFPG_PG_CONNECT_TIMEOUT": "4"]).connectionParameters
         #expect(both.contains { $0 == ("connect_timeout", "4") })
-        let bad = #expect(throws: PostgresError.self) {
-            _ = try PostgresConnection.defaultParameters(environment: ["SFPG_PG_CONNECT_TIMEOUT": "10 s"])
+        let bad = #expect(throws: SettingError.self) { _ = try settings(["SFPG_PG_CONNECT_TIMEOUT": "10 sec"]) }
+        #expect(bad?.setting == "SFPG_PG_CONNECT_TIMEOUT")
+        // Libpq and PostgreSQL read a bare number here as milliseconds: refused rather than guessed.
+        #expect(throws: SettingError.self) { _ = try settings(["SFPG_PG_TCP_USER_TIMEOUT": "60000"]) }
+        let connection = { (values: [String: String]) in
+            try PostgresConnection(try TestPostgres.makeDatabase(), settings: try settings(values))
         }
-        #expect(bad?.code == .configuration)
-        #expect(try PostgresConnection.lockTimeout(environment: [:]) == "5min")
-        #expect(try PostgresConnection.lockTimeout(environment: ["SFPG_PG_LOCK_TIMEOUT": "30s"]) == "30s")
-        #expect(try PostgresConnection.lockTimeout(environment: ["SFPG_PG_LOCK_TIMEOUT": "0"]) == "0")
-        #expect(throws: PostgresError.self) {
-            _ = try PostgresConnection.lockTimeout(environment: ["SFPG_PG_LOCK_TIMEOUT": "5min'; DROP"])
+        #expect(try connection([:]).lockTimeout == "5min")
+        for (text, expected) in [("30s", "30s"), ("5m", "5min"), ("5min", "5min"), ("2h", "2h"), ("0", "0"), ("1500ms", "1500ms")] {
+            #expect(try settings(["SFPG_PG_LOCK_TIMEOUT": text]).lockTimeout == DurationSyntax.duration(expected))
         }
-        #expect(try PostgresConnection.mergeWorkMem(environment: [:]) == "256MB")
-        #expect(try PostgresConnection.mergeWorkMem(environment: ["SFPG_PG_MERGE_WORK_MEM": "1GB"]) == "1GB")
-        for bad in ["256", "256mb", "1TB", "64MB'; DROP", ""] {
-            #expect(throws: PostgresError.self, "\(bad)") {
-                _ = try PostgresConnection.mergeWorkMem(environment: ["SFPG_PG_MERGE_WORK_MEM": bad])
-            }
+        for bad in ["5min'; DROP", "300", "-1s", "5 minutes"] {
+            #expect(throws: SettingError.self, "\(bad)") { _ = try settings(["SFPG_PG_LOCK_TIMEOUT": bad]) }
         }
+        #expect(try settings([:]).mergeWorkMem == "256MB")
+        #expect(try settings(["SFPG_PG_MERGE_WORK_MEM": " 1GB\n"]).mergeWorkMem == "1GB")
+        for bad in ["256", "256mb", "1TB", "64MB'; DROP"] {
+            #expect(throws: SettingError.self, "\(bad)") { _ = try settings(["SFPG_PG_MERGE_WORK_MEM": bad]) }
+        }
+    }
+
+    @Test func theLockTimeoutReachesTheServerInItsOwnUnits() throws {
+        let settings = try PostgresSettings(SettingsSource(["SFPG_PG_LOCK_TIMEOUT": "90s"]))
+        let connection = try PostgresConnection(try TestPostgres.makeDatabase(), settings: settings)
+        try connection.execute("BEGIN")
+        try connection.limitLockWaits()
+        #expect(try connection.execute("SHOW lock_timeout").rows == [["90s"]])
+        try connection.execute("ROLLBACK")
     }
 
     @Test func idleInTransactionTimeoutIsOffForSfpgSessions() throws {

@@ -130,7 +130,8 @@ private func canConnect(port: Int) -> Bool {
         let error = try #require(throws: SalesforceError.self) {
             try SalesforceClient(configuration: untrusted).authenticate()
         }
-        #expect(error.code == .network)
+        // Its own code: a CA setting to fix (exit 2), not a network failure to retry.
+        #expect(error.code == .tls)
         #expect(error.message.contains("TLS"))
         #expect(error.message.contains("SF_CA_BUNDLE"))
         #expect(emulator.requests("POST", containing: "/services/oauth2/token").isEmpty)

@@ -42,3 +42,35 @@ import Testing
         #expect(job.overlapSeconds == 3660 * 86_400)
     }
 }
+
+/// Job-file durations read the one grammar of `DurationSyntax`, at every key that takes one.
+@Suite struct JobDurationGrammarTests {
+    @Test(arguments: [
+        ("300", 300), ("90s", 90), ("5m", 300), ("5min", 300), ("2h", 7200), ("1d", 86_400), ("2000ms", 2),
+    ])
+    func everyFormAtEveryKey(text: String, seconds: Int) throws {
+        let yaml = JobDurationTests.valid
+            + "\noverlap: \(text)\nrefresh_calculated: \(text)\naudit: true\naudit_retention: \(text)\n"
+        let job = try JobDefinition.parse(yaml: yaml, name: "contacts", file: "jobs/contacts.yaml")
+        #expect(job.overlapSeconds == seconds)
+        #expect(job.refreshCalculatedSeconds == seconds)
+        #expect(job.auditRetentionSeconds == seconds)
+    }
+
+    @Test(arguments: ["overlap", "refresh_calculated"])
+    func aBadDurationNamesTheKeyTheLineAndTheForms(key: String) throws {
+        let yaml = JobDurationTests.valid + "\n\(key): 5 minutes\n"
+        let error = #expect(throws: JobDefinitionError.self) {
+            _ = try JobDefinition.parse(yaml: yaml, name: "contacts", file: "jobs/contacts.yaml")
+        }
+        #expect(error?.key == key)
+        #expect(error?.description.contains("jobs/contacts.yaml:7") == true)
+        #expect(error?.description.contains("90s, 5m, 5min, 2h, 1d") == true, "\(String(describing: error))")
+    }
+
+    @Test func aFractionOfASecondIsRefused() {
+        #expect(throws: JobDefinitionError.self) {
+            _ = try JobDefinition.parse(yaml: JobDurationTests.valid + "\noverlap: 1500ms\n", name: "c", file: "c.yaml")
+        }
+    }
+}

@@ -16,12 +16,12 @@ import TestSupport
     }
 
     @Test(arguments: ["4/4", "-1/4", "0/1", "0/0", "a/4", "1", "1/4/2", "", "0/65", "1/ 4", "/4"])
-    func rejectsAnythingElseAsAConfigurationError(text: String) {
+    func rejectsAnythingElseAsACommandLineError(text: String) {
         #expect {
             try ShardSpec(parsing: text)
         } throws: { error in
             guard let error = error as? SyncError else { return false }
-            return error.exitStatus == .configuration && error.message.hasPrefix("--shard")
+            return error.exitStatus == .commandLine && error.message.hasPrefix("--shard")
         }
     }
 
@@ -339,7 +339,7 @@ struct ShardE2ETests {
         #expect(incremental.status == .configuration)
     }
 
-    @Test("the CLI refuses a misused --shard with exit 2 and an actionable message")
+    @Test("the CLI refuses a misused --shard with exit 64 (a command-line error) and an actionable message")
     func commandLine() async throws {
         let world = try await Self.world(contacts: 20)
         let cases: [([String], String)] = [
@@ -353,7 +353,7 @@ struct ShardE2ETests {
         ]
         for (arguments, message) in cases {
             let result = try world.sfpg(arguments + Self.jobArguments)
-            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
         }
         #expect(world.jobCreations.isEmpty)

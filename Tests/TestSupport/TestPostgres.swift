@@ -35,7 +35,8 @@ public enum TestPostgres {
         }
         return try cluster.withLock { cluster in
             if let cluster { return cluster.conninfo }
-            let started = try ThrowawayPostgres()
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+            let started = try ThrowawayPostgres(searchPath: path.split(separator: ":").map(String.init))
             cluster = started
             atexit { TestPostgres.stopCluster() }
             return started.conninfo

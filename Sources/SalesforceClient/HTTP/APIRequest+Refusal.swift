@@ -24,7 +24,7 @@ extension APIRequest.Purpose {
         case .describe(let object):
             guard status == 404 else { return nil }
             return SalesforceError(
-                code: .http,
+                code: .configuration,
                 message: "Salesforce has no object '\(object)' visible to this user ("
                     + "\(server?.message ?? "not found")). Check the API name (custom objects end in __c) and the "
                     + "user's permissions.",

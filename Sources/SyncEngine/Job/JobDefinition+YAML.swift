@@ -1,5 +1,6 @@
 import Foundation
 import PostgresLoader
+import SettingsSyntax
 import Yams
 
 extension JobDefinition {
@@ -144,28 +145,14 @@ private struct Reader {
         return value
     }
 
-    /// The longest duration a job file may give: ten years. Far beyond any sane overlap or retention, and far
-    /// below where seconds overflow `Int` or the date arithmetic that uses them.
-    static let maxDurationSeconds = 10 * 366 * 86_400
-
-    /// Durations like `300`, `90s`, `5m`, `2h`, in seconds, at most ten years.
+    /// Durations in ``DurationSyntax`` (`300`, `90s`, `5m`, `5min`, `2h`, `1d`), in whole seconds, at most ten years
+    /// (far beyond any sane overlap or retention, far below where the date arithmetic that uses them overflows).
     func duration(_ key: String, _ text: String) throws -> Int {
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        var digits = Substring(text)
-        var unit = 1
-        if let last = text.last, let factor = units[last] {
-            digits = text.dropLast()
-            unit = factor
+        do {
+            return try DurationSyntax.seconds(text, setting: key)
+        } catch {
+            throw self.error(key, "'\(text)' is not \(error.expected)")
         }
-        guard let value = Int(digits), value >= 0 else {
-            throw error(key, "'\(text)' is not a duration such as 300s, 5m or 1h")
-        }
-        // `9999999999999999d` used to trap on the multiplication (exit 132) instead of naming the line.
-        let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
-        guard !overflow, seconds <= Self.maxDurationSeconds else {
-            throw error(key, "'\(text)' is longer than the maximum of 10 years (3660d)")
-        }
-        return seconds
     }
 
     /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`.

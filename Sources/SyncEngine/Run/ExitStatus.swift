@@ -1,6 +1,3 @@
-import PostgresLoader
-import SalesforceClient
-
 /// The process exit codes sfpg documents, so a job runner can tell "retry later" from "fix the config".
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     case success = 0
@@ -8,51 +5,37 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case failure = 1
     /// A job file, an option or an environment variable is wrong; nothing was attempted.
     case configuration = 2
-    /// Salesforce rejected the credentials.
+    /// Salesforce rejected the credentials, or PostgreSQL the password.
     case authentication = 3
-    /// PostgreSQL could not be reached.
+    /// PostgreSQL could not be reached, for a reason a retry can fix (server down or starting, network, too many
+    /// connections); a database or role that does not exist is ``configuration``.
     case databaseUnavailable = 4
     /// Another run of the same job holds its lock; try again later.
     case lockHeld = 5
     /// The org's daily API or Bulk API limit is exhausted.
     case apiLimit = 6
+    /// A malformed command line (an unknown option, `--shard` not I/N); nothing was attempted.
+    case commandLine = 64
     /// SIGINT or SIGTERM: the Bulk job was aborted and the transaction rolled back.
     case cancelled = 130
 
-    /// Maps an error from any layer to the exit code a scheduler should see.
+    /// Maps an error from any layer to the exit code a scheduler should see (``ExitReason`` holds the mapping).
     public init(for error: any Error) {
-        switch error {
-        case is JobDefinitionError:
-            self = .configuration
-        case let error as SalesforceError:
-            switch error.code {
-            case .configuration: self = .configuration
-            // A rejected session is a credential problem too: a fixed SF_ACCESS_TOKEN that expired, or a fresh
-            // token the org refuses (no API permission, missing scope). Retrying will not help.
-            case .authentication, .invalidSession: self = .authentication
-            case .requestLimitExceeded: self = .apiLimit
-            case .cancelled: self = .cancelled
-            default: self = .failure
-            }
-        case let error as PostgresError:
-            switch error.code {
-            case .connection: self = .databaseUnavailable
-            case .lockHeld: self = .lockHeld
-            case .configuration: self = .configuration
-            default: self = .failure
-            }
-        case let error as SyncError:
-            self = error.exitStatus
-        default:
-            self = .failure
-        }
+        self = ExitReason(for: error).status
     }
 
-    /// The worst of several: configuration and credential problems outrank a transient failure of one job.
+    /// Most severe first. A code that needs a person (fix the command line, the configuration, the credentials,
+    /// look at a failed sync) outranks one a retry resolves, so a scheduler that retries on 4, 5 and 6 does not
+    /// retry a run that cannot succeed; among those, the longest wait wins (an API limit lasts up to 24 h), so it
+    /// does not retry too soon. A cancellation outranks everything: the operator asked for it.
+    public static let severityOrder: [ExitStatus] = [
+        .cancelled, .commandLine, .configuration, .authentication, .failure, .apiLimit, .databaseUnavailable, .lockHeld,
+        .success,
+    ]
+
+    /// The most severe of several, by ``severityOrder``.
     public static func combined(_ statuses: [ExitStatus]) -> ExitStatus {
-        statuses.first { $0 == .cancelled }
-            ?? statuses.first { $0 == .configuration || $0 == .authentication }
-            ?? statuses.first { $0 != .success } ?? .success
+        severityOrder.first { statuses.contains($0) } ?? .success
     }
 }
 
@@ -60,10 +43,13 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
 public struct SyncError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var exitStatus: ExitStatus
+    /// What went wrong, when it is finer than the code (a schema not migrated is exit 2, reason `schema`).
+    public var reason: ExitReason?
 
-    public init(_ message: String, exitStatus: ExitStatus = .failure) {
+    public init(_ message: String, exitStatus: ExitStatus = .failure, reason: ExitReason? = nil) {
         self.message = message
-        self.exitStatus = exitStatus
+        self.exitStatus = reason?.status ?? exitStatus
+        self.reason = reason
     }
 
     public var description: String { message }

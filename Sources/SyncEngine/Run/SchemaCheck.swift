@@ -7,7 +7,7 @@ public enum SchemaCheck {
         if !pending.isEmpty {
             throw SyncError(
                 "the sfpg schema is not current (pending: \(pending.joined(separator: ", "))); run 'sfpg migrate' first",
-                exitStatus: .configuration
+                reason: .schema
             )
         }
     }

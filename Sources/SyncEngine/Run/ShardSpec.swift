@@ -22,17 +22,17 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
             throw SyncError(
                 "--shard '\(text)' is not I/N: give the 0-based shard index and the shard count, e.g. --shard 0/4 "
                     + "(in a Kubernetes Indexed Job: --shard $(JOB_COMPLETION_INDEX)/4)",
-                exitStatus: .configuration)
+                exitStatus: .commandLine)
         }
         guard count >= 2, count <= Self.maxCount else {
             throw SyncError(
                 "--shard \(text): the shard count must be 2 to \(Self.maxCount) (for one process, leave out --shard)",
-                exitStatus: .configuration)
+                exitStatus: .commandLine)
         }
         guard index >= 0, index < count else {
             throw SyncError(
                 "--shard \(text): the shard index must be 0 to \(count - 1) (it is 0-based, like JOB_COMPLETION_INDEX)",
-                exitStatus: .configuration)
+                exitStatus: .commandLine)
         }
         if let runName, runName.isEmpty || runName.count > 200 {
             throw SyncError("--shard-run must be 1 to 200 characters", exitStatus: .configuration)

@@ -63,8 +63,9 @@ extension SyncRunner {
         do {
             try refreshColumns(job, mode: mode, runId: summary.runId, logger: logger)
         } catch {
-            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
-            outcome.error = "the sync committed, but backfilling new fields or refreshing formulas failed: \(error)"
+            outcome.fail(
+                error, cancelled: cancellation.isCancelled,
+                message: "the sync committed, but backfilling new fields or refreshing formulas failed: \(error)")
             logger.error("column refresh failed", metadata: ["error": "\(error)"])
         }
     }

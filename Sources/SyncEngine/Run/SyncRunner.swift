@@ -46,6 +46,8 @@ public struct JobOutcome: Sendable {
     public var bulkJobSeconds: Double?
     /// The run's `sfpg.sync_logs` id once it committed.
     public var runId: Int64? { summary?.runId }
+    /// Why the job failed; `nil` when it did not (or only its ``status`` is known).
+    public var reason: ExitReason? = nil
 }
 
 /// Runs jobs: Salesforce Bulk query → COPY into staging → one merge, committed with the watermark and the run log.
@@ -104,8 +106,7 @@ public final class SyncRunner {
         do {
             job = try fieldCheck.check(job)
         } catch {
-            outcome.status = ExitStatus(for: error)
-            outcome.error = String(describing: error)
+            outcome.fail(error)
             logger.error("sync preflight failed", metadata: ["error": "\(error)"])
             return outcome
         }
@@ -134,9 +135,7 @@ public final class SyncRunner {
             progress?.finish()
             // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
             // says what really happened.
-            outcome.status = cancellation.isCancelled ? .cancelled : ExitStatus(for: error)
-            outcome.error = String(describing: error)
-            outcome.failure = error
+            outcome.fail(error, cancelled: cancellation.isCancelled)
             logger.error("sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(error)"])
         }
         outcome.seconds = (ContinuousClock.now - started).inSeconds

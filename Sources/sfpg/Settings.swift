@@ -1,0 +1,60 @@
+import Foundation
+import PostgresLoader
+import SalesforceClient
+import SettingsSyntax
+
+/// Everything `sfpg` takes from its environment: the one place the executable reads it.
+///
+/// One rule for every variable (``SettingsSource``): surrounding spaces and line breaks are trimmed, and a value
+/// that is empty after trimming counts as unset. Commands read ``process`` once and pass typed values down
+/// (`SalesforceConfiguration`, `PostgresSettings`, paths); the libraries never read the environment. A flag given
+/// on the command line wins over its variable. README's settings table lists every name read here.
+struct Settings: Sendable {
+    let source: SettingsSource
+
+    init(environment: [String: String]) {
+        source = SettingsSource(environment)
+    }
+
+    /// The process environment, read on first use.
+    static let process = Settings(environment: ProcessInfo.processInfo.environment)
+
+    /// `DATABASE_URL`; without it (and `--database-url`) libpq reads its own `PG*` variables.
+    var databaseURL: String? { source["DATABASE_URL"] }
+    /// `SFPG_JOBS_DIR` (the container image sets `/etc/sfpg/jobs`), else `jobs`.
+    var jobsDirectory: String { source["SFPG_JOBS_DIR"] ?? "jobs" }
+    /// `SFPG_SHARD_RUN`: the name of the sharded run a `--shard` joins.
+    var shardRun: String? { source["SFPG_SHARD_RUN"] }
+    /// `SFPG_PUSHGATEWAY_URL`: where `sfpg run` pushes its metrics.
+    var pushgatewayURL: String? { source["SFPG_PUSHGATEWAY_URL"] }
+    /// `SFPG_METRICS_FILE`: the node-exporter textfile `sfpg run` writes.
+    var metricsFile: String? { source["SFPG_METRICS_FILE"] }
+
+    /// The `SF_*` settings (and `SFPG_SPOOL_DIR`, `TMPDIR`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) as the client's
+    /// configuration.
+    /// - Throws: `SalesforceError` `.configuration` naming the variables to set or fix.
+    func salesforce() throws -> SalesforceConfiguration {
+        try SalesforceConfiguration.fromSettings(source)
+    }
+
+    /// The `SFPG_PG_*` settings (and `PGCONNECT_TIMEOUT`, `PGPASSWORD` for scrubbing) for every connection.
+    /// - Throws: `SettingError` naming the variable and the accepted forms.
+    func postgres() throws -> PostgresSettings {
+        try PostgresSettings(source)
+    }
+
+    /// The names of `DATABASE_URL` and every `PG…` variable in the process environment, for `sfpg demo` to remove
+    /// before anything reads them (see `DemoIsolation`).
+    static func libpqVariableNames() -> [String] {
+        ProcessInfo.processInfo.environment.keys
+            .filter { $0 == "DATABASE_URL" || $0.hasPrefix("PG") }
+            .sorted()
+    }
+}
+
+extension Settings {
+    /// `PATH`'s directories, where `sfpg demo` looks for `initdb` and `pg_ctl` first.
+    var executableSearchPath: [String] {
+        (source["PATH"] ?? "").split(separator: ":").map(String.init)
+    }
+}
