@@ -9,7 +9,7 @@ import TestSupport
 /// Every mode of the run pipeline held to every invariant it owes, end to end against the emulator: one test per
 /// invariant, one case per mode. A mode that does not owe an invariant (an incremental run sweeps nothing) is held
 /// to what it owes instead (it deletes nothing).
-@Suite("Run pipeline: mode × invariant", .timeLimit(.minutes(4)))
+@Suite("Run pipeline: mode × invariant", .serialized, .timeLimit(.minutes(4)))
 struct ModeMatrixTests {
     /// The proof: a run whose pages deliver fewer records than Salesforce counted commits nothing, whatever the
     /// mode (a shard's failure leaves its logical run incomplete).
