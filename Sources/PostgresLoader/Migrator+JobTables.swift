@@ -46,8 +46,7 @@ extension Migrator {
             let rows = try connection.execute("SELECT count(*) AS n FROM sfpg.schema_migrations")
             if rows[0, "n"] != "0" { return [] }
         }
-        try connection.execute("BEGIN")
-        do {
+        try connection.withTransaction {
             try connection.executeScript(
                 """
                 CREATE SCHEMA IF NOT EXISTS sfpg;
@@ -60,10 +59,6 @@ extension Migrator {
                 try connection.execute(
                     "INSERT INTO sfpg.schema_migrations (name) VALUES ($1) ON CONFLICT DO NOTHING", [name])
             }
-            try connection.execute("COMMIT")
-        } catch {
-            _ = try? connection.execute("ROLLBACK")
-            throw error
         }
         return supersededOnFreshDatabases
     }
@@ -85,12 +80,11 @@ extension Migrator {
         _ script: String, named label: String, _ connection: PostgresConnection, record: () throws -> Void = {}
     ) throws {
         do {
-            try connection.execute("BEGIN")
-            try connection.executeScript(script)
-            try record()
-            try connection.execute("COMMIT")
+            try connection.withTransaction {
+                try connection.executeScript(script)
+                try record()
+            }
         } catch let error as PostgresError {
-            _ = try? connection.execute("ROLLBACK")
             var wrapped = error
             wrapped.code = error.code == .connection ? .connection : .schema
             wrapped.message = "\(label) failed: \(error.message)"

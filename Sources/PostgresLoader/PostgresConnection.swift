@@ -119,6 +119,20 @@ public final class PostgresConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
+    /// Runs `body` in one transaction: COMMIT when it returns, ROLLBACK when it throws (the error is rethrown).
+    /// For work that fits in one call; a run's transaction spans its pages and lives in ``LoadRun``.
+    public func withTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            if isConnected, isInTransaction { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
     /// The backend process id, for `pg_cancel_backend`/`pg_terminate_backend`.
     public var backendPID: Int32 { PQbackendPID(handle) }
 

@@ -55,28 +55,29 @@ extension SyncStore {
         var found = try findShardRun(jobName: jobName, runName: runName, count: count, fingerprint: fingerprint)
         if found.rows.isEmpty {
             let agreed = try boundaries()
-            try connection.execute("BEGIN")
-            // One unfinished logical run per job: an older snapshot's sweep must not delete what this one loads.
-            try connection.execute(
-                """
-                UPDATE sfpg.shard_runs SET abandoned_at = now()
-                WHERE job_name = $1 AND finished_at IS NULL AND abandoned_at IS NULL
-                """, [jobName])
-            let log = try appendRun(
-                RunLogEntry(
-                    jobName: jobName, objectName: objectName, syncType: .full, status: .running, startedAt: try now(),
-                    watermarkBefore: watermarkBefore, salesforceJobId: nil, apiCalls: 0))
-            found = try connection.execute(
-                """
-                INSERT INTO sfpg.shard_runs (job_name, run_name, shard_count, boundaries, log_id, fingerprint)
-                VALUES ($1, coalesce($2, 'auto-' || to_char(clock_timestamp() AT TIME ZONE 'UTC',
-                    'YYYYMMDD"T"HH24MISS.US"Z"')), $3::int, $4::text[], $5::bigint, $6)
-                RETURNING \(Self.shardRunColumns.replacingOccurrences(of: "r.", with: ""))
-                """, [jobName, runName, String(count), Self.arrayLiteral(agreed), String(log.id), fingerprint])
-            try connection.execute(
-                "INSERT INTO sfpg.shards (run_id, shard_index) SELECT $1::bigint, i FROM generate_series(0, $2::int - 1) i",
-                [found[0, "id"], String(count)])
-            try connection.execute("COMMIT")
+            found = try connection.withTransaction {
+                // One unfinished logical run per job: an older snapshot's sweep must not delete what this one loads.
+                try connection.execute(
+                    """
+                    UPDATE sfpg.shard_runs SET abandoned_at = now()
+                    WHERE job_name = $1 AND finished_at IS NULL AND abandoned_at IS NULL
+                    """, [jobName])
+                let log = try appendRun(
+                    RunLogEntry(
+                        jobName: jobName, objectName: objectName, syncType: .full, status: .running, startedAt: try now(),
+                        watermarkBefore: watermarkBefore, salesforceJobId: nil, apiCalls: 0))
+                let created = try connection.execute(
+                    """
+                    INSERT INTO sfpg.shard_runs (job_name, run_name, shard_count, boundaries, log_id, fingerprint)
+                    VALUES ($1, coalesce($2, 'auto-' || to_char(clock_timestamp() AT TIME ZONE 'UTC',
+                        'YYYYMMDD"T"HH24MISS.US"Z"')), $3::int, $4::text[], $5::bigint, $6)
+                    RETURNING \(Self.shardRunColumns.replacingOccurrences(of: "r.", with: ""))
+                    """, [jobName, runName, String(count), Self.arrayLiteral(agreed), String(log.id), fingerprint])
+                try connection.execute(
+                    "INSERT INTO sfpg.shards (run_id, shard_index) SELECT $1::bigint, i FROM generate_series(0, $2::int - 1) i",
+                    [created[0, "id"], String(count)])
+                return created
+            }
         }
         guard let runText = found[0, "id"], let runId = Int64(runText), let logText = found[0, "log_id"],
             let logId = Int64(logText), let name = found[0, "run_name"]
