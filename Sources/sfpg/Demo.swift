@@ -105,23 +105,31 @@ extension Sfpg {
                 showProgress: isatty(STDERR_FILENO) == 1 && logging.effectiveLogFormat == .text
             )
             try withExtendedLifetime(trap) {
-                say("\n== full sync ==")
-                try report(runner.run(job, options: SyncOptions(mode: .full)))
-
-                let changes = max(10, contacts / 100)
-                try emulator.randomRound(
-                    object: "Contact", seed: seed &+ 1, inserts: changes, updates: changes, softDeletes: changes / 4,
-                    hardDeletes: changes / 10)
-                say("\n== in Salesforce: \(changes) inserted, \(changes) updated, \(changes / 4) deleted, \(changes / 10) purged ==")
-
-                say("\n== incremental sync ==")
-                try report(runner.run(job, options: SyncOptions(mode: .incremental)))
-                say("  (purged records vanish without a trace in an incremental read; the next full sync sweeps them)")
-
-                say("\n== full sync (sweeps purged records) ==")
-                try report(runner.run(job, options: SyncOptions(mode: .full)))
+                try syncsAroundChanges(runner, job: job, emulator: emulator)
             }
+            try showSample(connection)
+        }
 
+        /// Full sync, a round of changes in the emulator, incremental sync, then a full sync that sweeps.
+        private func syncsAroundChanges(_ runner: SyncRunner, job: JobDefinition, emulator: EmulatorProcess) throws {
+            say("\n== full sync ==")
+            try report(runner.run(job, options: SyncOptions(mode: .full)))
+
+            let changes = max(10, contacts / 100)
+            try emulator.randomRound(
+                object: "Contact", seed: seed &+ 1, inserts: changes, updates: changes, softDeletes: changes / 4,
+                hardDeletes: changes / 10)
+            say("\n== in Salesforce: \(changes) inserted, \(changes) updated, \(changes / 4) deleted, \(changes / 10) purged ==")
+
+            say("\n== incremental sync ==")
+            try report(runner.run(job, options: SyncOptions(mode: .incremental)))
+            say("  (purged records vanish without a trace in an incremental read; the next full sync sweeps them)")
+
+            say("\n== full sync (sweeps purged records) ==")
+            try report(runner.run(job, options: SyncOptions(mode: .full)))
+        }
+
+        private func showSample(_ connection: PostgresConnection) throws {
             let table = try DemoDatabase.contactsSample(connection)
             say("\n== \(DemoDatabase.contactsTable): \(table.rows) rows, \(table.deleted) marked deleted; the 5 most recently changed live rows ==")
             say(table.columns.joined(separator: " | "))

@@ -119,3 +119,16 @@ struct FieldDefinition: Sendable {
     /// Compound fields (address) appear in describe but cannot be selected in Bulk queries.
     var isCompound: Bool { type == .address }
 }
+
+extension FieldDefinition {
+    /// A component of the compound address `<prefix>Address` (`BillingCity` of `BillingAddress`), labelled
+    /// "<prefix> <label>" (`label` defaults to `part`).
+    static func addressPart(
+        _ prefix: String, _ part: String, _ type: FieldType, label: String? = nil, length: Int = 0, precision: Int = 0,
+        scale: Int = 0, picklist: [String] = [], recipe: Recipe
+    ) -> FieldDefinition {
+        FieldDefinition(
+            prefix + part, type, label: "\(prefix) \(label ?? part)", length: length, precision: precision, scale: scale,
+            compound: prefix + "Address", picklist: picklist, recipe: recipe)
+    }
+}

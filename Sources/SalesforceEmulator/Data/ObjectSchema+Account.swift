@@ -43,7 +43,7 @@ extension ObjectSchema {
 
     static let account: ObjectSchema = {
         let system = systemFields(idLabel: "Account ID")
-        let own = [
+        let own: [FieldDefinition] = [
             FieldDefinition("Name", .string, label: "Account Name", length: 255, nillable: false, recipe: .companyName),
             FieldDefinition(
                 "Type", .picklist, label: "Account Type", length: 255, picklist: accountTypes,
@@ -51,15 +51,10 @@ extension ObjectSchema {
             FieldDefinition(
                 "ParentId", .reference, label: "Parent Account ID", length: 18, referenceTo: ["Account"],
                 relationshipName: "Parent", recipe: .reference(object: "Account", nullPercent: 85)),
-            FieldDefinition(
-                "BillingStreet", .textarea, label: "Billing Street", length: 255, compound: "BillingAddress",
-                recipe: .street(nullPercent: 10)),
-            FieldDefinition(
-                "BillingCity", .string, label: "Billing City", length: 40, compound: "BillingAddress",
-                recipe: .pick(GeneratorWords.cities, nullPercent: 10)),
-            FieldDefinition(
-                "BillingCountry", .string, label: "Billing Country", length: 80, compound: "BillingAddress",
-                recipe: .pick(GeneratorWords.countries, nullPercent: 10)),
+            .addressPart("Billing", "Street", .textarea, length: 255, recipe: .street(nullPercent: 10)),
+            .addressPart("Billing", "City", .string, length: 40, recipe: .pick(GeneratorWords.cities, nullPercent: 10)),
+            .addressPart(
+                "Billing", "Country", .string, length: 80, recipe: .pick(GeneratorWords.countries, nullPercent: 10)),
             FieldDefinition("BillingAddress", .address, label: "Billing Address", recipe: .alwaysNull),
             FieldDefinition("Phone", .phone, label: "Account Phone", length: 40, recipe: .phone(nullPercent: 15)),
             FieldDefinition("Website", .url, length: 255, recipe: .url(nullPercent: 20)),

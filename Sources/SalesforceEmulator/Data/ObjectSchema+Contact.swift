@@ -23,30 +23,24 @@ extension ObjectSchema {
                 "Salutation", .picklist, length: 40, picklist: salutations,
                 recipe: .pick(salutations, nullPercent: 30)),
             FieldDefinition("Name", .string, label: "Full Name", length: 121, nillable: false, system: true, recipe: .fullName),
-            FieldDefinition(
-                "MailingStreet", .textarea, label: "Mailing Street", length: 255, compound: "MailingAddress",
-                recipe: .street(nullPercent: 15)),
-            FieldDefinition(
-                "MailingCity", .string, label: "Mailing City", length: 40, compound: "MailingAddress",
-                recipe: .pick(GeneratorWords.cities, nullPercent: 15)),
-            FieldDefinition(
-                "MailingState", .string, label: "Mailing State/Province", length: 80, compound: "MailingAddress",
+            .addressPart("Mailing", "Street", .textarea, length: 255, recipe: .street(nullPercent: 15)),
+            .addressPart("Mailing", "City", .string, length: 40, recipe: .pick(GeneratorWords.cities, nullPercent: 15)),
+            .addressPart(
+                "Mailing", "State", .string, label: "State/Province", length: 80,
                 recipe: .pick(GeneratorWords.states, nullPercent: 20)),
-            FieldDefinition(
-                "MailingPostalCode", .string, label: "Mailing Zip/Postal Code", length: 20,
-                compound: "MailingAddress", recipe: .integer(min: 1000, max: 99_999, nullPercent: 15)),
-            FieldDefinition(
-                "MailingCountry", .string, label: "Mailing Country", length: 80, compound: "MailingAddress",
-                recipe: .pick(GeneratorWords.countries, nullPercent: 15)),
-            FieldDefinition(
-                "MailingLatitude", .double, label: "Mailing Latitude", precision: 18, scale: 15,
-                compound: "MailingAddress", recipe: .decimal(min: -90, max: 90, scale: 15, nullPercent: 40)),
-            FieldDefinition(
-                "MailingLongitude", .double, label: "Mailing Longitude", precision: 18, scale: 15,
-                compound: "MailingAddress", recipe: .decimal(min: -180, max: 180, scale: 15, nullPercent: 40)),
-            FieldDefinition(
-                "MailingGeocodeAccuracy", .picklist, label: "Mailing Geocode Accuracy", length: 40,
-                compound: "MailingAddress", picklist: geocodeAccuracy,
+            .addressPart(
+                "Mailing", "PostalCode", .string, label: "Zip/Postal Code", length: 20,
+                recipe: .integer(min: 1000, max: 99_999, nullPercent: 15)),
+            .addressPart(
+                "Mailing", "Country", .string, length: 80, recipe: .pick(GeneratorWords.countries, nullPercent: 15)),
+            .addressPart(
+                "Mailing", "Latitude", .double, precision: 18, scale: 15,
+                recipe: .decimal(min: -90, max: 90, scale: 15, nullPercent: 40)),
+            .addressPart(
+                "Mailing", "Longitude", .double, precision: 18, scale: 15,
+                recipe: .decimal(min: -180, max: 180, scale: 15, nullPercent: 40)),
+            .addressPart(
+                "Mailing", "GeocodeAccuracy", .picklist, label: "Geocode Accuracy", length: 40, picklist: geocodeAccuracy,
                 recipe: .pick(geocodeAccuracy, nullPercent: 60)),
             FieldDefinition(
                 "MailingAddress", .address, label: "Mailing Address", recipe: .alwaysNull),

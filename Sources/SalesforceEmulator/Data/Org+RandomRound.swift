@@ -19,54 +19,76 @@ extension Org {
                 stamp = start + Int64(made) * span / Int64(changes)
                 return stamp
             }
-            let editable = table.schema.fields.indices.filter {
-                let field = table.schema.fields[$0]
-                return field.updateable && field.type != .address && field.nillable
-            }
-            for _ in 0..<inserts {
-                let i = table.rowCount
-                table.insertedCount += 1
-                let t = next()
-                table.patches[i] = RecordPatch(createdMillis: t, modstampMillis: t, lastModifiedMillis: t)
-            }
-            func pick(_ wanted: (Int) -> Bool) -> Int? {
-                guard table.rowCount > 0 else { return nil }
-                for _ in 0..<64 {
-                    let i = Int(rng.next() % UInt64(table.rowCount))
-                    if !table.hardDeleted.contains(i) && wanted(i) { return i }
-                }
-                return nil
-            }
-            for _ in 0..<updates {
-                guard let i = pick({ !table.isDeleted($0) }), !editable.isEmpty else { continue }
-                var patch = table.patches[i] ?? RecordPatch()
-                let f = editable[Int(rng.next() % UInt64(editable.count))]
-                let donor = Int(rng.next() % UInt64(max(table.baseCount, 1)))
-                patch.values[f] = .some(table.value(f, donor, nil, OrgSnapshot.emptyGenerator(seed: rng.next())))
-                let t = next()
-                patch.modstampMillis = t
-                patch.lastModifiedMillis = t
-                table.patches[i] = patch
-            }
-            for (count, deleted) in [(softDeletes, true), (undeletes, false)] {
-                for _ in 0..<count {
-                    guard let i = pick({ table.isDeleted($0) != deleted }) else { continue }
-                    var patch = table.patches[i] ?? RecordPatch()
-                    patch.isDeleted = deleted
-                    let t = next()
-                    table.deletions[SalesforceId.make(prefix: table.schema.keyPrefix, index: i)] = deleted ? t : nil
-                    patch.modstampMillis = t
-                    patch.lastModifiedMillis = t
-                    table.patches[i] = patch
-                }
-            }
-            for _ in 0..<hardDeletes {
-                guard let i = pick({ _ in true }) else { continue }
-                let id = SalesforceId.make(prefix: table.schema.keyPrefix, index: i)
-                if table.deletions[id] == nil { table.deletions[id] = next() }
-                table.patches[i] = nil
-                table.hardDeleted.insert(i)
-            }
+            table.insertGenerated(inserts, stamp: next)
+            table.updateRandom(updates, &rng, stamp: next)
+            table.setDeletedRandom(true, count: softDeletes, &rng, stamp: next)
+            table.setDeletedRandom(false, count: undeletes, &rng, stamp: next)
+            table.hardDeleteRandom(hardDeletes, &rng, stamp: next)
+        }
+    }
+}
+
+/// The steps of a random round, in the order it takes them; `next` gives each change its stamp.
+private extension ObjectTable {
+    /// A random record, not hard deleted, that `wanted` accepts; nil after 64 misses.
+    func pick(_ rng: inout SplitMix, _ wanted: (Int) -> Bool) -> Int? {
+        guard rowCount > 0 else { return nil }
+        for _ in 0..<64 {
+            let i = Int(rng.next() % UInt64(rowCount))
+            if !hardDeleted.contains(i) && wanted(i) { return i }
+        }
+        return nil
+    }
+
+    mutating func insertGenerated(_ count: Int, stamp next: () -> Int64) {
+        for _ in 0..<count {
+            let i = rowCount
+            insertedCount += 1
+            let t = next()
+            patches[i] = RecordPatch(createdMillis: t, modstampMillis: t, lastModifiedMillis: t)
+        }
+    }
+
+    /// Each update sets one editable field of a live record to a value drawn for another record.
+    mutating func updateRandom(_ count: Int, _ rng: inout SplitMix, stamp next: () -> Int64) {
+        let editable = schema.fields.indices.filter {
+            let field = schema.fields[$0]
+            return field.updateable && field.type != .address && field.nillable
+        }
+        for _ in 0..<count {
+            guard let i = pick(&rng, { !isDeleted($0) }), !editable.isEmpty else { continue }
+            var patch = patches[i] ?? RecordPatch()
+            let f = editable[Int(rng.next() % UInt64(editable.count))]
+            let donor = Int(rng.next() % UInt64(max(baseCount, 1)))
+            patch.values[f] = .some(value(f, donor, nil, OrgSnapshot.emptyGenerator(seed: rng.next())))
+            let t = next()
+            patch.modstampMillis = t
+            patch.lastModifiedMillis = t
+            patches[i] = patch
+        }
+    }
+
+    /// Soft deletes (`deleted`) or undeletes `count` records that are not already so.
+    mutating func setDeletedRandom(_ deleted: Bool, count: Int, _ rng: inout SplitMix, stamp next: () -> Int64) {
+        for _ in 0..<count {
+            guard let i = pick(&rng, { isDeleted($0) != deleted }) else { continue }
+            var patch = patches[i] ?? RecordPatch()
+            patch.isDeleted = deleted
+            let t = next()
+            deletions[SalesforceId.make(prefix: schema.keyPrefix, index: i)] = deleted ? t : nil
+            patch.modstampMillis = t
+            patch.lastModifiedMillis = t
+            patches[i] = patch
+        }
+    }
+
+    mutating func hardDeleteRandom(_ count: Int, _ rng: inout SplitMix, stamp next: () -> Int64) {
+        for _ in 0..<count {
+            guard let i = pick(&rng, { _ in true }) else { continue }
+            let id = SalesforceId.make(prefix: schema.keyPrefix, index: i)
+            if deletions[id] == nil { deletions[id] = next() }
+            patches[i] = nil
+            hardDeleted.insert(i)
         }
     }
 }

@@ -68,47 +68,19 @@ struct RecordGenerator: Sendable {
             guard roll >= nullPercent else { return nil }
             let picked = values.indices.filter { (r >> UInt64($0)) & 1 == 1 }.map { values[$0] }
             return picked.isEmpty ? values[0] : picked.joined(separator: ";")
-        case .phone(let nullPercent):
-            guard roll >= nullPercent else { return nil }
-            let n = Int(r % 10_000_000)
-            switch roll % 4 {
-            case 0: return "+44 20 \(7000 + n % 1000) \(n % 10_000)"
-            case 1: return "555.\(100 + n % 900).\(Timestamps.pad(Int64(n % 10_000), 4)) ext. \(n % 99)"
-            default: return "(555) \(100 + n / 10_000 % 900)-\(Timestamps.pad(Int64(n % 10_000), 4))"
-            }
-        case .email(let nullPercent):
-            guard roll >= nullPercent else { return nil }
-            switch roll % 20 {
-            case 0: return "not-an-email-\(i)"
-            case 1: return "first.last@@example..com"
-            case 2: return "\"quoted,name\"+\(i)@exämple.com"
-            default: return "user.\(i).\(r % 1000)@example.com"
-            }
-        case .street(let nullPercent):
-            guard roll >= nullPercent else { return nil }
-            let street = GeneratorWords.streets[Int(r % UInt64(GeneratorWords.streets.count))]
-            switch roll % 5 {
-            case 0: return "\(r % 9999 + 1) \(street)\nSuite \(r % 900 + 100)"
-            case 1: return "\(r % 9999 + 1) \(street)\r\nBuilding \"B\", Floor \(r % 40)"
-            default: return "\(r % 9999 + 1) \(street)"
-            }
+        case .phone(let nullPercent): return roll < nullPercent ? nil : Self.phone(roll: roll, r: r)
+        case .email(let nullPercent): return roll < nullPercent ? nil : Self.email(roll: roll, r: r, i: i)
+        case .street(let nullPercent): return roll < nullPercent ? nil : Self.street(roll: roll, r: r)
         case .decimal(let min, let max, let scale, let nullPercent):
             guard roll >= nullPercent else { return nil }
             // One value in fifty carries a decimal more than the field's scale, as values set through the API or
             // Apex can (KB 000212661): Salesforce stores and returns them unrounded.
             return decimal(min: min, max: max, scale: roll % 50 == 3 ? scale + 1 : scale, r: r)
         case .integer(let min, let max, let nullPercent):
-            guard roll >= nullPercent else { return nil }
-            let span = UInt64(max - min) &+ 1
-            return String(min + Int(truncatingIfNeeded: span == 0 ? r : r % span))
+            return roll < nullPercent ? nil : Self.integer(min: min, max: max, r: r)
         case .date(let fromYear, let years, let nullPercent):
-            guard roll >= nullPercent else { return nil }
-            let start = Timestamps.days(year: Int64(fromYear), month: 1, day: 1)
-            return Timestamps.date(days: start + Int64(r % UInt64(years * 365)))
-        case .time(let nullPercent):
-            guard roll >= nullPercent else { return nil }
-            let s = Int64(r % 86_400)
-            return "\(Timestamps.pad(s / 3600, 2)):\(Timestamps.pad(s / 60 % 60, 2)):\(Timestamps.pad(s % 60, 2)).000Z"
+            return roll < nullPercent ? nil : Self.date(fromYear: fromYear, years: years, r: r)
+        case .time(let nullPercent): return roll < nullPercent ? nil : Self.time(r: r)
         case .createdDate: return Timestamps.datetime(millis: Timestamps.generatedEpochMillis + Int64(i) * 500)
         case .systemModstamp: return Timestamps.datetime(millis: Self.systemModstamp(i))
         case .lastModifiedDate:
@@ -123,6 +95,54 @@ struct RecordGenerator: Sendable {
             return roll % 7 == 0 ? "www.example-\(i).com" : "https://www.example-\(r % 5000).com/path?id=\(i)&q=a,b"
         case .description: return description(roll: roll, r: r, i: i)
         }
+    }
+
+    /// Phone numbers in three national styles, as users type them.
+    private static func phone(roll: Int, r: UInt64) -> String {
+        let n = Int(r % 10_000_000)
+        switch roll % 4 {
+        case 0: return "+44 20 \(7000 + n % 1000) \(n % 10_000)"
+        case 1: return "555.\(100 + n % 900).\(Timestamps.pad(Int64(n % 10_000), 4)) ext. \(n % 99)"
+        default: return "(555) \(100 + n / 10_000 % 900)-\(Timestamps.pad(Int64(n % 10_000), 4))"
+        }
+    }
+
+    /// Mostly valid addresses, with some malformed or quoted ones, as real orgs hold them.
+    private static func email(roll: Int, r: UInt64, i: Int) -> String {
+        switch roll % 20 {
+        case 0: return "not-an-email-\(i)"
+        case 1: return "first.last@@example..com"
+        case 2: return "\"quoted,name\"+\(i)@exämple.com"
+        default: return "user.\(i).\(r % 1000)@example.com"
+        }
+    }
+
+    /// Streets, some over two lines (LF or CRLF) and with quotes, to exercise CSV quoting.
+    private static func street(roll: Int, r: UInt64) -> String {
+        let street = GeneratorWords.streets[Int(r % UInt64(GeneratorWords.streets.count))]
+        switch roll % 5 {
+        case 0: return "\(r % 9999 + 1) \(street)\nSuite \(r % 900 + 100)"
+        case 1: return "\(r % 9999 + 1) \(street)\r\nBuilding \"B\", Floor \(r % 40)"
+        default: return "\(r % 9999 + 1) \(street)"
+        }
+    }
+
+    /// An integer in `min...max`.
+    private static func integer(min: Int, max: Int, r: UInt64) -> String {
+        let span = UInt64(max - min) &+ 1
+        return String(min + Int(truncatingIfNeeded: span == 0 ? r : r % span))
+    }
+
+    /// A date in the `years` years from January 1 of `fromYear`.
+    private static func date(fromYear: Int, years: Int, r: UInt64) -> String {
+        let start = Timestamps.days(year: Int64(fromYear), month: 1, day: 1)
+        return Timestamps.date(days: start + Int64(r % UInt64(years * 365)))
+    }
+
+    /// A time of day, `HH:mm:ss.000Z`.
+    private static func time(r: UInt64) -> String {
+        let s = Int64(r % 86_400)
+        return "\(Timestamps.pad(s / 3600, 2)):\(Timestamps.pad(s / 60 % 60, 2)):\(Timestamps.pad(s % 60, 2)).000Z"
     }
 
     private func decimal(min: Double, max: Double, scale: Int, r: UInt64) -> String {

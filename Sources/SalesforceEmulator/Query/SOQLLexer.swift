@@ -21,9 +21,6 @@ enum SOQLLexer {
         let b = Array(text.utf8)
         var out: [(token: SOQLToken, offset: Int)] = []
         var p = 0
-        func isWord(_ c: UInt8) -> Bool {
-            (65...90).contains(c) || (97...122).contains(c) || (48...57).contains(c) || c == 95 || c == 46
-        }
         while p < b.count {
             let c = b[p]
             let tokenStart = p
@@ -46,43 +43,9 @@ enum SOQLLexer {
                     emit(.op(c == 60 ? "<" : ">")); p += 1
                 }
             case 39:
-                var bytes: [UInt8] = []
-                p += 1
-                var closed = false
-                while p < b.count {
-                    if b[p] == 92, p + 1 < b.count {
-                        switch b[p + 1] {
-                        case 110: bytes.append(10)
-                        case 114: bytes.append(13)
-                        case 116: bytes.append(9)
-                        // Kept escaped: only LIKE gives `\%` and `\_` a meaning (a literal % or _).
-                        case 37, 95: bytes.append(92); bytes.append(b[p + 1])
-                        default: bytes.append(b[p + 1])
-                        }
-                        p += 2
-                    } else if b[p] == 39 {
-                        closed = true
-                        p += 1
-                        break
-                    } else {
-                        bytes.append(b[p]); p += 1
-                    }
-                }
-                guard closed else { throw .malformed("unexpected token: <EOF>", at: b.count) }
-                emit(.string(String(decoding: bytes, as: UTF8.self)))
+                emit(.string(try stringLiteral(b, at: &p)))
             case 45, 48...57:
-                let start = p
-                p += 1
-                // Datetimes contain '-', ':', '+', 'T', 'Z' and '.', so take the longest run of those.
-                while p < b.count, isWord(b[p]) || b[p] == 45 || b[p] == 58 || b[p] == 43 { p += 1 }
-                let text = String(decoding: b[start..<p], as: UTF8.self)
-                if text.count >= 10, Timestamps.parseDate(String(text.prefix(10))) != nil {
-                    emit(.temporal(text))
-                } else if Double(text) != nil {
-                    emit(.number(text))
-                } else {
-                    throw .malformed("unexpected token: '\(text)'", at: start)
-                }
+                emit(try numberOrTemporal(b, at: &p))
             default:
                 guard isWord(c) else {
                     throw .malformed("unexpected token: '\(String(decoding: [c], as: UTF8.self))'", at: p)
@@ -99,5 +62,49 @@ enum SOQLLexer {
         }
         out.append((.end, b.count))
         return out
+    }
+
+    private static func isWord(_ c: UInt8) -> Bool {
+        (65...90).contains(c) || (97...122).contains(c) || (48...57).contains(c) || c == 95 || c == 46
+    }
+
+    /// The quoted string starting at `p` (on its opening `'`), unescaped; `p` ends past the closing quote.
+    private static func stringLiteral(_ b: [UInt8], at p: inout Int) throws(SOQLError) -> String {
+        var bytes: [UInt8] = []
+        p += 1
+        var closed = false
+        while p < b.count {
+            if b[p] == 92, p + 1 < b.count {
+                switch b[p + 1] {
+                case 110: bytes.append(10)
+                case 114: bytes.append(13)
+                case 116: bytes.append(9)
+                // Kept escaped: only LIKE gives `\%` and `\_` a meaning (a literal % or _).
+                case 37, 95: bytes.append(92); bytes.append(b[p + 1])
+                default: bytes.append(b[p + 1])
+                }
+                p += 2
+            } else if b[p] == 39 {
+                closed = true
+                p += 1
+                break
+            } else {
+                bytes.append(b[p]); p += 1
+            }
+        }
+        guard closed else { throw .malformed("unexpected token: <EOF>", at: b.count) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The number or date/datetime literal starting at `p`; `p` ends past it.
+    private static func numberOrTemporal(_ b: [UInt8], at p: inout Int) throws(SOQLError) -> SOQLToken {
+        let start = p
+        p += 1
+        // Datetimes contain '-', ':', '+', 'T', 'Z' and '.', so take the longest run of those.
+        while p < b.count, isWord(b[p]) || b[p] == 45 || b[p] == 58 || b[p] == 43 { p += 1 }
+        let text = String(decoding: b[start..<p], as: UTF8.self)
+        if text.count >= 10, Timestamps.parseDate(String(text.prefix(10))) != nil { return .temporal(text) }
+        if Double(text) != nil { return .number(text) }
+        throw .malformed("unexpected token: '\(text)'", at: start)
     }
 }

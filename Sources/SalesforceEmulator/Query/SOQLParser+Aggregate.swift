@@ -110,14 +110,7 @@ extension SOQLParser {
                 query.orderBy.append((k, ascending, nullsFirst))
             } while atComma
         }
-        if isKeyword("limit") {
-            p += 1
-            guard case .number(let n) = current, let limit = Int(n), limit >= 0 else {
-                throw .malformed("unexpected token: \(describe(current))", at: here)
-            }
-            query.limit = limit
-            p += 1
-        }
+        if let limit = try limitClause() { query.limit = limit }
         guard case .end = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
     }
 

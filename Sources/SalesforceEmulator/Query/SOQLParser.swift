@@ -64,6 +64,36 @@ struct SOQLParser {
 
     private mutating func query() throws(SOQLError) -> (SOQLQuery, ObjectTable) {
         try expectKeyword("select")
+        let paths = try selectPaths()
+        try expectKeyword("from")
+        guard case .word(let objectName) = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
+        let objectOffset = here
+        p += 1
+        guard let table = snapshot.table(objectName) else {
+            throw SOQLError(
+                code: "INVALID_TYPE",
+                message: "sObject type '\(objectName)' is not supported. If you are attempting to use a custom "
+                    + "object, be sure to append the '__c' after the entity name. Please reference your WSDL or the "
+                    + "describe call for the appropriate names.", offset: objectOffset)
+        }
+        var query = SOQLQuery(object: table.schema.name, columns: [])
+        for (path, offset) in paths { query.columns.append(try resolve(path, in: table, at: offset)) }
+        if isKeyword("where") {
+            p += 1
+            query.filter = try disjunction(table)
+        }
+        if isKeyword("group") {
+            throw SOQLError(code: "API_ERROR", message: "GROUP BY is not supported in Bulk Query")
+        }
+        if isKeyword("order") { try orderBy(&query, table) }
+        if let limit = try limitClause() { query.limit = limit }
+        if isKeyword("offset") { throw .malformed("OFFSET is not supported in Bulk Query", at: here) }
+        guard case .end = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
+        return (query, table)
+    }
+
+    /// The SELECT list's field paths, each with its offset, up to `FROM`.
+    private mutating func selectPaths() throws(SOQLError) -> [(String, Int)] {
         var paths: [(String, Int)] = []
         while true {
             guard case .word(let name) = current, name.lowercased() != "from" else {
@@ -87,237 +117,43 @@ struct SOQLParser {
             if name.lowercased() == "typeof" { throw .malformed("TYPEOF is not supported in Bulk Query", at: pathOffset) }
             paths.append((name, pathOffset))
             if case .comma = current { p += 1; continue }
-            break
+            return paths
         }
-        try expectKeyword("from")
-        guard case .word(let objectName) = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-        let objectOffset = here
+    }
+
+    /// `ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], …`.
+    private mutating func orderBy(_ query: inout SOQLQuery, _ table: ObjectTable) throws(SOQLError) {
         p += 1
-        guard let table = snapshot.table(objectName) else {
-            throw SOQLError(
-                code: "INVALID_TYPE",
-                message: "sObject type '\(objectName)' is not supported. If you are attempting to use a custom "
-                    + "object, be sure to append the '__c' after the entity name. Please reference your WSDL or the "
-                    + "describe call for the appropriate names.", offset: objectOffset)
-        }
-        var query = SOQLQuery(object: table.schema.name, columns: [])
-        for (path, offset) in paths { query.columns.append(try resolve(path, in: table, at: offset)) }
-        if isKeyword("where") {
+        try expectKeyword("by")
+        while true {
+            guard case .word(let name) = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
+            let column = try resolve(name, in: table, at: here)
             p += 1
-            query.filter = try disjunction(table)
-        }
-        if isKeyword("group") {
-            throw SOQLError(code: "API_ERROR", message: "GROUP BY is not supported in Bulk Query")
-        }
-        if isKeyword("order") {
-            p += 1
-            try expectKeyword("by")
-            while true {
-                guard case .word(let name) = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-                let column = try resolve(name, in: table, at: here)
+            var ascending = true
+            if isKeyword("asc") { p += 1 } else if isKeyword("desc") { ascending = false; p += 1 }
+            var nullsFirst = ascending
+            if isKeyword("nulls") {
                 p += 1
-                var ascending = true
-                if isKeyword("asc") { p += 1 } else if isKeyword("desc") { ascending = false; p += 1 }
-                var nullsFirst = ascending
-                if isKeyword("nulls") {
-                    p += 1
-                    if isKeyword("first") { nullsFirst = true } else if isKeyword("last") { nullsFirst = false } else {
-                        throw .malformed("unexpected token: \(describe(current))", at: here)
-                    }
-                    p += 1
+                if isKeyword("first") { nullsFirst = true } else if isKeyword("last") { nullsFirst = false } else {
+                    throw .malformed("unexpected token: \(describe(current))", at: here)
                 }
-                query.orderBy.append((column, ascending, nullsFirst))
-                if case .comma = current { p += 1; continue }
-                break
+                p += 1
             }
+            query.orderBy.append((column, ascending, nullsFirst))
+            if case .comma = current { p += 1; continue }
+            return
         }
-        if isKeyword("limit") {
-            p += 1
-            guard case .number(let n) = current, let limit = Int(n), limit >= 0 else {
-                throw .malformed("unexpected token: \(describe(current))", at: here)
-            }
-            query.limit = limit
-            p += 1
-        }
-        if isKeyword("offset") { throw .malformed("OFFSET is not supported in Bulk Query", at: here) }
-        guard case .end = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-        return (query, table)
     }
 
-    mutating func disjunction(_ table: ObjectTable) throws(SOQLError) -> SOQLCondition {
-        var left = try conjunction(table)
-        while isKeyword("or") {
-            p += 1
-            left = .or(left, try conjunction(table))
-        }
-        return left
-    }
-
-    private mutating func conjunction(_ table: ObjectTable) throws(SOQLError) -> SOQLCondition {
-        var left = try primary(table)
-        while isKeyword("and") {
-            p += 1
-            left = .and(left, try primary(table))
-        }
-        return left
-    }
-
-    private mutating func primary(_ table: ObjectTable) throws(SOQLError) -> SOQLCondition {
-        if isKeyword("not") {
-            p += 1
-            return .not(try primary(table))
-        }
-        if case .open = current {
-            p += 1
-            if isKeyword("select") {
-                throw SOQLError(code: "API_ERROR", message: "Aggregate Relationships not supported in Bulk Query")
-            }
-            let inner = try disjunction(table)
-            guard case .close = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-            p += 1
-            return inner
-        }
-        guard case .word(let name) = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-        let operand: SOQLOperand
-        if let function = SOQLDateFunction(rawValue: name.lowercased()), case .open = tokens[p + 1] {
-            p += 2
-            guard case .word(let inner) = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-            let column = try resolve(inner, in: table, at: here)
-            let type = column.type(in: table)
-            guard type == .date || type == .datetime else {
-                throw SOQLError(
-                    code: "INVALID_FIELD",
-                    message: "\(function.rawValue.uppercased()) cannot be used with field '\(column.header)'"
-                        + " of type \(type.rawValue)", offset: here)
-            }
-            p += 1
-            guard case .close = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-            p += 1
-            operand = .function(function, column)
-        } else {
-            operand = .column(try resolve(name, in: table, at: here))
-            p += 1
-        }
-        if isKeyword("like") {
-            p += 1
-            guard case .string(let pattern) = current else {
-                throw .malformed("unexpected token: \(describe(current))", at: here)
-            }
-            p += 1
-            return .like(operand, pattern)
-        }
-        if isKeyword("includes") || isKeyword("excludes") {
-            let excludes = isKeyword("excludes")
-            p += 1
-            let values = try list { parser throws(SOQLError) -> SOQLLiteral in
-                guard case .string(let s) = parser.current else {
-                    throw .malformed("unexpected token: \(parser.describe(parser.current))", at: parser.here)
-                }
-                parser.p += 1
-                return .string(s)
-            }
-            let groups = values.map { literal -> [String] in
-                guard case .string(let s) = literal else { return [] }
-                return s.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            }
-            return .includes(operand, groups, excludes: excludes)
-        }
-        var negated = false
-        if isKeyword("not") {
-            p += 1
-            guard isKeyword("in") else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-            negated = true
-        }
-        if isKeyword("in") {
-            p += 1
-            if case .open = current, case .word(let w) = tokens[p + 1], w.lowercased() == "select" {
-                throw SOQLError(code: "API_ERROR", message: "Semi-join subqueries are not supported by the emulator")
-            }
-            let values = try list { parser throws(SOQLError) -> SOQLLiteral in try parser.literal(for: operand, table: table) }
-            return .inList(operand, values, negated: negated)
-        }
-        guard case .op(let text) = current, let op = SOQLOperator(rawValue: text) else {
+    /// `LIMIT n`, or nil where the query has none.
+    mutating func limitClause() throws(SOQLError) -> Int? {
+        guard isKeyword("limit") else { return nil }
+        p += 1
+        guard case .number(let n) = current, let limit = Int(n), limit >= 0 else {
             throw .malformed("unexpected token: \(describe(current))", at: here)
         }
         p += 1
-        let literal = try self.literal(for: operand, table: table)
-        return .compare(operand, op, literal)
-    }
-
-    /// `( item, item, … )`.
-    mutating func list(_ item: (inout SOQLParser) throws(SOQLError) -> SOQLLiteral) throws(SOQLError) -> [SOQLLiteral] {
-        guard case .open = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-        p += 1
-        var values: [SOQLLiteral] = []
-        while true {
-            values.append(try item(&self))
-            if case .comma = current {
-                p += 1
-                continue
-            }
-            guard case .close = current else { throw .malformed("unexpected token: \(describe(current))", at: here) }
-            p += 1
-            return values
-        }
-    }
-
-    mutating func literal(for operand: SOQLOperand, table: ObjectTable) throws(SOQLError) -> SOQLLiteral {
-        let column = operand.column
-        var type = column.type(in: table)
-        if case .function(let function, _) = operand { type = function == .dayOnly ? .date : .double }
-        let token = current
-        let offset = here
-        p += 1
-        func mismatch(_ expected: String) -> SOQLError {
-            SOQLError(
-                code: "INVALID_FIELD",
-                message: "value of filter criterion for field '\(column.header)' must be of type \(expected)"
-                    + " and should not be enclosed in quotes", offset: offset)
-        }
-        if case .word(let w) = token {
-            let word = w.lowercased()
-            switch word {
-            case "null": return .null
-            case "true", "false":
-                guard type == .boolean else { throw mismatch(type.rawValue) }
-                return .bool(word == "true")
-            default:
-                guard type == .date || type == .datetime else {
-                    throw .malformed("unexpected token: '\(w)'", at: offset)
-                }
-                guard let range = DateLiteral.range(w, now: now) else {
-                    throw .malformed("unexpected token: '\(w)'", at: offset)
-                }
-                return .range(start: range.start, end: range.end)
-            }
-        }
-        switch type {
-        case .datetime:
-            guard case .temporal(let t) = token, let ms = Timestamps.parseDatetime(t) else { throw mismatch("dateTime") }
-            return .datetime(ms)
-        case .date:
-            guard case .temporal(let t) = token, let days = Timestamps.parseDate(t) else { throw mismatch("date") }
-            return .date(days)
-        case .int, .long, .double, .currency, .percent:
-            guard case .number(let n) = token, let v = Double(n) else { throw mismatch(type.rawValue) }
-            return .number(v)
-        case .boolean:
-            throw mismatch("boolean")
-        case .id, .reference:
-            guard case .string(let s) = token else {
-                throw .malformed("unexpected token: \(describe(token))", at: offset)
-            }
-            // A malformed Id is an error, not a filter that matches nothing (restforce#557, jsforce#684).
-            guard let canonical = SalesforceId.canonical(s) else {
-                throw SOQLError(code: "INVALID_QUERY_FILTER_OPERATOR", message: "invalid ID field: \(s)", offset: offset)
-            }
-            return .id(canonical)
-        default:
-            guard case .string(let s) = token else {
-                throw .malformed("unexpected token: \(describe(token))", at: offset)
-            }
-            return .string(s)
-        }
+        return limit
     }
 }
 

@@ -7,27 +7,8 @@ extension Router {
         let body = (try? JSONSerialization.jsonObject(with: Data(request.body.isEmpty ? Array("{}".utf8) : request.body)))
             as? [String: Any] ?? [:]
         let ok = EmulatorResponse.json(200, .object([("ok", true)]))
+        if let response = adminRecords(request.method, Array(segments), body: body) { return response }
         switch (request.method, Array(segments)) {
-        case ("POST", let s) where s.count == 2 && s[0] == "records":
-            let id = org.insert(s[1], fields: Self.fields(body["fields"]))
-            return id.isEmpty ? .error(404, "NOT_FOUND", "Unknown object \(s[1])") : .json(200, .object([("id", .string(id))]))
-        case ("PATCH", let s) where s.count == 3 && s[0] == "records":
-            org.update(s[1], id: s[2], fields: Self.fields(body["fields"]))
-            return ok
-        case ("POST", let s) where s.count == 3 && s[0] == "records" && (s[2] == "hide" || s[2] == "unhide"):
-            let ids = body["ids"] as? [String] ?? []
-            if s[2] == "hide" { org.hide(s[1], ids: ids) } else { org.unhide(s[1], ids: ids) }
-            return ok
-        case ("POST", let s) where s.count == 4 && s[0] == "records":
-            switch s[3] {
-            case "delete": org.softDelete(s[1], id: s[2])
-            case "undelete": org.undelete(s[1], id: s[2])
-            case "hardDelete": org.hardDelete(s[1], id: s[2])
-            case "calculated":
-                org.setCalculated(s[1], id: s[2], field: body["field"] as? String ?? "", value: Self.text(body["value"]))
-            default: return .error(404, "NOT_FOUND", "Unknown record action \(s[3])")
-            }
-            return ok
         case ("POST", ["removeField"]):
             org.removeField(body["object"] as? String ?? "", field: body["field"] as? String ?? "")
             return ok
@@ -70,6 +51,36 @@ extension Router {
         default:
             return adminControl(request.method, Array(segments), body: body)
                 ?? .error(404, "NOT_FOUND", "Unknown admin resource \(request.method) \(request.path)")
+        }
+    }
+
+    /// `records/…`: insert, update, hide/unhide, delete/undelete/hard delete, set a formula's value; nil for any
+    /// other path.
+    private func adminRecords(_ method: String, _ s: [String], body: [String: Any]) -> EmulatorResponse? {
+        let ok = EmulatorResponse.json(200, .object([("ok", true)]))
+        switch (method, s.count) {
+        case ("POST", 2) where s[0] == "records":
+            let id = org.insert(s[1], fields: Self.fields(body["fields"]))
+            return id.isEmpty ? .error(404, "NOT_FOUND", "Unknown object \(s[1])") : .json(200, .object([("id", .string(id))]))
+        case ("PATCH", 3) where s[0] == "records":
+            org.update(s[1], id: s[2], fields: Self.fields(body["fields"]))
+            return ok
+        case ("POST", 3) where s[0] == "records" && (s[2] == "hide" || s[2] == "unhide"):
+            let ids = body["ids"] as? [String] ?? []
+            if s[2] == "hide" { org.hide(s[1], ids: ids) } else { org.unhide(s[1], ids: ids) }
+            return ok
+        case ("POST", 4) where s[0] == "records":
+            switch s[3] {
+            case "delete": org.softDelete(s[1], id: s[2])
+            case "undelete": org.undelete(s[1], id: s[2])
+            case "hardDelete": org.hardDelete(s[1], id: s[2])
+            case "calculated":
+                org.setCalculated(s[1], id: s[2], field: body["field"] as? String ?? "", value: Self.text(body["value"]))
+            default: return .error(404, "NOT_FOUND", "Unknown record action \(s[3])")
+            }
+            return ok
+        default:
+            return nil
         }
     }
 

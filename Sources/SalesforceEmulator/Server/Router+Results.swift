@@ -11,21 +11,10 @@ extension Router {
         case .failure(let response): return eventLoop.makeSucceededFuture(response)
         case .success(let value): results = value
         }
-        var offset = 0
-        if let locator = request.query["locator"], !locator.isEmpty {
-            // Locators are bound to their job: one from another job is rejected, not reinterpreted.
-            guard let decoded = Locator.decode(locator, job: id), decoded <= results.totalRows else {
-                return eventLoop.makeSucceededFuture(.error(400, "INVALIDLOCATOR", "Invalid locator: \(locator)"))
-            }
-            offset = decoded
-        }
-        var pageSize = configuration.defaultPageSize
-        if let text = request.query["maxRecords"] {
-            guard let n = Int(text), n > 0 else {
-                return eventLoop.makeSucceededFuture(
-                    .error(400, "INVALIDMAXRECORDS", "maxRecords must be a positive integer: \(text)"))
-            }
-            pageSize = n
+        let offset: Int, pageSize: Int
+        switch requestedPage(request, job: id, totalRows: results.totalRows) {
+        case .refused(let response): return eventLoop.makeSucceededFuture(response)
+        case .page(let from, let size): (offset, pageSize) = (from, size)
         }
         // A short chain (fault) pretends the job has fewer rows than numberRecordsProcessed says.
         let total = faults.isShortTotal(jobId: id) ? Self.shortTotal(results.totalRows, pageSize: pageSize) : results.totalRows
@@ -41,22 +30,11 @@ extension Router {
         // Pages are written per request (never stored), on the thread pool: a job over millions of records keeps
         // no rows in memory.
         let render = { [self, offset, pageSize] () -> EmulatorResponse in
-            var body: [UInt8]
-            let end: Int
-            let key = results.cacheKey(offset: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total, gzip: gzip)
-            if offset >= total {
-                end = offset
-                body = gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody
-            } else if let key, let cached = resultCache?.body(key) {
-                body = cached.body
-                end = cached.end
-            } else {
-                let page = results.page(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
-                end = page.end
-                usage.withLock { $0.resultBytes += page.csv.count }
-                body = gzip ? try Gzip.compress(page.csv) : page.csv
-                if let key { resultCache?.storeBody(body, end: end, key) }
-            }
+            let page = try pageBody(
+                results, offset: offset, pageSize: pageSize, maxBytes: maxBytes, total: total, gzip: gzip,
+                emptyBody: emptyBody)
+            var body = page.body
+            let end = page.end
             var headers: [(String, String)] = [
                 ("Content-Type", "text/csv; charset=UTF-8"),
                 ("Sforce-NumberOfRecords", String(end - offset)),
@@ -64,15 +42,7 @@ extension Router {
                  hostileLocator ?? (loop ? Locator.encode(offset, job: id) : end < total ? Locator.encode(end, job: id) : "null")),
             ]
             if gzip { headers.append(("Content-Encoding", "gzip")) }
-            switch bodyFault {
-            case .truncate: body.removeLast(max(1, body.count * 2 / 5))
-            case .emptyGzip: body = Array(body.prefix(10))
-            case .cutAfterDelimiter:
-                let csv = gzip ? try Gzip.decompress(body) : body
-                let cut = Self.cutAfterLastDelimiter(csv, delimiter: results.delimiter)
-                body = gzip ? try Gzip.compress(cut) : cut
-            case .reset, nil: break
-            }
+            try Self.damage(&body, bodyFault, gzip: gzip, delimiter: results.delimiter)
             if bodyFault == nil { pagesServed.withLock { $0[id, default: 0] += 1 } }
             return EmulatorResponse(
                 status: 200, headers: headers, body: body, bodyFault: bodyFault, chunked: transport.chunked)
@@ -80,6 +50,61 @@ extension Router {
         guard let delay else { return threadPool.runIfActive(eventLoop: eventLoop, render) }
         return eventLoop.scheduleTask(in: .nanoseconds(Int64(delay / .nanoseconds(1)))) {}.futureResult.flatMap { [self] in
             threadPool.runIfActive(eventLoop: eventLoop, render)
+        }
+    }
+
+    /// The body of the page at `offset` as sent (gzipped with `gzip`) and its end: the cached body where another
+    /// job with the same query on the same data rendered it (``ResultCache``), else rendered now.
+    private func pageBody(
+        _ results: JobResults, offset: Int, pageSize: Int, maxBytes: Int, total: Int, gzip: Bool, emptyBody: [UInt8]
+    ) throws -> (body: [UInt8], end: Int) {
+        if offset >= total { return (gzip && !emptyBody.isEmpty ? try Gzip.compress(emptyBody) : emptyBody, offset) }
+        let key = results.cacheKey(offset: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total, gzip: gzip)
+        if let key, let cached = resultCache?.body(key) { return (cached.body, cached.end) }
+        let page = results.page(from: offset, maxRecords: pageSize, maxBytes: maxBytes, total: total)
+        usage.withLock { $0.resultBytes += page.csv.count }
+        let body = gzip ? try Gzip.compress(page.csv) : page.csv
+        if let key { resultCache?.storeBody(body, end: page.end, key) }
+        return (body, page.end)
+    }
+
+    private enum PageRequest {
+        case page(offset: Int, size: Int)
+        case refused(EmulatorResponse)
+    }
+
+    /// The page a results request asks for: its offset (`locator`) and size (`maxRecords`), or the 400 to answer.
+    private func requestedPage(_ request: EmulatorRequest, job id: String, totalRows: Int) -> PageRequest {
+        var offset = 0
+        if let locator = request.query["locator"], !locator.isEmpty {
+            // Locators are bound to their job: one from another job is rejected, not reinterpreted.
+            guard let decoded = Locator.decode(locator, job: id), decoded <= totalRows else {
+                return .refused(.error(400, "INVALIDLOCATOR", "Invalid locator: \(locator)"))
+            }
+            offset = decoded
+        }
+        var pageSize = configuration.defaultPageSize
+        if let text = request.query["maxRecords"] {
+            guard let n = Int(text), n > 0 else {
+                return .refused(.error(400, "INVALIDMAXRECORDS", "maxRecords must be a positive integer: \(text)"))
+            }
+            pageSize = n
+        }
+        return .page(offset: offset, size: pageSize)
+    }
+
+    /// Damages a rendered page body as a fault asks; `.reset` is left to the transport.
+    private static func damage(
+        _ body: inout [UInt8], _ fault: FaultInjector.BodyFault?, gzip: Bool, delimiter: UInt8
+    ) throws {
+        switch fault {
+        case .truncate: body.removeLast(max(1, body.count * 2 / 5))
+        case .emptyGzip: body = Array(body.prefix(10))
+        case .cutAfterDelimiter:
+            let csv = gzip ? try Gzip.decompress(body) : body
+            let cut = cutAfterLastDelimiter(csv, delimiter: delimiter)
+            body = gzip ? try Gzip.compress(cut) : cut
+        case .reset, nil: break
         }
     }
 
