@@ -81,8 +81,7 @@ extension LoadPlan {
     func auditSweepSQL(within range: KeyRange = .all) -> String? {
         let key = SQLIdentifier.quote(mapping.key.column)
         let modstamp = SQLIdentifier.quote(mapping.modstamp.column)
-        let missing = "NOT EXISTS (SELECT 1 FROM \(Self.staging) AS s WHERE s.\(key) = t.\(key))"
-            + (rangeCondition(range).map { " AND \($0)" } ?? "")
+        let missing = missingFromStaging(within: range)
         switch mapping.deletes {
         case .ignore:
             return nil

@@ -259,13 +259,18 @@ struct LoadPlan: Sendable {
         return nil
     }
 
+    /// Target rows (`t`) of `range` whose key was not staged: what a full sweep judges (bounds `$1`, `$2`).
+    func missingFromStaging(within range: KeyRange) -> String {
+        "NOT EXISTS (SELECT 1 FROM \(Self.staging) AS s WHERE s.\(key) = t.\(key))"
+            + (rangeCondition(range).map { " AND \($0)" } ?? "")
+    }
+
     /// The full sweep: target rows whose key was not staged are deleted or marked deleted. Nil for `.ignore`.
     /// A shard sweeps only its `range` (bounds `$1`, `$2`: ``KeyRange/parameters``): rows outside it belong to
     /// another shard, whose keys this shard never staged.
     /// - Throws: `.configuration` for soft deletes on a table with neither the is-deleted nor deleted-at column.
     func sweepSQL(within range: KeyRange = .all) throws -> String? {
-        let missing = "NOT EXISTS (SELECT 1 FROM \(Self.staging) AS s WHERE s.\(key) = t.\(key))"
-            + (rangeCondition(range).map { " AND \($0)" } ?? "")
+        let missing = missingFromStaging(within: range)
         switch mapping.deletes {
         case .ignore:
             return nil

@@ -322,21 +322,6 @@ public struct ShardSlot: Sendable, Equatable {
     /// 1 for the shard's first attempt in this run.
     public var attempt: Int
 
-    public init(
-        runId: Int64, runName: String, logId: Int64, index: Int, count: Int, boundaries: [String],
-        alreadySucceeded: Bool, leftoverBulkJobId: String?, attempt: Int
-    ) {
-        self.runId = runId
-        self.runName = runName
-        self.logId = logId
-        self.index = index
-        self.count = count
-        self.boundaries = boundaries
-        self.alreadySucceeded = alreadySucceeded
-        self.leftoverBulkJobId = leftoverBulkJobId
-        self.attempt = attempt
-    }
-
     /// The keys this shard loads and sweeps: range `index` of the boundaries (first and last open), or none when
     /// the boundaries give fewer ranges than shards.
     public var range: KeyRange {

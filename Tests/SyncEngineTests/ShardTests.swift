@@ -1,5 +1,5 @@
 import Foundation
-import PostgresLoader
+@testable import PostgresLoader
 import SalesforceClient
 import SalesforceEmulator
 import Testing

@@ -1,3 +1,5 @@
+import PostgresLoader
+
 /// Disjoint `Id` ranges that together cover every Id, for a full run read by several Bulk jobs (`split: N`).
 ///
 /// Salesforce has no cheap way to ask for Id quantiles (aggregates and OFFSET are REST-only, OFFSET stops at 2000,
@@ -120,22 +122,14 @@ public struct SplitRanges: Sendable, Equatable {
     }
 }
 
-/// The Ids `lower <= Id < upper`; a nil end is open. Ends are 15-character Ids, compared as SOQL compares `Id`
-/// (ASCII order, which is base-62 order).
-public struct IdRange: Sendable, Equatable, CustomStringConvertible {
-    public var lower: String?
-    public var upper: String?
+/// The Ids `lower <= Id < upper`: the same half-open range the loader sweeps (``KeyRange``), read by SOQL.
+public typealias IdRange = KeyRange
 
-    public init(lower: String?, upper: String?) {
-        self.lower = lower
-        self.upper = upper
-    }
-
-    /// The SOQL condition, e.g. `Id >= 'a' AND Id < 'b'`; nil when both ends are open.
+extension KeyRange {
+    /// The SOQL condition, e.g. `Id >= 'a' AND Id < 'b'`; nil when both ends are open. Ends are 15-character Ids,
+    /// compared as SOQL compares `Id` (ASCII order, which is base-62 order).
     public var condition: String? {
         let parts = [lower.map { "Id >= '\($0)'" }, upper.map { "Id < '\($0)'" }].compactMap { $0 }
         return parts.isEmpty ? nil : parts.joined(separator: " AND ")
     }
-
-    public var description: String { "[\(lower ?? "-∞"), \(upper ?? "+∞"))" }
 }

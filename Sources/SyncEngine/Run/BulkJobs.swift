@@ -65,7 +65,7 @@ final class BulkJobs {
     /// What the watermark rule needs: each loaded job's range and creation.
     func snapshots(within shardRange: KeyRange? = nil) -> [SnapshotScope] {
         zip(live, completed).map { job, done in
-            let range = job.range.map { KeyRange(lower: $0.lower, upper: $0.upper) } ?? shardRange ?? .all
+            let range = job.range ?? shardRange ?? .all
             return SnapshotScope(range: range, createdDate: (done.createdDate ?? job.createdDate).map(formatTimestamp))
         }
     }
