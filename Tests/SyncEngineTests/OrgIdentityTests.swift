@@ -22,6 +22,10 @@ struct OrgIdentityTests {
         let org = world.emulator.organizationId
         #expect(org.count == 18)
         #expect(try recordedOrg(world) == org)
+        let status = try world.sfpg(["status"] + Self.jobs)
+        #expect(status.stdout.contains("org:        \(org)"), "\(status.stdout)")
+        let json = try world.sfpg(["status", "--json"] + Self.jobs)
+        #expect(json.stdout.contains("\"orgId\"") && json.stdout.contains(org), "\(json.stdout)")
         let incremental = try world.sfpg(["run", "contacts", "--incremental"] + Self.jobs)
         #expect(incremental.status == 0, "\(incremental.stderr)")
         #expect(try recordedOrg(world) == org)
