@@ -1,8 +1,9 @@
 import Foundation
 import PostgresLoader
-import SyncEngine
 import Testing
 import TestSupport
+
+@testable import SyncEngine
 
 /// A job's table belongs to the org it was read from (issue 18): a sandbox refresh or a wrong `SF_LOGIN_URL`
 /// is refused before any Bulk job, and `--full --accept-new-org` re-reads the new org into the same table.
@@ -77,6 +78,29 @@ struct OrgIdentityTests {
         #expect(full.status == 0, "\(full.stderr)")
         #expect(try recordedOrg(world) == new)
         #expect(try world.differences(job, tolerating: gone).isEmpty)
+    }
+
+    @Test("an org that changes while a run reads (its session logs in again) fails the run: exit 2, nothing committed")
+    func orgChangedMidRun() async throws {
+        let world = try await E2EFixture { $0.contactCount = 30 }
+        let job = try world.job("contacts")
+        try world.sync(job, .full)
+        let old = world.emulator.organizationId
+        let before = try world.table(job)
+        let watermark = try world.connection.execute(
+            "SELECT watermark::text AS w FROM sfpg.sync_state WHERE job_name = 'contacts'")[0, "w"]
+        let runner = try world.runner()
+        var new = ""
+        runner.onBulkJobCreated = { _ in new = world.emulator.refreshOrg() }
+        let outcome = runner.run(job, options: SyncOptions(mode: .full))
+        #expect(outcome.status == .configuration, "\(outcome.error ?? "")")
+        #expect(outcome.reason == .orgChanged)
+        #expect(outcome.error?.contains(old) == true && outcome.error?.contains(new) == true, "\(outcome.error ?? "")")
+        #expect(try recordedOrg(world) == old)
+        #expect(try world.table(job) == before)
+        #expect(
+            try world.connection.execute(
+                "SELECT watermark::text AS w FROM sfpg.sync_state WHERE job_name = 'contacts'")[0, "w"] == watermark)
     }
 
     @Test("--accept-new-org without --full is a bad command line: exit 64, nothing run")

@@ -19,9 +19,11 @@ struct OrgCheck {
     ///   replace it; whatever authenticating throws.
     func check(_ job: JobDefinition, state: JobState, options: SyncOptions) throws -> SyncOptions {
         let current = try client.organizationId()
-        guard let recordedId = state.orgId else { return options }  // first run: its commit records the org
+        var checked = options
+        checked.checkedOrg = current
+        guard let recordedId = state.orgId else { return checked }  // first run: its commit records the org
         let recorded = OrganizationId(recordedId)
-        guard !recorded.sameOrg(as: current) else { return options }
+        guard !recorded.sameOrg(as: current) else { return checked }
         guard options.acceptNewOrg, options.mode == .full else {
             throw SyncError(
                 "job '\(job.name)': table \(job.table) was read from org \(recorded), but this session belongs to org "
@@ -32,8 +34,23 @@ struct OrgCheck {
         logger.warning(
             "org changed: re-reading the new org into the table, sweep bound lifted",
             metadata: ["sf.org_before": "\(recorded)", "sf.org": "\(current)"])
-        var accepted = options
-        accepted.allowMassDelete = true
-        return accepted
+        checked.allowMassDelete = true
+        return checked
+    }
+
+    /// The org Id a run's commit records: the one checked before its Bulk jobs, provided the session (which may have
+    /// logged in again mid-run) still belongs to it. A run whose org changed under it (a sandbox refresh while it
+    /// ran) read some of its records from each; it is refused rather than recorded as the new org's.
+    /// - Throws: ``SyncError`` (exit 2, reason ``ExitReason/orgChanged``) when the org changed during the run.
+    func stillIn(_ checked: OrganizationId?) throws -> String? {
+        guard let checked else { return nil }  // a pass not started through ``check(_:state:options:)``
+        let current = try client.organizationId()
+        guard checked.sameOrg(as: current) else {
+            throw SyncError(
+                "the Salesforce session moved from org \(checked) to org \(current) during the run (a sandbox "
+                    + "refresh?); nothing was committed. Run again: the next run checks the org first.",
+                reason: .orgChanged)
+        }
+        return checked.value
     }
 }

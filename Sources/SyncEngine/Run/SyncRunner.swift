@@ -18,6 +18,8 @@ public struct SyncOptions: Sendable {
     public var shard: ShardSpec?
     /// Let a full run read a job whose table came from another org (`--accept-new-org`): see ``OrgCheck``.
     public var acceptNewOrg: Bool
+    /// The org ``OrgCheck`` found the session in before the run's first Bulk job; its commit records this one.
+    var checkedOrg: OrganizationId?
     public init(
         mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil,
         allowMassDelete: Bool = false, shard: ShardSpec? = nil, acceptNewOrg: Bool = false
