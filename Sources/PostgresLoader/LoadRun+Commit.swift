@@ -18,11 +18,16 @@ public struct CommitRequest: Sendable {
     /// How far the new watermark may lie past the database's clock (clock skew); at most the job's overlap, so a
     /// watermark the next run could not re-read back from is refused.
     public var maxFutureSeconds: Int
+    /// The org the run read (its session's org Id), recorded with the job's state when the run commits; nil keeps
+    /// the recorded one.
+    public var orgId: String?
 
     public init(
         fullSweep: Bool, reconciliation: Reconciliation, allowMassDelete: Bool = false, salesforceJobId: String?,
-        apiCalls: Int, snapshots: [SnapshotScope] = [], maxFutureSeconds: Int = LoadRun.maxClockSkewSeconds
+        apiCalls: Int, snapshots: [SnapshotScope] = [], maxFutureSeconds: Int = LoadRun.maxClockSkewSeconds,
+        orgId: String? = nil
     ) {
+        self.orgId = orgId
         self.fullSweep = fullSweep
         self.reconciliation = reconciliation
         self.allowMassDelete = allowMassDelete
@@ -113,7 +118,7 @@ extension LoadRun {
         try storeAudit(runId: logged.id)
         try store.advance(
             jobName: jobName, objectName: objectName, table: mapping.table, watermark: logged.watermarkAfter,
-            fullSync: syncType == .full, runId: logged.id)
+            fullSync: syncType == .full, runId: logged.id, orgId: request.orgId)
         try connection.execute("COMMIT")
         phase = .finished
         return RunSummary(
@@ -126,7 +131,7 @@ extension LoadRun {
         try storeAudit(runId: shard.logId)
         let done = try store.commitShard(
             shard, counts: counts, reconciliation: request.reconciliation, apiCalls: request.apiCalls,
-            jobName: jobName, objectName: objectName, table: mapping.table)
+            jobName: jobName, objectName: objectName, table: mapping.table, orgId: request.orgId)
         try connection.execute("COMMIT")
         phase = .finished
         return RunSummary(

@@ -29,6 +29,8 @@ public struct LatestRun: Sendable, Equatable {
     public var resultPages: Int?
     public var lastSuccessAt: String?
     public var secondsSinceLastSuccess: Double?
+    /// The org the job's table was read from (`sfpg.sync_state.org_id`); nil before its first committed run.
+    public var orgId: String? = nil
 }
 
 /// One `sfpg.changes` row's change to one column, values as JSON text (`"a@b.c"`, `12.5`, `true`; nil for null).
@@ -63,12 +65,12 @@ extension SyncStore {
                 deleted: number("records_deleted"), unchanged: number("records_unchanged"),
                 expected: number("records_expected"), downloaded: number("records_downloaded"),
                 resultPages: number("result_pages"), lastSuccessAt: text("last_success_at"),
-                secondsSinceLastSuccess: text("since_success").flatMap { Double($0) })
+                secondsSinceLastSuccess: text("since_success").flatMap { Double($0) }, orgId: text("org_id"))
         }
     }
 
     static let latestRunsSQL = """
-        SELECT s.job_name, s.object_name, s.target_table,
+        SELECT s.job_name, s.object_name, s.target_table, s.org_id,
                \(instant("s.watermark")) AS watermark,
                s.bulk_job_id, \(instant("s.calculated_refreshed_at")) AS calculated_refreshed_at, l.id AS run_id, l.status,
                l.sync_type, \(instant("l.started_at")) AS started_at, \(instant("l.completed_at")) AS completed_at,

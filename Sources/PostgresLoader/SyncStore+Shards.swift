@@ -176,7 +176,7 @@ extension SyncStore {
     /// - Returns: the run-log row's id, and whether this shard completed the run (with the watermark after).
     func commitShard(
         _ slot: ShardSlot, counts: MergeCounts, reconciliation: Reconciliation, apiCalls: Int, jobName: String,
-        objectName: String, table: TableName
+        objectName: String, table: TableName, orgId: String? = nil
     ) throws -> (completed: Bool, watermarkAfter: String?) {
         let run = String(slot.runId)
         let abandoned = try connection.execute(
@@ -212,7 +212,7 @@ extension SyncStore {
         try connection.execute("UPDATE sfpg.shard_runs SET finished_at = now() WHERE id = $1", [run])
         try advance(
             jobName: jobName, objectName: objectName, table: table, watermark: watermark, fullSync: true,
-            runId: slot.logId)
+            runId: slot.logId, orgId: orgId)
         return (true, watermark)
     }
 

@@ -29,6 +29,9 @@ public final class SalesforceClient {
     struct Session {
         var accessToken: String
         var instance: CheckedURL
+        /// The org the token belongs to: from the token response's `id` URL, or asked of userinfo for a fixed
+        /// access token (which comes without one).
+        var organizationId: OrganizationId?
         var instanceURL: String { instance.origin }
     }
 
@@ -135,7 +138,8 @@ public final class SalesforceClient {
         let checked = try URLPolicy.checkHost(
             instance, what: "the instance_url from the token response",
             allowAnyHost: configuration.allowAnyInstanceHost, allowPath: false)
-        session = Session(accessToken: token, instance: checked)
+        session = Session(
+            accessToken: token, instance: checked, organizationId: answer.identityURL.flatMap(OrganizationId.init(identityURL:)))
         logger.debug("Authenticated", metadata: ["sf.grant": "\(configuration.grant.name)"])
     }
 

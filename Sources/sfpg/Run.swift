@@ -15,6 +15,7 @@ extension Sfpg {
                   sfpg run contacts accounts --incremental --wait-lock
                   sfpg run --dry-run contacts      # print the SOQL and SQL, change nothing
                   sfpg run contacts --full --allow-mass-delete   # once, after a real mass delete in Salesforce
+                  sfpg run contacts --full --accept-new-org      # once, after a sandbox refresh (new org Id)
                   sfpg run contacts --full --shard 2/4 --shard-run nightly-0412   # one of 4 processes of one full run
                 """
         )
@@ -50,6 +51,11 @@ extension Sfpg {
             discussion: "Without it such a run fails (exit 1) and changes nothing: records hidden from the integration user by a sharing or permission change look exactly like deleted ones."))
         var allowMassDelete = false
 
+        @Flag(help: ArgumentHelp(
+            "Let this full run re-read a job whose table was read from another org (a refreshed sandbox), and record the new org.",
+            discussion: "Without it a run whose session belongs to another org than the one recorded with the job fails (exit 2) before any Bulk job. Needs --full; lifts the sweep bound for this run."))
+        var acceptNewOrg = false
+
         @Option(help: ArgumentHelp(
             "Run shard I of N (0-based) of one full run of one job, e.g. --shard $(JOB_COMPLETION_INDEX)/4.",
             discussion: "Each shard loads and sweeps its own Id range; the job's watermark and run log commit once every shard of the run has finished. Rerun a failed shard alone with the same I/N and --shard-run.",
@@ -72,6 +78,9 @@ extension Sfpg {
 
         func validate() throws {
             if full && incremental { throw ValidationError("--full and --incremental exclude each other") }
+            if acceptNewOrg && !full {
+                throw ValidationError("--accept-new-org re-reads the whole new org: use it with --full")
+            }
             if downloadConnections < 1 || downloadConnections > 32 {
                 throw ValidationError("--download-connections must be between 1 and 32")
             }
@@ -132,7 +141,7 @@ extension Sfpg {
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
                         mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
-                        allowMassDelete: allowMassDelete, shard: shard))
+                        allowMassDelete: allowMassDelete, shard: shard, acceptNewOrg: acceptNewOrg))
                 }
                 publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
                 published = true

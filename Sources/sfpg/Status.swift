@@ -55,6 +55,7 @@ extension Sfpg {
                         print("  shards:     run \(name), \(states.joined(separator: ", "))")
                     }
                     print("  watermark:  \(status.watermark ?? "none")")
+                    if let org = status.orgId { print("  org:        \(org)") }
                     print("  rows:       \(status.rowsInTable.map(String.init) ?? "unknown")")
                     if let lag = status.secondsSinceLastSuccess {
                         print("  freshness:  last success \(Int(lag)) s ago")

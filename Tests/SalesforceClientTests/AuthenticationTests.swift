@@ -104,6 +104,33 @@ import Testing
         #expect(emulator.requests("POST", containing: "/services/oauth2/token").count == 1)
     }
 
+    @Test func organizationIdComesFromTheTokenResponse() throws {
+        let emulator = try RunningEmulator()
+        let client = emulator.client()
+        #expect(try client.organizationId().value == emulator.emulator.organizationId)
+        #expect(emulator.requests("GET", containing: "/userinfo").isEmpty)
+    }
+
+    @Test func fixedAccessTokenAsksUserinfoForTheOrgOnce() throws {
+        let emulator = try RunningEmulator()
+        let token = try issueToken(emulator)
+        let client = emulator.client(grant: .accessToken(token: token, instanceURL: emulator.baseURL))
+        #expect(try client.organizationId().value == emulator.emulator.organizationId)
+        #expect(try client.organizationId().value == emulator.emulator.organizationId)
+        #expect(emulator.requests("GET", containing: "/services/oauth2/userinfo").count == 1)
+    }
+
+    @Test func organizationIdsCompareAsSalesforceMeansThem() throws {
+        let url = "https://login.salesforce.com/id/00D5g000004cYzKEAU/0055g00000BcDeFAAV"
+        let org = try #require(OrganizationId(identityURL: url))
+        #expect(org.value == "00D5g000004cYzKEAU")
+        #expect(org.sameOrg(as: OrganizationId("00D5g000004cYzK")))
+        #expect(org.sameOrg(as: OrganizationId("00d5G000004CyZkeau")))
+        #expect(!org.sameOrg(as: OrganizationId("00D5g000004cYzk")))
+        #expect(!org.sameOrg(as: OrganizationId("00D5g000004cYzLEAU")))
+        #expect(OrganizationId(identityURL: "https://login.salesforce.com/services/oauth2/token") == nil)
+    }
+
     @Test func expiredAccessTokenCannotBeRenewed() throws {
         let emulator = try RunningEmulator()
         let client = emulator.client(grant: .accessToken(token: "00Dbogus!expired-token-value", instanceURL: emulator.baseURL))

@@ -138,6 +138,9 @@ struct URLRejection: Error, Equatable {
 enum URLPolicy {
     /// The only API paths the client ever requests; a followed link must stay below it.
     static let apiPrefix = "/services/data/"
+    /// The one path outside ``apiPrefix`` the client requests itself (which org a fixed access token belongs to);
+    /// exact, so no link from a response can use it to leave the API.
+    static let userinfoPath = "/services/oauth2/userinfo"
 
     /// Domains Salesforce serves orgs from (production, sandboxes, My Domain, Government Cloud, Hyperforce China,
     /// Experience Cloud and Sites, setup, Database.com). A host must be a subdomain of one of them.
@@ -165,7 +168,7 @@ enum URLPolicy {
                     + "instance \(instance.origin) are followed, so the access token never leaves it.")
         }
         let relative = target.hasPrefix("/")
-        if relative && !target.hasPrefix(apiPrefix) {
+        if relative && !target.hasPrefix(apiPrefix) && target != userinfoPath {
             throw refuse("a relative link must start with \(apiPrefix)", host: nil)
         }
         // A relative link is parsed as the absolute URL it becomes on the instance, by the same parser, so what is
@@ -186,7 +189,7 @@ enum URLPolicy {
             throw refuse(
                 "it is not on the instance (scheme, host and port must match)", host: url.host + ":\(url.port)")
         }
-        guard url.pathAndQuery.hasPrefix(apiPrefix) else {
+        guard url.pathAndQuery.hasPrefix(apiPrefix) || url.pathAndQuery == userinfoPath else {
             throw refuse("its path is not under \(apiPrefix)", host: url.host)
         }
         return instance.origin + url.pathAndQuery

@@ -36,6 +36,8 @@ public struct JobStatus: Codable, Sendable {
     public var calculatedRefreshedAt: String? = nil
     /// The shards of the last run when it was sharded (`--shard I/N`): one logical run, N rows here.
     public var shards: [ShardReport]? = nil
+    /// The Salesforce org the table was read from; nil before the job's first committed run.
+    public var orgId: String? = nil
 }
 
 public enum StatusReport {
@@ -87,5 +89,6 @@ extension JobStatus {
         secondsSinceLastSuccess = run.secondsSinceLastSuccess
         bulkJobInFlight = run.bulkJobInFlight
         calculatedRefreshedAt = run.calculatedRefreshedAt
+        orgId = run.orgId
     }
 }

@@ -10,6 +10,8 @@ public enum ExitReason: String, Sendable, CaseIterable {
     case commandLine = "command line"
     case configuration
     case schema
+    /// The session belongs to another org than the one the job's table was read from (``OrgCheck``).
+    case orgChanged = "org changed"
     case credentials
     case databaseUnreachable = "database unreachable"
     case lock
@@ -21,7 +23,7 @@ public enum ExitReason: String, Sendable, CaseIterable {
     public var status: ExitStatus {
         switch self {
         case .commandLine: .commandLine
-        case .configuration, .schema: .configuration
+        case .configuration, .schema, .orgChanged: .configuration
         case .credentials: .authentication
         case .databaseUnreachable: .databaseUnavailable
         case .lock: .lockHeld

@@ -219,7 +219,7 @@ extension SyncRunner {
             CommitRequest(
                 fullSweep: plan.sweepsMissingKeys, reconciliation: evidence, allowMassDelete: options.allowMassDelete,
                 salesforceJobId: jobs.joinedIds, apiCalls: apiCalls(), snapshots: jobs.snapshots(within: scope.shard?.range),
-                maxFutureSeconds: Self.futureAllowance(job)))
+                maxFutureSeconds: Self.futureAllowance(job), orgId: try OrgCheck(client: client, logger: logger).stillIn(options.checkedOrg)))
         return (summary, download)
     }
 

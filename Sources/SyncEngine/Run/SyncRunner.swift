@@ -16,10 +16,15 @@ public struct SyncOptions: Sendable {
     public var allowMassDelete: Bool
     /// Run one shard of a sharded full run (`--shard I/N`) instead of the whole job.
     public var shard: ShardSpec?
+    /// Let a full run read a job whose table came from another org (`--accept-new-org`): see ``OrgCheck``.
+    public var acceptNewOrg: Bool
+    /// The org ``OrgCheck`` found the session in before the run's first Bulk job; its commit records this one.
+    var checkedOrg: OrganizationId?
     public init(
         mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil,
-        allowMassDelete: Bool = false, shard: ShardSpec? = nil
+        allowMassDelete: Bool = false, shard: ShardSpec? = nil, acceptNewOrg: Bool = false
     ) {
+        self.acceptNewOrg = acceptNewOrg
         self.shard = shard
         self.mode = mode
         self.lock = lock
@@ -115,6 +120,7 @@ public final class SyncRunner {
             if let shard = options.shard {
                 logger[metadataKey: "sync.shard"] = "\(shard)"
                 try store.withShardLock(job.name, table: job.table, index: shard.index, policy: options.lock) { state in
+                    let options = try OrgCheck(client: client, logger: logger).check(job, state: state, options: options)
                     guard let slot = try prepareShard(job, shard: shard, state: state, options: options, outcome: &outcome, logger: logger)
                     else { return }
                     var logger = logger
@@ -127,6 +133,7 @@ public final class SyncRunner {
                 }
             } else {
                 try store.withJobLock(job.name, table: job.table, policy: options.lock) { state in
+                    let options = try OrgCheck(client: client, logger: logger).check(job, state: state, options: options)
                     try sync(job, scope: .object, state: state, options: options, outcome: &outcome, logger: logger)
                     refreshColumnsAfterCommit(job, mode: outcome.plan?.mode ?? .full, outcome: &outcome, logger: logger)
                 }
