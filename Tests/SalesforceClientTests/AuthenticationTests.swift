@@ -2,6 +2,7 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct AuthenticationTests {
     /// Proves a token works by calling the API with it.
@@ -120,7 +121,7 @@ import Testing
         let form = "grant_type=password&client_id=\(emulator.configuration.clientId)"
             + "&client_secret=\(emulator.configuration.clientSecret)&username=\(emulator.configuration.username)"
             + "&password=\(emulator.configuration.password)\(emulator.configuration.securityToken)"
-        let output = try run(
+        let output = try TestSyncProcess.check(
             "/usr/bin/curl", ["-sS", "--fail", "-d", form, emulator.baseURL + "/services/oauth2/token"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(output)) as? [String: Any])
         return try #require(json["access_token"] as? String)

@@ -1,6 +1,7 @@
 import Foundation
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @testable import SalesforceClient
 
@@ -368,7 +369,7 @@ import Testing
     }
 
     private func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        try run("/usr/bin/gzip", ["-c", "-n"], input: bytes)
+        try TestSyncProcess.check("/usr/bin/gzip", ["-c", "-n"], input: bytes)
     }
 }
 

@@ -4,6 +4,7 @@ import SalesforceClient
 import SalesforceEmulator
 import Synchronization
 import Testing
+import TestSupport
 
 private final class RotationLogLines: Sendable {
     let lines = Mutex<[String]>([])
@@ -71,7 +72,7 @@ private struct RotationLogHandler: LogHandler {
         try emulator.client(grant: refreshGrant(emulator)).authenticate()
         let form = "grant_type=refresh_token&client_id=\(emulator.configuration.clientId)"
             + "&client_secret=\(emulator.configuration.clientSecret)&refresh_token=\(emulator.configuration.refreshToken)"
-        let output = try run("/usr/bin/curl", ["-sS", "-d", form, emulator.baseURL + "/services/oauth2/token"])
+        let output = try TestSyncProcess.check("/usr/bin/curl", ["-sS", "-d", form, emulator.baseURL + "/services/oauth2/token"])
         #expect(String(decoding: output, as: UTF8.self).contains("invalid_grant"))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @testable import SalesforceClient
 
@@ -115,11 +116,9 @@ import Testing
     @Test func staleSpoolDirectoriesOfDeadProcessesAreRemoved() throws {
         let parent = try TemporaryDirectory()
         // A pid that certainly existed and is gone: a child that has exited and been reaped.
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/true")
-        try child.run()
-        child.waitUntilExit()
-        let dead = child.processIdentifier
+        let child = try TestSyncProcess("/bin/true", [], environment: [:])
+        child.wait()
+        let dead = child.pid
         let stale = parent.path + "/sfpg-spool-\(dead)-AbC123"
         try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
         try "leftover page".write(toFile: stale + "/page-1.csv", atomically: false, encoding: .utf8)

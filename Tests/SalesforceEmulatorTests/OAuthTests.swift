@@ -149,12 +149,6 @@ struct JWTKeys {
     }
 
     static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CurlError.timedOut("openssl \(arguments.first ?? "") failed") }
+        try TestSyncProcess.check("/usr/bin/openssl", arguments)
     }
 }

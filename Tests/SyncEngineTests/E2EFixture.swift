@@ -17,7 +17,7 @@ final class E2EFixture {
     /// For the test's own reads and writes; runs use their own connections.
     let connection: PostgresConnection
 
-    static let jobsDirectory = TestSyncProcess.repositoryRoot + "/jobs"
+    static let jobsDirectory = TestBinaries.repositoryRoot + "/jobs"
     static let allTables = [
         "public.salesforce_contacts", "public.salesforce_accounts", "public.salesforce_opportunities",
         "sfpg.sync_state", "sfpg.sync_logs",
@@ -90,7 +90,7 @@ final class E2EFixture {
 
     /// Starts `sfpg` without waiting for it.
     func spawn(_ arguments: [String], environment extra: [String: String] = [:]) throws -> TestSyncProcess {
-        try TestSyncProcess(TestSyncProcess.sfpgPath, arguments + ["--database-url", conninfo], environment: environment.merging(extra) { $1 })
+        try TestSyncProcess(try TestBinaries.path("sfpg"), arguments + ["--database-url", conninfo], environment: environment.merging(extra) { $1 })
     }
 
     /// The emulator's current records of the job's object (soft-deleted ones too), in the job's field order.
