@@ -15,7 +15,7 @@ import TestSupport
     /// Downloads 2,000 Contacts in pages of 200 over 4 connections with a spool budget of `budgetFactor` times the
     /// largest page; checks the pages and returns the summary and the largest page.
     private func download(budgetFactor: Double, connections: Int = 4) throws -> (DownloadSummary, Int64, Int64) {
-        let emulator = try RunningEmulator { $0.contactCount = 2_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 2_000 }
         let expected = emulator.expectedPages("Contact", fields: contactFields, pageSize: 200)
         let largest = Int64(expected.map(\.count).max() ?? 0)
         var configuration = emulator.clientConfiguration()
@@ -79,7 +79,7 @@ import TestSupport
     }
 
     @Test func theConfiguredSpoolDirectoryIsUsed() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 400 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 400 }
         let spool = try TemporaryDirectory()
         var configuration = emulator.clientConfiguration()
         configuration.spoolDirectory = spool.path

@@ -74,7 +74,7 @@ private func canConnect(port: Int) -> Bool {
     @Test func verifiesTheServerAgainstTheConfiguredCA() throws {
         let directory = try TemporaryDirectory()
         let pki = try TestPKI(in: directory)
-        let emulator = try RunningEmulator { $0.contactCount = 300 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 300 }
         let proxy = try TLSProxy(pki: pki, target: emulator.emulator.port)
 
         var trusted = emulator.clientConfiguration()
@@ -99,7 +99,7 @@ private func canConnect(port: Int) -> Bool {
     @Test func refusesAnUntrustedCertificate() throws {
         let directory = try TemporaryDirectory()
         let pki = try TestPKI(in: directory)
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let proxy = try TLSProxy(pki: pki, target: emulator.emulator.port)
 
         var untrusted = emulator.clientConfiguration()

@@ -81,7 +81,7 @@ struct Session {
     let token: String
     var version = "62.0"
 
-    init(_ emulator: Emulator, version: String = "62.0") throws {
+    init(_ emulator: TestEmulator, version: String = "62.0") throws {
         base = emulator.baseURL
         self.version = version
         token = try Self.login(base).object()["access_token"] as? String ?? ""

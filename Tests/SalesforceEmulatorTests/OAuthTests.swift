@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 @Suite struct OAuthTests {
-    func token(_ emulator: Emulator, _ fields: [(String, String)], headers: [String: String] = [:]) throws -> CurlResponse {
+    func token(_ emulator: TestEmulator, _ fields: [(String, String)], headers: [String: String] = [:]) throws -> CurlResponse {
         try Curl.request(
             "POST", "\(emulator.baseURL)/services/oauth2/token",
             headers: ["Content-Type": "application/x-www-form-urlencoded"].merging(headers) { $1 },
