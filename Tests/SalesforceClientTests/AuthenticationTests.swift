@@ -2,10 +2,11 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct AuthenticationTests {
     /// Proves a token works by calling the API with it.
-    private func expectWorkingSession(_ client: SalesforceClient, emulator: RunningEmulator) throws {
+    private func expectWorkingSession(_ client: SalesforceClient, emulator: TestEmulator) throws {
         try client.authenticate()
         #expect(client.instanceURL == emulator.baseURL)
         #expect(client.apiCallCount == 0)
@@ -15,13 +16,13 @@ import Testing
     }
 
     @Test func passwordGrantLogsIn() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         try expectWorkingSession(emulator.client(), emulator: emulator)
         #expect(emulator.requests("POST", containing: "/services/oauth2/token").count == 1)
     }
 
     @Test func wrongPasswordSaysWhatToCheckWithoutSecrets() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let grant = OAuthGrant.password(
             clientId: emulator.configuration.clientId, clientSecret: emulator.configuration.clientSecret,
             username: emulator.configuration.username, password: "Wr0ngPassw0rd", securityToken: "t0kenXYZ")
@@ -36,14 +37,14 @@ import Testing
     }
 
     @Test func clientCredentialsGrantLogsIn() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let grant = OAuthGrant.clientCredentials(
             clientId: emulator.configuration.clientId, clientSecret: emulator.configuration.clientSecret)
         try expectWorkingSession(emulator.client(grant: grant), emulator: emulator)
     }
 
     @Test func wrongClientSecretPointsAtTheConnectedApp() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let grant = OAuthGrant.clientCredentials(clientId: emulator.configuration.clientId, clientSecret: "n0pe-secret")
         let error = try #require(throws: SalesforceError.self) { try emulator.client(grant: grant).authenticate() }
         #expect(error.code == .authentication)
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func refreshTokenGrantLogsIn() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let grant = OAuthGrant.refreshToken(
             clientId: emulator.configuration.clientId, clientSecret: emulator.configuration.clientSecret,
             refreshToken: emulator.configuration.refreshToken)
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func revokedRefreshTokenSaysSo() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let grant = OAuthGrant.refreshToken(
             clientId: emulator.configuration.clientId, clientSecret: emulator.configuration.clientSecret,
             refreshToken: "revoked-refresh-123")
@@ -73,7 +74,7 @@ import Testing
     @Test func jwtBearerGrantLogsInWithAnOpenSSLKey() throws {
         let directory = try TemporaryDirectory()
         let keys = try RSAKeyPair(in: directory)
-        let emulator = try RunningEmulator { $0.jwtPublicKeyPEM = keys.publicKeyPEM }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.jwtPublicKeyPEM = keys.publicKeyPEM }
         let grant = OAuthGrant.jwtBearer(
             clientId: emulator.configuration.clientId, username: emulator.configuration.username,
             privateKeyPEM: keys.privateKeyPEM, audience: nil)
@@ -85,7 +86,7 @@ import Testing
         let registered = try RSAKeyPair(in: directory)
         let other = try TemporaryDirectory()
         let wrong = try RSAKeyPair(in: other)
-        let emulator = try RunningEmulator { $0.jwtPublicKeyPEM = registered.publicKeyPEM }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.jwtPublicKeyPEM = registered.publicKeyPEM }
         let grant = OAuthGrant.jwtBearer(
             clientId: emulator.configuration.clientId, username: emulator.configuration.username,
             privateKeyPEM: wrong.privateKeyPEM, audience: nil)
@@ -96,7 +97,7 @@ import Testing
     }
 
     @Test func accessTokenIsUsedAsIs() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let token = try issueToken(emulator)
         let client = emulator.client(grant: .accessToken(token: token, instanceURL: emulator.baseURL + "/"))
         #expect(client.instanceURL == emulator.baseURL)
@@ -132,7 +133,7 @@ import Testing
     }
 
     @Test func expiredAccessTokenCannotBeRenewed() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let client = emulator.client(grant: .accessToken(token: "00Dbogus!expired-token-value", instanceURL: emulator.baseURL))
         let error = try #require(throws: SalesforceError.self) { try client.limits() }
         #expect(error.code == .invalidSession)
@@ -143,11 +144,11 @@ import Testing
     }
 
     /// Gets a token over plain HTTP, as a user would with curl.
-    private func issueToken(_ emulator: RunningEmulator) throws -> String {
+    private func issueToken(_ emulator: TestEmulator) throws -> String {
         let form = "grant_type=password&client_id=\(emulator.configuration.clientId)"
             + "&client_secret=\(emulator.configuration.clientSecret)&username=\(emulator.configuration.username)"
             + "&password=\(emulator.configuration.password)\(emulator.configuration.securityToken)"
-        let output = try run(
+        let output = try TestSyncProcess.check(
             "/usr/bin/curl", ["-sS", "--fail", "-d", form, emulator.baseURL + "/services/oauth2/token"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(output)) as? [String: Any])
         return try #require(json["access_token"] as? String)

@@ -2,10 +2,11 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct BulkQueryTests {
     @Test func streamsThreePagesWithAHeaderOnEachAndTheRightBytes() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 2_500 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 2_500 }
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         #expect(job.id.hasPrefix("750"))
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func queryAllIncludesSoftDeletedRows() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 50 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 50 }
         let victim = try #require(emulator.emulator.org.ids("Contact", includeDeleted: false).first)
         emulator.emulator.org.softDelete("Contact", id: victim)
         let client = emulator.client()
@@ -54,7 +55,7 @@ import Testing
     }
 
     @Test func rejectedSOQLIsAnInvalidQueryError() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let error = try #require(throws: SalesforceError.self) {
             try emulator.client().createQueryJob("SELECT Id, NoSuchField__c FROM Contact", operation: .query)
         }
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func consumerErrorsStopTheDownloadUnchanged() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 300 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 300 }
         let client = emulator.client()
         let job = try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id)
         let consumer = HashingConsumer()
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func resultPageLinksFollowTheNextLinkUntilDone() throws {
-        let emulator = try RunningEmulator {
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) {
             $0.contactCount = 250
             $0.defaultPageSize = 20
         }
@@ -92,7 +93,7 @@ import Testing
     }
 
     @Test func resultPageLinksAreNilWhenTheOrgLacksThem() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 20 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 20 }
         emulator.emulator.faults.failRequests(
             status: 404, count: 1, pathContains: "/resultPages",
             body: #"[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]"#)
@@ -102,7 +103,7 @@ import Testing
     }
 
     @Test func describeReadsFieldMetadata() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let description = try emulator.client().describe("Contact")
         #expect(description.name == "Contact")
         let id = try #require(description.field("id"))
@@ -117,14 +118,14 @@ import Testing
     }
 
     @Test func describeOfAnUnknownObjectNamesIt() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let error = try #require(throws: SalesforceError.self) { try emulator.client().describe("NoSuchThing__c") }
         #expect(error.httpStatus == 404)
         #expect(error.message.contains("NoSuchThing__c"))
     }
 
     @Test func limitsAreKeyedByName() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let limits = try emulator.client().limits()
         let api = try #require(limits["DailyApiRequests"])
         #expect(api.max == emulator.configuration.dailyApiRequests)

@@ -2,10 +2,11 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct CancellationTests {
     @Test func cancelWhilePollingAbortsTheServerJob() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.slowInProgress(polls: 10_000)
         let flag = CancellationFlag()
         let client = emulator.client(cancellation: flag)
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func cancelDuringDownloadStopsTheTransfer() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 2_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 2_000 }
         let flag = CancellationFlag()
         let client = emulator.client(cancellation: flag)
         let job = try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id)
@@ -39,7 +40,7 @@ import Testing
     }
 
     @Test func cancelledClientSendsNothing() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let flag = CancellationFlag()
         flag.cancel()
         let error = try #require(throws: SalesforceError.self) { try emulator.client(cancellation: flag).limits() }

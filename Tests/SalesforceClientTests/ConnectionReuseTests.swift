@@ -2,6 +2,7 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 /// Connection reuse against the real emulator and real libcurl: the emulator numbers every TCP connection it
 /// accepts and tags each request with the one that carried it, so these tests see what went over the wire.
@@ -10,14 +11,14 @@ import Testing
     private static let contacts = 1_500
     private static let pageSize = 50
 
-    private func emulator(tls: Bool) throws -> RunningEmulator {
-        try RunningEmulator {
+    private func emulator(tls: Bool) throws -> TestEmulator {
+        try TestEmulator(jobProcessingDelay: clientJobDelay) {
             $0.contactCount = Self.contacts
             $0.tls = tls
         }
     }
 
-    private func client(_ emulator: RunningEmulator) -> SalesforceClient {
+    private func client(_ emulator: TestEmulator) -> SalesforceClient {
         var configuration = emulator.clientConfiguration()
         configuration.caBundlePath = emulator.emulator.caCertificatePath
         return SalesforceClient(configuration: configuration)

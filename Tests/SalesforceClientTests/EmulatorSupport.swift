@@ -2,24 +2,13 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
-/// An in-process emulator for one test, shut down when released.
-final class RunningEmulator {
-    let emulator: Emulator
-    let configuration: EmulatorConfiguration
+/// The client tests' job processing delay: long enough that the client's polls (20–100 ms) see a job in progress.
+let clientJobDelay: Duration = .milliseconds(60)
 
-    init(_ configure: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
-        var configuration = EmulatorConfiguration()
-        configuration.jobProcessingDelay = .milliseconds(60)
-        configure(&configuration)
-        self.configuration = configuration
-        emulator = try Emulator.startBlocking(configuration)
-    }
-
-    deinit { try? emulator.shutdownBlocking() }
-
-    var baseURL: String { emulator.baseURL }
-
+/// What the client tests need of the shared emulator helper: a grant, a fast-polling client, expected pages.
+extension TestEmulator {
     var passwordGrant: OAuthGrant {
         .password(
             clientId: configuration.clientId, clientSecret: configuration.clientSecret,
@@ -29,7 +18,7 @@ final class RunningEmulator {
 
     /// Fast polls and retries so fault tests stay quick.
     func clientConfiguration(grant: OAuthGrant? = nil) -> SalesforceConfiguration {
-        var configuration = SalesforceConfiguration(loginURL: baseURL, grant: grant ?? passwordGrant)
+        var configuration = SalesforceConfiguration(loginURL: emulator.baseURL, grant: grant ?? passwordGrant)
         configuration.pollInitialInterval = .milliseconds(20)
         configuration.pollMaxInterval = .milliseconds(100)
         configuration.retryBaseDelay = .milliseconds(10)

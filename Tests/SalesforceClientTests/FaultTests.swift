@@ -2,10 +2,11 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct FaultTests {
     /// Creates a job and waits for it, returning the client and job id.
-    private func completedJob(_ emulator: RunningEmulator) throws -> (SalesforceClient, String) {
+    private func completedJob(_ emulator: TestEmulator) throws -> (SalesforceClient, String) {
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         _ = try client.waitForCompletion(job.id)
@@ -13,7 +14,7 @@ import Testing
     }
 
     private func expectCompleteDownload(
-        _ client: SalesforceClient, _ jobId: String, _ emulator: RunningEmulator, consumer: HashingConsumer
+        _ client: SalesforceClient, _ jobId: String, _ emulator: TestEmulator, consumer: HashingConsumer
     ) throws {
         let records = emulator.emulator.org.ids("Contact", includeDeleted: false).count
         let summary = try client.downloadResults(jobId, maxRecords: 100, expectedRecords: records, into: consumer)
@@ -25,7 +26,7 @@ import Testing
     }
 
     @Test func serverErrorsAreRetried() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         emulator.emulator.faults.failRequests(status: 500, count: 2, afterRequests: 1, pathContains: "/jobs/query")
         let (client, jobId) = try completedJob(emulator)
         let consumer = HashingConsumer()
@@ -35,7 +36,7 @@ import Testing
 
     @Test(arguments: [406, 420, 429, 503])
     func throttlingStatusesAreRetried(status: Int) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 10 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 10 }
         emulator.emulator.faults.failRequests(status: status, count: 1, pathContains: "/results", body: "")
         let (client, jobId) = try completedJob(emulator)
         try expectCompleteDownload(client, jobId, emulator, consumer: HashingConsumer())
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func retriesAreBounded() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.failRequests(status: 503, count: 100, pathContains: "/limits")
         var configuration = emulator.clientConfiguration()
         configuration.maxRetries = 2
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func resetMidPageDiscardsAndRefetchesThePage() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let (client, jobId) = try completedJob(emulator)
         emulator.emulator.faults.resetConnectionMidBody(count: 1, afterBytes: 2_000)
         let consumer = HashingConsumer()
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func truncatedGzipIsRefetched() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let (client, jobId) = try completedJob(emulator)
         emulator.emulator.faults.truncateGzip(count: 1)
         let consumer = HashingConsumer()
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func failedJobReportsSalesforcesMessage() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.failJobs(count: 1, errorMessage: "QUERY_TIMEOUT: query ran too long")
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
@@ -91,7 +92,7 @@ import Testing
     /// The emulator, like Salesforce, now always gives a Failed job an `errorMessage` (issue #11); a fault without a
     /// message gets Salesforce's retry-exhaustion text, which the client passes on.
     @Test func failedJobWithoutAFaultMessageCarriesSalesforcesReason() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.failJobs(count: 1, errorMessage: nil)
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
@@ -102,7 +103,7 @@ import Testing
     }
 
     @Test func requestLimitExceededIsNeverRetried() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.exceedRequestLimit(count: 5)
         let client = emulator.client()
         let error = try #require(throws: SalesforceError.self) {
@@ -116,7 +117,7 @@ import Testing
     }
 
     @Test func expiredSessionReauthenticatesOnceAndContinues() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let (client, jobId) = try completedJob(emulator)
         emulator.emulator.faults.expireTokens(afterAPICalls: 1)
         try expectCompleteDownload(client, jobId, emulator, consumer: HashingConsumer())
@@ -125,7 +126,7 @@ import Testing
     }
 
     @Test func slowInProgressKeepsPolling() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.slowInProgress(polls: 6)
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
@@ -135,7 +136,7 @@ import Testing
     }
 
     @Test func jobTimeoutAbortsTheJob() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.slowInProgress(polls: 1_000)
         var configuration = emulator.clientConfiguration()
         configuration.jobTimeout = .milliseconds(300)

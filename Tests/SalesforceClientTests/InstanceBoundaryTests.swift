@@ -1,13 +1,14 @@
 import Foundation
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @testable import SalesforceClient
 
 /// Issue #10, finding 1: URLs from responses must never take the access token off the instance.
 @Suite(.timeLimit(.minutes(1))) struct InstanceBoundaryTests {
     /// A completed Contact job on `emulator`, and the client that made it.
-    private func completedJob(_ emulator: RunningEmulator) throws -> (SalesforceClient, String) {
+    private func completedJob(_ emulator: TestEmulator) throws -> (SalesforceClient, String) {
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         _ = try client.waitForCompletion(job.id)
@@ -29,7 +30,7 @@ import Testing
         "/services/data/v62.0/x\r\nX-Injected: 1",
     ]
 
-    private func fill(_ template: String, cap: CapturingListener, emulator: RunningEmulator) -> String {
+    private func fill(_ template: String, cap: CapturingListener, emulator: TestEmulator) -> String {
         template.replacingOccurrences(of: "{cap}", with: String(cap.port))
             .replacingOccurrences(of: "{emu}", with: String(emulator.emulator.port))
     }
@@ -37,7 +38,7 @@ import Testing
     @Test(arguments: hostileLinks)
     func hostileResultPageLinksAreRefused(template: String) throws {
         let other = try CapturingListener()
-        let emulator = try RunningEmulator { $0.contactCount = 30 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 30 }
         let (client, jobId) = try completedJob(emulator)
         let link = fill(template, cap: other, emulator: emulator)
         emulator.emulator.faults.hostileResultLinks(link, placement: .pageLinks)
@@ -64,7 +65,7 @@ import Testing
     @Test(arguments: ["@127.0.0.1:{cap}/services/data/v62.0/steal", "http://127.0.0.1:{cap}/services/data/v62.0/x"])
     func hostileNextRecordsURLIsRefused(template: String) throws {
         let other = try CapturingListener()
-        let emulator = try RunningEmulator { $0.contactCount = 30 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 30 }
         let (client, jobId) = try completedJob(emulator)
         emulator.emulator.faults.hostileResultLinks(fill(template, cap: other, emulator: emulator), placement: .nextRecordsUrl)
         let error = try #require(throws: SalesforceError.self) {
@@ -77,7 +78,7 @@ import Testing
     }
 
     @Test func anAbsoluteLinkOnTheInstanceIsFollowed() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 30 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 30 }
         let (client, jobId) = try completedJob(emulator)
         // Same scheme, host and port, spelled differently (scheme case): still the instance.
         let link = emulator.baseURL.replacingOccurrences(of: "http://", with: "HTTP://")
@@ -94,7 +95,7 @@ import Testing
     @Test(arguments: ["https://[::ffff:127.0.0.1]:{cap}", "http://127.0.0.1:{emu}@127.0.0.1:{cap}", "http://127.0.0.1:{cap}/x"])
     func hostileInstanceURLFromTheTokenResponseIsRefused(template: String) throws {
         let other = try CapturingListener()
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.hostileInstanceURL(fill(template, cap: other, emulator: emulator))
         let client = emulator.client()
         let error = try #require(throws: SalesforceError.self) { _ = try client.limits() }
@@ -228,7 +229,7 @@ import Testing
 /// neither add query parameters nor end the query.
 @Suite(.timeLimit(.minutes(1))) struct LocatorEncodingTests {
     @Test func aHostileLocatorStaysOneQueryValue() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 30 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 30 }
         let client = emulator.client()
         let job = try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id)
         emulator.emulator.faults.hostileLocator("x&maxRecords=1#@127.0.0.1:9/steal")

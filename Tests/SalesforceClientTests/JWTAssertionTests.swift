@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import SalesforceClient
 
@@ -25,7 +26,7 @@ import Testing
         try Array((parts[0] + "." + parts[1]).utf8).write(to: directory.path + "/input")
         let signature = try #require(base64URLDecode(parts[2]))
         try signature.write(to: directory.path + "/signature")
-        let verified = try run(
+        let verified = try TestSyncProcess.check(
             "/usr/bin/openssl",
             ["dgst", "-sha256", "-verify", keys.publicKeyPath, "-signature", directory.path + "/signature",
              directory.path + "/input"])
@@ -61,8 +62,8 @@ struct RSAKeyPair {
     init(in directory: TemporaryDirectory) throws {
         let privatePath = directory.path + "/private.pem"
         publicKeyPath = directory.path + "/public.pem"
-        try run("/usr/bin/openssl", ["genrsa", "-out", privatePath, "2048"])
-        try run("/usr/bin/openssl", ["rsa", "-in", privatePath, "-pubout", "-out", publicKeyPath])
+        try TestSyncProcess.check("/usr/bin/openssl", ["genrsa", "-out", privatePath, "2048"])
+        try TestSyncProcess.check("/usr/bin/openssl", ["rsa", "-in", privatePath, "-pubout", "-out", publicKeyPath])
         privateKeyPEM = try String(contentsOfFile: privatePath, encoding: .utf8)
         publicKeyPEM = try String(contentsOfFile: publicKeyPath, encoding: .utf8)
     }

@@ -4,6 +4,7 @@ import SalesforceClient
 import SalesforceEmulator
 import Synchronization
 import Testing
+import TestSupport
 
 /// Keeps every log line in memory; the test's own handler, never bootstrapped globally.
 private final class CapturingLogHandlerStorage: Sendable {
@@ -29,7 +30,7 @@ private struct CapturingLogHandler: LogHandler {
 
 @Suite(.timeLimit(.minutes(1))) struct LoggingTests {
     @Test func tracesEveryRequestWithoutSecrets() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 150 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 150 }
         emulator.emulator.faults.expireTokens(afterAPICalls: 2)
         let storage = CapturingLogHandlerStorage()
         let logger = Logger(label: "test") { _ in CapturingLogHandler(storage: storage) }

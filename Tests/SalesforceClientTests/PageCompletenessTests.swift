@@ -1,6 +1,7 @@
 import Foundation
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @testable import SalesforceClient
 
@@ -20,11 +21,11 @@ import Testing
         }
     }
 
-    private func completedJob(_ emulator: RunningEmulator, _ client: SalesforceClient) throws -> QueryJob {
+    private func completedJob(_ emulator: TestEmulator, _ client: SalesforceClient) throws -> QueryJob {
         try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id)
     }
 
-    private func expectedPages(_ emulator: RunningEmulator, pageSize: Int) -> [UInt64] {
+    private func expectedPages(_ emulator: TestEmulator, pageSize: Int) -> [UInt64] {
         emulator.expectedPages("Contact", fields: contactFields, pageSize: pageSize).map(FNV1a.of)
     }
 
@@ -33,7 +34,7 @@ import Testing
     /// Bug 1: the 10-byte gzip header alone, cleanly framed, decodes to nothing; libcurl called that an empty page
     /// and the chain skipped it although `Sforce-NumberOfRecords` said 100.
     @Test func aGzipBodyOfOnlyItsHeaderIsFetchedAgain() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         emulator.emulator.faults.emptyGzipPage(count: 1)
@@ -53,7 +54,7 @@ import Testing
     /// have been loaded as NULL.
     @Test(arguments: [true, false])
     func aPageCutAfterADelimiterIsDiscardedAndFetchedAgain(compressed: Bool) throws {
-        let emulator = try RunningEmulator {
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) {
             $0.contactCount = 250
             $0.compressResults = compressed
         }
@@ -71,7 +72,7 @@ import Testing
 
     /// Salesforce may answer uncompressed although asked for gzip: plain bodies load, checked by Content-Length.
     @Test func uncompressedPagesLoad() throws {
-        let emulator = try RunningEmulator {
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) {
             $0.contactCount = 250
             $0.compressResults = false
         }
@@ -88,7 +89,7 @@ import Testing
     /// Bug 3: when a page's retries run out, the consumer's page must be discarded before the error comes out.
     @Test(arguments: PageFault.allCases)
     func aPageThatStaysIncompleteFailsWithIncompleteResultsAndNoOpenPage(fault: PageFault) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         var configuration = emulator.clientConfiguration()
         configuration.maxRetries = 2
         let client = SalesforceClient(configuration: configuration)
@@ -113,7 +114,7 @@ import Testing
 
     /// The message names the numbers: the records that arrived against those `Sforce-NumberOfRecords` announced.
     @Test func theIncompleteResultsMessageNamesTheNumbers() throws {
-        let emulator = try RunningEmulator {
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) {
             $0.contactCount = 250
             $0.compressResults = false
         }
@@ -133,7 +134,7 @@ import Testing
     /// Bug 4: a server that repeats a locator made the client loop forever.
     @Test(arguments: [250, nil] as [Int?])
     func aLocatorThatRepeatsEndsTheDownloadWithAnError(expectedRecords: Int?) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         emulator.emulator.faults.loopLocator(count: 1_000)
@@ -148,7 +149,7 @@ import Testing
     }
 
     @Test func aResultPagesListingThatPointsAtItselfIsRefused() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         emulator.emulator.faults.loopLocator(count: 1_000)
@@ -160,7 +161,7 @@ import Testing
     }
 
     @Test func moreLinksThanTheJobHasRecordsAreRefused() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         #expect(try client.resultPageLinks(job.id, maxRecords: 100, expectedRecords: 3)?.count == 3)
@@ -173,7 +174,7 @@ import Testing
     /// A chain that ends one page early looks complete page by page; the job's record count catches it.
     @Test(arguments: [100, nil] as [Int?])
     func aChainThatEndsEarlyIsReportedFaithfullyShort(maxRecords: Int?) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         #expect(job.numberRecordsProcessed == 250)
@@ -189,7 +190,7 @@ import Testing
     }
 
     @Test func moreRecordsThanTheJobReportedFail() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         let error = try #require(throws: SalesforceError.self) {
@@ -202,7 +203,7 @@ import Testing
     /// A zero-row job's empty body is a complete page of 0 records: counted, but never begun (no empty COPY).
     @Test(arguments: [false, true])
     func aZeroRowJobIsOneEmptyPage(headerOnly: Bool) throws {
-        let emulator = try RunningEmulator {
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) {
             $0.contactCount = 20
             $0.headerOnlyForEmptyResults = headerOnly
         }
@@ -221,7 +222,7 @@ import Testing
 
     @Test(arguments: [1, 4], [PageFault.emptyGzip, .cutAfterDelimiter])
     func parallelPagesThatArriveIncompleteAreFetchedAgain(connections: Int, fault: PageFault) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 1_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 1_000 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         let links = try #require(try client.resultPageLinks(job.id, maxRecords: 100, expectedRecords: 1_000))
@@ -239,7 +240,7 @@ import Testing
 
     @Test(arguments: [1, 4])
     func aParallelPageThatStaysIncompleteFailsWithNoOpenPage(connections: Int) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 1_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 1_000 }
         var configuration = emulator.clientConfiguration()
         configuration.maxRetries = 1
         let client = SalesforceClient(configuration: configuration)
@@ -262,7 +263,7 @@ import Testing
 
     @Test(arguments: [1, 4])
     func aParallelListingOneLinkShortIsReportedFaithfullyShort(connections: Int) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 1_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 1_000 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         emulator.emulator.faults.shortTotal(jobs: 1)
@@ -277,7 +278,7 @@ import Testing
     }
 
     @Test func parallelPagesWithMoreRecordsThanTheJobReportedFail() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 1_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 1_000 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         let links = try #require(try client.resultPageLinks(job.id, maxRecords: 100, expectedRecords: 1_000))
@@ -293,7 +294,7 @@ import Testing
 
     /// Bug 3 in the replay loop: a replay that fails after `beginPage` (here cancellation) discards the page.
     @Test func aParallelReplayCancelledMidPageDiscardsIt() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 600 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 600 }
         let flag = CancellationFlag()
         let client = emulator.client(cancellation: flag)
         let job = try completedJob(emulator, client)
@@ -312,7 +313,7 @@ import Testing
 
     /// The decoder streams: a page of about 1 MB reaches the consumer in pieces no larger than its 256 KiB buffer.
     @Test func aLargePageIsDecodedInBoundedPieces() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 10_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 10_000 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         let consumer = HashingConsumer()
@@ -368,7 +369,7 @@ import Testing
     }
 
     private func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        try run("/usr/bin/gzip", ["-c", "-n"], input: bytes)
+        try TestSyncProcess.check("/usr/bin/gzip", ["-c", "-n"], input: bytes)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 /// Looks at the spool directory from outside each time a page begins: spool files are unlinked when created, so
 /// none must ever be visible, and the private directory must be 0700.
@@ -39,7 +40,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct ParallelDownloadTests {
-    func completedJob(_ emulator: RunningEmulator, _ client: SalesforceClient) throws -> String {
+    func completedJob(_ emulator: TestEmulator, _ client: SalesforceClient) throws -> String {
         try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id).id
     }
 
@@ -48,7 +49,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
     }
 
     @Test func pagesArriveByteIdenticalAndInOrderWithinTheSpoolBound() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 2_500 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 2_500 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
         let links = try #require(try client.resultPageLinks(jobId, maxRecords: 200, expectedRecords: nil))
@@ -81,7 +82,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
     }
 
     @Test func aPageResetHalfWayIsFetchedAgainAndStillIdentical() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 1_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 1_000 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
         let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100, expectedRecords: nil))
@@ -97,7 +98,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
     }
 
     @Test func cancelMidDownloadStopsEveryWorkerAndRemovesTheSpool() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 3_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 3_000 }
         let flag = CancellationFlag()
         let client = emulator.client(cancellation: flag)
         let jobId = try completedJob(emulator, client)
@@ -116,7 +117,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
     }
 
     @Test func aConsumerErrorStopsTheDownloadAndRemovesTheSpool() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 600 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 600 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
         let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100, expectedRecords: nil))
@@ -134,7 +135,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
     }
 
     @Test func aPageThatKeepsFailingFailsTheDownloadWithTheServerError() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 400 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 400 }
         let client = emulator.client()
         let jobId = try completedJob(emulator, client)
         let links = try #require(try client.resultPageLinks(jobId, maxRecords: 100, expectedRecords: nil))

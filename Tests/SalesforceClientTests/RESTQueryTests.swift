@@ -2,6 +2,7 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 /// REST calls beside Bulk: `query`/`queryAll` batches, getDeleted, against the emulator over HTTP.
 @Suite(.timeLimit(.minutes(1))) struct RESTQueryTests {
@@ -11,7 +12,7 @@ import Testing
     }
 
     @Test func queryHandsOverOneBatchAtATimeFollowingNextRecordsURL() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 2_500 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 2_500 }
         let client = emulator.client()
         var batches: [Int] = []
         var ids: [String] = []
@@ -29,7 +30,7 @@ import Testing
     }
 
     @Test func queryAllSeesSoftDeletedRowsAndQueryDoesNot() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 40 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 40 }
         let victim = try #require(emulator.emulator.org.ids("Contact", includeDeleted: false).first)
         emulator.emulator.org.softDelete("Contact", id: victim)
         let client = emulator.client()
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func refusedSOQLIsAnInvalidQuery() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let error = try #require(throws: SalesforceError.self) {
             _ = try emulator.client().query("SELECT NoSuchField__c FROM Contact", as: Row.self) { _ in }
         }
@@ -52,7 +53,7 @@ import Testing
 
     @Test func aRecordThatDoesNotFitTheTypeFailsThePage() throws {
         struct Strict: Decodable { var Email: String }
-        let emulator = try RunningEmulator { $0.contactCount = 5 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 5 }
         // Email is null on some rows and absent from this SELECT on all: the page cannot be read as `Strict`.
         let error = try #require(throws: SalesforceError.self) {
             _ = try emulator.client().query("SELECT Id FROM Contact", as: Strict.self) { _ in }
@@ -61,7 +62,7 @@ import Testing
     }
 
     @Test func deletedRecordsListsDeletionsInTheWindow() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 20 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 20 }
         let ids = emulator.emulator.org.ids("Contact", includeDeleted: false)
         emulator.emulator.org.softDelete("Contact", id: ids[0])
         emulator.emulator.org.hardDelete("Contact", id: ids[1])
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func deletedRecordsOlderThanTheLogIsSalesforcesError() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let now = Date()
         let error = try #require(throws: SalesforceError.self) {
             _ = try emulator.client().deletedRecords(of: "Contact", from: now - 30 * 86_400, to: now)

@@ -4,6 +4,7 @@ import SalesforceClient
 import SalesforceEmulator
 import Synchronization
 import Testing
+import TestSupport
 
 private final class RotationLogLines: Sendable {
     let lines = Mutex<[String]>([])
@@ -28,14 +29,14 @@ private struct RotationLogHandler: LogHandler {
 /// Issue #10, finding 4: a refresh token rotated by the token endpoint replaces the configured one for every later
 /// login in the process; the configured one is revoked by then.
 @Suite(.timeLimit(.minutes(1))) struct RefreshTokenRotationTests {
-    private func refreshGrant(_ emulator: RunningEmulator) -> OAuthGrant {
+    private func refreshGrant(_ emulator: TestEmulator) -> OAuthGrant {
         .refreshToken(
             clientId: emulator.configuration.clientId, clientSecret: emulator.configuration.clientSecret,
             refreshToken: emulator.configuration.refreshToken)
     }
 
     @Test func aRotatedRefreshTokenIsUsedForTheNextLogin() throws {
-        let emulator = try RunningEmulator { $0.rotateRefreshTokens = true }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.rotateRefreshTokens = true }
         let storage = RotationLogLines()
         let logger = Logger(label: "test") { _ in RotationLogHandler(storage: storage) }
         let client = SalesforceClient(
@@ -67,16 +68,16 @@ private struct RotationLogHandler: LogHandler {
     @Test func theConfiguredTokenIsRevokedByRotation() throws {
         // The emulator side of rotation: presenting the configured token again after rotation fails, as with
         // Salesforce; this is what broke the second login before the client kept the rotated token.
-        let emulator = try RunningEmulator { $0.rotateRefreshTokens = true }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.rotateRefreshTokens = true }
         try emulator.client(grant: refreshGrant(emulator)).authenticate()
         let form = "grant_type=refresh_token&client_id=\(emulator.configuration.clientId)"
             + "&client_secret=\(emulator.configuration.clientSecret)&refresh_token=\(emulator.configuration.refreshToken)"
-        let output = try run("/usr/bin/curl", ["-sS", "-d", form, emulator.baseURL + "/services/oauth2/token"])
+        let output = try TestSyncProcess.check("/usr/bin/curl", ["-sS", "-d", form, emulator.baseURL + "/services/oauth2/token"])
         #expect(String(decoding: output, as: UTF8.self).contains("invalid_grant"))
     }
 
     @Test func withoutRotationTheConfiguredTokenKeepsWorking() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let client = emulator.client(grant: refreshGrant(emulator))
         _ = try client.limits()
         emulator.emulator.faults.expireTokens(afterAPICalls: 0)

@@ -2,12 +2,13 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 /// Issue #10, finding 2: a buffered response is read whole up to a generous cap, and a larger one is an error,
 /// never a body silently cut at 1 MiB.
 @Suite(.timeLimit(.minutes(1))) struct ResponseLimitTests {
     @Test func aDescribeLargerThanOneMiBIsReadWhole() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 10 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 10 }
         emulator.emulator.faults.padDescribe(bytes: 2_500_000)
         let description = try emulator.client().describe("Contact")
         #expect(description.name == "Contact")
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func aResponseOverTheCapFailsAndSaysSo() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 10 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 10 }
         emulator.emulator.faults.padDescribe(bytes: 300_000)
         var configuration = emulator.clientConfiguration()
         configuration.maxResponseBytes = 200_000
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func aHugeErrorBodyIsCutAndTheMessageSaysSo() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let huge = #"[{"errorCode":"HUGE","message":""# + String(repeating: "y", count: 1_500_000) + #""}]"#
         emulator.emulator.faults.failRequests(status: 400, count: 1, pathContains: "/limits", body: huge)
         let error = try #require(throws: SalesforceError.self) { _ = try emulator.client().limits() }
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func longServerMessagesAreClipped() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let long = #"[{"errorCode":"LONG","message":""# + String(repeating: "z", count: 100_000) + #""}]"#
         emulator.emulator.faults.failRequests(status: 400, count: 1, pathContains: "/limits", body: long)
         let error = try #require(throws: SalesforceError.self) { _ = try emulator.client().limits() }

@@ -2,13 +2,14 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 /// `resultPages` is API 58.0+ and its availability on real orgs is UNCONFIRMED (salesforce-api.md §3.5): an org
 /// that lacks it must cost nothing but the locator chain, whatever status it answers with.
 @Suite(.timeLimit(.minutes(1))) struct ResultPagesFallbackTests {
     @Test(arguments: [400, 404, 405])
     func aListingRefusedWithAClientErrorFallsBackToTheLocatorChain(status: Int) throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         _ = try client.waitForCompletion(job.id)
@@ -23,7 +24,7 @@ import Testing
     }
 
     @Test func belowAPI58TheListingIsNotAskedFor() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 50 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 50 }
         var configuration = emulator.clientConfiguration()
         configuration.apiVersion = "57.0"
         let client = SalesforceClient(configuration: configuration)

@@ -1,6 +1,7 @@
 import Foundation
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @testable import SalesforceClient
 
@@ -14,7 +15,7 @@ import Testing
     /// Downloads 2,000 Contacts in pages of 200 over 4 connections with a spool budget of `budgetFactor` times the
     /// largest page; checks the pages and returns the summary and the largest page.
     private func download(budgetFactor: Double, connections: Int = 4) throws -> (DownloadSummary, Int64, Int64) {
-        let emulator = try RunningEmulator { $0.contactCount = 2_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 2_000 }
         let expected = emulator.expectedPages("Contact", fields: contactFields, pageSize: 200)
         let largest = Int64(expected.map(\.count).max() ?? 0)
         var configuration = emulator.clientConfiguration()
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func theConfiguredSpoolDirectoryIsUsed() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 400 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 400 }
         let spool = try TemporaryDirectory()
         var configuration = emulator.clientConfiguration()
         configuration.spoolDirectory = spool.path
@@ -115,11 +116,9 @@ import Testing
     @Test func staleSpoolDirectoriesOfDeadProcessesAreRemoved() throws {
         let parent = try TemporaryDirectory()
         // A pid that certainly existed and is gone: a child that has exited and been reaped.
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/true")
-        try child.run()
-        child.waitUntilExit()
-        let dead = child.processIdentifier
+        let child = try TestSyncProcess("/bin/true", [], environment: [:])
+        child.wait()
+        let dead = child.pid
         let stale = parent.path + "/sfpg-spool-\(dead)-AbC123"
         try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
         try "leftover page".write(toFile: stale + "/page-1.csv", atomically: false, encoding: .utf8)

@@ -2,18 +2,19 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 /// Issue #12 item 3: result pages download while the rest of the `resultPages` listing is still being read.
 @Suite(.timeLimit(.minutes(1))) struct StreamingListingTests {
     /// 250 Contacts in pages of 10: 25 pages, listed 5 per answer.
-    private func completedJob(_ emulator: RunningEmulator, _ client: SalesforceClient) throws -> (id: String, records: Int) {
+    private func completedJob(_ emulator: TestEmulator, _ client: SalesforceClient) throws -> (id: String, records: Int) {
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         let done = try client.waitForCompletion(job.id)
         return (job.id, done.numberRecordsProcessed ?? -1)
     }
 
     @Test func pagesDownloadWhileTheListingIsStillBeingRead() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         var configuration = emulator.clientConfiguration()
         // The third listing answer fails once; its retry waits long enough that the first answer's pages are
         // downloading by then, if the download does not wait for the whole listing.
@@ -45,7 +46,7 @@ import Testing
     }
 
     @Test func aListingThatBreaksOffFailsTheDownloadAfterTheListedPages() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 250 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }
         let client = emulator.client()
         let job = try completedJob(emulator, client)
         // Every listing answer after the first is refused: not a "no listing here" 404 (that only counts for the

@@ -2,6 +2,7 @@ import Foundation
 import SalesforceClient
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 /// A throwaway CA and a server certificate for 127.0.0.1, made with the openssl CLI.
 private struct TestPKI {
@@ -15,68 +16,44 @@ private struct TestPKI {
         certPath = d + "/server.pem"
         keyPath = d + "/server.key"
         let openssl = "/usr/bin/openssl"
-        try run(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", caPath,
+        try TestSyncProcess.check(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", caPath,
                           "-days", "1", "-subj", "/CN=sfpg test CA"])
-        try run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-out", d + "/server.csr",
+        try TestSyncProcess.check(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-out", d + "/server.csr",
                           "-subj", "/CN=127.0.0.1"])
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: d + "/ext.cnf")
-        try run(openssl, ["x509", "-req", "-in", d + "/server.csr", "-CA", caPath, "-CAkey", d + "/ca.key",
+        try TestSyncProcess.check(openssl, ["x509", "-req", "-in", d + "/server.csr", "-CA", caPath, "-CAkey", d + "/ca.key",
                           "-CAcreateserial", "-out", certPath, "-days", "1", "-extfile", d + "/ext.cnf"])
     }
 }
 
 /// `socat` terminating TLS in front of the emulator; stopped (by its pid) when released.
 private final class TLSProxy {
-    let process = Process()
+    let process: TestSyncProcess
     let port: Int
 
     init(pki: TestPKI, target: Int) throws {
-        port = try freeLoopbackPort()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
-        process.arguments = [
-            "OPENSSL-LISTEN:\(port),bind=127.0.0.1,cert=\(pki.certPath),key=\(pki.keyPath),verify=0,reuseaddr,fork",
-            "TCP:127.0.0.1:\(target)",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        port = try TestSyncProcess.freeLoopbackPort()
+        process = try TestSyncProcess(
+            "/usr/bin/socat",
+            [
+                "OPENSSL-LISTEN:\(port),bind=127.0.0.1,cert=\(pki.certPath),key=\(pki.keyPath),verify=0,reuseaddr,fork",
+                "TCP:127.0.0.1:\(target)",
+            ], environment: [:])
         // Wait until socat accepts connections.
         for _ in 0..<100 {
             if canConnect(port: port) { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        process.terminate()
         struct ProxyDidNotStart: Error {}
-        throw ProxyDidNotStart()
+        throw ProxyDidNotStart()  // the process is killed when released
     }
 
     deinit {
-        if process.isRunning {
-            // SIGKILL: the test process blocks SIGTERM in its threads and a spawned child inherits that mask.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.send(SIGTERM)
+        process.wait(timeout: .seconds(10))
     }
 
     var url: String { "https://127.0.0.1:\(port)" }
-}
-
-private func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-            bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-        }
-    }
-    struct NoPort: Error {}
-    guard bound else { throw NoPort() }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 private func canConnect(port: Int) -> Bool {
@@ -97,7 +74,7 @@ private func canConnect(port: Int) -> Bool {
     @Test func verifiesTheServerAgainstTheConfiguredCA() throws {
         let directory = try TemporaryDirectory()
         let pki = try TestPKI(in: directory)
-        let emulator = try RunningEmulator { $0.contactCount = 300 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 300 }
         let proxy = try TLSProxy(pki: pki, target: emulator.emulator.port)
 
         var trusted = emulator.clientConfiguration()
@@ -122,7 +99,7 @@ private func canConnect(port: Int) -> Bool {
     @Test func refusesAnUntrustedCertificate() throws {
         let directory = try TemporaryDirectory()
         let pki = try TestPKI(in: directory)
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let proxy = try TLSProxy(pki: pki, target: emulator.emulator.port)
 
         var untrusted = emulator.clientConfiguration()
@@ -147,7 +124,7 @@ private func canConnect(port: Int) -> Bool {
         }
         let form = "grant_type=password&client_id=\(clientId)&client_secret=\(clientSecret)&username=\(username)"
             + "&password=\(password)\(token ?? "")"
-        let output = try run(
+        let output = try TestSyncProcess.check(
             "/usr/bin/curl", ["-sS", "--fail", "--cacert", client.configuration.caBundlePath ?? "", "-d", form,
                               client.configuration.loginURL + "/services/oauth2/token"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(output)) as? [String: Any])

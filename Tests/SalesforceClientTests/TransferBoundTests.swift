@@ -1,6 +1,7 @@
 import Foundation
 import SalesforceEmulator
 import Testing
+import TestSupport
 
 @testable import SalesforceClient
 
@@ -8,7 +9,7 @@ import Testing
 /// old 1 byte/s stall check, must still be cut off: non-streamed requests by a total timeout, result pages by a
 /// minimum speed and a total page timeout. Each failure is a `.timeout` within the configured bound.
 @Suite(.timeLimit(.minutes(1))) struct TransferBoundTests {
-    private func completedJob(_ emulator: RunningEmulator) throws -> (SalesforceClient, String, Int) {
+    private func completedJob(_ emulator: TestEmulator) throws -> (SalesforceClient, String, Int) {
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)
         let done = try client.waitForCompletion(job.id)
@@ -27,7 +28,7 @@ import Testing
     }
 
     @Test func aSlowNonStreamedResponseHitsTheRequestTimeout() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 10 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 10 }
         var configuration = emulator.clientConfiguration()
         configuration.requestTimeout = .seconds(2)
         configuration.maxRetries = 1
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func aTricklingResultPageHitsTheLowSpeedLimit() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 5_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 5_000 }
         let (_, jobId, records) = try completedJob(emulator)
         var configuration = emulator.clientConfiguration()
         configuration.lowSpeedTimeSeconds = 2
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func aSteadyButEndlessResultPageHitsThePageTimeout() throws {
-        let emulator = try RunningEmulator { $0.contactCount = 5_000 }
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 5_000 }
         let (_, jobId, records) = try completedJob(emulator)
         var configuration = emulator.clientConfiguration()
         configuration.pageTimeout = .seconds(2)

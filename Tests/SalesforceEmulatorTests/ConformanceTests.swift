@@ -464,7 +464,7 @@ import Testing
             body: #"{"advanceSeconds": 518400}"#)
         #expect(clock.status == 200)
         #expect(try session.get("/jobs/query/\(job)").status == 200, "6 days: still there")
-        _ = try Curl.request("POST", emulator.baseURL + "/__emulator/clock", body: #"{"advanceSeconds": 86401}"#)
+        try emulator.advanceClock(seconds: 86401)
         #expect(try session.get("/jobs/query/\(job)").status == 404)
         #expect(try session.get("/jobs/query/\(job)/results").status == 404)
         let list = try session.get("/jobs/query").object()["records"] as? [[String: Any]] ?? []

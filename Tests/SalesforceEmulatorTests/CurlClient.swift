@@ -1,5 +1,6 @@
 import Foundation
 import SalesforceEmulator
+import TestSupport
 
 /// A test HTTP client that runs `/usr/bin/curl`, so the emulator is exercised over a real socket by a client that
 /// shares no code with sfpg. curl does not decode gzip unless asked, so tests see the raw wire body.
@@ -50,11 +51,8 @@ enum Curl {
         }
         arguments += curlArguments
         arguments.append(url)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
+        let process = try TestSyncProcess("/usr/bin/curl", arguments, environment: [:])
+        let exitCode = process.wait(timeout: .seconds(60))  // curl's own --max-time is 30 s
         let rawHeaders = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
         var status = 0
         var parsed: [String: String] = [:]
@@ -66,7 +64,7 @@ enum Curl {
             }
         }
         let body = (try? Data(contentsOf: URL(fileURLWithPath: bodyFile))).map(Array.init) ?? []
-        return CurlResponse(status: status, headers: parsed, body: body, exitCode: process.terminationStatus)
+        return CurlResponse(status: status, headers: parsed, body: body, exitCode: exitCode)
     }
 
     static func form(_ fields: [(String, String)]) -> String {
@@ -83,7 +81,7 @@ struct Session {
     let token: String
     var version = "62.0"
 
-    init(_ emulator: Emulator, version: String = "62.0") throws {
+    init(_ emulator: TestEmulator, version: String = "62.0") throws {
         base = emulator.baseURL
         self.version = version
         token = try Self.login(base).object()["access_token"] as? String ?? ""

@@ -95,14 +95,14 @@ import Testing
         let emulator = try await TestEmulator.start { $0.contactCount = 5 }
         defer { try? emulator.shutdownBlocking() }
         let session = try Session(emulator)
-        #expect(emulator.setRemaining(0, of: "DailyBulkV2QueryFileStorageMB"))
+        #expect(emulator.emulator.setRemaining(0, of: "DailyBulkV2QueryFileStorageMB"))
         let storage = try session.create("SELECT Id FROM Contact")
         #expect(storage.status == 403 && storage.errorMessage()?.contains("DailyBulkV2QueryFileStorageMB") == true)
-        #expect(emulator.setRemaining(0, of: "DailyApiRequests"))
+        #expect(emulator.emulator.setRemaining(0, of: "DailyApiRequests"))
         #expect(try session.restQuery("SELECT COUNT() FROM Contact").errorCode() == "REQUEST_LIMIT_EXCEEDED")
-        emulator.resetDailyLimits()
+        emulator.emulator.resetDailyLimits()
         #expect(try session.create("SELECT Id FROM Contact").status == 200)
-        #expect(!emulator.setRemaining(1, of: "DailyNothing"))
+        #expect(!emulator.emulator.setRemaining(1, of: "DailyNothing"))
     }
 
     @Test func aConnectionCutAfterNPagesAndThePagesServedCounter() async throws {
@@ -128,6 +128,6 @@ import Testing
         var rest = [try page(lost)]
         while let next = rest.last?.header("Sforce-Locator"), next != "null", rest.count < 10 { rest.append(try page(next)) }
         #expect(rest.count == 3 && rest.allSatisfy { $0.status == 200 && $0.exitCode == 0 })
-        #expect(try served() == 5 && emulator.pagesServed(job: job) == 5)
+        #expect(try served() == 5 && emulator.emulator.pagesServed(job: job) == 5)
     }
 }

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 @Suite struct OAuthTests {
-    func token(_ emulator: Emulator, _ fields: [(String, String)], headers: [String: String] = [:]) throws -> CurlResponse {
+    func token(_ emulator: TestEmulator, _ fields: [(String, String)], headers: [String: String] = [:]) throws -> CurlResponse {
         try Curl.request(
             "POST", "\(emulator.baseURL)/services/oauth2/token",
             headers: ["Content-Type": "application/x-www-form-urlencoded"].merging(headers) { $1 },
@@ -149,12 +149,6 @@ struct JWTKeys {
     }
 
     static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CurlError.timedOut("openssl \(arguments.first ?? "") failed") }
+        try TestSyncProcess.check("/usr/bin/openssl", arguments)
     }
 }

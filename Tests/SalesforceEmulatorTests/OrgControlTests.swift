@@ -5,7 +5,7 @@ import Testing
 
 /// `/limits/recordCount`, a sandbox refresh (new org Id), and records hidden from the integration user.
 @Suite struct OrgControlTests {
-    static func admin(_ emulator: Emulator, _ method: String, _ path: String, _ body: String = "{}") throws -> CurlResponse {
+    static func admin(_ emulator: TestEmulator, _ method: String, _ path: String, _ body: String = "{}") throws -> CurlResponse {
         try Curl.request(method, "\(emulator.baseURL)/__emulator/\(path)", headers: ["Content-Type": "application/json"], body: body)
     }
 
@@ -50,7 +50,7 @@ import Testing
         #expect(identity["organization_id"] as? String == newOrg)
         #expect(try after.restQuery("SELECT COUNT() FROM Contact").object()["totalSize"] as? Int == 12)
         #expect(emulator.organizationId == newOrg)
-        #expect(emulator.refreshOrg() != newOrg)
+        #expect(emulator.emulator.refreshOrg() != newOrg)
         #expect(try after.get("/limits").status == 401)
     }
 

@@ -108,7 +108,7 @@ import Testing
         }
         #expect(try queryAllCount() == 20)
         // Past the retention, the record is purged.
-        _ = try Curl.request("POST", "\(emulator.baseURL)/__emulator/clock", body: #"{"advanceSeconds":3700}"#)
+        try emulator.advanceClock(seconds: 3700)
         #expect(try queryAllCount() == 19)
         let later = emulator.org.clock.now()
         // A window from before the purge fails (the client must replicate in full); one after it names the point.

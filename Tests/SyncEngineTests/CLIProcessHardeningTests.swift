@@ -12,7 +12,7 @@ struct CLIProcessHardeningTests {
         let base = try TestPostgres.makeDatabase()
         let holder = try PostgresConnection(base)
         try holder.execute("SELECT pg_advisory_lock(hashtextextended('sfpg.migrate', 0))")
-        let waiting = try TestSyncProcess(TestSyncProcess.sfpgPath, ["migrate", "--database-url", base], environment: [:])
+        let waiting = try TestSyncProcess(try TestBinaries.path("sfpg"), ["migrate", "--database-url", base], environment: [:])
         defer {
             _ = try? holder.execute("SELECT pg_advisory_unlock(hashtextextended('sfpg.migrate', 0))")
             waiting.wait(timeout: .seconds(20))

@@ -11,44 +11,30 @@ import TestSupport
 /// job files. Runs go through the real libcurl client and libpq, in-process (``runner()``) or as the `sfpg`
 /// executable (``sfpg(_:)``).
 final class E2EFixture {
-    let emulator: Emulator
-    let configuration: EmulatorConfiguration
+    let emulator: TestEmulator
     let conninfo: String
     /// For the test's own reads and writes; runs use their own connections.
     let connection: PostgresConnection
 
-    static let jobsDirectory = TestSyncProcess.repositoryRoot + "/jobs"
+    static let jobsDirectory = TestBinaries.repositoryRoot + "/jobs"
     static let allTables = [
         "public.salesforce_contacts", "public.salesforce_accounts", "public.salesforce_opportunities",
         "sfpg.sync_state", "sfpg.sync_logs",
     ]
 
     init(_ configure: (inout EmulatorConfiguration) -> Void = { _ in }) async throws {
-        var configuration = EmulatorConfiguration()
-        configuration.jobProcessingDelay = .milliseconds(20)
-        configuration.contactCount = 300
-        configure(&configuration)
-        self.configuration = configuration
-        emulator = try await Emulator.start(configuration)
+        emulator = try await TestEmulator.start {
+            $0.contactCount = 300
+            configure(&$0)
+        }
         (conninfo, connection) = try TestPostgres.makeMigratedDatabase()
     }
 
-    deinit { try? emulator.shutdownBlocking() }
-
+    var configuration: EmulatorConfiguration { emulator.configuration }
     /// The SF_* variables of the username-password grant against this emulator.
-    var environment: [String: String] {
-        [
-            "SF_LOGIN_URL": emulator.baseURL, "SF_CLIENT_ID": configuration.clientId,
-            "SF_CLIENT_SECRET": configuration.clientSecret, "SF_USERNAME": configuration.username,
-            "SF_PASSWORD": configuration.password, "SF_SECURITY_TOKEN": configuration.securityToken,
-        ]
-    }
-
+    var environment: [String: String] { emulator.environment }
     /// Every secret the emulator knows, for leak checks.
-    var secrets: [String] {
-        [configuration.password, configuration.clientSecret, configuration.securityToken, configuration.refreshToken,
-         configuration.password + configuration.securityToken]
-    }
+    var secrets: [String] { emulator.secrets }
 
     func job(_ name: String) throws -> JobDefinition {
         try JobDefinition.load(file: Self.jobsDirectory + "/\(name).yaml")
@@ -90,7 +76,7 @@ final class E2EFixture {
 
     /// Starts `sfpg` without waiting for it.
     func spawn(_ arguments: [String], environment extra: [String: String] = [:]) throws -> TestSyncProcess {
-        try TestSyncProcess(TestSyncProcess.sfpgPath, arguments + ["--database-url", conninfo], environment: environment.merging(extra) { $1 })
+        try TestSyncProcess(try TestBinaries.path("sfpg"), arguments + ["--database-url", conninfo], environment: environment.merging(extra) { $1 })
     }
 
     /// The emulator's current records of the job's object (soft-deleted ones too), in the job's field order.

@@ -18,7 +18,7 @@ final class TestPushgateway {
     private let process: TestSyncProcess
 
     init() throws {
-        let port = try Self.freePort()
+        let port = try TestSyncProcess.freeLoopbackPort()
         url = "http://127.0.0.1:\(port)"
         process = try TestSyncProcess(Self.binary, ["--web.listen-address=127.0.0.1:\(port)"], environment: [:])
         let up = E2EFixture.waitUntil(timeout: .seconds(20)) {
@@ -49,23 +49,6 @@ final class TestPushgateway {
             }
         }
         return nil
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
@@ -142,7 +125,7 @@ struct MetricsPushTests {
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(try gateway.value("sfpg_run_status", Self.contacts) == 1)
 
-        let port = try TestPushgateway.freePort()
+        let port = try TestSyncProcess.freeLoopbackPort()
         let unreachable = try world.sfpg(arguments + ["--metrics-pushgateway", "http://127.0.0.1:\(port)"])
         #expect(unreachable.status == 0, "a metrics problem must not fail the run: \(unreachable.stderr)")
         #expect(unreachable.stderr.contains("could not push metrics"), "\(unreachable.stderr)")

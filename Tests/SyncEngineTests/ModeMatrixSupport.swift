@@ -1,5 +1,4 @@
 import Foundation
-import PlainHTTP
 import PostgresLoader
 import SalesforceEmulator
 import Testing
@@ -51,9 +50,7 @@ final class ModeMatrix {
                 birthdate date, display_label text, system_modstamp timestamptz NOT NULL,
                 is_deleted boolean NOT NULL DEFAULT false, deleted_at timestamptz, synced_at timestamptz DEFAULT now())
             """)
-        _ = try PlainHTTP.request(
-            "POST", world.emulator.baseURL + "/__emulator/clock", body: #"{"advanceSeconds": -7200}"#,
-            contentType: "application/json")
+        try world.emulator.advanceClock(seconds: -7200)
     }
 
     /// The job: `birthdate` maps Birthdate only when asked (a field new to the job); `split: 4` in split modes.
@@ -79,9 +76,7 @@ final class ModeMatrix {
 
     /// Moves the emulator's clock (its record stamps and job creation dates).
     func advanceClock(seconds: Int) throws {
-        _ = try PlainHTTP.request(
-            "POST", world.emulator.baseURL + "/__emulator/clock", body: #"{"advanceSeconds": \#(seconds)}"#,
-            contentType: "application/json")
+        try world.emulator.advanceClock(seconds: seconds)
     }
 
     func runner() throws -> SyncRunner {

@@ -7,13 +7,11 @@ import TestSupport
 /// honest help texts, and a `migrate` that creates only sfpg's schema and the given jobs' tables.
 @Suite("CLI: the production binary", .serialized)
 struct ProductionBinaryTests {
-    static let root = TestSyncProcess.repositoryRoot
+    static let root = TestBinaries.repositoryRoot
 
-    /// Runs a tool to completion and returns its stdout (stderr discarded).
-    static func output(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let process = try TestSyncProcess(executable, arguments, environment: [:])
-        let status = process.wait(timeout: .seconds(120))
-        return (status, process.standardOutput)
+    /// Runs a tool to completion (nm on a debug binary takes a while under load).
+    static func output(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try TestSyncProcess.run(executable, arguments, timeout: .seconds(120))
     }
 
     /// Module names that must not appear in any symbol of `sfpg` (Swift mangles the module name into each symbol).
@@ -22,9 +20,11 @@ struct ProductionBinaryTests {
     @Test("the sfpg executable links no emulator, no SwiftNIO and no benchmark code (nm)")
     func noEmulatorSymbols() throws {
         var checked = 0
-        for path in [Self.root + "/.build/debug/sfpg", Self.root + "/.build/release/sfpg"]
+        // Every build of sfpg there is: the debug one the tests run, and a release one if it was built.
+        let release = try? TestBinaries.binPath(configuration: "release")
+        for path in [try TestBinaries.binPath() + "/sfpg"] + (release.map { [$0 + "/sfpg"] } ?? [])
         where FileManager.default.isExecutableFile(atPath: path) {
-            let (status, symbols) = try Self.output("/usr/bin/nm", ["--defined-only", path])
+            let (status, symbols, _) = try Self.output("/usr/bin/nm", ["--defined-only", path])
             try #require(status == 0, "nm \(path) failed")
             let hasOwnSymbols = symbols.contains("10SyncEngine")  // the module name, as Swift mangles it
             #expect(hasOwnSymbols, "nm \(path) shows no SyncEngine symbols: is it stripped?")
@@ -35,12 +35,12 @@ struct ProductionBinaryTests {
             }
             checked += 1
         }
-        #expect(checked >= 1, "no built sfpg executable under .build")
+        #expect(checked >= 1, "no built sfpg executable in \((try? TestBinaries.binPath()) ?? "the bin path")")
     }
 
     @Test("sfpg --version prints the version and the commit it was built from")
     func version() throws {
-        let (status, stdout) = try Self.output(TestSyncProcess.sfpgPath, ["--version"])
+        let (status, stdout, _) = try Self.output(try TestBinaries.path("sfpg"), ["--version"])
         #expect(status == 0)
         let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(line.range(of: #"^sfpg \d+\.\d+\.\d+ \(commit [A-Za-z0-9._-]+\)$"#, options: .regularExpression) != nil, "\(line)")
@@ -50,7 +50,7 @@ struct ProductionBinaryTests {
     @Test("help texts name flags as they are spelled", arguments: ["", "run", "migrate", "check", "status", "describe", "history", "demo"])
     func helpNamesRealFlags(_ command: String) throws {
         let arguments = (command.isEmpty ? [] : [command]) + ["--help"]
-        let (status, help) = try Self.output(TestSyncProcess.sfpgPath, arguments)
+        let (status, help, _) = try Self.output(try TestBinaries.path("sfpg"), arguments)
         #expect(status == 0)
         let defined = Set(help.split(separator: "\n").compactMap { line -> String? in
             let trimmed = line.drop(while: { $0 == " " })
@@ -72,10 +72,10 @@ struct ProductionBinaryTests {
 
     @Test("sfpg has no emulator or bench-load command; sfpg-emulator and sfpg-bench are their own executables")
     func toolsMoved() throws {
-        #expect(try Self.output(TestSyncProcess.sfpgPath, ["emulator"]).status == 64)
-        #expect(try Self.output(TestSyncProcess.sfpgPath, ["bench-load"]).status == 64)
-        #expect(try Self.output(Self.root + "/.build/debug/sfpg-emulator", ["--help"]).status == 0)
-        #expect(try Self.output(Self.root + "/.build/debug/sfpg-bench", ["load", "--help"]).status == 0)
+        #expect(try Self.output(try TestBinaries.path("sfpg"), ["emulator"]).status == 64)
+        #expect(try Self.output(try TestBinaries.path("sfpg"), ["bench-load"]).status == 64)
+        #expect(try Self.output(try TestBinaries.path("sfpg-emulator"), ["--help"]).status == 0)
+        #expect(try Self.output(try TestBinaries.path("sfpg-bench"), ["load", "--help"]).status == 0)
     }
 
     static func tables(_ connection: PostgresConnection) throws -> Set<String> {

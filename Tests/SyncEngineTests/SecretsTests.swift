@@ -142,7 +142,7 @@ struct SecretsTests {
         world.emulator.faults.setBandwidth(bytesPerSecond: 24_000)
         let pagesBefore = world.emulator.requests.filter { $0.path.hasSuffix("/results") }.count
         let process = try TestSyncProcess(
-            TestSyncProcess.sfpgPath, run + ["--full", "--download-connections", "3", "--database-url", world.conninfo],
+            try TestBinaries.path("sfpg"), run + ["--full", "--download-connections", "3", "--database-url", world.conninfo],
             environment: base.merging(grants[1].1) { $1 })
         let downloading = E2EFixture.waitUntil {
             world.emulator.requests.filter { $0.path.hasSuffix("/results") }.count >= pagesBefore + 3
