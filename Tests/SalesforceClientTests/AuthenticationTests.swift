@@ -4,7 +4,7 @@ import SalesforceEmulator
 import Testing
 import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct AuthenticationTests {
+@Suite(.timeLimit(.minutes(3))) struct AuthenticationTests {
     /// Proves a token works by calling the API with it.
     private func expectWorkingSession(_ client: SalesforceClient, emulator: TestEmulator) throws {
         try client.authenticate()
@@ -106,14 +106,14 @@ import TestSupport
     }
 
     @Test func organizationIdComesFromTheTokenResponse() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let client = emulator.client()
         #expect(try client.organizationId().value == emulator.emulator.organizationId)
         #expect(emulator.requests("GET", containing: "/userinfo").isEmpty)
     }
 
     @Test func fixedAccessTokenAsksUserinfoForTheOrgOnce() throws {
-        let emulator = try RunningEmulator()
+        let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         let token = try issueToken(emulator)
         let client = emulator.client(grant: .accessToken(token: token, instanceURL: emulator.baseURL))
         #expect(try client.organizationId().value == emulator.emulator.organizationId)

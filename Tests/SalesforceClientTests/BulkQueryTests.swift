@@ -4,7 +4,7 @@ import SalesforceEmulator
 import Testing
 import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct BulkQueryTests {
+@Suite(.timeLimit(.minutes(3))) struct BulkQueryTests {
     @Test func streamsThreePagesWithAHeaderOnEachAndTheRightBytes() throws {
         let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 2_500 }
         let client = emulator.client()

@@ -4,7 +4,7 @@ import SalesforceEmulator
 import Testing
 import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct CancellationTests {
+@Suite(.timeLimit(.minutes(3))) struct CancellationTests {
     @Test func cancelWhilePollingAbortsTheServerJob() throws {
         let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay)
         emulator.emulator.faults.slowInProgress(polls: 10_000)

@@ -4,7 +4,7 @@ import SalesforceEmulator
 import Testing
 import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct FaultTests {
+@Suite(.timeLimit(.minutes(3))) struct FaultTests {
     /// Creates a job and waits for it, returning the client and job id.
     private func completedJob(_ emulator: TestEmulator) throws -> (SalesforceClient, String) {
         let client = emulator.client()

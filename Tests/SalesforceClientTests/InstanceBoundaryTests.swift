@@ -6,7 +6,7 @@ import TestSupport
 @testable import SalesforceClient
 
 /// Issue #10, finding 1: URLs from responses must never take the access token off the instance.
-@Suite(.timeLimit(.minutes(1))) struct InstanceBoundaryTests {
+@Suite(.timeLimit(.minutes(3))) struct InstanceBoundaryTests {
     /// A completed Contact job on `emulator`, and the client that made it.
     private func completedJob(_ emulator: TestEmulator) throws -> (SalesforceClient, String) {
         let client = emulator.client()
@@ -227,7 +227,7 @@ import TestSupport
 
 /// The locator chain's `Sforce-Locator` is a response value too: it is percent-encoded into the next URL, so it can
 /// neither add query parameters nor end the query.
-@Suite(.timeLimit(.minutes(1))) struct LocatorEncodingTests {
+@Suite(.timeLimit(.minutes(3))) struct LocatorEncodingTests {
     @Test func aHostileLocatorStaysOneQueryValue() throws {
         let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 30 }
         let client = emulator.client()

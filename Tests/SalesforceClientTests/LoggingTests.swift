@@ -28,7 +28,7 @@ private struct CapturingLogHandler: LogHandler {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct LoggingTests {
+@Suite(.timeLimit(.minutes(3))) struct LoggingTests {
     @Test func tracesEveryRequestWithoutSecrets() throws {
         let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 150 }
         emulator.emulator.faults.expireTokens(afterAPICalls: 2)

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Issue #9: a result page is accepted only when it is provably complete, and a broken page or chain never leaves
 /// the consumer with an open page.
-@Suite(.timeLimit(.minutes(1))) struct PageCompletenessTests {
+@Suite(.timeLimit(.minutes(3))) struct PageCompletenessTests {
     enum PageFault: String, CaseIterable, CustomStringConvertible {
         case emptyGzip, cutAfterDelimiter, truncateGzip
         var description: String { rawValue }

@@ -39,7 +39,7 @@ final class SpoolWatchingConsumer: ResultPageConsumer {
     func discardPage(_ number: Int) throws { try inner.discardPage(number) }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct ParallelDownloadTests {
+@Suite(.timeLimit(.minutes(3))) struct ParallelDownloadTests {
     func completedJob(_ emulator: TestEmulator, _ client: SalesforceClient) throws -> String {
         try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id).id
     }

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// REST calls beside Bulk: `query`/`queryAll` batches, getDeleted, against the emulator over HTTP.
-@Suite(.timeLimit(.minutes(1))) struct RESTQueryTests {
+@Suite(.timeLimit(.minutes(3))) struct RESTQueryTests {
     struct Row: Decodable, Equatable {
         var Id: String
         var LastName: String?

@@ -28,7 +28,7 @@ private struct RotationLogHandler: LogHandler {
 
 /// Issue #10, finding 4: a refresh token rotated by the token endpoint replaces the configured one for every later
 /// login in the process; the configured one is revoked by then.
-@Suite(.timeLimit(.minutes(1))) struct RefreshTokenRotationTests {
+@Suite(.timeLimit(.minutes(3))) struct RefreshTokenRotationTests {
     private func refreshGrant(_ emulator: TestEmulator) -> OAuthGrant {
         .refreshToken(
             clientId: emulator.configuration.clientId, clientSecret: emulator.configuration.clientSecret,

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `resultPages` is API 58.0+ and its availability on real orgs is UNCONFIRMED (salesforce-api.md §3.5): an org
 /// that lacks it must cost nothing but the locator chain, whatever status it answers with.
-@Suite(.timeLimit(.minutes(1))) struct ResultPagesFallbackTests {
+@Suite(.timeLimit(.minutes(3))) struct ResultPagesFallbackTests {
     @Test(arguments: [400, 404, 405])
     func aListingRefusedWithAClientErrorFallsBackToTheLocatorChain(status: Int) throws {
         let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.contactCount = 250 }

@@ -74,7 +74,7 @@ import Testing
 }
 
 /// The policy as the client applies it, over real HTTP: a server's `Retry-After` is waited for.
-@Suite(.timeLimit(.minutes(1))) struct RetryAfterTests {
+@Suite(.timeLimit(.minutes(3))) struct RetryAfterTests {
     @Test func aThrottledRequestWaitsAsLongAsTheServerAsks() throws {
         let server = try CapturingListener(
             response: "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"

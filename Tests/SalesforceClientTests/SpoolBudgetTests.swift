@@ -7,7 +7,7 @@ import TestSupport
 
 /// Issue #10, finding 5: the parallel download's spool is bounded in bytes, lives in a private 0700 directory
 /// named after the process, and a directory left by a killed process is removed by the next run.
-@Suite(.timeLimit(.minutes(1))) struct SpoolBudgetTests {
+@Suite(.timeLimit(.minutes(3))) struct SpoolBudgetTests {
     private func completedJob(_ client: SalesforceClient) throws -> String {
         try client.waitForCompletion(try client.createQueryJob(contactSOQL, operation: .query).id).id
     }
@@ -148,7 +148,7 @@ import TestSupport
 
 /// The queue alone, under many threads and random page sizes: every page arrives in order, no deadlock, and the
 /// spooled bytes never exceed the budget (all pages here are smaller than it).
-@Suite(.timeLimit(.minutes(1))) struct PageSpoolQueueStressTests {
+@Suite(.timeLimit(.minutes(3))) struct PageSpoolQueueStressTests {
     /// Seeds 1–5 with the default write wait; 6–8 give a waiting page up after 1 ms, so pages are given up and
     /// fetched again all the time.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8])

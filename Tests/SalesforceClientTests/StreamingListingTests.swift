@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Issue #12 item 3: result pages download while the rest of the `resultPages` listing is still being read.
-@Suite(.timeLimit(.minutes(1))) struct StreamingListingTests {
+@Suite(.timeLimit(.minutes(3))) struct StreamingListingTests {
     /// 250 Contacts in pages of 10: 25 pages, listed 5 per answer.
     private func completedJob(_ emulator: TestEmulator, _ client: SalesforceClient) throws -> (id: String, records: Int) {
         let job = try client.createQueryJob(contactSOQL, operation: .query)

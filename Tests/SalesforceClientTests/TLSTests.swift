@@ -70,7 +70,7 @@ private func canConnect(port: Int) -> Bool {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct TLSTests {
+@Suite(.timeLimit(.minutes(3))) struct TLSTests {
     @Test func verifiesTheServerAgainstTheConfiguredCA() throws {
         let directory = try TemporaryDirectory()
         let pki = try TestPKI(in: directory)

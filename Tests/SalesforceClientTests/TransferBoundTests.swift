@@ -8,7 +8,7 @@ import TestSupport
 /// Issue #10, finding 3: no request waits without bound. A peer that keeps sending slowly, but faster than the
 /// old 1 byte/s stall check, must still be cut off: non-streamed requests by a total timeout, result pages by a
 /// minimum speed and a total page timeout. Each failure is a `.timeout` within the configured bound.
-@Suite(.timeLimit(.minutes(1))) struct TransferBoundTests {
+@Suite(.timeLimit(.minutes(3))) struct TransferBoundTests {
     private func completedJob(_ emulator: TestEmulator) throws -> (SalesforceClient, String, Int) {
         let client = emulator.client()
         let job = try client.createQueryJob(contactSOQL, operation: .query)

@@ -38,7 +38,7 @@ struct OrgIdentityTests {
         let first = try world.sfpg(["run", "contacts"] + Self.jobs)
         #expect(first.status == 0, "\(first.stderr)")
         let old = world.emulator.organizationId
-        let new = world.emulator.refreshOrg()
+        let new = world.emulator.emulator.refreshOrg()
         #expect(old != new)
         let before = world.fingerprint()
         let creations = world.jobCreations.count
@@ -60,7 +60,7 @@ struct OrgIdentityTests {
         let job = try world.job("contacts")
         let first = try world.sfpg(["run", "contacts"] + Self.jobs)
         #expect(first.status == 0, "\(first.stderr)")
-        let new = world.emulator.refreshOrg()
+        let new = world.emulator.emulator.refreshOrg()
         // The new org lacks a quarter of the records: more than max_sweep (10%) lets a normal full run remove.
         let gone = Set(world.emulator.org.ids("Contact", includeDeleted: true).prefix(10))
         for id in gone { world.emulator.org.hardDelete("Contact", id: id) }
@@ -91,7 +91,7 @@ struct OrgIdentityTests {
             "SELECT watermark::text AS w FROM sfpg.sync_state WHERE job_name = 'contacts'")[0, "w"]
         let runner = try world.runner()
         var new = ""
-        runner.onBulkJobCreated = { _ in new = world.emulator.refreshOrg() }
+        runner.onBulkJobCreated = { _ in new = world.emulator.emulator.refreshOrg() }
         let outcome = runner.run(job, options: SyncOptions(mode: .full))
         #expect(outcome.status == .configuration, "\(outcome.error ?? "")")
         #expect(outcome.reason == .orgChanged)
