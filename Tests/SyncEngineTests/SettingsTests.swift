@@ -73,7 +73,7 @@ import Testing
         let readers = [
             "Sources/sfpg/Settings.swift", "Sources/sfpg-bench/BenchSettings.swift",
             "Sources/SalesforceClient/SalesforceConfiguration+Environment.swift",
-            "Sources/PostgresLoader/PostgresSettings.swift",
+            "Sources/PostgresLoader/Connection/PostgresSettings.swift",
         ]
         var known: Set<String> = [URLPolicy.allowAnyHostVariable]
         for reader in readers {
