@@ -90,8 +90,8 @@ public final class ColumnRefresh: PageSink {
             SELECT DISTINCT ON (\(key)) \(plan.stagedSelectList) FROM \(LoadPlan.staging)
             ORDER BY \(key), \(modstamp) DESC NULLS LAST
             """
-        let differs = "(\(columns.map { "t." + SQLIdentifier.quote($0) }.joined(separator: ", "))) IS DISTINCT FROM "
-            + "(\(columns.map { "src." + SQLIdentifier.quote($0) }.joined(separator: ", ")))"
+        // Types without an equality operator (json, xml, geometric) are compared as text, as the merge does.
+        let differs = plan.columnsDiffer(stored: "t", incoming: "src") ?? "false"
         let matches = "t.\(key) = src.\(key) AND t.\(modstamp) <= src.\(modstamp) AND \(differs)"
         if let audit = plan.mapping.audit, !columns.isEmpty {
             let changes = plan.changesExpression(

@@ -128,7 +128,7 @@ public final class LoadRun: PageSink {
         }
     }
 
-    /// Rolls back without a run-log row (an open page's COPY included): for ``loading(_:_:)``, which tries again.
+    /// Rolls back without a run-log row (an open page's COPY included): for ``withStagedFallback``, which tries again.
     public func abandon() {
         if let openPage { _ = abort(openPage, because: DirectLoadConflict()) }
         try? store.cleanUp()
@@ -142,17 +142,15 @@ public final class LoadRun: PageSink {
     public static func loading<T>(
         _ make: () throws -> LoadRun, current: (LoadRun) -> Void = { _ in }, _ attempt: (LoadRun) throws -> T
     ) throws -> T {
-        let first = try make()
-        current(first)
-        do {
-            return try attempt(first)
-        } catch is DirectLoadConflict {
-            first.abandon()
-            let second = try make()
-            second.allowsDirectLoad = false
-            current(second)
-            return try attempt(second)
-        }
+        // Every target here comes from `make`, so each is a LoadRun.
+        try withStagedFallback(
+            first: try make(),
+            staged: {
+                let second = try make()
+                second.allowsDirectLoad = false
+                return second
+            },
+            current: { current($0 as! LoadRun) }, { try attempt($0 as! LoadRun) })
     }
 
     /// The staging DDL, COPY and merge SQL this run would execute, for `--dry-run`.

@@ -16,6 +16,25 @@ public protocol RunTarget: PageSink {
     func abandon()
 }
 
+/// Runs `attempt` (begin, pages, commit) on `first`. If `first` copied straight into an empty table and the results
+/// held a key twice (``DirectLoadConflict``), it is rolled back and `attempt` runs once more on `staged()`, a target
+/// that goes through staging, where the newest version wins. `current` always names the target in progress, so a
+/// caller's failure handling fails the right one.
+public func withStagedFallback<T>(
+    first: any RunTarget, staged: () throws -> any RunTarget, current: (any RunTarget) -> Void,
+    _ attempt: (any RunTarget) throws -> T
+) throws -> T {
+    current(first)
+    do {
+        return try attempt(first)
+    } catch is DirectLoadConflict {
+        first.abandon()
+        let second = try staged()
+        current(second)
+        return try attempt(second)
+    }
+}
+
 extension Reconciliation {
     /// Salesforce's `numberRecordsProcessed`, the records the pages announced and the rows COPY staged must be one
     /// number: anything else means a page was lost, cut or doubled on the way, and merging (worse, sweeping) would

@@ -209,12 +209,17 @@ struct LoadPlan: Sendable {
     /// in PostgreSQL behind sfpg's back. Salesforce's answer is the truth for its version, so the row is rewritten;
     /// an older version still never overwrites a newer one. Nil when only the key and the modstamp are mapped.
     func sameVersionDiffers(stored t: String, incoming src: String) -> String? {
-        let compared = mapping.allMappings.filter { $0.column != mapping.key.column && $0.column != mapping.modstamp.column }
-        guard !compared.isEmpty else { return nil }
+        columnsDiffer(stored: t, incoming: src).map { "(\(t).\(modstamp) = \(src).\(modstamp) AND \($0))" }
+    }
+
+    /// Some mapped column other than the key and the modstamp (``auditedColumns``) holds another value in `t` than
+    /// in `src`; nil when there is no such column.
+    func columnsDiffer(stored t: String, incoming src: String) -> String? {
+        guard !auditedColumns.isEmpty else { return nil }
         func row(_ alias: String) -> String {
-            "ROW(" + compared.map { comparable("\(alias).\(q($0.column))", column: $0.column) }.joined(separator: ", ") + ")"
+            "ROW(" + auditedColumns.map { comparable("\(alias).\(q($0))", column: $0) }.joined(separator: ", ") + ")"
         }
-        return "(\(t).\(modstamp) = \(src).\(modstamp) AND \(row(t)) IS DISTINCT FROM \(row(src)))"
+        return "\(row(t)) IS DISTINCT FROM \(row(src))"
     }
 
     /// `expression` in a form that has an equality operator: types without one (json, xml, geometric types) are

@@ -66,7 +66,9 @@ extension SyncRunner {
                 outcome.bulkJobSeconds = jobs.waitSeconds
             }
             evidence.expected = jobs.expectedRecords
-            let (summary, download) = try load(jobs, job: job, scope: scope, plan: plan, options: options, first: first, current: &current, evidence: &evidence, apiCalls: { self.client.apiCallCount - callsBefore })
+            let (summary, download) = try load(
+                jobs, job: job, scope: scope, plan: plan, state: state, options: options, first: first, current: &current,
+                evidence: &evidence, apiCalls: { self.client.apiCallCount - callsBefore })
             if !scope.isColumns { outcome.summary = summary }
             logFinished(summary, download, evidence: evidence, jobs: jobs, calls: client.apiCallCount - callsBefore,
                         connections: client.connectionsOpened - connectionsBefore, logger: logger)
@@ -179,18 +181,22 @@ extension SyncRunner {
     /// Downloads every completed job into a target, proves and commits. A first load that copied straight into
     /// an empty table and met a key twice is rolled back and loaded once more through staging.
     func load(
-        _ jobs: BulkJobs, job: JobDefinition, scope: RunScope, plan: SyncPlan, options: SyncOptions,
+        _ jobs: BulkJobs, job: JobDefinition, scope: RunScope, plan: SyncPlan, state: JobState, options: SyncOptions,
         first: any RunTarget, current: inout any RunTarget, evidence: inout Reconciliation, apiCalls: () -> Int
     ) throws -> (RunSummary, DownloadSummary) {
-        do {
-            return try loadOnce(jobs, into: first, job: job, scope: scope, plan: plan, options: options, evidence: &evidence, apiCalls: apiCalls)
-        } catch is DirectLoadConflict {
-            first.abandon()
-            jobs.logger.notice("the results hold a key twice: loading through staging")
-            let second = try makeTarget(job, scope: scope, plan: plan, state: try store.state(ofJob: job.name), apiCalls: apiCalls)
-            (second as? LoadRun)?.allowsDirectLoad = false
-            current = second
-            return try loadOnce(jobs, into: second, job: job, scope: scope, plan: plan, options: options, evidence: &evidence, apiCalls: apiCalls)
+        var inProgress = first
+        defer { current = inProgress }
+        return try withStagedFallback(
+            first: first,
+            staged: {
+                jobs.logger.notice("the results hold a key twice: loading through staging")
+                let second = try makeTarget(job, scope: scope, plan: plan, state: state, apiCalls: apiCalls)
+                (second as? LoadRun)?.allowsDirectLoad = false
+                return second
+            },
+            current: { inProgress = $0 }
+        ) { target in
+            try loadOnce(jobs, into: target, job: job, scope: scope, plan: plan, options: options, evidence: &evidence, apiCalls: apiCalls)
         }
     }
 
