@@ -21,8 +21,7 @@ extension PrometheusText {
                 guard let name = parts.first, isMetricName(name) else { continue }
                 let rest = parts.count > 1 ? parts[1] : ""
                 if line.hasPrefix("# HELP ") {
-                    families[family(name)].help = rest.replacingOccurrences(of: "\\n", with: "\n")
-                        .replacingOccurrences(of: "\\\\", with: "\\")
+                    families[family(name)].help = unescape(rest.unicodeScalars)
                 } else {
                     families[family(name)].kind = MetricFamily.Kind(rawValue: rest) ?? .untyped
                 }
@@ -31,6 +30,23 @@ extension PrometheusText {
             }
         }
         return families
+    }
+
+    /// HELP text and label values: `\\n` is a line feed, `\\` followed by anything else is that character.
+    static func unescape<S: Sequence<Unicode.Scalar>>(_ text: S) -> String {
+        var out = ""
+        var escaped = false
+        for scalar in text {
+            if escaped {
+                out.unicodeScalars.append(scalar == "n" ? "\n" : scalar)
+                escaped = false
+            } else if scalar == "\\" {
+                escaped = true
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// One sample line: `name{a="x",b="y"} value`; nil when it does not have that shape.

@@ -52,7 +52,7 @@ struct JSONLogHandler: LogHandler {
         guard case .stringConvertible(let convertible) = value else { return "\(value)" }
         switch convertible {
         case let flag as Bool: return flag
-        case let integer as any BinaryInteger: return Int64(integer)
+        case let integer as any BinaryInteger: return Int64(exactly: integer) ?? "\(value)"
         case let real as Double where real.isFinite: return real
         default: return "\(value)"
         }

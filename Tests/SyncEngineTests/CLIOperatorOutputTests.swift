@@ -118,17 +118,16 @@ struct CLIOperatorOutputTests {
 
     @Test("the summary counts backfilled rows; a shard says its run is pending until the last one (issue 21 #13)")
     func summariesSayWhatHappened() async throws {
-        let world = try await E2EFixture { $0.contactCount = 60 }
-        let before = try world.writeJob(DriftTests.contactsYAML(), name: "contacts")
+        // A short overlap, so the incremental run re-reads few records and the backfill fills the rest.
+        let world = try await E2EFixture { $0.contactCount = 100 }
+        let before = try world.writeJob(DriftTests.contactsYAML(extra: "overlap: 1s"), name: "contacts")
         let directory = (before.file as NSString).deletingLastPathComponent
         #expect(try world.sfpg(["run", "contacts", "--jobs-directory", directory]).status == 0)
-        try DriftTests.contactsYAML(fields: ["Title: title", "Department: department"])
+        try DriftTests.contactsYAML(extra: "overlap: 1s", fields: ["Title: title", "Department: department"])
             .write(toFile: before.file, atomically: true, encoding: .utf8)
         let backfill = try world.sfpg(["run", "contacts", "--jobs-directory", directory])
         #expect(backfill.status == 0, "\(backfill.stderr)")
-        let backfilled = try world.count("SELECT count(*) FROM public.salesforce_contacts WHERE department IS NOT NULL")
-        #expect(backfilled > 0)
-        #expect(backfill.stdout.contains(", \(backfilled) backfilled;"), "\(backfill.stdout)")
+        #expect(backfill.stdout.range(of: #", [1-9][0-9]* backfilled;"#, options: .regularExpression) != nil, "\(backfill.stdout)")
 
         let first = try world.sfpg(["run", "contacts", "--full", "--shard", "0/2", "--shard-run", "ops-t"] + Self.jobs)
         #expect(first.status == 0, "\(first.stderr)")
@@ -161,7 +160,7 @@ struct CLIOperatorOutputTests {
             $0.contactCount = 600
             $0.defaultPageSize = 300
         }
-        world.emulator.faults.setBandwidth(bytesPerSecond: 40_000)
+        world.emulator.faults.setBandwidth(bytesPerSecond: 5_000)
         let sfpg = try TestBinaries.path("sfpg")
         let command = ([sfpg, "run", "contacts", "--download-connections", "1", "--database-url", world.conninfo] + Self.jobs)
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")

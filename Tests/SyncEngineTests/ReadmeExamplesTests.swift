@@ -60,6 +60,11 @@ struct ReadmeExamplesTests {
             substitutions.reduce(command) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
         }
 
+        // The Commands table's migrate (what the Kubernetes init container runs): sfpg's schema and the jobs' tables.
+        let migrate = try #require(Self.readme.split(separator: "`").first { $0.hasPrefix("sfpg migrate ") })
+        let migrated = try shell(localized(String(migrate).replacingOccurrences(of: " [--jobs-directory DIR]", with: "")), environment)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+
         // JWT step 4: only the JWT variables (no password grant to fall back to).
         let step4 = try #require(Self.readme.split(separator: "`").first { $0.hasPrefix("SF_LOGIN_URL=") && $0.hasSuffix("sfpg check") })
         let jwtOnly = ["DATABASE_URL": world.conninfo, "PATH": environment["PATH"]!]

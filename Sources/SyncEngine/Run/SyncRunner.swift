@@ -151,7 +151,8 @@ public final class SyncRunner {
             // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
             // says what really happened.
             outcome.fail(error, cancelled: cancellation.isCancelled)
-            logger.error("sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(error)"])
+            logger.error(
+                "sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(outcome.error ?? "\(error)")"])
         }
         outcome.seconds = (ContinuousClock.now - started).inSeconds
         return outcome
