@@ -65,7 +65,10 @@ extension SalesforceClient {
         }
         logger.debug(
             "Downloaded results",
-            metadata: ["sf.job": "\(jobId)", "sf.pages": .stringConvertible(summary.pages), "sf.records": .stringConvertible(summary.records)])
+            metadata: [
+                "sf.job": "\(jobId)", "sf.pages": .stringConvertible(summary.pages),
+                "sf.records": .stringConvertible(summary.records),
+            ])
         return summary
     }
 
@@ -92,7 +95,8 @@ extension SalesforceClient {
             logger.debug(
                 "Result page downloaded",
                 metadata: [
-                    "sf.page": .stringConvertible(number), "sf.records": .stringConvertible(page.counter.records), "sf.bytes": .stringConvertible(page.counter.bytes),
+                    "sf.page": .stringConvertible(number), "sf.records": .stringConvertible(page.counter.records),
+                    "sf.bytes": .stringConvertible(page.counter.bytes),
                 ])
             return FetchedPage(next: next, records: page.counter.records, bytes: page.counter.bytes, delivered: true)
         } catch {

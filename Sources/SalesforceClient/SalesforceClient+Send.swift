@@ -162,7 +162,10 @@ extension SalesforceClient {
         // At the default level: a run slowed by retries should say so without --log-level debug.
         logger.warning(
             "Retrying request",
-            metadata: ["retry.attempt": .stringConvertible(attempt), "retry.delay": .stringConvertible(seconds(delay)), "retry.reason": "\(reason)"])
+            metadata: [
+                "retry.attempt": .stringConvertible(attempt), "retry.delay": .stringConvertible(seconds(delay)),
+                "retry.reason": "\(reason)",
+            ])
         try sleep(seconds: seconds(delay))
     }
 

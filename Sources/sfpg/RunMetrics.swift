@@ -56,7 +56,8 @@ struct JobRunMetrics {
             "sfpg_rows", help: "Rows the job's last run changed in its table, by operation (0 for a run that failed).",
             samples: runs.flatMap { run in
                 [("inserted", run.counts?.inserted), ("updated", run.counts?.updated), ("deleted", run.counts?.deleted),
-                 ("unchanged", run.counts?.unchanged), ("backfilled", run.backfilled), ("refreshed", run.refreshed)].map { operation, count in
+                 ("unchanged", run.counts?.unchanged), ("backfilled", run.backfilled),
+                 ("refreshed", run.refreshed)].map { operation, count in
                     MetricFamily.Sample(run.labels + [("operation", operation)], Double(count ?? 0))
                 }
             })
@@ -72,7 +73,9 @@ struct JobRunMetrics {
             MetricFamily(
                 "sfpg_run_failed", help: "1 for a job whose last run failed, labelled with the exit-code table's reason.",
                 samples: runs.compactMap { run in
-                    run.reason.map { MetricFamily.Sample(run.labels + [("reason", $0.rawValue.replacingOccurrences(of: " ", with: "_"))], 1) }
+                    run.reason.map {
+                        MetricFamily.Sample(run.labels + [("reason", $0.rawValue.replacingOccurrences(of: " ", with: "_"))], 1)
+                    }
                 }),
             family("sfpg_run_duration_seconds", "Wall time of the job's last run.") { $0.seconds },
             rows,
@@ -130,7 +133,8 @@ struct RunMetricsPublisher {
             let own = record?.latestRunId.map { $0 > (before[outcome.job] ?? 0) } ?? false
             return JobRunMetrics(
                 job: outcome.job, object: jobs.first { $0.name == outcome.job }?.object ?? "", status: outcome.status,
-                reason: outcome.status == .success ? nil : outcome.reason ?? ExitReason(outcome.status), seconds: outcome.seconds, counts: outcome.summary?.counts, backfilled: outcome.backfilled,
+                reason: outcome.status == .success ? nil : outcome.reason ?? ExitReason(outcome.status),
+                seconds: outcome.seconds, counts: outcome.summary?.counts, backfilled: outcome.backfilled,
                 refreshed: outcome.refreshed, bulkJobSeconds: outcome.bulkJobSeconds, record: record, ownRow: own)
         }
         publish(runs)

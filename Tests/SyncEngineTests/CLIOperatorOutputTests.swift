@@ -156,10 +156,8 @@ struct CLIOperatorOutputTests {
 
     @Test("on a terminal the progress line names the job and counts pages before rows are known (issue 21 #13)")
     func progressLineOnATerminal() async throws {
-        let world = try await E2EFixture {
-            $0.contactCount = 600
-            $0.defaultPageSize = 300
-        }
+        // Two pages over one slow connection: the line is redrawn while the first is still downloading.
+        let world = try await E2EFixture { ($0.contactCount, $0.defaultPageSize) = (600, 300) }
         world.emulator.faults.setBandwidth(bytesPerSecond: 5_000)
         let sfpg = try TestBinaries.path("sfpg")
         let command = ([sfpg, "run", "contacts", "--download-connections", "1", "--database-url", world.conninfo] + Self.jobs)

@@ -113,7 +113,9 @@ final class BulkJobs {
                 let done = try client.waitForCompletion(current.id)
                 completed.append(done)
                 index += 1
-                logger.info("bulk query complete", metadata: ["sf.job": "\(done.id)", "sf.records": .stringConvertible(done.numberRecordsProcessed ?? -1)])
+                logger.info(
+                    "bulk query complete",
+                    metadata: ["sf.job": "\(done.id)", "sf.records": .stringConvertible(done.numberRecordsProcessed ?? -1)])
             } catch {
                 guard !cancellation.isCancelled, let ranges, let range = current.range,
                     let reason = SyncRunner.resplitReason(error)

@@ -81,7 +81,8 @@ extension SyncRunner {
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             current.fail(
-                status == .cancelled ? SyncError.cancelledBySignal : error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
+                status == .cancelled ? SyncError.cancelledBySignal : error, status: status, reconciliation: evidence,
+                reason: incomplete ? .incomplete : nil,
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
             // The jobs were aborted and deleted above, so they are no longer in flight.
             if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
