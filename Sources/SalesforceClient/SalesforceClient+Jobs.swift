@@ -37,7 +37,7 @@ extension SalesforceClient {
                 case .jobComplete:
                     logger.debug(
                         "Query job complete",
-                        metadata: ["sf.job": "\(id)", "sf.records": "\(job.numberRecordsProcessed ?? -1)"])
+                        metadata: ["sf.job": "\(id)", "sf.records": .stringConvertible(job.numberRecordsProcessed ?? -1)])
                     return job
                 case .failed:
                     throw SalesforceError(

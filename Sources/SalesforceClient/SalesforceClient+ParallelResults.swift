@@ -94,8 +94,8 @@ extension SalesforceClient {
         logger.debug(
             "Downloaded results in parallel",
             metadata: [
-                "sf.job": "\(jobId)", "sf.pages": "\(summary.pages)", "sf.records": "\(summary.records)",
-                "sf.connections": "\(workers)", "sf.peakInFlight": "\(summary.peakPagesInFlight)",
+                "sf.job": "\(jobId)", "sf.pages": .stringConvertible(summary.pages), "sf.records": .stringConvertible(summary.records),
+                "sf.connections": .stringConvertible(workers), "sf.peakInFlight": .stringConvertible(summary.peakPagesInFlight),
                 "sf.peakSpooledBytes": "\(summary.peakSpooledBytes)", "sf.spoolEvictions": "\(queue.evictions)",
             ])
         return summary
@@ -166,7 +166,7 @@ extension SalesforceClient {
                                 descriptor: file.takeDescriptor(), records: page.records, bytes: page.bytes,
                                 empty: !page.delivered))
                     } catch is PageSpoolQueue.Evicted {
-                        logger.debug("Spool budget: page given up for now", metadata: ["sf.page": "\(index + 1)"])
+                        logger.debug("Spool budget: page given up for now", metadata: ["sf.page": .stringConvertible(index + 1)])
                         queue.requeue(index)
                     } catch {
                         queue.release(index)

@@ -65,7 +65,10 @@ extension SalesforceClient {
         }
         logger.debug(
             "Downloaded results",
-            metadata: ["sf.job": "\(jobId)", "sf.pages": "\(summary.pages)", "sf.records": "\(summary.records)"])
+            metadata: [
+                "sf.job": "\(jobId)", "sf.pages": .stringConvertible(summary.pages),
+                "sf.records": .stringConvertible(summary.records),
+            ])
         return summary
     }
 
@@ -85,14 +88,15 @@ extension SalesforceClient {
                     purpose: .resultPage(number: number, apiVersion: configuration.apiVersion), stream: page))
             let next = response.headers["sforce-locator"]
             guard page.begun else {
-                logger.debug("Empty result page (0 records) not handed to the consumer", metadata: ["sf.page": "\(number)"])
+                logger.debug("Empty result page (0 records) not handed to the consumer", metadata: ["sf.page": .stringConvertible(number)])
                 return FetchedPage(next: next, records: 0, bytes: 0, delivered: false)
             }
             try consumer.finishPage(number, recordCount: page.counter.records)
             logger.debug(
                 "Result page downloaded",
                 metadata: [
-                    "sf.page": "\(number)", "sf.records": "\(page.counter.records)", "sf.bytes": "\(page.counter.bytes)",
+                    "sf.page": .stringConvertible(number), "sf.records": .stringConvertible(page.counter.records),
+                    "sf.bytes": .stringConvertible(page.counter.bytes),
                 ])
             return FetchedPage(next: next, records: page.counter.records, bytes: page.counter.bytes, delivered: true)
         } catch {

@@ -126,7 +126,7 @@ extension SalesforceClient {
                     + "OAuth scopes (api).",
                 httpStatus: 401, errorCode: server?.errorCode)
         }
-        logger.debug("Session expired; authenticating again", metadata: ["http.path": "\(http.loggablePath)"])
+        logger.info("Session expired; authenticating again", metadata: ["http.path": "\(http.loggablePath)"])
         session = nil
     }
 
@@ -159,9 +159,13 @@ extension SalesforceClient {
 
     /// Sleeps before retry number `attempt`, waking early on cancellation.
     private func wait(_ delay: Duration, beforeRetry attempt: Int, reason: SalesforceError) throws {
-        logger.debug(
+        // At the default level: a run slowed by retries should say so without --log-level debug.
+        logger.warning(
             "Retrying request",
-            metadata: ["retry.attempt": "\(attempt)", "retry.delay": "\(seconds(delay))", "retry.reason": "\(reason)"])
+            metadata: [
+                "retry.attempt": .stringConvertible(attempt), "retry.delay": .stringConvertible(seconds(delay)),
+                "retry.reason": "\(reason)",
+            ])
         try sleep(seconds: seconds(delay))
     }
 

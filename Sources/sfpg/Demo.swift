@@ -139,7 +139,7 @@ extension Sfpg {
         }
 
         private func report(_ outcome: JobOutcome) throws {
-            OutcomeTable.print([outcome])
+            OutcomeTable.print([outcome], json: false)
             if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
         }
     }

@@ -40,15 +40,26 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var fields: [String: String] = [:]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            fields[key] = "\(value)"
+        let merged = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        Self.write(level: event.level, label: label, message: "\(event.message)", fields: merged.mapValues(Self.json))
+    }
+
+    /// A metadata value as JSON: a number or flag logged as a value (`.stringConvertible(count)`) stays a JSON
+    /// number or boolean, so a collector can sum and compare it; anything else is its text. Typed at the call site,
+    /// not guessed from the text, so one key never changes its JSON type between lines (a collector's index would
+    /// reject the second type).
+    static func json(_ value: Logger.MetadataValue) -> Any {
+        guard case .stringConvertible(let convertible) = value else { return "\(value)" }
+        switch convertible {
+        case let flag as Bool: return flag
+        case let integer as any BinaryInteger: return Int64(exactly: integer) ?? "\(value)"
+        case let real as Double where real.isFinite: return real
+        default: return "\(value)"
         }
-        Self.write(level: event.level, label: label, message: "\(event.message)", fields: fields)
     }
 
     /// One JSON line on stderr; the `ts`, `level`, `logger` and `message` keys win over metadata of those names.
-    static func write(level: Logger.Level, label: String, message: String, fields: [String: String] = [:]) {
+    static func write(level: Logger.Level, label: String, message: String, fields: [String: Any] = [:]) {
         var object = fields
         object["ts"] = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
         object["level"] = level.rawValue

@@ -145,12 +145,12 @@ extension Sfpg {
                 }
                 publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
                 published = true
-                OutcomeTable.print(outcomes)
+                OutcomeTable.print(outcomes, json: global.logging.logFormat == .json)
                 let status = ExitStatus.combined(outcomes.map(\.status))
                 if status != .success { throw ExitCode(status.rawValue) }
             } catch {
                 if !published && !dryRun {
-                    publisher.publishFailure(ExitStatus(for: error), jobs: selected, seconds: Self.seconds(since: started))
+                    publisher.publishFailure(error, jobs: selected, seconds: Self.seconds(since: started))
                 }
                 throw failureExit(error)
             }

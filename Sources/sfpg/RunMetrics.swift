@@ -30,8 +30,13 @@ struct JobRunMetrics {
     var job: String
     var object: String
     var status: ExitStatus
+    /// Why the run failed, by the exit-code table; nil for a success.
+    var reason: ExitReason? = nil
     var seconds: Double
     var counts: MergeCounts?
+    /// Rows the column passes after the commit changed (a backfill of new fields, a formula refresh).
+    var backfilled = 0
+    var refreshed = 0
     /// From submission to `JobComplete` of the run's Bulk query; nil if it never completed.
     var bulkJobSeconds: Double? = nil
     /// Read from the database after the run; nil when it could not be read (then a failure must not replace the
@@ -51,7 +56,8 @@ struct JobRunMetrics {
             "sfpg_rows", help: "Rows the job's last run changed in its table, by operation (0 for a run that failed).",
             samples: runs.flatMap { run in
                 [("inserted", run.counts?.inserted), ("updated", run.counts?.updated), ("deleted", run.counts?.deleted),
-                 ("unchanged", run.counts?.unchanged)].map { operation, count in
+                 ("unchanged", run.counts?.unchanged), ("backfilled", run.backfilled),
+                 ("refreshed", run.refreshed)].map { operation, count in
                     MetricFamily.Sample(run.labels + [("operation", operation)], Double(count ?? 0))
                 }
             })
@@ -64,6 +70,13 @@ struct JobRunMetrics {
             family("sfpg_run_exit_code", "Exit status of the job's last run (0 success, 1 failed, 2 configuration, 130 cancelled, …).") {
                 Double($0.status.rawValue)
             },
+            MetricFamily(
+                "sfpg_run_failed", help: "1 for a job whose last run failed, labelled with the exit-code table's reason.",
+                samples: runs.compactMap { run in
+                    run.reason.map {
+                        MetricFamily.Sample(run.labels + [("reason", $0.rawValue.replacingOccurrences(of: " ", with: "_"))], 1)
+                    }
+                }),
             family("sfpg_run_duration_seconds", "Wall time of the job's last run.") { $0.seconds },
             rows,
             family("sfpg_bulk_job_seconds", "Seconds from submitting the last run's Bulk query (or reusing one) to JobComplete.") {
@@ -120,17 +133,21 @@ struct RunMetricsPublisher {
             let own = record?.latestRunId.map { $0 > (before[outcome.job] ?? 0) } ?? false
             return JobRunMetrics(
                 job: outcome.job, object: jobs.first { $0.name == outcome.job }?.object ?? "", status: outcome.status,
-                seconds: outcome.seconds, counts: outcome.summary?.counts, bulkJobSeconds: outcome.bulkJobSeconds,
-                record: record, ownRow: own)
+                reason: outcome.status == .success ? nil : outcome.reason ?? ExitReason(outcome.status),
+                seconds: outcome.seconds, counts: outcome.summary?.counts, backfilled: outcome.backfilled,
+                refreshed: outcome.refreshed, bulkJobSeconds: outcome.bulkJobSeconds, record: record, ownRow: own)
         }
         publish(runs)
     }
 
     /// The run failed before any job ran (database unreachable, bad credentials): every selected job failed.
-    func publishFailure(_ status: ExitStatus, jobs: [JobDefinition], seconds: Double) {
+    func publishFailure(_ error: any Error, jobs: [JobDefinition], seconds: Double) {
         guard options.enabled, !jobs.isEmpty else { return }
+        let reason = ExitReason(for: error)
         publish(jobs.map {
-            JobRunMetrics(job: $0.name, object: $0.object, status: status, seconds: seconds, counts: nil, record: nil, ownRow: false)
+            JobRunMetrics(
+                job: $0.name, object: $0.object, status: reason.status, reason: reason, seconds: seconds, counts: nil,
+                record: nil, ownRow: false)
         })
     }
 
@@ -141,7 +158,14 @@ struct RunMetricsPublisher {
         }
         if let file = options.file {
             do {
-                try MetricsSink.writeTextfile(try PrometheusText.encode(JobRunMetrics.families(runs, now: now)), to: file)
+                // Merged by job, like the Pushgateway's groups: a run of some jobs keeps the others' series, and a
+                // run without the database's record keeps its job's last success.
+                let whole = Set(runs.filter { $0.record != nil }.map(\.job))
+                try MetricsSink.updateTextfile(file) { previous in
+                    try PrometheusText.encode(MetricFamily.merging(
+                        PrometheusText.decode(previous ?? ""), JobRunMetrics.families(runs, now: now),
+                        label: "sfpg_job", replacedWhole: whole))
+                }
             } catch {
                 logger.warning("could not write the metrics file", metadata: ["metrics.file": "\(file)", "error": "\(error)"])
             }

@@ -105,4 +105,33 @@ struct PrometheusTextTests {
             try MetricsSink.writeTextfile("m 1\n", to: directory + "/missing/sfpg.prom")
         }
     }
+
+    @Test("decode reads back what encode wrote, escapes and special values included; unreadable lines are skipped")
+    func decodeRoundTrip() throws {
+        let families = [
+            MetricFamily("sfpg_rows", help: "Rows \\ by\noperation.", samples: [
+                .init([("sfpg_job", "we\"ird\\job\n"), ("operation", "inserted")], 3),
+                .init([("sfpg_job", "b"), ("operation", "deleted")], .infinity),
+            ]),
+            MetricFamily("sfpg_run_duration_seconds", help: "Wall time.", samples: [.init([("sfpg_job", "b")], 1.25)]),
+        ]
+        let text = try PrometheusText.encode(families)
+        #expect(PrometheusText.decode(text) == families)
+        #expect(PrometheusText.decode(text + "garbage{ line\nm{a=\"unterminated} 1\n") == families)
+    }
+
+    @Test("merging keeps other jobs' samples, replaces a job's families it writes, or its whole group")
+    func mergeByJob() {
+        func family(_ name: String, _ jobs: [String: Double]) -> MetricFamily {
+            MetricFamily(name, help: name, samples: jobs.sorted { $0.key < $1.key }.map { .init([("sfpg_job", $0.key)], $0.value) })
+        }
+        let previous = [family("status", ["a": 1, "b": 1]), family("success", ["a": 10, "b": 20]),
+                        MetricFamily("build", help: "b", samples: [.init([("version", "1")], 1)])]
+        let current = [family("status", ["b": 0]), MetricFamily("build", help: "b", samples: [.init([("version", "2")], 1)])]
+        let partial = MetricFamily.merging(previous, current, label: "sfpg_job", replacedWhole: [])
+        #expect(partial == [family("status", ["a": 1, "b": 0]), family("success", ["a": 10, "b": 20]),
+                            MetricFamily("build", help: "b", samples: [.init([("version", "2")], 1)])])
+        let whole = MetricFamily.merging(previous, current, label: "sfpg_job", replacedWhole: ["b"])
+        #expect(whole[1] == family("success", ["a": 10]))
+    }
 }

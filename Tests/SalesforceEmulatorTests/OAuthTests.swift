@@ -110,6 +110,27 @@ import Testing
         #expect(otherKey.status == 400)
         #expect(try otherKey.object()["error"] as? String == "invalid_grant")
     }
+
+    @Test("--jwt-public-key takes the certificate a Connected App is given, as well as a bare public key")
+    func jwtBearerWithCertificate() async throws {
+        let keys = try JWTKeys()
+        defer { keys.remove() }
+        let certificatePath = keys.dir.appendingPathComponent("sfpg.crt").path
+        try JWTKeys.openssl(["req", "-x509", "-new", "-key", keys.privatePath, "-out", certificatePath, "-days", "2", "-subj", "/CN=sfpg"])
+        let certificate = try String(contentsOfFile: certificatePath, encoding: .utf8)
+        #expect(certificate.contains("BEGIN CERTIFICATE"))
+        let emulator = try await TestEmulator.start { $0.jwtPublicKeyPEM = certificate }
+        defer { try? emulator.shutdownBlocking() }
+        let claims = #"{"iss":"sfpg-emulator-client","sub":"integration@sfpg.example","aud":"https://login.salesforce.com","exp":\#(Int(Date().timeIntervalSince1970) + 180)}"#
+        func grant(_ key: String) throws -> CurlResponse {
+            try token(emulator, [
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", try keys.sign(claims, privateKeyPath: key)),
+            ])
+        }
+        #expect(try grant(keys.privatePath).status == 200)
+        #expect(try grant(keys.otherPrivatePath).object()["error"] as? String == "invalid_grant")
+    }
 }
 
 /// RSA keys made with the `openssl` command line, and RS256 signing with `openssl dgst`.

@@ -7,6 +7,9 @@ import Foundation
 /// a failed run still leaves its row, a run holds its job's and its table's lock) live in one place.
 public final class SyncStore {
     let connection: PostgresConnection
+    /// Called with the holder's description when a `.wait` lock is held by another session, before blocking on
+    /// it: a run that waits for minutes must say why at the default log level.
+    public var onLockWait: (String) -> Void = { _ in }
 
     public init(_ connection: PostgresConnection) {
         self.connection = connection
@@ -49,9 +52,12 @@ public final class SyncStore {
                 throw PostgresError(
                     .lockHeld,
                     "\(holder) is already being synced (another sfpg process holds its lock); "
-                        + "wait for it to finish or use the wait option")
+                        + "wait for it to finish, or run with --wait-lock to wait for the lock")
             }
         case .wait:
+            let result = try connection.execute("SELECT pg_try_advisory_lock\(kind)(\(key)) AS locked", [value])
+            guard result[0, "locked"] != "t" else { return }
+            if !holder.isEmpty { onLockWait(holder) }
             try connection.execute("SELECT pg_advisory_lock\(kind)(\(key))", [value])
         }
     }

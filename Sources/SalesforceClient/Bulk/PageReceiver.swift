@@ -36,7 +36,9 @@ final class PageReceiver: ResponseStream {
     func restart() throws {
         defer { counter = CSVRecordCounter() }
         guard begun else { return }
-        logger.debug("Discarding incomplete page", metadata: ["sf.page": "\(number)", "sf.bytes": "\(counter.bytes)"])
+        logger.debug(
+            "Discarding incomplete page",
+            metadata: ["sf.page": .stringConvertible(number), "sf.bytes": .stringConvertible(counter.bytes)])
         begun = false
         try consumer.discardPage(number)
     }

@@ -44,7 +44,7 @@ public final class ResultPageListing: @unchecked Sendable {
         } catch let error as SalesforceError where isFirst && Self.meansNoListing(error) {
             client.logger.debug(
                 "resultPages not available; use the locator chain",
-                metadata: ["sf.job": "\(jobId)", "http.status": "\(error.httpStatus ?? 0)"])
+                metadata: ["sf.job": "\(jobId)", "http.status": .stringConvertible(error.httpStatus ?? 0)])
             target = nil
             return nil
         }

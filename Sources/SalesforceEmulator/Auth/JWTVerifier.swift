@@ -28,7 +28,12 @@ enum JWTVerifier {
         let key: OpaquePointer? = pem.withUnsafeBytes { raw -> OpaquePointer? in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
             defer { BIO_free(bio) }
-            return PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+            // A Connected App is given a certificate (README's JWT step makes one with openssl req -x509); a bare
+            // public key is accepted too. Either way the key inside verifies the assertion.
+            guard publicKeyPEM.contains("-----BEGIN CERTIFICATE-----") else { return PEM_read_bio_PUBKEY(bio, nil, nil, nil) }
+            guard let certificate = PEM_read_bio_X509(bio, nil, nil, nil) else { return nil }
+            defer { X509_free(certificate) }
+            return X509_get_pubkey(certificate)
         }
         guard let key else { throw .badKey }
         defer { EVP_PKEY_free(key) }

@@ -113,7 +113,9 @@ final class BulkJobs {
                 let done = try client.waitForCompletion(current.id)
                 completed.append(done)
                 index += 1
-                logger.info("bulk query complete", metadata: ["sf.job": "\(done.id)", "sf.records": "\(done.numberRecordsProcessed ?? -1)"])
+                logger.info(
+                    "bulk query complete",
+                    metadata: ["sf.job": "\(done.id)", "sf.records": .stringConvertible(done.numberRecordsProcessed ?? -1)])
             } catch {
                 guard !cancellation.isCancelled, let ranges, let range = current.range,
                     let reason = SyncRunner.resplitReason(error)
@@ -125,7 +127,7 @@ final class BulkJobs {
                     "re-splitting an Id range whose bulk job failed",
                     metadata: [
                         "sf.job": "\(current.id)", "sf.range": "\(range)", "sync.resplit_reason": "\(reason)",
-                        "sync.resplits": "\(current.resplits + 1)", "sync.halves": "\(lower) \(upper)",
+                        "sync.resplits": .stringConvertible(current.resplits + 1), "sync.halves": "\(lower) \(upper)",
                     ])
                 abandon(current.id)
                 live.remove(at: index)

@@ -93,7 +93,7 @@ extension JobOutcome {
         self.reason = reason
         status = reason.status
         failure = error
-        self.error = message ?? String(describing: error)
+        self.error = message ?? String(describing: cancelled ? SyncError.cancelledBySignal : error)
     }
 
     /// The closing line of a run with failed jobs, counting them by reason, most severe first: "2 of 3 jobs

@@ -53,4 +53,10 @@ public struct SyncError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+
+    /// What a run stopped by SIGTERM/SIGINT reports and records, whatever layer the signal interrupted (a
+    /// transfer, a statement): the signal is the cause, not Salesforce or PostgreSQL.
+    public static let cancelledBySignal = SyncError(
+        "cancelled (signal): SIGTERM or SIGINT stopped the run; its Bulk job was aborted and nothing was committed",
+        reason: .cancelled)
 }

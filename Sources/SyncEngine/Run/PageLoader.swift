@@ -44,13 +44,13 @@ final class PageLoader: ResultPageConsumer {
         }
         rows += copied
         progress?.add(rows: copied)
-        logger.debug("page loaded", metadata: ["batch.page": "\(number)", "batch.rows": "\(copied)"])
+        logger.debug("page loaded", metadata: ["batch.page": .stringConvertible(number), "batch.rows": .stringConvertible(copied)])
     }
 
     func discardPage(_ number: Int) throws {
         guard let page else { return }
         self.page = nil
         run.discardPage(page)
-        logger.info("page discarded for re-fetch", metadata: ["batch.page": "\(number)"])
+        logger.info("page discarded for re-fetch", metadata: ["batch.page": .stringConvertible(number)])
     }
 }

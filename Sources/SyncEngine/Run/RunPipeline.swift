@@ -81,7 +81,8 @@ extension SyncRunner {
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             current.fail(
-                error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
+                status == .cancelled ? SyncError.cancelledBySignal : error, status: status, reconciliation: evidence,
+                reason: incomplete ? .incomplete : nil,
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
             // The jobs were aborted and deleted above, so they are no longer in flight.
             if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
@@ -207,6 +208,7 @@ extension SyncRunner {
         evidence.downloaded = nil
         evidence.pages = nil
         try target.begin()
+        if !scope.isColumns { progress?.start(job: job.name) }
         let consumer = PageLoader(run: target, progress: scope.isColumns ? nil : progress, logger: jobs.logger)
         var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
         for done in jobs.completed {
@@ -237,12 +239,12 @@ extension SyncRunner {
         logger.notice(
             summary.completedShardRun ? "shard finished: the sharded run is complete" : "sync finished",
             metadata: [
-                "sync.pages": "\(download.pages)", "sync.expected": "\(evidence.expected ?? -1)",
-                "sync.bulk_jobs": "\(jobs.ids.count)", "sync.api_calls": "\(calls)",
-                "sync.connections_opened": "\(connections)", "sync.path": "\(summary.path)",
-                "sync.staged": "\(counts.staged)", "sync.inserted": "\(counts.inserted)",
-                "sync.updated": "\(counts.updated)", "sync.unchanged": "\(counts.unchanged)",
-                "sync.deleted": "\(counts.deleted)", "sync.watermark": "\(summary.watermarkAfter ?? "-")",
+                "sync.pages": .stringConvertible(download.pages), "sync.expected": .stringConvertible(evidence.expected ?? -1),
+                "sync.bulk_jobs": .stringConvertible(jobs.ids.count), "sync.api_calls": .stringConvertible(calls),
+                "sync.connections_opened": .stringConvertible(connections), "sync.path": "\(summary.path)",
+                "sync.staged": .stringConvertible(counts.staged), "sync.inserted": .stringConvertible(counts.inserted),
+                "sync.updated": .stringConvertible(counts.updated), "sync.unchanged": .stringConvertible(counts.unchanged),
+                "sync.deleted": .stringConvertible(counts.deleted), "sync.watermark": "\(summary.watermarkAfter ?? "-")",
             ])
     }
 }

@@ -17,8 +17,8 @@ extension SyncRunner {
                 logger.debug(
                     "parallel download",
                     metadata: [
-                        "sf.pages": "\(links.count)\(listing.isDone ? "" : "+")",
-                        "sf.connections": "\(options.downloadConnections)",
+                        "sf.pages_listed": .stringConvertible(links.count), "sf.listing_complete": .stringConvertible(listing.isDone),
+                        "sf.connections": .stringConvertible(options.downloadConnections),
                     ])
                 return try client.downloadResults(
                     bulkJobId, links: links, listing: listing, expectedRecords: expectedRecords,

@@ -40,7 +40,7 @@ extension SyncRunner {
             if !formulas.isEmpty {
                 refreshed = try columnPass(
                     job, ColumnPass(fields: formulas, recordSyncedFields: nil, calculated: true, runId: runId), logger: logger)
-                logger.notice("formula fields refreshed", metadata: ["sync.updated": "\(refreshed)"])
+                logger.notice("formula fields refreshed", metadata: ["sync.updated": .stringConvertible(refreshed)])
             }
         }
         return (backfilled, refreshed)
@@ -61,7 +61,7 @@ extension SyncRunner {
     func refreshColumnsAfterCommit(_ job: JobDefinition, mode: SyncMode, outcome: inout JobOutcome, logger: Logger) {
         guard let summary = outcome.summary else { return }
         do {
-            try refreshColumns(job, mode: mode, runId: summary.runId, logger: logger)
+            (outcome.backfilled, outcome.refreshed) = try refreshColumns(job, mode: mode, runId: summary.runId, logger: logger)
         } catch {
             outcome.fail(
                 error, cancelled: cancellation.isCancelled,

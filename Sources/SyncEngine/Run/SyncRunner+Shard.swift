@@ -53,7 +53,7 @@ extension SyncRunner {
             for id in leftover.split(separator: ",") { BulkJobs.abandon(String(id), client: client, logger: logger) }
             try store.recordShardBulkJob(nil, slot: slot)
         }
-        logger.notice("shard started", metadata: ["sync.range": "\(slot.range)", "sync.attempt": "\(slot.attempt)"])
+        logger.notice("shard started", metadata: ["sync.range": "\(slot.range)", "sync.attempt": .stringConvertible(slot.attempt)])
         return slot
     }
 }

@@ -14,7 +14,7 @@ extension SyncRunner {
             "split ranges",
             metadata: [
                 "sf.smallest_id": "\(smallest ?? "-")", "sf.largest_id": "\(largest ?? "-")",
-                "sync.bulk_jobs": "\(ranges.count)", "sync.boundaries": "\(ranges.boundaries.joined(separator: ","))",
+                "sync.bulk_jobs": .stringConvertible(ranges.count), "sync.boundaries": "\(ranges.boundaries.joined(separator: ","))",
             ])
         return ranges
     }

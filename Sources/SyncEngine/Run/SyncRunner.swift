@@ -53,6 +53,11 @@ public struct JobOutcome: Sendable {
     public var runId: Int64? { summary?.runId }
     /// Why the job failed; `nil` when it did not (or only its ``status`` is known).
     public var reason: ExitReason? = nil
+    /// Rows whose new fields a backfill filled, and rows whose formulas a refresh changed, after the commit.
+    public var backfilled = 0
+    public var refreshed = 0
+    /// The shard this outcome is of (`--shard I/N`), for its summary.
+    public var shard: ShardSpec? = nil
 }
 
 /// Runs jobs: Salesforce Bulk query → COPY into staging → one merge, committed with the watermark and the run log.
@@ -78,6 +83,9 @@ public final class SyncRunner {
     ) {
         self.connection = connection
         self.store = SyncStore(connection)
+        store.onLockWait = { holder in
+            logger.notice("waiting for another run to release its lock (--wait-lock)", metadata: ["lock.holder": "\(holder)"])
+        }
         self.client = client
         self.cancellation = cancellation
         self.logger = logger
@@ -105,7 +113,7 @@ public final class SyncRunner {
         var logger = self.logger
         logger[metadataKey: "job.name"] = "\(job.name)"
         logger[metadataKey: "sf.object"] = "\(job.object)"
-        var outcome = JobOutcome(job: job.name, status: .success, seconds: 0)
+        var outcome = JobOutcome(job: job.name, status: .success, seconds: 0, shard: options.shard)
         // Preflight: credentials and the job's fields are checked before anything touches a table, so a
         // configuration problem leaves every table as it was.
         do {
@@ -143,7 +151,8 @@ public final class SyncRunner {
             // A signal can surface as any layer's error (a cancelled statement, an aborted transfer); the flag
             // says what really happened.
             outcome.fail(error, cancelled: cancellation.isCancelled)
-            logger.error("sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(error)"])
+            logger.error(
+                "sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(outcome.error ?? "\(error)")"])
         }
         outcome.seconds = (ContinuousClock.now - started).inSeconds
         return outcome
