@@ -37,6 +37,8 @@ let package = Package(
             name: "SettingsSyntax",
             swiftSettings: swiftSettings
         ),
+        // Calendar arithmetic and Salesforce's datetime spellings, for the client and the emulator alike.
+        .target(name: "CivilTime", swiftSettings: swiftSettings),
         .target(
             name: "PostgresLoader",
             dependencies: ["CLibPQ", "SettingsSyntax", .product(name: "Logging", package: "swift-log")],
@@ -62,16 +64,17 @@ let package = Package(
         .target(
             name: "SalesforceClient",
             dependencies: [
-                "CCurl", "SettingsSyntax", "COpenSSL", "CZlib", .product(name: "Logging", package: "swift-log"),
+                "CCurl", "CivilTime", "SettingsSyntax", "COpenSSL", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // The emulator deliberately shares no code with the client: it must not inherit the client's
-        // assumptions about the wire.
+        // The emulator shares no wire code with the client (it must not inherit the client's assumptions about the
+        // wire), only calendar arithmetic.
         .target(
             name: "SalesforceEmulator",
             dependencies: [
-                "CZlib", "COpenSSL", "CLibSSL",
+                "CivilTime", "CZlib", "COpenSSL", "CLibSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -136,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SalesforceEmulatorTests",
-            dependencies: ["SalesforceEmulator", "TestSupport"],
+            dependencies: ["CivilTime", "SalesforceEmulator", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

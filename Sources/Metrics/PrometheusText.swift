@@ -68,16 +68,7 @@ public enum PrometheusText {
 
     /// Label values: backslash, double quote and line feed are escaped (`\\`, `\"`, `\n`); nothing else is.
     public static func escapeLabelValue(_ value: String) -> String {
-        var out = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
+        escapeHelp(value).replacingOccurrences(of: "\"", with: "\\\"")
     }
 
     /// HELP text: backslash and line feed are escaped; quotes are not.
@@ -127,20 +118,13 @@ public enum MetricsSink {
         return trimmed + "/metrics/job/sfpg/sfpg_job/" + percentEncode(jobName) + (shard.map { "/shard/\($0)" } ?? "")
     }
 
+    /// Everything but RFC 3986 unreserved characters escaped, UTF-8 bytes as `%XX`.
     public static func percentEncode(_ segment: String) -> String {
-        var out = ""
-        for byte in segment.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
+        segment.addingPercentEncoding(withAllowedCharacters: unreserved) ?? segment
     }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Writes `text` to `path` the way node-exporter's textfile collector needs it: to a temporary file in the same
     /// directory, flushed, then renamed over `path`, so a scrape never reads half a file.

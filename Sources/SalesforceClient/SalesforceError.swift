@@ -57,11 +57,8 @@ public struct SalesforceError: Error, CustomStringConvertible, Sendable {
     public init(
         code: Code, message: String, httpStatus: Int? = nil, errorCode: String? = nil, serverMessage: String? = nil
     ) {
-        self.code = code
-        self.message = message
-        self.httpStatus = httpStatus
-        self.errorCode = errorCode
-        self.serverMessage = serverMessage
+        (self.code, self.message, self.httpStatus) = (code, message, httpStatus)
+        (self.errorCode, self.serverMessage) = (errorCode, serverMessage)
     }
 
     public var description: String {

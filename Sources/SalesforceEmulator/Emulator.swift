@@ -12,27 +12,8 @@ import NIOPosix
 /// // POST \(emulator.baseURL)/services/oauth2/token, then /services/data/v62.0/jobs/query …
 /// ```
 ///
-/// Admin HTTP API (JSON bodies, no authentication, never counted or faulted):
-/// - `POST /__emulator/records/{Object}` body `{"fields":{…}}` → `{"id":…}`
-/// - `PATCH /__emulator/records/{Object}/{Id}` body `{"fields":{…}}`; `POST …/{Id}/delete`, `…/{Id}/undelete`,
-///   `…/{Id}/hardDelete`; `POST …/{Id}/calculated` body `{"field":…,"value":…}`
-/// - `POST /__emulator/records/{Object}/hide` and `…/unhide` body `{"ids":[…]}` (visibility, see ``Org/hide(_:ids:)``)
-/// - `POST /__emulator/removeField` body `{"object":…,"field":…}`
-/// - `POST /__emulator/randomRound` body `{"object","seed","inserts","updates","softDeletes","undeletes","hardDeletes"}`
-/// - `GET /__emulator/truth/{Object}?fields=Id,Name&includeDeleted=true&includeHidden=false` → `{"rows":[[…]]}`
-///   (null = JSON null; hidden records are included unless `includeHidden=false`)
-/// - `POST /__emulator/faults` body `{"kind":…, …}`; kinds: `http` (`status`, `count`, `afterRequests`,
-///   `pathContains`, `body`), `reset` (`count`, `afterBytes`), `truncateGzip` (`count`), `failJob` (`count`,
-///   `errorMessage`), `requestLimit` (`count`), `expireTokens` (`afterCalls`), `slowInProgress` (`polls`, `jobs`),
-///   `bandwidth` (`bytesPerSecond`), `latencyMs` (`ms`), `emptyGzipPage` (`count`), `cutAfterDelimiter` (`count`),
-///   `shortTotal` (`jobs`), `loopLocator` (`count`),
-///   `hostileResultLinks` (`link`, `count`, `placement`: pageLinks|nextRecordsUrl|both), `hostileInstanceURL` (`url`,
-///   `count`), `padDescribe` (`bytes`), `hostileLocator` (`value`, `count`), `clear`
-/// - `POST /__emulator/clock` body `{"advanceSeconds":…}` → moves emulator time (job expiry, delete horizon, date
-///   literals); `POST /__emulator/transport` body `{"maxPageBytes","uncompressedProbability","chunkedProbability"}`
-/// - `GET /__emulator/requests` → the request log (each with the number of the `connection` that carried it)
-/// - `GET /__emulator/connections` → `{"accepted": n}`, TCP connections accepted since start
-/// - `POST /__emulator/reset` → regenerate data, clear faults, jobs, tokens, log, usage and the clock.
+/// The admin HTTP API under `/__emulator/` (records, faults, clock, transport, request log, reset; JSON, no
+/// authentication, never counted or faulted) is described in `docs/emulator.md`.
 ///
 /// With ``EmulatorConfiguration/tls`` it serves https with a CA generated at start (``caCertificatePath``,
 /// ``trustExports``). `docs/emulator.md` describes it for users.
@@ -71,12 +52,8 @@ public final class Emulator: Sendable {
         group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, channel: any Channel, router: Router, port: Int,
         host: String, certificates: TLSCertificates?
     ) {
-        self.group = group
-        self.threadPool = threadPool
-        self.channel = channel
-        self.router = router
-        self.port = port
-        self.certificates = certificates
+        (self.group, self.threadPool, self.channel, self.router) = (group, threadPool, channel, router)
+        (self.port, self.certificates) = (port, certificates)
         self.baseURL = "\(certificates == nil ? "http" : "https")://\(host):\(port)"
     }
 

@@ -28,68 +28,37 @@ struct EmulatorCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).")
-    var port = 8085
-
-    @Option(help: "Generated Contacts (Accounts and Opportunities scale with it).")
-    var contacts = 10_000
-
-    @Option(help: "Seed of the deterministic data generator.")
-    var seed: UInt64 = 42
-
-    @Option(help: "PEM public key that verifies JWT bearer assertions.")
-    var jwtPublicKey: String?
-
-    @Option(help: "Milliseconds a Bulk job spends before JobComplete.")
-    var jobDelayMs = 200
-
+    @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).") var port = 8085
+    @Option(help: "Generated Contacts (Accounts and Opportunities scale with it).") var contacts = 10_000
+    @Option(help: "Seed of the deterministic data generator.") var seed: UInt64 = 42
+    @Option(help: "PEM public key that verifies JWT bearer assertions.") var jwtPublicKey: String?
+    @Option(help: "Milliseconds a Bulk job spends before JobComplete.") var jobDelayMs = 200
     @Option(help: "Per-connection bandwidth cap for result downloads, bytes/s (for parallel-download tests).")
     var bandwidth: Int?
-
-    @Option(help: "Added latency per response, milliseconds.")
-    var latencyMs: Int?
-
+    @Option(help: "Added latency per response, milliseconds.") var latencyMs: Int?
     @Option(help: "MiB of rendered result pages reused by later jobs with the same query on unchanged data (benchmarks; default 0: off).")
     var resultCacheMb = 0
-
     @Option(help: "How to print the SF_* variables on stdout: shell (export lines) or json (one line).")
     var printEnv: EnvFormat = .shell
-
-    @Flag(help: "Serve https with a generated CA (its path and the trust variables are printed).")
-    var tls = false
-
+    @Flag(help: "Serve https with a generated CA (its path and the trust variables are printed).") var tls = false
     @Flag(help: "Exit when the process that started it exits, so a killed caller (sfpg demo) leaves no emulator behind.")
     var exitWithParent = false
-
     @Option(help: "Aggregate REST queries (COUNT() …) over more records than this fail with QUERY_TIMEOUT (default: never).")
     var aggregateTimeoutRecords: Int?
-
-    @Option(help: "getDeleted/getUpdated answer EXCEEDED_ID_LIMIT past this many Ids.")
-    var replicationIdLimit = 600_000
-
+    @Option(help: "getDeleted/getUpdated answer EXCEEDED_ID_LIMIT past this many Ids.") var replicationIdLimit = 600_000
     @Option(help: "Queries whose fields weigh more than this fail with QUERY_TOO_COMPLICATED (a field weighs 1; default: never).")
     var maxQueryWeight: Int?
-
-    @Option(help: "Weight of a formula field against --max-query-weight.")
-    var formulaFieldWeight = 10
-
+    @Option(help: "Weight of a formula field against --max-query-weight.") var formulaFieldWeight = 10
     @Option(help: "An object whose Bulk query jobs are refused with INVALIDENTITY (repeatable).")
     var bulkUnsupported: [String] = []
-
     @Option(help: "An object that describes as replicateable: false and refuses getDeleted/getUpdated (repeatable).")
     var notReplicateable: [String] = []
-
     @Option(help: "Custom fields of Wide__c, an object too wide for one query (every tenth a formula; default 0: none).")
     var wideObjectFields = 0
-
-    @Option(help: "Generated Wide__c records.")
-    var wideObjectRecords = 1_000
-
+    @Option(help: "Generated Wide__c records.") var wideObjectRecords = 1_000
     @Option(help: "Seconds soft-deleted records stay in the recycle bin before they are purged (default 15 days).")
     var recycleBinRetentionSeconds = 15 * 86_400
-
-    @Option(help: "DailyApiRequests maximum.")
-    var dailyApiRequests = 15_000
+    @Option(help: "DailyApiRequests maximum.") var dailyApiRequests = 15_000
 
     enum EnvFormat: String, ExpressibleByArgument, CaseIterable {
         case shell, json

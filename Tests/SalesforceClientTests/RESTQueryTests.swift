@@ -1,5 +1,5 @@
 import Foundation
-import SalesforceClient
+@testable import SalesforceClient
 import SalesforceEmulator
 import Testing
 import TestSupport

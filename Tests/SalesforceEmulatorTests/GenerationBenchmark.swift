@@ -14,7 +14,7 @@ import Testing
         let (query, table) = try SOQLParser.parse("SELECT \(fields) FROM Contact", snapshot: snapshot)
         let clock = ContinuousClock()
         let results = ResultMaterializer.materialize(
-            query: query, table: table, snapshot: snapshot, includeDeleted: false,
+            Selection(query: query, table: table, snapshot: snapshot, includeDeleted: false),
             writer: CSVWriter(columnDelimiter: "COMMA", lineEnding: "LF"))
         var raw = 0
         var offset = 0

@@ -1,3 +1,4 @@
+import CivilTime
 import Foundation
 import SalesforceEmulator
 import TestSupport
@@ -99,7 +100,7 @@ import Testing
         let snapshot = Org(configuration: configuration).snapshot()
         let (query, table) = try SOQLParser.parse("SELECT Id, Name, Description, SystemModstamp FROM Contact", snapshot: snapshot)
         let results = ResultMaterializer.materialize(
-            query: query, table: table, snapshot: snapshot, includeDeleted: false,
+            Selection(query: query, table: table, snapshot: snapshot, includeDeleted: false),
             writer: CSVWriter(columnDelimiter: "COMMA", lineEnding: "LF"))
         #expect(results.totalRows == 20_000)
         var ends: [Int] = []

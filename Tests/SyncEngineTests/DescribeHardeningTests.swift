@@ -1,6 +1,6 @@
 import Foundation
 import PostgresLoader
-import SalesforceClient
+@testable import SalesforceClient
 @testable import SyncEngine
 import Testing
 import TestSupport

@@ -1,6 +1,6 @@
 import Foundation
 import PostgresLoader
-import SalesforceClient
+@testable import SalesforceClient
 import SalesforceEmulator
 import SyncEngine
 import Testing

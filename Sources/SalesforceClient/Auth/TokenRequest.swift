@@ -41,19 +41,11 @@ struct TokenRequest {
 
     /// `application/x-www-form-urlencoded` with everything but RFC 3986 unreserved characters escaped.
     static func percentEncode(_ value: String) -> String {
-        var out = ""
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
     }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Turns an OAuth error into advice for the grant in use; never includes secret values.
     static func failure(grant: OAuthGrant, status: Int, server: ServerError?, loginURL: String) -> SalesforceError {
@@ -82,11 +74,5 @@ struct TokenRequest {
             code: .authentication,
             message: "Salesforce refused the \(grant.name) login at \(loginURL): \(description). \(advice)",
             httpStatus: status, errorCode: server?.errorCode)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -1,40 +1,22 @@
 import Foundation
 
-/// Bulk API 2.0 query operation.
-public enum QueryOperation: String, Sendable {
-    /// Live records only.
-    case query
-    /// Also soft-deleted (recycle bin) and merged records, with `IsDeleted = true`.
-    case queryAll
-}
+/// Bulk API 2.0 query operation: live records only, or (`queryAll`) soft-deleted and merged ones too, with
+/// `IsDeleted = true`.
+public enum QueryOperation: String, Sendable { case query, queryAll }
 
 /// A Bulk API 2.0 query job as Salesforce reports it.
 public struct QueryJob: Sendable {
-    /// Where a job is in its life: `UploadComplete → InProgress → JobComplete`, or `Failed`/`Aborted`.
+    /// Where a job is in its life: `UploadComplete → InProgress → JobComplete`, or `Failed` (often without a
+    /// message) or `Aborted` (by a user, an admin or this client). A state this client does not know (a newer API
+    /// version may add one) is kept in ``unknown(_:)`` and polled like a running job.
     public enum State: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
-        /// Created; Salesforce has not started the query yet.
-        case uploadComplete
-        /// The query is running.
-        case inProgress
-        /// Results are ready (terminal).
-        case jobComplete
-        /// The query failed, often without a message (terminal).
-        case failed
-        /// Aborted by a user, an admin or this client (terminal).
-        case aborted
-        /// A state this client does not know (a newer API version may add one); polled like a running job.
+        case uploadComplete, inProgress, jobComplete, failed, aborted
         case unknown(String)
 
-        /// Salesforce's spelling, matched case-insensitively; anything else is kept in ``unknown(_:)``.
+        /// Salesforce's spelling, matched case-insensitively.
         public init(rawValue: String) {
-            switch rawValue.lowercased() {
-            case "uploadcomplete": self = .uploadComplete
-            case "inprogress": self = .inProgress
-            case "jobcomplete": self = .jobComplete
-            case "failed": self = .failed
-            case "aborted": self = .aborted
-            default: self = .unknown(rawValue)
-            }
+            let known: [State] = [.uploadComplete, .inProgress, .jobComplete, .failed, .aborted]
+            self = known.first { $0.rawValue.lowercased() == rawValue.lowercased() } ?? .unknown(rawValue)
         }
 
         /// Salesforce's spelling (`JobComplete`, …).
@@ -49,7 +31,6 @@ public struct QueryJob: Sendable {
             }
         }
 
-        /// Salesforce's spelling, for messages and logs.
         public var description: String { rawValue }
 
         /// Whether the job can no longer change: `JobComplete`, `Failed` or `Aborted`.
@@ -70,20 +51,6 @@ public struct QueryJob: Sendable {
     public var apiVersion: String?
     /// When Salesforce created the job, by Salesforce's clock: every row in its results was read at or after it.
     public var createdDate: Date?
-
-    /// Creates a job value.
-    public init(
-        id: String, state: State, object: String? = nil, numberRecordsProcessed: Int? = nil,
-        errorMessage: String? = nil, apiVersion: String? = nil, createdDate: Date? = nil
-    ) {
-        self.id = id
-        self.state = state
-        self.object = object
-        self.numberRecordsProcessed = numberRecordsProcessed
-        self.errorMessage = errorMessage
-        self.apiVersion = apiVersion
-        self.createdDate = createdDate
-    }
 
     /// Whether the job reached `JobComplete`, `Failed` or `Aborted`.
     public var isTerminal: Bool { state.isTerminal }
@@ -148,10 +115,7 @@ public struct DownloadSummary: Sendable {
     /// at most ``SalesforceConfiguration/spoolBudgetBytes`` unless a single page is larger.
     public var peakSpooledBytes: Int64 = 0
 
-    /// Creates a summary.
     public init(pages: Int, records: Int, bytes: Int64) {
-        self.pages = pages
-        self.records = records
-        self.bytes = bytes
+        (self.pages, self.records, self.bytes) = (pages, records, bytes)
     }
 }

@@ -42,12 +42,10 @@ struct HTTPResponse {
     /// Connections libcurl opened for this transfer (`CURLINFO_NUM_CONNECTS`): 0 when it reused a cached one.
     var newConnections = 0
 
-    var isSuccess: Bool { curlCode == 0 && (200..<300).contains(status) }
     /// Whether the transfer ended the way HTTP meant it to, so its connection may carry the next request. A
     /// transport error, a timeout, a body we stopped (limit, sink, cancellation) or one that ended before its
     /// framing or gzip said it would: the connection is suspect, and libcurl may still hold it as reusable.
     var leftConnectionClean: Bool { curlCode == 0 && incompleteBody == nil && sinkError == nil }
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
 extension HTTPResponse {

@@ -89,11 +89,6 @@ extension KeyedDecodingContainer {
         return nil
     }
 
-    /// The strings of a list; other elements are skipped, and anything but a list reads as empty.
-    func lenientStrings(_ key: Key) -> [String] {
-        ((try? decodeIfPresent([Lenient<String>].self, forKey: key)) ?? nil)?.compactMap(\.value) ?? []
-    }
-
     /// The elements of a list that decode; anything but a list reads as empty.
     func lenientList<Element: Decodable>(_ type: Element.Type, _ key: Key) -> [Element] {
         ((try? decodeIfPresent([Lenient<Element>].self, forKey: key)) ?? nil)?.compactMap(\.value) ?? []

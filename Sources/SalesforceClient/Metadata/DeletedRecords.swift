@@ -10,27 +10,13 @@ public struct DeletedRecords: Sendable, Equatable {
     public var earliestDateAvailable: Date?
     /// Deletions are complete up to this instant (a whole minute), which may be before the requested end.
     public var latestDateCovered: Date?
-
-    /// Creates an answer.
-    public init(records: [DeletedRecord], earliestDateAvailable: Date?, latestDateCovered: Date?) {
-        self.records = records
-        self.earliestDateAvailable = earliestDateAvailable
-        self.latestDateCovered = latestDateCovered
-    }
 }
 
 /// One entry of ``DeletedRecords``.
 public struct DeletedRecord: Sendable, Equatable {
-    /// The deleted record's Id.
     public var id: String
     /// When it was deleted; `nil` if Salesforce sent a date this client cannot read.
     public var deletedDate: Date?
-
-    /// Creates an entry.
-    public init(id: String, deletedDate: Date?) {
-        self.id = id
-        self.deletedDate = deletedDate
-    }
 }
 
 extension DeletedRecords: Decodable {

@@ -4,12 +4,6 @@ public struct OrgLimit: Sendable, Equatable {
     public var max: Int
     /// What is left of it.
     public var remaining: Int
-
-    /// Creates a limit value.
-    public init(max: Int, remaining: Int) {
-        self.max = max
-        self.remaining = remaining
-    }
 }
 
 extension OrgLimit: Decodable {

@@ -5,12 +5,6 @@ public struct SObjectDescription: Sendable {
     /// Fields in Salesforce's order.
     public var fields: [FieldDescription]
 
-    /// Creates a description.
-    public init(name: String, fields: [FieldDescription]) {
-        self.name = name
-        self.fields = fields
-    }
-
     /// The field with this API name (case-insensitive, as SOQL is).
     public func field(_ name: String) -> FieldDescription? {
         let lower = name.lowercased()
@@ -25,48 +19,27 @@ public struct FieldDescription: Sendable {
     /// Lower-case REST type: `id`, `string`, `boolean`, `datetime`, `double`, `reference`, `address`, …
     public var type: String
     /// Maximum characters of text types, 0 otherwise.
-    public var length: Int
+    public var length = 0
     /// Total digits of `double`/`currency`/`percent`.
-    public var precision: Int
+    public var precision = 0
     /// Digits after the decimal point.
-    public var scale: Int
+    public var scale = 0
     /// Digits of `int`.
-    public var digits: Int
+    public var digits = 0
     /// Whether the field may be null.
-    public var nillable: Bool
+    public var nillable = true
     /// Whether it is a formula field.
-    public var calculated: Bool
+    public var calculated = false
     /// Whether it is a custom (`__c`) field.
-    public var custom: Bool
+    public var custom = false
     /// Target objects of a reference field.
-    public var referenceTo: [String]
+    public var referenceTo: [String] = []
     /// Relationship name of a reference field (e.g. `Account`).
     public var relationshipName: String?
     /// The compound field this one belongs to (e.g. `MailingAddress`).
     public var compoundFieldName: String?
     /// XSD type, e.g. `xsd:string`, `tns:ID`.
     public var soapType: String?
-
-    /// Creates a field description.
-    public init(
-        name: String, type: String, length: Int = 0, precision: Int = 0, scale: Int = 0, digits: Int = 0,
-        nillable: Bool = true, calculated: Bool = false, custom: Bool = false, referenceTo: [String] = [],
-        relationshipName: String? = nil, compoundFieldName: String? = nil, soapType: String? = nil
-    ) {
-        self.name = name
-        self.type = type
-        self.length = length
-        self.precision = precision
-        self.scale = scale
-        self.digits = digits
-        self.nillable = nillable
-        self.calculated = calculated
-        self.custom = custom
-        self.referenceTo = referenceTo
-        self.relationshipName = relationshipName
-        self.compoundFieldName = compoundFieldName
-        self.soapType = soapType
-    }
 }
 
 extension SObjectDescription {
@@ -109,7 +82,8 @@ extension FieldDescription: Decodable {
             precision: json.lenientInt(.precision) ?? 0, scale: json.lenientInt(.scale) ?? 0,
             digits: json.lenientInt(.digits) ?? 0, nillable: json.lenientBool(.nillable) ?? true,
             calculated: json.lenientBool(.calculated) ?? false, custom: json.lenientBool(.custom) ?? false,
-            referenceTo: json.lenientStrings(.referenceTo), relationshipName: json.lenientString(.relationshipName),
+            referenceTo: json.lenientList(String.self, .referenceTo),
+            relationshipName: json.lenientString(.relationshipName),
             compoundFieldName: json.lenientString(.compoundFieldName), soapType: json.lenientString(.soapType))
     }
 }

@@ -27,11 +27,4 @@ public struct QuerySummary: Sendable, Equatable {
     public var records: Int
     /// Batches fetched.
     public var pages: Int
-
-    /// Creates a summary.
-    public init(totalSize: Int, records: Int, pages: Int) {
-        self.totalSize = totalSize
-        self.records = records
-        self.pages = pages
-    }
 }

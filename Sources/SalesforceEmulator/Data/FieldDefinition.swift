@@ -97,23 +97,13 @@ struct FieldDefinition: Sendable {
         referenceTo: [String] = [], relationshipName: String? = nil, compound: String? = nil,
         picklist: [String] = [], recipe: Recipe
     ) {
-        self.name = name
-        self.type = type
+        (self.name, self.type, self.recipe) = (name, type, recipe)
         self.label = label ?? (name.hasSuffix("__c") ? String(name.dropLast(3)) : name)
-        self.length = length
-        self.precision = precision
-        self.scale = scale
-        self.digits = digits
-        self.nillable = nillable
-        self.calculated = calculated
-        self.custom = name.hasSuffix("__c")
-        self.createable = !(system || calculated)
-        self.updateable = !(system || calculated)
-        self.referenceTo = referenceTo
-        self.relationshipName = relationshipName
-        self.compoundFieldName = compound
-        self.picklistValues = picklist
-        self.recipe = recipe
+        (self.length, self.precision, self.scale, self.digits) = (length, precision, scale, digits)
+        (self.nillable, self.calculated, custom) = (nillable, calculated, name.hasSuffix("__c"))
+        (createable, updateable) = (!(system || calculated), !(system || calculated))
+        (self.referenceTo, self.relationshipName, compoundFieldName) = (referenceTo, relationshipName, compound)
+        picklistValues = picklist
     }
 
     /// Compound fields (address) appear in describe but cannot be selected in Bulk queries.

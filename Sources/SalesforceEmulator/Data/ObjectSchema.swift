@@ -9,14 +9,9 @@ struct ObjectSchema: Sendable {
     let indexByName: [String: Int]
 
     init(name: String, label: String, labelPlural: String, keyPrefix: String, fields: [FieldDefinition]) {
-        self.name = name
-        self.label = label
-        self.labelPlural = labelPlural
-        self.keyPrefix = keyPrefix
-        self.fields = fields
-        var index: [String: Int] = [:]
-        for (i, field) in fields.enumerated() { index[field.name.lowercased()] = i }
-        self.indexByName = index
+        (self.name, self.label, self.labelPlural) = (name, label, labelPlural)
+        (self.keyPrefix, self.fields) = (keyPrefix, fields)
+        indexByName = Dictionary(fields.enumerated().map { ($1.name.lowercased(), $0) }, uniquingKeysWith: { $1 })
     }
 
     func fieldIndex(_ name: String) -> Int? { indexByName[name.lowercased()] }

@@ -1,3 +1,5 @@
+import CivilTime
+
 /// Mutations of one record on top of its generated base (or of a record inserted after start).
 struct RecordPatch: Sendable {
     /// Field index → value override (`nil` value = set to null).

@@ -8,8 +8,8 @@ struct OrgSnapshot: Sendable {
 
     init(configuration: EmulatorConfiguration) {
         var counts = [
-            "Contact": configuration.contactCount, "Account": configuration.resolvedAccountCount,
-            "Opportunity": configuration.resolvedOpportunityCount, "User": max(1, configuration.userCount),
+            "Contact": configuration.contactCount, "Account": configuration.contactCount / 10 + 1,
+            "Opportunity": configuration.contactCount / 5, "User": max(1, configuration.userCount),
         ]
         var schemas = ObjectSchema.all
         if configuration.wideObjectFields > 0 {

@@ -1,3 +1,5 @@
+import CivilTime
+
 /// Base values of generated records: value (object, field, i) is a pure function of (seed, object, field, i), so
 /// millions of records cost no memory until mutated.
 struct RecordGenerator: Sendable {
@@ -16,9 +18,12 @@ struct RecordGenerator: Sendable {
         userCount = max(1, counts["User"] ?? 20)
     }
 
+    /// 2020-01-01T00:00:00Z; generated records' timestamps start here.
+    static let generatedEpochMillis: Int64 = 1_577_836_800_000
+
     /// Modstamps of base records: one second apart, starting a month after `generatedEpochMillis`, so they are
     /// distinct, increasing with `i`, and long in the past.
-    static func systemModstamp(_ i: Int) -> Int64 { Timestamps.generatedEpochMillis + 2_592_000_000 + Int64(i) * 1000 }
+    static func systemModstamp(_ i: Int) -> Int64 { Self.generatedEpochMillis + 2_592_000_000 + Int64(i) * 1000 }
 
     @inline(__always)
     func hash(_ salt: UInt64, _ field: Int, _ i: Int) -> UInt64 {
@@ -81,14 +86,14 @@ struct RecordGenerator: Sendable {
         case .date(let fromYear, let years, let nullPercent):
             return roll < nullPercent ? nil : Self.date(fromYear: fromYear, years: years, r: r)
         case .time(let nullPercent): return roll < nullPercent ? nil : Self.time(r: r)
-        case .createdDate: return Timestamps.datetime(millis: Timestamps.generatedEpochMillis + Int64(i) * 500)
+        case .createdDate: return Timestamps.datetime(millis: Self.generatedEpochMillis + Int64(i) * 500)
         case .systemModstamp: return Timestamps.datetime(millis: Self.systemModstamp(i))
         case .lastModifiedDate:
             let back: Int64 = roll < 70 ? 0 : Int64(r % 600) * 1000
             return Timestamps.datetime(millis: Self.systemModstamp(i) - back)
         case .datetime(let nullPercent):
             guard roll >= nullPercent else { return nil }
-            return Timestamps.datetime(millis: Timestamps.generatedEpochMillis + Int64(r % 157_680_000) * 1000)
+            return Timestamps.datetime(millis: Self.generatedEpochMillis + Int64(r % 157_680_000) * 1000)
         case .bool(let truePercent): return roll < truePercent ? "true" : "false"
         case .url(let nullPercent):
             guard roll >= nullPercent else { return nil }

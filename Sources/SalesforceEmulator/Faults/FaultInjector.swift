@@ -13,16 +13,9 @@ public final class FaultInjector: Sendable {
         var pathContains: String?
     }
 
-    /// What to do to a results body.
+    /// What to do to a results body (see the arming functions below).
     enum BodyFault: Sendable, Equatable {
-        /// Send this many body bytes, then close the connection (the client sees a reset mid-body).
-        case reset(afterBytes: Int?)
-        /// Send a gzip body cut short, with a Content-Length that matches the cut (clean close, broken stream).
-        case truncate
-        /// Send only the 10-byte gzip header, with a matching Content-Length (clean close, decodes to nothing).
-        case emptyGzip
-        /// Send the page's CSV cut right after the last delimiter of its last record, correctly framed and encoded.
-        case cutAfterDelimiter
+        case reset(afterBytes: Int?), truncate, emptyGzip, cutAfterDelimiter
     }
 
     struct State: Sendable {
@@ -50,15 +43,9 @@ public final class FaultInjector: Sendable {
         var slowResults: (delay: Duration, matches: @Sendable (String) -> Bool)?
     }
 
-    /// Where ``hostileResultLinks(_:count:placement:)`` puts its link in a `resultPages` response.
-    public enum HostileLinkPlacement: Sendable {
-        /// Every `resultLink`.
-        case pageLinks
-        /// `nextRecordsUrl` (with `done: false`), links unchanged.
-        case nextRecordsUrl
-        /// Both.
-        case both
-    }
+    /// Where ``hostileResultLinks(_:count:placement:)`` puts its link in a `resultPages` response: every
+    /// `resultLink`, `nextRecordsUrl` (with `done: false`), or both.
+    public enum HostileLinkPlacement: Sendable { case pageLinks, nextRecordsUrl, both }
 
     let state = Mutex(State())
 
@@ -74,12 +61,10 @@ public final class FaultInjector: Sendable {
             status == 429 || status == 503
             ? #"[{"errorCode":"SERVER_UNAVAILABLE","message":"Server is temporarily unavailable. Try again later."}]"#
             : #"[{"errorCode":"UNKNOWN_EXCEPTION","message":"An unexpected error occurred. Please include this ErrorId if you contact support: 1234567-89 (-1)"}]"#
-        state.withLock {
-            $0.httpFaults.append(
-                HTTPFault(
-                    status: status, body: body ?? defaultBody, skip: afterRequests, remaining: count,
-                    pathContains: pathContains))
-        }
+        let fault = HTTPFault(
+            status: status, body: body ?? defaultBody, skip: afterRequests, remaining: count,
+            pathContains: pathContains)
+        state.withLock { $0.httpFaults.append(fault) }
     }
 
     /// Drops the connection in the middle of the next `count` results-page bodies (after `afterBytes`, default
@@ -89,37 +74,27 @@ public final class FaultInjector: Sendable {
     }
 
     /// Cuts the next `count` gzip results bodies short (the transfer itself completes).
-    public func truncateGzip(count: Int = 1) {
-        state.withLock { $0.truncations = count }
-    }
+    public func truncateGzip(count: Int = 1) { state.withLock { $0.truncations = count } }
 
     /// The next `count` gzip results bodies are only the 10-byte gzip header, with a matching Content-Length and a
     /// clean end; headers (`Sforce-NumberOfRecords` included) are unchanged. libcurl's own decoder takes this as an
     /// empty body.
-    public func emptyGzipPage(count: Int = 1) {
-        state.withLock { $0.emptyGzipPages = count }
-    }
+    public func emptyGzipPage(count: Int = 1) { state.withLock { $0.emptyGzipPages = count } }
 
     /// The next `count` results pages carry their CSV cut right after the last delimiter of the last record (no last
     /// field, no line ending), as a correctly framed, valid gzip (or plain) body; `Sforce-NumberOfRecords` unchanged.
-    public func cutAfterDelimiter(count: Int = 1) {
-        state.withLock { $0.cutAfterDelimiter = count }
-    }
+    public func cutAfterDelimiter(count: Int = 1) { state.withLock { $0.cutAfterDelimiter = count } }
 
     /// The next `jobs` jobs whose results are read get a result chain that ends one page early: the second-to-last
     /// page says `Sforce-Locator: null` and `resultPages` lists one link fewer, while `numberRecordsProcessed` still
     /// counts every record. A single-page job's only page lacks its last record (`Sforce-NumberOfRecords` matching
     /// what is sent). A job is bound on its first `results` or `resultPages` request after arming and stays short
     /// for all its later requests (until ``clear()``).
-    public func shortTotal(jobs: Int = 1) {
-        state.withLock { $0.shortTotal.armed = jobs }
-    }
+    public func shortTotal(jobs: Int = 1) { state.withLock { $0.shortTotal.armed = jobs } }
 
     /// The next `count` results pages send their own locator as `Sforce-Locator` (a naive client fetches the same
     /// page forever), and a `resultPages` response counted the same way sends its own URL as `nextRecordsUrl`.
-    public func loopLocator(count: Int = 1) {
-        state.withLock { $0.loopLocators = count }
-    }
+    public func loopLocator(count: Int = 1) { state.withLock { $0.loopLocators = count } }
 
     /// The next `count` `resultPages` responses carry `link` verbatim (an absolute URL on another host, a relative
     /// `@otherhost/…`, a `..` path, …) instead of their result links and/or next-page URL, as a hostile or broken
@@ -141,9 +116,7 @@ public final class FaultInjector: Sendable {
 
     /// Pads every describe response with a top-level `emulatorPadding` string of `bytes` characters (describes of
     /// large objects run to megabytes); `nil` stops padding.
-    public func padDescribe(bytes: Int?) {
-        state.withLock { $0.describePadding = bytes }
-    }
+    public func padDescribe(bytes: Int?) { state.withLock { $0.describePadding = bytes } }
 
     /// The next `count` created jobs end `Failed` instead of `JobComplete`, with `errorMessage` when given.
     public func failJobs(count: Int = 1, errorMessage: String? = nil) {
@@ -151,30 +124,20 @@ public final class FaultInjector: Sendable {
     }
 
     /// The next `count` API requests get 403 `REQUEST_LIMIT_EXCEEDED`.
-    public func exceedRequestLimit(count: Int = 1) {
-        state.withLock { $0.requestLimit = count }
-    }
+    public func exceedRequestLimit(count: Int = 1) { state.withLock { $0.requestLimit = count } }
 
     /// After `afterAPICalls` more authenticated API calls, every issued access token expires (401
     /// `INVALID_SESSION_ID`); tokens issued afterwards work.
-    public func expireTokens(afterAPICalls: Int) {
-        state.withLock { $0.expireAfterCalls = afterAPICalls }
-    }
+    public func expireTokens(afterAPICalls: Int) { state.withLock { $0.expireAfterCalls = afterAPICalls } }
 
     /// The next `jobs` jobs stay `InProgress` for `polls` status requests beyond their normal processing time.
-    public func slowInProgress(polls: Int, jobs: Int = 1) {
-        state.withLock { $0.slowPolls = (jobs, polls) }
-    }
+    public func slowInProgress(polls: Int, jobs: Int = 1) { state.withLock { $0.slowPolls = (jobs, polls) } }
 
     /// Caps every connection's response bandwidth (`nil` = configured default).
-    public func setBandwidth(bytesPerSecond: Int?) {
-        state.withLock { $0.bytesPerSecond = bytesPerSecond }
-    }
+    public func setBandwidth(bytesPerSecond: Int?) { state.withLock { $0.bytesPerSecond = bytesPerSecond } }
 
     /// Delays every response (`nil` = configured default).
-    public func setLatency(_ latency: Duration?) {
-        state.withLock { $0.latency = latency }
-    }
+    public func setLatency(_ latency: Duration?) { state.withLock { $0.latency = latency } }
 
     /// Delays every results page of the jobs whose SOQL `matches` accepts by `delay` (not counted: until
     /// ``clear()``), so a test can make one of several concurrent readers slow, e.g. one shard's range; `nil`
@@ -184,12 +147,20 @@ public final class FaultInjector: Sendable {
     }
 
     /// Disarms every fault.
-    public func clear() {
-        state.withLock { $0 = State() }
-    }
+    public func clear() { state.withLock { $0 = State() } }
 }
 
 extension FaultInjector {
+    /// One occasion of a counted fault: `value` of the state while the count at `count` is above zero (it is then
+    /// decremented), else `nil`.
+    private func take<T>(_ count: WritableKeyPath<State, Int>, _ value: (State) -> T) -> T? {
+        state.withLock { state in
+            guard state[keyPath: count] > 0 else { return nil }
+            state[keyPath: count] -= 1
+            return value(state)
+        }
+    }
+
     func takeHTTPFault(path: String) -> (status: Int, body: String)? {
         state.withLock { state in
             for k in state.httpFaults.indices {
@@ -208,25 +179,10 @@ extension FaultInjector {
     }
 
     func takeBodyFault(gzip: Bool) -> BodyFault? {
-        state.withLock { state in
-            if state.resets.count > 0 {
-                state.resets.count -= 1
-                return .reset(afterBytes: state.resets.afterBytes)
-            }
-            if gzip && state.truncations > 0 {
-                state.truncations -= 1
-                return .truncate
-            }
-            if gzip && state.emptyGzipPages > 0 {
-                state.emptyGzipPages -= 1
-                return .emptyGzip
-            }
-            if state.cutAfterDelimiter > 0 {
-                state.cutAfterDelimiter -= 1
-                return .cutAfterDelimiter
-            }
-            return nil
-        }
+        take(\.resets.count) { .reset(afterBytes: $0.resets.afterBytes) }
+            ?? (gzip ? take(\.truncations) { _ in .truncate } : nil)
+            ?? (gzip ? take(\.emptyGzipPages) { _ in .emptyGzip } : nil)
+            ?? take(\.cutAfterDelimiter) { _ in .cutAfterDelimiter }
     }
 
     /// Whether `jobId`'s chain is short: bound already, or bound now by an armed ``shortTotal(jobs:)``.
@@ -240,74 +196,23 @@ extension FaultInjector {
         }
     }
 
-    func takeLoopLocator() -> Bool {
-        state.withLock { state in
-            guard state.loopLocators > 0 else { return false }
-            state.loopLocators -= 1
-            return true
-        }
-    }
-
+    func takeLoopLocator() -> Bool { take(\.loopLocators) { _ in true } ?? false }
     func takeHostileLinks() -> (link: String, placement: HostileLinkPlacement)? {
-        state.withLock { state in
-            guard state.hostileLinks.count > 0 else { return nil }
-            state.hostileLinks.count -= 1
-            return (state.hostileLinks.link, state.hostileLinks.placement)
-        }
+        take(\.hostileLinks.count) { ($0.hostileLinks.link, $0.hostileLinks.placement) }
     }
-
-    func takeHostileInstanceURL() -> String? {
-        state.withLock { state in
-            guard state.hostileInstanceURL.count > 0 else { return nil }
-            state.hostileInstanceURL.count -= 1
-            return state.hostileInstanceURL.url
-        }
-    }
-
+    func takeHostileInstanceURL() -> String? { take(\.hostileInstanceURL.count) { $0.hostileInstanceURL.url } }
     var describePadding: Int? { state.withLock { $0.describePadding } }
-
-    func takeHostileLocator() -> String? {
-        state.withLock { state in
-            guard state.hostileLocator.count > 0 else { return nil }
-            state.hostileLocator.count -= 1
-            return state.hostileLocator.value
-        }
-    }
-
-    func takeJobFailure() -> String?? {
-        state.withLock { state in
-            guard state.jobFailures.count > 0 else { return .none }
-            state.jobFailures.count -= 1
-            return .some(state.jobFailures.message)
-        }
-    }
-
-    func takeRequestLimit() -> Bool {
-        state.withLock { state in
-            guard state.requestLimit > 0 else { return false }
-            state.requestLimit -= 1
-            return true
-        }
-    }
+    func takeHostileLocator() -> String? { take(\.hostileLocator.count) { $0.hostileLocator.value } }
+    func takeJobFailure() -> String?? { take(\.jobFailures.count) { $0.jobFailures.message } }
+    func takeRequestLimit() -> Bool { take(\.requestLimit) { _ in true } ?? false }
+    func takeSlowPolls() -> Int { take(\.slowPolls.jobs) { $0.slowPolls.polls } ?? 0 }
 
     /// Counts an authenticated call; true when tokens must expire now.
     func countCallForExpiry() -> Bool {
         state.withLock { state in
             guard let left = state.expireAfterCalls else { return false }
-            if left <= 0 {
-                state.expireAfterCalls = nil
-                return true
-            }
-            state.expireAfterCalls = left - 1
-            return false
-        }
-    }
-
-    func takeSlowPolls() -> Int {
-        state.withLock { state in
-            guard state.slowPolls.jobs > 0 else { return 0 }
-            state.slowPolls.jobs -= 1
-            return state.slowPolls.polls
+            state.expireAfterCalls = left <= 0 ? nil : left - 1
+            return left <= 0
         }
     }
 

@@ -1,3 +1,4 @@
+import CivilTime
 import Synchronization
 
 /// One Bulk API 2.0 query job and, once materialized, its results.
@@ -17,7 +18,6 @@ struct QueryJob: Sendable {
     let columnDelimiter: String
     let lineEnding: String
     let createdMillis: Int64
-    let createdAt: ContinuousClock.Instant
     let inProgressAt: ContinuousClock.Instant
     let completeAt: ContinuousClock.Instant
     /// `.some(message)` when this job is doomed to fail (message may be nil).
@@ -126,13 +126,10 @@ enum RowSource: Sendable {
 /// A job's results, rendered on demand: the query, the snapshot it ran on and the rows it selected. Pages are
 /// written (and compressed) per request, so memory stays flat however many records the job returns.
 struct JobResults: Sendable {
-    var query: SOQLQuery
-    var table: ObjectTable
-    var snapshot: OrgSnapshot
-    var rows: RowSource
+    var selection: Selection
     var writer: CSVWriter
     var header: [UInt8]
-    var totalRows: Int { rows.total }
+    var totalRows: Int { selection.rows.total }
     var lineEnding: [UInt8] { writer.lineEnding }
     var delimiter: UInt8 { writer.delimiter }
     /// Page ends already computed, by "offset/maxRecords/maxBytes", so `resultPages` and `results` agree cheaply.
@@ -154,7 +151,8 @@ struct JobResults: Sendable {
         var out = header
         let limit = min(total, offset + max(1, maxRecords))
         var end = offset
-        rows.forEach(from: offset, to: limit) { i in
+        let (query, table, snapshot) = (selection.query, selection.table, selection.snapshot)
+        selection.rows.forEach(from: offset, to: limit) { i in
             let before = out.count
             ResultMaterializer.appendRow(i, query: query, table: table, snapshot: snapshot, writer: writer, into: &out)
             if out.count > maxBytes && end > offset {

@@ -1,15 +1,23 @@
-/// Selects a job's rows and writes them as CSV. Selection runs once on the thread pool when the job is created;
-/// writing happens per results request (see ``JobResults/render(from:maxRecords:maxBytes:total:)``).
+/// The rows one query selected from one snapshot: what a Bulk job's results and a REST cursor page through.
+struct Selection: Sendable {
+    var query: SOQLQuery
+    var table: ObjectTable
+    var snapshot: OrgSnapshot
+    var rows: RowSource
+
+    init(query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, includeDeleted: Bool) {
+        (self.query, self.table, self.snapshot) = (query, table, snapshot)
+        rows = QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: includeDeleted).source()
+    }
+}
+
+/// Writes a job's rows as CSV. Selection runs once on the thread pool when the job is created; writing happens per
+/// results request (see ``JobResults/render(from:maxRecords:maxBytes:total:)``).
 enum ResultMaterializer {
-    static func materialize(
-        query: SOQLQuery, table: ObjectTable, snapshot: OrgSnapshot, includeDeleted: Bool, writer: CSVWriter
-    ) -> JobResults {
+    static func materialize(_ selection: Selection, writer: CSVWriter) -> JobResults {
         var header: [UInt8] = []
-        writer.appendRow(query.columns.map(\.header), into: &header)
-        return JobResults(
-            query: query, table: table, snapshot: snapshot,
-            rows: QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: includeDeleted).source(),
-            writer: writer, header: header)
+        writer.appendRow(selection.query.columns.map(\.header), into: &header)
+        return JobResults(selection: selection, writer: writer, header: header)
     }
 
     /// Appends record `i` as one CSV row.

@@ -1,3 +1,5 @@
+import CivilTime
+
 /// Selects the rows a query returns from a snapshot: visibility (query vs queryAll), WHERE, ORDER BY, LIMIT.
 struct QueryEvaluator {
     let query: SOQLQuery

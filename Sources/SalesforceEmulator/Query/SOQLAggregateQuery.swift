@@ -1,3 +1,5 @@
+import CivilTime
+
 /// A REST aggregate query: `SELECT COUNT() FROM …`, or aggregate functions and grouped expressions
 /// (`SELECT CALENDAR_YEAR(SystemModstamp) y, COUNT(Id) FROM Contact GROUP BY CALENDAR_YEAR(SystemModstamp)`).
 /// Bulk API 2.0 rejects all of these; only the REST query resource answers them.

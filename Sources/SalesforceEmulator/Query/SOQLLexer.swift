@@ -1,3 +1,5 @@
+import CivilTime
+
 /// Tokens of the SOQL subset.
 enum SOQLToken: Equatable, Sendable {
     case word(String)

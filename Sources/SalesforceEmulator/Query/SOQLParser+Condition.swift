@@ -1,3 +1,5 @@
+import CivilTime
+
 /// WHERE conditions: `OR` over `AND` over comparisons, `LIKE`, `IN`, `INCLUDES`/`EXCLUDES`, `NOT` and parentheses.
 extension SOQLParser {
     mutating func disjunction(_ table: ObjectTable) throws(SOQLError) -> SOQLCondition {

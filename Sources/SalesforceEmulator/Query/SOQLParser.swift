@@ -1,3 +1,5 @@
+import CivilTime
+
 /// Parses `SELECT f, Rel.f FROM Obj [WHERE …] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], …] [LIMIT n]` and rejects
 /// what Bulk API 2.0 rejects (aggregates, GROUP BY, OFFSET, TYPEOF, subqueries, compound fields, FIELDS()).
 struct SOQLParser {

@@ -1,3 +1,5 @@
+import CivilTime
+
 /// A parsed Bulk-compatible SOQL query.
 struct SOQLQuery: Sendable {
     var object: String
@@ -13,13 +15,7 @@ struct SOQLError: Error, Sendable {
     var message: String
     /// Byte offset in the query of the token the error points at; the parser turns it into Salesforce's
     /// `ERROR at Row:r:Column:c` form.
-    var offset: Int?
-
-    init(code: String, message: String, offset: Int? = nil) {
-        self.code = code
-        self.message = message
-        self.offset = offset
-    }
+    var offset: Int? = nil
 
     static func malformed(_ message: String, at offset: Int? = nil) -> SOQLError {
         SOQLError(code: "MALFORMED_QUERY", message: message, offset: offset)

@@ -52,15 +52,16 @@ extension Router {
         let delay = configuration.jobProcessingDelay
         let job = QueryJob(
             id: jobs.nextId(), operation: operation, object: query.object, soql: soql, apiVersion: version,
-            columnDelimiter: delimiter, lineEnding: lineEnding, createdMillis: nowMillis(), createdAt: now,
+            columnDelimiter: delimiter, lineEnding: lineEnding, createdMillis: nowMillis(),
             inProgressAt: now + delay / 2, completeAt: now + delay, plannedFailure: faults.takeJobFailure(soql: soql),
             slowPollsLeft: faults.takeSlowPolls())
         jobs.add(job)
         let writer = CSVWriter(columnDelimiter: delimiter, lineEnding: lineEnding)
         threadPool.submit { [self] state in
             guard case .active = state else { return }
-            var results = ResultMaterializer.materialize(
-                query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll", writer: writer)
+            let selection = Selection(
+                query: query, table: table, snapshot: snapshot, includeDeleted: operation == "queryAll")
+            var results = ResultMaterializer.materialize(selection, writer: writer)
             if resultCache != nil, !ResultCache.dependsOnTheClock(soql) {
                 results.cacheKey = "\(operation)|v\(version)|\(dataVersion)|\(delimiter)|\(lineEnding)|\(soql)"
             }

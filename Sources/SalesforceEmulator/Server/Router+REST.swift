@@ -1,12 +1,10 @@
+import CivilTime
 import Foundation
 import Synchronization
 
 /// A REST query's materialized rows, paged through `nextRecordsUrl` (`/query/01g…-2000`).
 struct RESTCursor: Sendable {
-    var query: SOQLQuery
-    var table: ObjectTable
-    var snapshot: OrgSnapshot
-    var rows: RowSource
+    var selection: Selection
     var batchSize: Int
 }
 
@@ -52,7 +50,7 @@ extension Router {
         if rest.count == 2 {
             let parts = rest[1].split(separator: "-", maxSplits: 1)
             guard parts.count == 2, let offset = Int(parts[1]), let cursor = cursors.get(String(parts[0])),
-                offset >= 0, offset <= cursor.rows.total
+                offset >= 0, offset <= cursor.selection.rows.total
             else {
                 return .error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
             }
@@ -75,7 +73,6 @@ extension Router {
         } catch {
             return .error(400, error.code, error.message)
         }
-        let rows = QueryEvaluator(query: query, table: table, snapshot: snapshot, includeDeleted: all).source()
         // `Sforce-Query-Options: batchSize=n` asks for 200…2000 records per batch; 2000 is the default.
         var batchSize = 2000
         if let options = request.header("Sforce-Query-Options"),
@@ -86,7 +83,8 @@ extension Router {
         {
             batchSize = min(2000, max(200, value))
         }
-        let cursor = RESTCursor(query: query, table: table, snapshot: snapshot, rows: rows, batchSize: batchSize)
+        let selection = Selection(query: query, table: table, snapshot: snapshot, includeDeleted: all)
+        let cursor = RESTCursor(selection: selection, batchSize: batchSize)
         let id = cursors.add(cursor)
         return restBatch(cursor, cursorId: id, offset: 0, version: version, endpoint: rest[0])
     }
@@ -94,12 +92,14 @@ extension Router {
     private func restBatch(_ cursor: RESTCursor, cursorId: String, offset: Int, version: String, endpoint: String)
         -> EmulatorResponse
     {
-        let total = cursor.rows.total
+        let selection = cursor.selection
+        let total = selection.rows.total
         let end = min(total, offset + cursor.batchSize)
         var records: [JSONValue] = []
-        cursor.rows.forEach(from: offset, to: end) { i in
-            records.append(
-                restRecord(row: i, columns: cursor.query.columns, table: cursor.table, snapshot: cursor.snapshot, version: version))
+        selection.rows.forEach(from: offset, to: end) { i in
+            records.append(restRecord(
+                row: i, columns: selection.query.columns, table: selection.table, snapshot: selection.snapshot,
+                version: version))
             return true
         }
         var members: [(String, JSONValue)] = [("totalSize", .int(total)), ("done", .bool(end >= total))]

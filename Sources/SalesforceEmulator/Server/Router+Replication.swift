@@ -1,3 +1,5 @@
+import CivilTime
+
 extension Router {
     static let minuteMillis: Int64 = 60_000
     static let dayMillis: Int64 = 86_400_000

@@ -11,18 +11,10 @@ import NIOCore
 /// of turning verification off. The openssl CLI is the simplest robust way to get X.509 extensions right
 /// (strict verifiers such as Python 3.13's want key usage, SKI/AKI and a SAN) without an ASN.1 library.
 public struct TLSCertificates: Sendable {
-    /// Directory holding the files; removed by ``Emulator/shutdown()``.
+    /// Directory holding the PEM files; removed by ``Emulator/shutdown()``.
     public let directory: String
-    /// The CA certificate (PEM) clients must trust.
-    public let caPath: String
-    /// The server certificate chain (PEM).
-    public let certificatePath: String
-    /// The server's private key (PEM).
-    public let keyPath: String
-
-    struct GenerationFailed: Error, CustomStringConvertible {
-        var description: String
-    }
+    /// The CA certificate clients must trust, the server's certificate chain, and its private key.
+    public let caPath: String, certificatePath: String, keyPath: String
 
     static func generate() throws -> TLSCertificates {
         let directory = FileManager.default.temporaryDirectory
@@ -71,10 +63,14 @@ public struct TLSCertificates: Sendable {
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw GenerationFailed(
+            throw TLSFailure(
                 description: "openssl \(arguments.first ?? "") failed: \(String(decoding: message, as: UTF8.self))")
         }
     }
+}
+
+struct TLSFailure: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// An OpenSSL server context (certificate and key loaded), shared by every connection.
@@ -82,12 +78,10 @@ final class TLSContext: @unchecked Sendable {
     // SSL_CTX is safe to share once configured: connections only call SSL_new on it.
     let context: OpaquePointer
 
-    struct SetupFailed: Error, CustomStringConvertible {
-        var description: String
-    }
-
     init(certificates: TLSCertificates) throws {
-        guard let context = SSL_CTX_new(TLS_server_method()) else { throw SetupFailed(description: "SSL_CTX_new failed") }
+        guard let context = SSL_CTX_new(TLS_server_method()) else {
+            throw TLSFailure(description: "SSL_CTX_new failed")
+        }
         self.context = context
         _ = sfpg_ssl_ctx_min_tls12(context)
         guard SSL_CTX_use_certificate_chain_file(context, certificates.certificatePath) == 1,
@@ -95,7 +89,7 @@ final class TLSContext: @unchecked Sendable {
             SSL_CTX_check_private_key(context) == 1
         else {
             SSL_CTX_free(context)
-            throw SetupFailed(description: "cannot load the emulator's TLS certificate or key")
+            throw TLSFailure(description: "cannot load the emulator's TLS certificate or key")
         }
     }
 

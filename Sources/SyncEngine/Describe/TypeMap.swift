@@ -15,40 +15,28 @@ public enum TypeMap {
     }
 
     public static func column(for field: FieldDescription) -> Column {
-        switch field.type.lowercased() {
-        case "id", "reference":
-            return .type("varchar(18)")
-        case "string", "textarea", "email", "phone", "url", "picklist", "combobox", "encryptedstring", "anytype":
-            return .type("text")
-        case "multipicklist":
-            return .type("text[]")
-        case "boolean":
-            return .type("boolean")
-        case "int":
-            return .type(field.digits > 9 ? "bigint" : "integer")
-        case "long":
-            return .type("bigint")
-        case "double", "currency", "percent":
-            // Unconstrained numeric, never integer: Salesforce writes these the Java way (`1.2345678E7`, `9.0E7`,
-            // also for custom Number fields of scale 0, which describe as double) and sometimes with more decimals
-            // than the field's scale (KB 000212661). numeric accepts every such text exactly; numeric(p, s) would
-            // round those values silently and integer would reject `5.0E8`.
-            return .type("numeric")
-        case "date":
-            return .type("date")
-        case "datetime":
-            return .type("timestamptz")
-        case "time":
-            return .type("time")
+        let type = field.type.lowercased()
+        switch type {
+        case "int": return .type(field.digits > 9 ? "bigint" : "integer")
         case "base64":
             return .excluded("base64: the Bulk API cannot select binary fields; fetch them one record at a time via REST")
         case "address", "location":
             return .excluded(
                 "compound \(field.type) field: the Bulk API cannot select it; its component fields can be (they are listed separately)")
-        default:
-            return .type("text")
+        default: return .type(columnTypes[type] ?? "text")
         }
     }
+
+    /// Describe type → column type; text types and types this map does not know are `text`. double, currency and
+    /// percent are unconstrained numeric, never integer: Salesforce writes them the Java way (`1.2345678E7`,
+    /// `9.0E7`, also for custom Number fields of scale 0, which describe as double) and sometimes with more
+    /// decimals than the field's scale (KB 000212661). numeric accepts every such text exactly; numeric(p, s) would
+    /// round those values silently and integer would reject `5.0E8`.
+    private static let columnTypes: [String: String] = [
+        "id": "varchar(18)", "reference": "varchar(18)", "multipicklist": "text[]", "boolean": "boolean",
+        "long": "bigint", "double": "numeric", "currency": "numeric", "percent": "numeric", "date": "date",
+        "datetime": "timestamptz", "time": "time",
+    ]
 
     /// Whether `type` looks like a describe type: an ASCII word (`string`, `datetime`, `anyType`). Types
     /// this map does not know and that are well formed become `text`, so a new Salesforce type does not break

@@ -1,11 +1,9 @@
-/// Date/datetime text in the forms Bulk CSV uses, computed with integer civil-calendar arithmetic (no Foundation
-/// formatters: they are slow and locale-sensitive).
-enum Timestamps {
-    /// 2020-01-01T00:00:00Z; generated records' timestamps start here.
-    static let generatedEpochMillis: Int64 = 1_577_836_800_000
-
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`. Written byte by byte: it runs for several fields of every generated row.
-    static func datetime(millis: Int64) -> String {
+/// Date and datetime text as Salesforce writes it, with integer civil-calendar arithmetic (Howard Hinnant's
+/// `days_from_civil`): Foundation's formatters are slow and locale-sensitive. Shared by the client and the emulator
+/// because it is calendar arithmetic, not Salesforce behaviour.
+public enum Timestamps {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`. Written byte by byte: the emulator runs it for several fields of every row.
+    public static func datetime(millis: Int64) -> String {
         let days = floorDiv(millis, 86_400_000)
         let msOfDay = millis - days * 86_400_000
         let (y, m, d) = civil(days: days)
@@ -27,12 +25,12 @@ enum Timestamps {
     }
 
     /// REST JSON style `YYYY-MM-DDTHH:MM:SS.mmm+0000`.
-    static func restDatetime(millis: Int64) -> String {
+    public static func restDatetime(millis: Int64) -> String {
         String(datetime(millis: millis).dropLast()) + "+0000"
     }
 
     /// `YYYY-MM-DD` for days since 1970-01-01.
-    static func date(days: Int64) -> String {
+    public static func date(days: Int64) -> String {
         let (y, m, d) = civil(days: days)
         return String(unsafeUninitializedCapacity: 10) { buf in
             put(y, 4, buf, 0); buf[4] = 45; put(m, 2, buf, 5); buf[7] = 45; put(d, 2, buf, 8)
@@ -40,17 +38,18 @@ enum Timestamps {
         }
     }
 
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
+    public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = floorDiv(y, 400)
         let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
+        let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(days: Int64) -> (Int64, Int64, Int64) {
+    /// The inverse of ``days(year:month:day:)``: (year, month, day).
+    public static func civil(days: Int64) -> (Int64, Int64, Int64) {
         let z = days + 719_468
         let era = floorDiv(z, 146_097)
         let doe = z - era * 146_097
@@ -62,8 +61,9 @@ enum Timestamps {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
-    /// Parses SOQL/CSV datetime text (`2024-01-01T00:00:00Z`, `…00.000Z`, `…+00:00`, `…-0500`) to epoch millis.
-    static func parseDatetime(_ text: String) -> Int64? {
+    /// Epoch millis of `yyyy-MM-ddTHH:mm:ss[.fff](Z|±HHMM|±HH:MM)` (every spelling Salesforce and its docs use), or
+    /// `nil`. Digits past the millisecond are read and dropped.
+    public static func parseDatetime(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 20, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58,
             let y = number(b, 0, 4), let mo = number(b, 5, 2), let d = number(b, 8, 2),
@@ -81,28 +81,23 @@ enum Timestamps {
                 p += 1
             }
         }
-        guard p < b.count else { return nil }
-        var offset: Int64 = 0
-        if b[p] == 90 {
-            p += 1
-        } else if b[p] == 43 || b[p] == 45 {
-            let sign: Int64 = b[p] == 43 ? 1 : -1
-            let rest = b[(p + 1)...].filter { $0 != 58 }
-            guard rest.count == 4, let oh = number(Array(rest), 0, 2), let om = number(Array(rest), 2, 2) else {
-                return nil
-            }
-            offset = sign * (oh * 60 + om) * 60_000
-            p = b.count
-        } else {
-            return nil
-        }
-        guard p == b.count else { return nil }
-        let days = Timestamps.days(year: y, month: mo, day: d)
-        return days * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + ms - offset
+        guard let offset = offsetMillis(b[p...]) else { return nil }
+        return days(year: y, month: mo, day: d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + ms - offset
     }
 
-    /// Parses `YYYY-MM-DD` to days since epoch.
-    static func parseDate(_ text: String) -> Int64? {
+    /// `Z`, `+0000`, `-05:30` as millis east of UTC; `nil` for anything else, or for text after the offset.
+    private static func offsetMillis(_ tail: ArraySlice<UInt8>) -> Int64? {
+        guard let sign = tail.first else { return nil }
+        if sign == 90 { return tail.count == 1 ? 0 : nil }
+        let rest = Array(tail.dropFirst().filter { $0 != 58 })
+        guard sign == 43 || sign == 45, rest.count == 4, tail.count <= 6, let oh = number(rest, 0, 2),
+            let om = number(rest, 2, 2)
+        else { return nil }
+        return (sign == 43 ? 1 : -1) * (oh * 60 + om) * 60_000
+    }
+
+    /// Days since 1970-01-01 of `YYYY-MM-DD`, or `nil`.
+    public static func parseDate(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count == 10, b[4] == 45, b[7] == 45, let y = number(b, 0, 4), let m = number(b, 5, 2),
             let d = number(b, 8, 2), (1...12).contains(m), (1...31).contains(d)
@@ -122,7 +117,8 @@ enum Timestamps {
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
-    static func pad(_ n: Int64, _ width: Int) -> String {
+    /// `n` in decimal, zero-padded to `width`.
+    public static func pad(_ n: Int64, _ width: Int) -> String {
         let s = String(n)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
