@@ -11,7 +11,7 @@ extension JobDefinition {
     /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
-        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split",
+        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -91,6 +91,7 @@ extension JobDefinition {
             deletes: deletes, whereClause: whereClause, pageSize: pageSize, overlapSeconds: overlap
         )
         job.split = split
+        job.fieldsPerQuery = try reader.optionalInt("fields_per_query", range: 1...100_000)
         try reader.driftAndAuditOptions(into: &job)
         try reader.sweepOptions(into: &job)
         return job
