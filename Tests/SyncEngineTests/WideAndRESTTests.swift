@@ -1,5 +1,6 @@
 import Foundation
 import PostgresLoader
+import SalesforceClient
 import SalesforceEmulator
 import Testing
 import TestSupport
@@ -122,5 +123,49 @@ struct WideAndRESTTests {
         try expectEqual(world, job)
         let logged = try log(world)
         #expect(logged.expected == 500 && logged.downloaded == 500 && logged.processed == 500)
+    }
+}
+
+/// `fields_per_query` and how the fields are cut into parts.
+@Suite struct FieldPartsTests {
+    static let yaml = """
+        object: Contact
+        table: public.salesforce_contacts
+        fields:
+          Id: salesforce_id
+          Email: email
+          Account.Name: account_name
+          SystemModstamp: system_modstamp
+          IsDeleted: is_deleted
+        """
+
+    @Test func everyPartLeadsWithTheKeyAndModstamp() throws {
+        let job = try JobDefinition.parse(yaml: Self.yaml + "\nfields_per_query: 2", name: "contacts", file: "jobs/contacts.yaml")
+        #expect(job.fieldsPerQuery == 2)
+        #expect(SyncRunner.fieldParts(job, size: 2) == [
+            ["Id", "SystemModstamp", "IsDeleted", "Email"], ["Id", "SystemModstamp", "Account.Name"],
+        ])
+        #expect(SyncRunner.fieldParts(job, size: 10) == [["Id", "SystemModstamp", "IsDeleted", "Email", "Account.Name"]])
+        #expect(throws: JobDefinitionError.self) {
+            try JobDefinition.parse(yaml: Self.yaml + "\nfields_per_query: 0", name: "contacts", file: "jobs/contacts.yaml")
+        }
+    }
+
+    @Test(arguments: [
+        ("QUERY_TOO_COMPLICATED", "Query is either selecting too many fields or the filter conditions are very complicated.", true),
+        ("MALFORMED_QUERY", "SOQL statements cannot be longer than 100000 characters; this one has 100012", true),
+        ("MALFORMED_QUERY", "unexpected token: FROM", false),
+        ("INVALIDENTITY", "Entity 'CaseStatus' is not supported by the Bulk API.", false),
+    ])
+    func onlyRefusalsOfWidthSplitTheFields(code: String, message: String, wide: Bool) {
+        let error = SalesforceError(code: .invalidQuery, message: "Salesforce rejected the bulk query", errorCode: code, serverMessage: message)
+        #expect(SyncRunner.tooWide(error) == wide)
+        #expect(SyncRunner.refusesBulk(error) == (code == "INVALIDENTITY"))
+    }
+
+    @Test func aRESTReadIsDatedByItsFirstBatchsDateHeader() throws {
+        let date = try #require(SyncRunner.httpDate("Mon, 07 Dec 2026 00:19:36 GMT"))
+        #expect(date.timeIntervalSince1970 == 1_796_602_776)
+        #expect(SyncRunner.httpDate("yesterday") == nil)
     }
 }

@@ -8,7 +8,8 @@ extension JobDefinition {
     /// `object`, `table`, `fields` (required); `key`, `watermark`, `deletes`, `where`, `page_size`, `overlap`;
     /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`; `sweep` (may a full sync mark missing
     /// keys deleted, default true) and `max_sweep` (the most rows one sweep may touch: `10%` or `5000`, default 10%);
-    /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1).
+    /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1);
+    /// `fields_per_query` (read the fields in parts of this many, see ``JobDefinition/fieldsPerQuery``).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
