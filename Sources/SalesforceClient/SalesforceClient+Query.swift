@@ -19,6 +19,27 @@ extension SalesforceClient {
         _ soql: String, operation: QueryOperation = .query, batchSize: Int? = nil, as type: Record.Type = Record.self,
         onPage: ([Record]) throws -> Void
     ) throws -> QuerySummary {
+        let summary = try forEachBatch(soql, operation: operation, batchSize: batchSize) { response in
+            let page = try LenientJSON.decode(QueryResultPage<Record>.self, from: response.body, what: "query result")
+            try onPage(page.records)
+            return (page.totalSize, page.records.count, page.done ? nil : page.nextRecordsUrl)
+        }
+        // Only `SELECT COUNT()` answers without records; otherwise the batches must add up.
+        if summary.records > 0 && summary.records != summary.totalSize {
+            throw SalesforceError(
+                code: .incompleteResults,
+                message: "The query delivered \(summary.records) records in \(summary.pages) batches, but Salesforce "
+                    + "reported totalSize \(summary.totalSize).")
+        }
+        return summary
+    }
+
+    /// The REST paging loop: one batch at a time through `batch` (which reads it and says its `totalSize`, records
+    /// and next link), following `nextRecordsUrl` and refusing a link that repeats.
+    func forEachBatch(
+        _ soql: String, operation: QueryOperation, batchSize: Int?,
+        _ batch: (HTTPResponse) throws -> (totalSize: Int?, records: Int, next: String?)
+    ) throws -> QuerySummary {
         let endpoint = operation == .queryAll ? "queryAll" : "query"
         var target: String? = APIRequest.path("\(dataPath)/\(endpoint)", query: [("q", soql)])
         let headers = batchSize.map { ["Sforce-Query-Options: batchSize=\($0)"] } ?? []
@@ -27,25 +48,17 @@ extension SalesforceClient {
         while let current = target {
             let response = try send(
                 APIRequest(method: .get, target: .instance(current), purpose: .restQuery, headers: headers))
-            let page = try LenientJSON.decode(QueryResultPage<Record>.self, from: response.body, what: "query result")
+            let read = try batch(response)
             summary.pages += 1
-            summary.totalSize = page.totalSize ?? summary.totalSize
-            summary.records += page.records.count
-            try onPage(page.records)
-            target = page.done ? nil : page.nextRecordsUrl
+            summary.totalSize = read.totalSize ?? summary.totalSize
+            summary.records += read.records
+            target = read.next
             if let next = target, !seen.insert(next).inserted {
                 throw SalesforceError(
                     code: .incompleteResults,
                     message: "The query's batch \(summary.pages) points back to a batch it already sent; following "
                         + "it would loop forever (\(summary.records) records received).")
             }
-        }
-        // Only `SELECT COUNT()` answers without records; otherwise the batches must add up.
-        if summary.records > 0 && summary.records != summary.totalSize {
-            throw SalesforceError(
-                code: .incompleteResults,
-                message: "The query delivered \(summary.records) records in \(summary.pages) batches, but Salesforce "
-                    + "reported totalSize \(summary.totalSize).")
         }
         return summary
     }

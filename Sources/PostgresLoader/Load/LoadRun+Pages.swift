@@ -27,7 +27,8 @@ extension LoadRun {
             throw PostgresError(.configuration, "job '\(jobName)': a page needs begin() first, and the previous page ended")
         }
         let page = try connection.beginStagingPage(
-            pageNumber, copySQL: path == .direct ? plan.directCopySQL : plan.copySQL, expectedFields: mapping.sourceFields)
+            pageNumber, copySQL: pageTarget?.copySQL ?? (path == .direct ? plan.directCopySQL : plan.copySQL),
+            expectedFields: pageTarget?.fields ?? mapping.sourceFields)
         openPage = page
         return page
     }

@@ -28,6 +28,8 @@ public final class LoadRun: PageSink {
     public internal(set) var stagedRows = 0
     /// The page whose COPY is open, so a failure can end it before anything else runs on the connection.
     var openPage: PageWriter?
+    /// Where pages go instead of staging while a wide object is read in parts (``beginPart(_:fields:)``).
+    var pageTarget: (copySQL: String, fields: [String])?
 
     /// The job's watermark before this run: ISO-8601 UTC with millis, e.g. `2024-01-15T10:30:00.000Z`.
     public let previousWatermark: String?

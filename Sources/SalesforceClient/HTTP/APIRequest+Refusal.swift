@@ -3,7 +3,8 @@ extension APIRequest.Purpose {
     /// on; `nil` keeps the generic HTTP error.
     func refusal(status: Int, server: ServerError?) -> SalesforceError? {
         func refused(_ code: SalesforceError.Code, _ message: String) -> SalesforceError {
-            SalesforceError(code: code, message: message, httpStatus: status, errorCode: server?.errorCode)
+            SalesforceError(
+                code: code, message: message, httpStatus: status, errorCode: server?.errorCode, serverMessage: server?.message)
         }
         switch self {
         case .token(let grant, let loginURL):

@@ -70,6 +70,8 @@ struct APIRequest {
         var names = ["Retry-After"]
         if carriesToken { names.append("Sforce-Limit-Info") }
         if case .resultPage = purpose { names += ["Sforce-Locator", "Sforce-NumberOfRecords"] }
+        // Salesforce's clock when a REST query ran: the snapshot time of a read that has no Bulk job.
+        if case .restQuery = purpose { names.append("Date") }
         return names
     }
 

@@ -108,7 +108,8 @@ extension Router {
             members.append(("nextRecordsUrl", .string("/services/data/v\(version)/\(endpoint)/\(cursorId)-\(end)")))
         }
         members.append(("records", .array(records)))
-        return .json(200, .object(members))
+        // Salesforce dates every response (RFC 7231), in its own clock: clients take it as the query's snapshot time.
+        return .json(200, .object(members), headers: [("Date", Router.httpDate(millis: nowMillis()))])
     }
 
     /// One record as REST JSON: `attributes {type, url}`, typed values, relationship columns as nested records.
@@ -268,5 +269,15 @@ private final class RecordNode {
             }
         }
         return .object(out)
+    }
+}
+
+extension Router {
+    /// `Mon, 07 Dec 2026 00:19:36 GMT`.
+    static func httpDate(millis: Int64) -> String {
+        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(
+            Date.VerbatimFormatStyle(
+                format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) GMT",
+                locale: Locale(identifier: "en_US_POSIX"), timeZone: TimeZone(identifier: "GMT")!, calendar: Calendar(identifier: .gregorian)))
     }
 }

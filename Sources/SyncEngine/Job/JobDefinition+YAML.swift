@@ -8,10 +8,11 @@ extension JobDefinition {
     /// `object`, `table`, `fields` (required); `key`, `watermark`, `deletes`, `where`, `page_size`, `overlap`;
     /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`; `sweep` (may a full sync mark missing
     /// keys deleted, default true) and `max_sweep` (the most rows one sweep may touch: `10%` or `5000`, default 10%);
-    /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1).
+    /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1);
+    /// `fields_per_query` (read the fields in parts of this many, see ``JobDefinition/fieldsPerQuery``).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
-        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split",
+        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -91,6 +92,7 @@ extension JobDefinition {
             deletes: deletes, whereClause: whereClause, pageSize: pageSize, overlapSeconds: overlap
         )
         job.split = split
+        job.fieldsPerQuery = try reader.optionalInt("fields_per_query", range: 1...100_000)
         try reader.driftAndAuditOptions(into: &job)
         try reader.sweepOptions(into: &job)
         return job

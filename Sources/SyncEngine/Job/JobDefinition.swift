@@ -53,6 +53,9 @@ public struct JobDefinition: Sendable {
     /// runs read with one job whatever this says.
     public var split: Int = 1
     public static let maxSplit = 16
+    /// `fields_per_query`: read the object in parts of at most this many fields besides the key and modstamp, one
+    /// Bulk job each, joined on the key (a wide object); nil reads it whole unless Salesforce refuses the query.
+    public var fieldsPerQuery: Int? = nil
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String

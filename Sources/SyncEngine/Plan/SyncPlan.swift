@@ -72,9 +72,11 @@ public struct SyncPlan: Sendable {
     }
 
     /// The run's query restricted to one split range (``SplitRanges/condition(_:)``); ``soql`` for nil.
-    public func soql(range condition: String?) -> String {
-        guard let condition else { return soql }
-        return Self.query(select, conditions + [condition])
+    /// - Parameter fields: a part's select list (a wide object read in parts); nil: the job's fields.
+    public func soql(range condition: String?, fields: [String]? = nil) -> String {
+        guard condition != nil || fields != nil else { return soql }
+        let select = fields.map { "SELECT \($0.joined(separator: ", ")) FROM \(object)" } ?? select
+        return Self.query(select, conditions + [condition].compactMap { $0 })
     }
 
     /// The smallest (or largest) Id the run's query would read, as one tiny query: where a split's ranges start.

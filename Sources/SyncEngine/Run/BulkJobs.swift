@@ -11,6 +11,8 @@ struct RangeJob: Sendable {
     var resplits: Int
     /// When Salesforce created the job (its clock), once known.
     var createdDate: Date?
+    /// The part's select list when a wide object is read in parts (``SyncRunner/createParts``); nil: the plan's.
+    var fields: [String]? = nil
 }
 
 /// Every Bulk job of one run: the one place that creates, records as in flight, waits for, re-splits, abandons
@@ -32,6 +34,10 @@ final class BulkJobs {
     let onCreated: ((String) -> Void)?
     private(set) var live: [RangeJob] = []
     private(set) var completed: [QueryJob] = []
+    /// The object refuses Bulk queries: the run reads it through REST `queryAll` instead, with no Bulk job, as of
+    /// Salesforce's clock at `restSnapshot` (``SyncRunner/readThroughREST``).
+    var readsThroughREST = false
+    var restSnapshot: String?
     /// When the run's first Bulk job was submitted (or adopted), and when the last one completed.
     private(set) var submittedAt: ContinuousClock.Instant?
     private(set) var completedAt: ContinuousClock.Instant?
@@ -64,7 +70,8 @@ final class BulkJobs {
 
     /// What the watermark rule needs: each loaded job's range and creation.
     func snapshots(within shardRange: KeyRange? = nil) -> [SnapshotScope] {
-        zip(live, completed).map { job, done in
+        if readsThroughREST { return [SnapshotScope(range: shardRange ?? .all, createdDate: restSnapshot)] }
+        return zip(live, completed).map { job, done in
             let range = job.range ?? shardRange ?? .all
             return SnapshotScope(range: range, createdDate: (done.createdDate ?? job.createdDate).map(formatTimestamp))
         }
@@ -84,14 +91,21 @@ final class BulkJobs {
         }
     }
 
+    /// Creates the job of one part of a wide object's fields (after the others), recording it at once.
+    func create(fields: [String]) throws {
+        try create(range: nil, condition: nil, resplits: 0, at: live.count, fields: fields)
+    }
+
     /// Creates the job of one range and records the live list before anything else happens: if this process dies
     /// now, the next run finds the job instead of paying for it twice. If recording fails, the caller abandons
     /// every live job at once rather than leave them running and billed.
-    private func create(range: IdRange?, condition: String?, resplits: Int, at index: Int) throws {
-        let soql = plan.soql(range: condition)
+    private func create(range: IdRange?, condition: String?, resplits: Int, at index: Int, fields: [String]? = nil) throws {
+        let soql = plan.soql(range: condition, fields: fields)
         submittedAt = submittedAt ?? .now
         let created = try client.createQueryJob(soql, operation: plan.operation)
-        live.insert(RangeJob(id: created.id, range: range, resplits: resplits, createdDate: created.createdDate), at: index)
+        live.insert(
+            RangeJob(id: created.id, range: range, resplits: resplits, createdDate: created.createdDate, fields: fields),
+            at: index)
         try record(ids, signature)
         onCreated?(soql)
         logger.info(

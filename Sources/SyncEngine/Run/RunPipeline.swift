@@ -58,7 +58,9 @@ extension SyncRunner {
         var evidence = Reconciliation()
         var current: any RunTarget = first
         do {
-            let ranges = try obtain(jobs, for: plan, scope: scope, state: state, job: job)
+            let ranges = try obtainReading(jobs, for: plan, scope: scope, state: state, job: job)
+            // Parts are joined in staging, never copied straight into the table.
+            if jobs.parts != nil { (first as? LoadRun)?.allowsDirectLoad = false }
             if !scope.isColumns { outcome.salesforceJobId = jobs.joinedIds }
             try jobs.waitForAll(resplitting: ranges, cancellation: cancellation)
             if !scope.isColumns {
@@ -210,18 +212,8 @@ extension SyncRunner {
         try target.begin()
         if !scope.isColumns { progress?.start(job: job.name) }
         let consumer = PageLoader(run: target, progress: scope.isColumns ? nil : progress, logger: jobs.logger)
-        var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
-        for done in jobs.completed {
-            let part = try downloadResults(
-                done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: consumer,
-                logger: jobs.logger)
-            download.pages += part.pages
-            download.records += part.records
-            download.bytes += part.bytes
-            download.peakPagesInFlight = max(download.peakPagesInFlight, part.peakPagesInFlight)
-        }
-        evidence.downloaded = download.records
-        evidence.pages = download.pages
+        let download = try readResults(
+            jobs, into: target, consumer: consumer, job: job, scope: scope, options: options, evidence: &evidence)
         progress?.finish()
         let summary = try target.commit(
             CommitRequest(
