@@ -30,6 +30,8 @@ final class BulkJobs {
     var signature: String
     /// Called with each job's SOQL once it exists (tests inject changes between snapshots here).
     let onCreated: ((String) -> Void)?
+    /// The run's `api_budget`, checked before every job this creates.
+    let budget: ApiBudget?
     private(set) var live: [RangeJob] = []
     private(set) var completed: [QueryJob] = []
     /// When the run's first Bulk job was submitted (or adopted), and when the last one completed.
@@ -44,8 +46,9 @@ final class BulkJobs {
 
     init(
         client: SalesforceClient, plan: SyncPlan, logger: Logger, onCreated: ((String) -> Void)? = nil,
-        record: @escaping (_ ids: [String], _ signature: String) throws -> Void
+        budget: ApiBudget? = nil, record: @escaping (_ ids: [String], _ signature: String) throws -> Void
     ) {
+        self.budget = budget
         signature = plan.signature
         self.client = client
         self.plan = plan
@@ -89,6 +92,7 @@ final class BulkJobs {
     /// every live job at once rather than leave them running and billed.
     private func create(range: IdRange?, condition: String?, resplits: Int, at index: Int) throws {
         let soql = plan.soql(range: condition)
+        try budget?.beforeBulkJob()
         submittedAt = submittedAt ?? .now
         let created = try client.createQueryJob(soql, operation: plan.operation)
         live.insert(RangeJob(id: created.id, range: range, resplits: resplits, createdDate: created.createdDate), at: index)
@@ -162,6 +166,7 @@ final class BulkJobs {
         defer { for id in created { abandon(id) } }
         for ascending in [true, false] {
             let soql = plan.boundarySOQL(ascending: ascending, range: range?.condition)
+            try budget?.beforeBulkJob()
             created.append(try client.createQueryJob(soql, operation: plan.operation).id)
         }
         var ends: [String?] = []
