@@ -21,20 +21,20 @@ extension Sfpg {
         @Argument(help: "Job names (file names in --jobs-directory without .yaml). Default: all jobs.")
         var jobs: [String] = []
 
-        @Flag(help: "Predict a full run.")
+        @Option(help: "\(JobsDirectory.help)")
+        var jobsDirectory = JobsDirectory.defaultPath
+
+        @Flag(help: "Print JSON (one object: per job, totals, the org's allowances).")
+        var json = false
+
+        @Flag(help: "Predict a full run (default: what sfpg run would do, incremental where a watermark exists).")
         var full = false
 
         @Flag(help: "Predict an incremental run (from the watermark, minus the job's overlap).")
         var incremental = false
 
-        @Option(help: "\(JobsDirectory.help)")
-        var jobsDirectory = JobsDirectory.defaultPath
-
         @Option(help: "Result pages downloaded at once, as for sfpg run (the resultPages listing costs calls).")
         var downloadConnections = 4
-
-        @Flag(help: "Print JSON (one object: per job, totals, the org's allowances).")
-        var json = false
 
         @OptionGroup var global: GlobalOptions
 

@@ -117,4 +117,38 @@ struct ApiBudgetTests {
         let status = try world.sfpg(["status", "--json", "--jobs-directory", jobs])
         #expect(status.stdout.contains("\"apiCalls\" : \(incrementalCalls)"), "\(status.stdout)")
     }
+
+    @Test("a split: 4 full run: sfpg plan counts the two boundary jobs and four range jobs, and the calls they use")
+    func planPredictsASplitRun() async throws {
+        let world = try await E2EFixture { $0.contactCount = 4_000 }
+        let jobs = try Self.jobsDirectory("page_size: 200\nsplit: 4")
+        let forecast = try plan(world, jobs, "--full")
+        #expect(forecast.bulkJobs == 6)
+        let seen = world.emulator.requests.count
+        let run = try world.sfpg(["run", "contacts", "--full", "--jobs-directory", jobs])
+        #expect(run.status == 0, "\(run.stderr)")
+        let used = try Self.latestRun(world)
+        let calls = try #require(used.calls)
+        // What the run recorded is what the org saw: every API request (the boundary jobs' cleanup and the parallel
+        // download's workers too), token requests aside.
+        let served = world.emulator.requests.dropFirst(seen).filter { $0.path.hasPrefix("/services/data") }.count
+        #expect(calls == served, "recorded \(calls), the emulator served \(served)")
+        #expect(world.jobCreations.count == 6)
+        #expect(abs(forecast.apiCalls - calls) * 10 <= calls, "predicted \(forecast.apiCalls), used \(calls)")
+        print("split 4: predicted \(forecast.apiCalls) calls; used \(calls)")
+    }
+
+    @Test("api_budget and --api-budget take a percentage above 0%; anything else is a configuration error (exit 2)")
+    func budgetSyntax() throws {
+        let directory = try Self.jobsDirectory("api_budget: 50%")
+        #expect(try JobDefinition.load(file: directory + "/contacts.yaml").apiBudget == 0.5)
+        for bad in ["0%", "50", "150%", "half", "1e1%"] {
+            let file = try Self.jobsDirectory("api_budget: \"\(bad)\"") + "/contacts.yaml"
+            #expect(throws: JobDefinitionError.self, "\(bad)") { try JobDefinition.load(file: file) }
+            let flag = try TestSyncProcess.run(["run", "--api-budget", bad, "--jobs-directory", directory], environment: [:])
+            #expect(flag.status == 2 && flag.stderr.contains("--api-budget"), "\(bad): \(flag.stderr)")
+        }
+        let setting = try TestSyncProcess.run(["run", "--jobs-directory", directory], environment: ["SFPG_API_BUDGET": "0%"])
+        #expect(setting.status == 2 && setting.stderr.contains("SFPG_API_BUDGET"), "\(setting.stderr)")
+    }
 }

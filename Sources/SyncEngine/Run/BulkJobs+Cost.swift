@@ -29,9 +29,12 @@ struct BulkJobCost: Sendable, Equatable {
     }
 
     /// One data job: created, polled until complete (``SalesforceClient/expectedPolls(forJobSeconds:)``), its
-    /// pages downloaded, deleted after the commit.
-    static func job(records: Int, jobSeconds: Double, pageSize: Int?, connections: Int, client: SalesforceClient) -> BulkJobCost {
-        let calls = 1 + client.expectedPolls(forJobSeconds: jobSeconds)
+    /// pages downloaded, deleted after the commit. Jobs submitted together are waited for in order: by the time the
+    /// first completes, the others (as big) have too, and `waitedBehind` one needs a single poll.
+    static func job(
+        records: Int, jobSeconds: Double, pageSize: Int?, connections: Int, client: SalesforceClient, waitedBehind: Bool = false
+    ) -> BulkJobCost {
+        let calls = 1 + (waitedBehind ? 1 : client.expectedPolls(forJobSeconds: jobSeconds))
             + downloadCalls(records: records, pageSize: pageSize, connections: connections, client: client) + 1
         return BulkJobCost(bulkJobs: 1, apiCalls: calls, pages: pages(records: records, pageSize: pageSize))
     }
@@ -53,10 +56,12 @@ struct BulkJobCost: Sendable, Equatable {
             return job(records: records, jobSeconds: jobSeconds(records), pageSize: pageSize, connections: connections, client: client)
         }
         let bound = 1 + client.expectedPolls(forJobSeconds: jobSeconds(1)) + 1 + 2
-        var total = BulkJobCost(bulkJobs: 2, apiCalls: 2 * bound, pages: 0)
+        var total = BulkJobCost(bulkJobs: 2, apiCalls: 2 * bound - client.expectedPolls(forJobSeconds: jobSeconds(1)) + 1, pages: 0)
         for index in 0..<plan.split {
             let share = records / plan.split + (index < records % plan.split ? 1 : 0)
-            let part = job(records: share, jobSeconds: jobSeconds(share), pageSize: pageSize, connections: connections, client: client)
+            let part = job(
+                records: share, jobSeconds: jobSeconds(share), pageSize: pageSize, connections: connections, client: client,
+                waitedBehind: index > 0)
             total.bulkJobs += 1
             total.apiCalls += part.apiCalls
             total.pages += part.pages

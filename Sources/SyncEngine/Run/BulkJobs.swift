@@ -200,12 +200,13 @@ final class BulkJobs {
     }
 
     static func abandon(_ id: String, client: SalesforceClient, logger: Logger) {
-        let cleanup = client.withoutCancellation()
-        if let job = try? cleanup.queryJob(id), !job.isTerminal {
-            do { try cleanup.abortJob(id) } catch {
-                logger.warning("could not abort the bulk job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
+        client.withoutCancellation { cleanup in
+            if let job = try? cleanup.queryJob(id), !job.isTerminal {
+                do { try cleanup.abortJob(id) } catch {
+                    logger.warning("could not abort the bulk job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
+                }
             }
+            try? cleanup.deleteJob(id)
         }
-        try? cleanup.deleteJob(id)
     }
 }
