@@ -46,8 +46,9 @@ final class ApiBudget {
 
     /// Before a batch of `calls` requests (a job's result pages, its listing and its delete).
     func beforePages(calls: Int) throws {
-        let (used, max) = try requestUsage()
-        try check("DailyApiRequests", used: used, next: calls, max: max)
+        // An org that reports no request allowance at all has none to protect.
+        guard let usage = try requestUsage() else { return }
+        try check("DailyApiRequests", used: usage.used, next: calls, max: usage.max)
     }
 
     /// Counts a job's downloaded result bytes against the storage allowance.
@@ -55,11 +56,11 @@ final class ApiBudget {
 
     /// Requests used now: the latest `Sforce-Limit-Info`, plus calls made since (parallel workers' headers are
     /// not seen); `/limits` when no answer carried the header.
-    private func requestUsage() throws -> (used: Int, max: Int) {
+    private func requestUsage() throws -> (used: Int, max: Int)? {
         if let usage = client.lastApiUsage {
             return (usage.used + client.apiCallCount - client.apiCallCountAtUsage, usage.max)
         }
-        guard let requests = try orgLimits()["DailyApiRequests"] else { return (0, .max) }
+        guard let requests = try orgLimits()["DailyApiRequests"] else { return nil }
         return (requests.max - requests.remaining + client.apiCallCount - callsAtLimits, requests.max)
     }
 
