@@ -11,6 +11,7 @@ extension SalesforceClient {
             APIRequest(
                 method: .post, target: .instance("\(dataPath)/jobs/query"), purpose: .createQueryJob, body: .json(body)))
         let job = try LenientJSON.decode(QueryJob.self, from: response.body, what: "query job")
+        bulkJobsCreated += 1
         logger.debug("Created query job", metadata: ["sf.job": "\(job.id)", "sf.object": "\(job.object ?? "?")"])
         return job
     }
@@ -63,14 +64,31 @@ extension SalesforceClient {
                             + "narrow the query or raise the job timeout.")
                 }
                 try sleep(seconds: min(interval * Double.random(in: 0.8...1.2), seconds(remaining)))
-                // ×1.5 rather than ×2: a job that completes just after a poll costs less idle waiting (measured: up to
-                // ~1.5 s per run at 2–4 s jobs), while a minutes-long job still polls only every pollMaxInterval.
-                interval = min(interval * 1.5, seconds(configuration.pollMaxInterval))
+                interval = nextPollInterval(after: interval)
             }
         } catch let error as SalesforceError where error.code == .cancelled || error.code == .timeout {
             abortQuietly(id)
             throw error
         }
+    }
+
+    /// The wait after a poll that found the job unfinished. ×1.5 rather than ×2: a job that completes just after a
+    /// poll costs less idle waiting (measured: up to ~1.5 s per run at 2–4 s jobs), while a minutes-long job still
+    /// polls only every pollMaxInterval.
+    func nextPollInterval(after interval: Double) -> Double {
+        min(interval * 1.5, seconds(configuration.pollMaxInterval))
+    }
+
+    /// The status calls ``waitForCompletion(_:)`` makes for a job that takes `jobSeconds` (its jitter averages out):
+    /// what a forecast counts, from the same schedule.
+    public func expectedPolls(forJobSeconds jobSeconds: Double) -> Int {
+        var (polls, waited, interval) = (1, 0.0, max(0.001, seconds(configuration.pollInitialInterval)))
+        while waited < jobSeconds {
+            waited += interval
+            interval = nextPollInterval(after: interval)
+            polls += 1
+        }
+        return polls
     }
 
     /// Aborts a job still in `UploadComplete` or `InProgress` (`PATCH {"state":"Aborted"}`).

@@ -37,6 +37,8 @@ public final class SalesforceClient {
 
     /// Every HTTP request sent to the API (retries included), not counting the token endpoint.
     public internal(set) var apiCallCount = 0
+    /// Bulk query jobs this client created (each counts against `DailyBulkV2QueryJobs`).
+    public internal(set) var bulkJobsCreated = 0
     /// TCP connections opened (each a TLS handshake over https), token requests, retries and the parallel
     /// download's workers included. With connection reuse this stays near one per thread, however many requests.
     public internal(set) var connectionsOpened = 0
@@ -46,6 +48,9 @@ public final class SalesforceClient {
     var connection: CurlEasyHandle?
     /// The org's daily API usage from the most recent `Sforce-Limit-Info` header.
     public internal(set) var lastApiUsage: ApiUsage?
+    /// ``apiCallCount`` when ``lastApiUsage`` arrived: calls made since (by parallel download workers, whose headers
+    /// this client does not see) are not in it yet.
+    public internal(set) var apiCallCountAtUsage = 0
 
     /// Creates a client; no network traffic happens until the first call.
     public init(
@@ -150,6 +155,7 @@ public final class SalesforceClient {
     func recordLimitInfo(_ header: String?) {
         guard let header, let usage = ApiUsage(limitInfoHeader: header) else { return }
         lastApiUsage = usage
+        apiCallCountAtUsage = apiCallCount
     }
 }
 

@@ -67,6 +67,11 @@ extension Sfpg {
             discussion: "In Kubernetes, the Job's name (downward API), so each schedule's shards form one run."))
         var shardRun: String?
 
+        @Option(help: ArgumentHelp(
+            "The most of each of the org's daily allowances this run may take the org's usage to, e.g. 50% (default: $SFPG_API_BUDGET).",
+            discussion: "A job's own api_budget applies when smaller. A run whose next step would cross it stops with exit 6 (api_budget) and commits nothing."))
+        var apiBudget: String?
+
         @OptionGroup var metrics: MetricsOptions
 
         @OptionGroup var global: GlobalOptions
@@ -115,6 +120,7 @@ extension Sfpg {
             var published = false
             do {
                 let shard = try shardSpec()
+                let budget = try Settings.process.apiBudget(flag: apiBudget)
                 publisher.shard = shard?.index
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
                 var salesforce = try Settings.process.salesforce()
@@ -141,7 +147,7 @@ extension Sfpg {
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
                         mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
-                        allowMassDelete: allowMassDelete, shard: shard, acceptNewOrg: acceptNewOrg))
+                        allowMassDelete: allowMassDelete, shard: shard, acceptNewOrg: acceptNewOrg, apiBudget: budget))
                 }
                 publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
                 published = true

@@ -88,6 +88,9 @@ struct JobRunMetrics {
             family("sfpg_salesforce_api_calls", "Salesforce API calls the job's last run used.") {
                 $0.ownRow ? $0.record?.latestAPICalls.map(Double.init) : nil
             },
+            family("sfpg_result_bytes", "Uncompressed CSV bytes of the result pages the job's last run downloaded.") {
+                $0.ownRow ? $0.record?.latestResultBytes.map(Double.init) : nil
+            },
             family("sfpg_records_expected", "Records Salesforce said the last run's Bulk job produced (numberRecordsProcessed).") {
                 $0.ownRow ? $0.record?.latestExpected.map(Double.init) : nil
             },

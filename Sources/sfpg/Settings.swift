@@ -30,6 +30,15 @@ struct Settings: Sendable {
     /// `SFPG_METRICS_FILE`: the node-exporter textfile `sfpg run` writes.
     var metricsFile: String? { source["SFPG_METRICS_FILE"] }
 
+    /// `SFPG_API_BUDGET` (or `--api-budget`, which wins): the run's `api_budget` as a fraction.
+    /// - Throws: `SettingError` naming the setting and the accepted forms.
+    func apiBudget(flag: String?) throws -> Double? {
+        if let flag { return try PercentSyntax.budget(flag, setting: "--api-budget") }
+        return try source["SFPG_API_BUDGET"].map { text throws(SettingError) in
+            try PercentSyntax.budget(text, setting: "SFPG_API_BUDGET")
+        }
+    }
+
     /// The `SF_*` settings (and `SFPG_SPOOL_DIR`, `TMPDIR`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) as the client's
     /// configuration.
     /// - Throws: `SalesforceError` `.configuration` naming the variables to set or fix.

@@ -49,6 +49,10 @@ extension Sfpg {
                         let agree = status.recordsDownloaded == expected && status.recordsProcessed == expected
                         print("  records:    \(expected) expected (Salesforce), \(downloaded) downloaded in \(status.resultPages.map(String.init) ?? "?") pages, \(status.recordsProcessed ?? 0) staged" + (agree ? " (complete)" : " (MISMATCH)"))
                     }
+                    if let calls = status.apiCalls {
+                        let bytes = status.resultBytes.map { ", \(String(format: "%.1f", Double($0) / 1_048_576)) MB of results" } ?? ""
+                        print("  api usage:  \(calls) API calls\(bytes)")
+                    }
                     if let reason = status.failureReason { print("  refused:    \(reason)") }
                     if let shards = status.shards, let name = shards.first?.runName {
                         let states = shards.map { "\($0.index): \($0.status)" + ($0.attempts > 1 ? " (\($0.attempts) attempts)" : "") }

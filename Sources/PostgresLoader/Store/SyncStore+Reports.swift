@@ -31,6 +31,9 @@ public struct LatestRun: Sendable, Equatable {
     public var secondsSinceLastSuccess: Double?
     /// The org the job's table was read from (`sfpg.sync_state.org_id`); nil before its first committed run.
     public var orgId: String? = nil
+    /// What the latest run spent: Salesforce API calls and uncompressed result bytes.
+    public var apiCalls: Int? = nil
+    public var resultBytes: Int64? = nil
 }
 
 /// One `sfpg.changes` row's change to one column, values as JSON text (`"a@b.c"`, `12.5`, `true`; nil for null).
@@ -65,7 +68,8 @@ extension SyncStore {
                 deleted: number("records_deleted"), unchanged: number("records_unchanged"),
                 expected: number("records_expected"), downloaded: number("records_downloaded"),
                 resultPages: number("result_pages"), lastSuccessAt: text("last_success_at"),
-                secondsSinceLastSuccess: text("since_success").flatMap { Double($0) }, orgId: text("org_id"))
+                secondsSinceLastSuccess: text("since_success").flatMap { Double($0) }, orgId: text("org_id"),
+                apiCalls: number("api_calls_used"), resultBytes: text("result_bytes").flatMap { Int64($0) })
         }
     }
 
@@ -76,7 +80,7 @@ extension SyncStore {
                l.sync_type, \(instant("l.started_at")) AS started_at, \(instant("l.completed_at")) AS completed_at,
                extract(epoch FROM l.completed_at - l.started_at)::float8 AS run_seconds, l.error_message, l.failure_reason,
                l.records_processed, l.records_inserted, l.records_updated, l.records_deleted, l.records_unchanged,
-               l.records_expected, l.records_downloaded, l.result_pages,
+               l.records_expected, l.records_downloaded, l.result_pages, l.api_calls_used, l.result_bytes,
                \(instant("ok.completed_at")) AS last_success_at,
                extract(epoch FROM now() - ok.completed_at)::float8 AS since_success
           FROM sfpg.sync_state s

@@ -240,7 +240,7 @@ public final class SyncStore {
             SELECT extract(epoch FROM (SELECT g.completed_at FROM sfpg.sync_logs g WHERE g.job_name = $1
                        AND g.status = 'success' ORDER BY g.id DESC LIMIT 1))::float8 AS last_success,
                    extract(epoch FROM (SELECT s.watermark FROM sfpg.sync_state s WHERE s.job_name = $1))::float8 AS watermark,
-                   l.id, l.status, l.records_expected, l.records_downloaded, l.records_processed, l.api_calls_used
+                   l.id, l.status, l.records_expected, l.records_downloaded, l.records_processed, l.api_calls_used, l.result_bytes
               FROM (SELECT 1) AS one
               LEFT JOIN LATERAL (SELECT * FROM sfpg.sync_logs g WHERE g.job_name = $1 ORDER BY g.id DESC LIMIT 1) l ON true
             """, [jobName])
@@ -250,7 +250,8 @@ public final class SyncStore {
             latestExpected: result[0, "records_expected"].flatMap { Int($0) },
             latestDownloaded: result[0, "records_downloaded"].flatMap { Int($0) },
             latestStaged: result[0, "records_processed"].flatMap { Int($0) },
-            latestAPICalls: result[0, "api_calls_used"].flatMap { Int($0) })
+            latestAPICalls: result[0, "api_calls_used"].flatMap { Int($0) },
+            latestResultBytes: result[0, "result_bytes"].flatMap { Int64($0) })
     }
 
     /// Every audit row of one record, oldest first, one result row per changed column (for `sfpg history`).
@@ -317,6 +318,7 @@ public struct LastRuns: Sendable, Equatable {
     public var latestDownloaded: Int?
     public var latestStaged: Int?
     public var latestAPICalls: Int?
+    public var latestResultBytes: Int64? = nil
 }
 
 /// How a run ended, as `sfpg.sync_logs.status` records it.
@@ -334,6 +336,8 @@ public enum FailureReason: String, Sendable {
     case sweepLimit = "sweep_limit"
     /// A watermark value lay in the future.
     case futureWatermark = "future_watermark"
+    /// The next step would have taken the org past the job's `api_budget`.
+    case apiBudget = "api_budget"
 }
 
 /// The three numbers a run must agree on before it commits.

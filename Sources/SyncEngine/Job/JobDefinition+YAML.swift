@@ -9,10 +9,12 @@ extension JobDefinition {
     /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`; `sweep` (may a full sync mark missing
     /// keys deleted, default true) and `max_sweep` (the most rows one sweep may touch: `10%` or `5000`, default 10%);
     /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1);
+    /// `api_budget` (the share of each daily allowance of the org a run may take it to: `50%`),
     /// `fields_per_query` (read the fields in parts of this many, see ``JobDefinition/fieldsPerQuery``).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
+        "api_budget",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -185,6 +187,11 @@ private struct Reader {
     func sweepOptions(into job: inout JobDefinition) throws {
         if let value = try optionalBool("sweep") { job.sweep = value }
         if let text = try optionalString("max_sweep") { job.maxSweep = try sweepLimit("max_sweep", text) }
+        if let text = try optionalString("api_budget") {
+            do { job.apiBudget = try PercentSyntax.budget(text, setting: "api_budget") } catch {
+                throw self.error("api_budget", "'\(text)' is not a percentage above 0% up to 100% (e.g. 50%)")
+            }
+        }
     }
 
     /// `10%`, `2.5%` (a share of the live rows, 0 to 100) or `5000` (rows). Digits and one decimal point only:
@@ -193,12 +200,8 @@ private struct Reader {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let problem = "'\(text)' is not a percentage from 0% to 100% (e.g. 10% or 2.5%) or a row count of 0 or more (e.g. 5000)"
         if trimmed.hasSuffix("%") {
-            let number = trimmed.dropLast().trimmingCharacters(in: .whitespaces)
-            let digits = number.filter(\.isASCIIDigit).count
-            guard digits > 0, digits + (number.contains(".") ? 1 : 0) == number.count,
-                let percent = Double(number), (0...100).contains(percent)
-            else { throw error(key, problem) }
-            return .fraction(percent / 100)
+            guard let share = PercentSyntax.fraction(trimmed) else { throw error(key, problem) }
+            return .fraction(share)
         }
         guard !trimmed.isEmpty, trimmed.allSatisfy(\.isASCIIDigit), let rows = Int(trimmed) else {
             throw error(key, problem)

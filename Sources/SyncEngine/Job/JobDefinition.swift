@@ -52,6 +52,9 @@ public struct JobDefinition: Sendable {
     /// cover every Id (see ``SplitRanges``). They run concurrently on Salesforce and load into the one run. Incremental
     /// runs read with one job whatever this says.
     public var split: Int = 1
+    /// `api_budget`: the most of each of the org's daily allowances (API requests, Bulk query jobs, result storage)
+    /// a run may take the org's usage to, as a fraction; nil: no budget (see ``ApiBudget``).
+    public var apiBudget: Double? = nil
     public static let maxSplit = 16
     /// `fields_per_query`: read the object in parts of at most this many fields besides the key and modstamp, one
     /// Bulk job each, joined on the key (a wide object); nil reads it whole unless Salesforce refuses the query.

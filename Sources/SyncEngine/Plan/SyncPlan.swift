@@ -79,6 +79,12 @@ public struct SyncPlan: Sendable {
         return Self.query(select, conditions + [condition].compactMap { $0 })
     }
 
+    /// `SELECT COUNT()` over what the run reads (its filter and incremental window), for forecasts.
+    public var countSOQL: String { Self.query("SELECT COUNT() FROM \(object)", conditions) }
+
+    /// The run's query limited to `records` records: a sample for forecasts.
+    public func sampleSOQL(records: Int) -> String { Self.query(select, conditions, tail: " LIMIT \(records)") }
+
     /// The smallest (or largest) Id the run's query would read, as one tiny query: where a split's ranges start.
     /// - Parameter range: a split range's condition, to find the ends of that range alone.
     public func boundarySOQL(ascending: Bool, range: String? = nil) -> String {

@@ -38,6 +38,9 @@ public struct JobStatus: Codable, Sendable {
     public var shards: [ShardReport]? = nil
     /// The Salesforce org the table was read from; nil before the job's first committed run.
     public var orgId: String? = nil
+    /// What the last run spent: Salesforce API calls (preflight to cleanup) and uncompressed result bytes.
+    public var apiCalls: Int? = nil
+    public var resultBytes: Int64? = nil
 }
 
 public enum StatusReport {
@@ -90,5 +93,7 @@ extension JobStatus {
         bulkJobInFlight = run.bulkJobInFlight
         calculatedRefreshedAt = run.calculatedRefreshedAt
         orgId = run.orgId
+        apiCalls = run.apiCalls
+        resultBytes = run.resultBytes
     }
 }

@@ -32,6 +32,8 @@ final class BulkJobs {
     var signature: String
     /// Called with each job's SOQL once it exists (tests inject changes between snapshots here).
     let onCreated: ((String) -> Void)?
+    /// The run's `api_budget`, checked before every job this creates.
+    let budget: ApiBudget?
     private(set) var live: [RangeJob] = []
     private(set) var completed: [QueryJob] = []
     /// The object refuses Bulk queries: the run reads it through REST `queryAll` instead, with no Bulk job, as of
@@ -50,8 +52,9 @@ final class BulkJobs {
 
     init(
         client: SalesforceClient, plan: SyncPlan, logger: Logger, onCreated: ((String) -> Void)? = nil,
-        record: @escaping (_ ids: [String], _ signature: String) throws -> Void
+        budget: ApiBudget? = nil, record: @escaping (_ ids: [String], _ signature: String) throws -> Void
     ) {
+        self.budget = budget
         signature = plan.signature
         self.client = client
         self.plan = plan
@@ -101,6 +104,7 @@ final class BulkJobs {
     /// every live job at once rather than leave them running and billed.
     private func create(range: IdRange?, condition: String?, resplits: Int, at index: Int, fields: [String]? = nil) throws {
         let soql = plan.soql(range: condition, fields: fields)
+        try budget?.beforeBulkJob()
         submittedAt = submittedAt ?? .now
         let created = try client.createQueryJob(soql, operation: plan.operation)
         live.insert(
@@ -178,6 +182,7 @@ final class BulkJobs {
         defer { for id in created { abandon(id) } }
         for ascending in [true, false] {
             let soql = plan.boundarySOQL(ascending: ascending, range: range?.condition)
+            try budget?.beforeBulkJob()
             created.append(try client.createQueryJob(soql, operation: plan.operation).id)
         }
         var ends: [String?] = []
@@ -211,12 +216,13 @@ final class BulkJobs {
     }
 
     static func abandon(_ id: String, client: SalesforceClient, logger: Logger) {
-        let cleanup = client.withoutCancellation()
-        if let job = try? cleanup.queryJob(id), !job.isTerminal {
-            do { try cleanup.abortJob(id) } catch {
-                logger.warning("could not abort the bulk job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
+        client.withoutCancellation { cleanup in
+            if let job = try? cleanup.queryJob(id), !job.isTerminal {
+                do { try cleanup.abortJob(id) } catch {
+                    logger.warning("could not abort the bulk job", metadata: ["sf.job": "\(id)", "error": "\(error)"])
+                }
             }
+            try? cleanup.deleteJob(id)
         }
-        try? cleanup.deleteJob(id)
     }
 }

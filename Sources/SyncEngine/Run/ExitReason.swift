@@ -16,6 +16,8 @@ public enum ExitReason: String, Sendable, CaseIterable {
     case databaseUnreachable = "database unreachable"
     case lock
     case apiLimit = "API limit"
+    /// The next step would have taken the org past `api_budget` (``ApiBudget``); stopped before it.
+    case apiBudget = "api_budget"
     case failure = "sync failure"
     case cancelled
 
@@ -27,7 +29,7 @@ public enum ExitReason: String, Sendable, CaseIterable {
         case .credentials: .authentication
         case .databaseUnreachable: .databaseUnavailable
         case .lock: .lockHeld
-        case .apiLimit: .apiLimit
+        case .apiLimit, .apiBudget: .apiLimit
         case .failure: .failure
         case .cancelled: .cancelled
         }

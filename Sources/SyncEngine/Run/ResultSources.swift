@@ -61,10 +61,16 @@ extension SyncRunner {
         }
         var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
         for done in jobs.completed {
+            // One job's pages are one batch: its record count says what they cost, with its listing and delete.
+            try jobs.budget?.beforePages(
+                calls: BulkJobCost.downloadCalls(
+                    records: done.numberRecordsProcessed ?? 0, pageSize: job.pageSize, connections: options.downloadConnections,
+                    client: client) + 1)
             let part = try downloadResults(
                 done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: consumer,
                 logger: jobs.logger)
             download.add(part)
+            jobs.budget?.downloaded(bytes: part.bytes)
         }
         evidence.downloaded = download.records
         evidence.pages = download.pages

@@ -50,7 +50,8 @@ extension SyncRunner {
         logger.notice(
             scope.isColumns ? "column pass started" : "sync started",
             metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
-        let jobs = BulkJobs(client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated) { [store] ids, signature in
+        let budget = ApiBudget(job: job, options: options, client: client, logger: logger)
+        let jobs = BulkJobs(client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated, budget: budget) { [store] ids, signature in
             if let slot = scope.shard { return try store.recordShardBulkJob(ids.first, slot: slot) }
             try store.recordInFlightBulkJob(
                 ids.joined(separator: ","), query: signature, jobName: job.name, objectName: job.object, table: job.table)
@@ -71,7 +72,7 @@ extension SyncRunner {
             let (summary, download) = try load(
                 jobs, job: job, scope: scope, plan: plan, state: state, options: options, first: first, current: &current,
                 evidence: &evidence, apiCalls: { self.client.apiCallCount - callsBefore })
-            if !scope.isColumns { outcome.summary = summary }
+            if !scope.isColumns { (outcome.summary, outcome.resultBytes) = (summary, download.bytes) }
             logFinished(summary, download, evidence: evidence, jobs: jobs, calls: client.apiCallCount - callsBefore,
                         connections: client.connectionsOpened - connectionsBefore, logger: logger)
             jobs.deleteAll()
@@ -82,9 +83,10 @@ extension SyncRunner {
             jobs.abandonAll()
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
+            let overBudget = (error as? SyncError)?.reason == .apiBudget
             current.fail(
                 status == .cancelled ? SyncError.cancelledBySignal : error, status: status, reconciliation: evidence,
-                reason: incomplete ? .incomplete : nil,
+                reason: incomplete ? .incomplete : overBudget ? .apiBudget : nil,
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
             // The jobs were aborted and deleted above, so they are no longer in flight.
             if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }

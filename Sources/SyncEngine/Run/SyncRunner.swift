@@ -18,12 +18,15 @@ public struct SyncOptions: Sendable {
     public var shard: ShardSpec?
     /// Let a full run read a job whose table came from another org (`--accept-new-org`): see ``OrgCheck``.
     public var acceptNewOrg: Bool
+    /// The run-level `api_budget` (`--api-budget`, `SFPG_API_BUDGET`) as a fraction; a job's own applies when smaller.
+    public var apiBudget: Double?
     /// The org ``OrgCheck`` found the session in before the run's first Bulk job; its commit records this one.
     var checkedOrg: OrganizationId?
     public init(
         mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil,
-        allowMassDelete: Bool = false, shard: ShardSpec? = nil, acceptNewOrg: Bool = false
+        allowMassDelete: Bool = false, shard: ShardSpec? = nil, acceptNewOrg: Bool = false, apiBudget: Double? = nil
     ) {
+        self.apiBudget = apiBudget
         self.acceptNewOrg = acceptNewOrg
         self.shard = shard
         self.mode = mode
@@ -58,6 +61,8 @@ public struct JobOutcome: Sendable {
     public var refreshed = 0
     /// The shard this outcome is of (`--shard I/N`), for its summary.
     public var shard: ShardSpec? = nil
+    /// Uncompressed result bytes the run downloaded.
+    public var resultBytes: Int64 = 0
 }
 
 /// Runs jobs: Salesforce Bulk query → COPY into staging → one merge, committed with the watermark and the run log.
@@ -110,6 +115,7 @@ public final class SyncRunner {
     public func run(_ job: JobDefinition, options: SyncOptions) -> JobOutcome {
         var job = job
         let started = ContinuousClock.now
+        let (callsBefore, jobsBefore) = (client.apiCallCount, client.bulkJobsCreated)
         var logger = self.logger
         logger[metadataKey: "job.name"] = "\(job.name)"
         logger[metadataKey: "sf.object"] = "\(job.object)"
@@ -155,7 +161,22 @@ public final class SyncRunner {
                 "sync \(outcome.status == .cancelled ? "cancelled" : "failed")", metadata: ["error": "\(outcome.error ?? "\(error)")"])
         }
         outcome.seconds = (ContinuousClock.now - started).inSeconds
+        if options.shard == nil, let runId = outcome.runId {
+            recordUsage(
+                RunUsage(
+                    apiCalls: client.apiCallCount - callsBefore, resultBytes: outcome.resultBytes,
+                    bulkJobs: client.bulkJobsCreated - jobsBefore, bulkJobSeconds: outcome.bulkJobSeconds),
+                runId: runId, logger: logger)
+        }
         return outcome
+    }
+
+    /// Records what the whole run spent (preflight to the deleted Bulk jobs) on its log row; a failure to do so
+    /// costs only the figure, never the committed run.
+    private func recordUsage(_ usage: RunUsage, runId: Int64, logger: Logger) {
+        do { try store.recordUsage(usage, runId: runId) } catch {
+            logger.warning("could not record the run's API usage", metadata: ["error": "\(error)"])
+        }
     }
 
     /// What the watermark rule allows past the database's clock: clock skew, but never more than the job's
