@@ -12,7 +12,9 @@ extension TableDesign {
 
     /// The `ALTER TABLE` for the columns the existing table lacks and the job lines that map them (both empty when
     /// nothing is missing), executed in one transaction when `apply`; nil when the table does not exist.
-    public func alterPlan(_ connection: PostgresConnection, apply: Bool = false) throws -> (sql: String, jobLines: [String])? {
+    public func alterPlan(
+        _ connection: PostgresConnection, apply: Bool = false
+    ) throws -> (sql: String, jobLines: [String])? {
         let existing = try TableCatalog.columnTypes(of: table, connection)
         if existing.isEmpty { return nil }
         let plan = alterSQL(existing: Set(existing.keys))

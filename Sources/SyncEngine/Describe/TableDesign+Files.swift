@@ -23,7 +23,8 @@ extension TableDesign {
     public static func checkJobFiles(at path: String, force: Bool) throws {
         let files = FileManager.default
         for file in [path, ddlPath(forJobFile: path)] where !force && files.fileExists(atPath: file) {
-            throw SyncError("\(file) already exists; nothing was written (--force overwrites it)", exitStatus: .configuration)
+            throw SyncError(
+                "\(file) already exists; nothing was written (--force overwrites it)", exitStatus: .configuration)
         }
         let directory = (path as NSString).deletingLastPathComponent
         var existing = directory.isEmpty ? "." : directory
@@ -34,7 +35,8 @@ extension TableDesign {
         }
         guard isDirectory.boolValue, files.isWritableFile(atPath: existing) else {
             throw SyncError(
-                "cannot write \(path): \(existing) is not a writable directory; nothing was written", exitStatus: .configuration)
+                "cannot write \(path): \(existing) is not a writable directory; nothing was written",
+                exitStatus: .configuration)
         }
     }
 
@@ -43,15 +45,18 @@ extension TableDesign {
     public func writeJobFiles(to path: String) throws -> [String] {
         let sqlPath = Self.ddlPath(forJobFile: path)
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let sql = "-- Target table of \(YAMLText.singleLine(name)), applied by `sfpg migrate` when the job is in the jobs "
-            + "directory. Idempotent: it runs on every migrate.\n" + ddl
+        let sql = "-- Target table of \(YAMLText.singleLine(name)), applied by `sfpg migrate` when the job is in the "
+            + "jobs directory. Idempotent: it runs on every migrate.\n" + ddl
         do {
             let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             try jobYAML.write(toFile: path, atomically: true, encoding: .utf8)
             try sql.write(toFile: sqlPath, atomically: true, encoding: .utf8)
         } catch {
-            throw SyncError("cannot write \(path) and \(sqlPath): \(error.localizedDescription)", exitStatus: .configuration)
+            throw SyncError(
+                "cannot write \(path) and \(sqlPath): \(error.localizedDescription)", exitStatus: .configuration)
         }
         return [path, sqlPath]
     }
