@@ -19,6 +19,8 @@ struct CLIPreflightTests {
         var database: String?
         /// Words the failure must contain (run's stderr and check's report).
         var says: String?
+        /// Runs a full sync first, then a sandbox refresh (the org changes under the job's table).
+        var refreshedOrg = false
     }
 
     static let dropKey = "ALTER TABLE public.salesforce_contacts DROP CONSTRAINT salesforce_contacts_salesforce_id_key;"
@@ -46,6 +48,7 @@ struct CLIPreflightTests {
         Broken(description: "unmigrated database", expected: 2, database: "unmigrated", says: "sfpg migrate"),
         Broken(description: "unreachable database", expected: 4, database: "postgresql://127.0.0.1:1/sfpg"),
         Broken(description: "malformed database URL", expected: 2, database: "postgresql://127.0.0.1:notaport/sfpg"),
+        Broken(description: "org changed (a refreshed sandbox)", expected: 2, says: "--accept-new-org", refreshedOrg: true),
     ]
 
     static func swap(_ text: String, _ old: String, _ new: String) -> String {
@@ -58,6 +61,13 @@ struct CLIPreflightTests {
         try Data("not a directory".utf8).write(to: URL(fileURLWithPath: Self.spoolFile))
         let world = try await E2EFixture { $0.contactCount = 10 }
         if let sql = broken.sql { try world.connection.executeScript(sql) }
+        if broken.refreshedOrg {
+            try world.sync(try world.job("contacts"), .full)
+            _ = world.emulator.emulator.refreshOrg()
+        }
+        // Salesforce refusing a bad where: answers the creation with 400: no job exists.
+        func created() -> Int { world.jobCreations.filter { ($0.status ?? 0) < 300 }.count }
+        let createdBefore = created()
         let jobs = try CLIExitCodeTests.tempJobs(["contacts.yaml": broken.job(try CLIExitCodeTests.contactsYAML)])
         let database = switch broken.database {
         case nil: world.conninfo
@@ -73,8 +83,7 @@ struct CLIPreflightTests {
         let run = try sfpg(["run", "contacts"])
         #expect(check.status == broken.expected, "check: \(check.stdout)\(check.stderr)")
         #expect(run.status == broken.expected, "run: \(run.stdout)\(run.stderr)")
-        // Salesforce refusing a bad where: answers the creation with 400: no job exists.
-        #expect(world.jobCreations.filter { ($0.status ?? 0) < 300 }.isEmpty, "the run created a Bulk job: \(run.stderr)")
+        #expect(created() == createdBefore, "the run created a Bulk job: \(run.stderr)")
         if let words = broken.says {
             #expect(check.stdout.contains(words), "check: \(check.stdout)")
             #expect((run.stdout + run.stderr).contains(words), "run: \(run.stdout)\(run.stderr)")

@@ -1,3 +1,4 @@
+import Logging
 import PostgresLoader
 import SalesforceClient
 
@@ -56,9 +57,11 @@ public struct ReadinessCheck {
             connection = opened
             return "connected (server version \(opened.serverVersion))"
         }
+        var store: SyncStore?
         if let connection {
             check("schema") {
                 try SchemaCheck.requireCurrent(connection)
+                store = SyncStore(connection)
                 return "current"
             }
         }
@@ -73,6 +76,15 @@ public struct ReadinessCheck {
             // The run checks the table of the job it will run: without the fields on_missing_field: skip dropped.
             var runnable = job
             if let fields { runnable = checkFields(of: job, fields, check: check, report: report) ?? job }
+            if let fields, let store {
+                check("org of \(job.name)") {
+                    let state = try store.state(ofJob: job.name)
+                    let checked = try OrgCheck(client: fields.client, logger: Logger(label: "sfpg"))
+                        .check(job, state: state, options: SyncOptions())
+                    return "the session's org \(checked.checkedOrg.map { "\($0)" } ?? "?") "
+                        + (state.orgId == nil ? "(first run: recorded at its commit)" : "is the table's")
+                }
+            }
             if let connection {
                 check("table of \(job.name)") { try TargetTableCheck.require(runnable, connection) }
             }
