@@ -51,7 +51,9 @@ extension SalesforceClient {
         let workers = max(1, listingDone ? min(connections, links.count) : connections)
         summary.connections = workers
         guard !links.isEmpty || !listingDone else { return summary }
-        let directory = try Self.makeSpoolDirectory(in: spoolDirectory ?? configuration.spoolDirectory)
+        let directory = try Self.makeSpoolDirectory(
+            in: spoolDirectory ?? configuration.spoolDirectory,
+            setting: spoolDirectory == nil ? configuration.spoolDirectorySetting : nil)
         let queue = PageSpoolQueue(
             links: links, listingDone: listingDone, limit: max(maxPagesInFlight, 1),
             budget: max(1, configuration.spoolBudgetBytes))
@@ -198,17 +200,45 @@ extension SalesforceClient {
     ///
     /// The pid in the name lets a later run tell a directory whose process is gone (SIGKILL, crash, power loss)
     /// from one still in use: those of dead processes are removed first (``removeStaleSpoolDirectories(in:)``).
-    static func makeSpoolDirectory(in parent: String?) throws -> String {
+    /// - Parameter setting: the setting that named `parent` (`--spool-dir`, `SFPG_SPOOL_DIR`, `TMPDIR`), for the error.
+    /// - Throws: `.configuration` naming the directory and the setting to fix: a setting is wrong, not the network.
+    static func makeSpoolDirectory(in parent: String?, setting: String? = nil) throws -> String {
         let base = spoolBase(parent)
         removeStaleSpoolDirectories(in: base)
         var template = Array("\(base)/sfpg-spool-\(getpid())-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
-            throw SalesforceError(
-                code: .network,
-                message: "Could not create a spool directory in \(base) for parallel result download: "
-                    + "\(String(cString: strerror(errno))). Set SFPG_SPOOL_DIR (or TMPDIR) to a writable directory.")
+            throw spoolError(base, setting, String(cString: strerror(errno)))
         }
         return String(cString: made)
+    }
+
+    static func spoolError(_ base: String, _ setting: String?, _ problem: String) -> SalesforceError {
+        let named = setting.map { "\($0) names \(base)" } ?? "\(base) is the default"
+        return SalesforceError(
+            code: .configuration,
+            message: "The spool directory for result pages is unusable (\(named)): \(problem). Point "
+                + "\(setting ?? "--spool-dir or SFPG_SPOOL_DIR") at a writable directory with room.")
+    }
+
+    /// What a run checks before its first Bulk job (and `sfpg check` with it): a private spool directory can be
+    /// created in the configured place, which has room for the spool budget or 64 MiB, whichever is less, so a
+    /// multi-page download does not fail half-way.
+    /// - Returns: the directory and its free space, for a report line.
+    /// - Throws: `.configuration` naming the setting that chose the directory.
+    public static func checkSpoolDirectory(_ configuration: SalesforceConfiguration) throws -> String {
+        let base = spoolBase(configuration.spoolDirectory)
+        rmdir(try makeSpoolDirectory(in: base, setting: configuration.spoolDirectorySetting))
+        var info = statvfs()
+        guard statvfs(base, &info) == 0 else {
+            throw spoolError(base, configuration.spoolDirectorySetting, String(cString: strerror(errno)))
+        }
+        let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+        let needed = min(configuration.spoolBudgetBytes, 64 << 20)
+        if free < needed {
+            throw spoolError(
+                base, configuration.spoolDirectorySetting, "\(free >> 20) MiB free, at least \(needed >> 20) MiB needed")
+        }
+        return "\(base) is writable, \(free >> 20) MiB free"
     }
 
     /// Removes `sfpg-spool-<pid>-*` directories in `base` that belong to this user and whose process no longer

@@ -23,6 +23,9 @@ public final class SalesforceClient {
     /// Why a configured ``OAuthGrant/accessToken(token:instanceURL:)`` instance URL was refused; thrown by
     /// ``authenticate()`` (so by the first request) because `init` cannot throw.
     private var accessTokenRejection: SalesforceError?
+    /// The token endpoint's refusal of this client's credentials, thrown by every later ``authenticate()`` without
+    /// asking again: a wrong password tried once per job (or per expired session) locks the integration user out.
+    private var loginRefusal: SalesforceError?
 
     /// An access token and the instance it is valid on. The instance is kept parsed so every request URL is
     /// compared with it (``URLPolicy/resolve(_:instance:what:)``) rather than concatenated to it.
@@ -114,11 +117,18 @@ public final class SalesforceClient {
                 loginURL: configuration.loginURL, clientId: clientId, configured: configured)
             grant = .refreshToken(clientId: clientId, clientSecret: clientSecret, refreshToken: current)
         }
+        if let loginRefusal { throw loginRefusal }
         let form = try TokenRequest(grant: grant, loginURL: configuration.loginURL)
-        let response = try send(
-            APIRequest(
-                method: .post, target: .tokenEndpoint(loginURL: configuration.loginURL),
-                purpose: .token(configuration.grant, loginURL: configuration.loginURL), body: .form(form.encodedBody)))
+        let response: HTTPResponse
+        do {
+            response = try send(
+                APIRequest(
+                    method: .post, target: .tokenEndpoint(loginURL: configuration.loginURL),
+                    purpose: .token(configuration.grant, loginURL: configuration.loginURL), body: .form(form.encodedBody)))
+        } catch let error as SalesforceError where error.code == .authentication {
+            loginRefusal = error
+            throw error
+        }
         try startSession(with: LenientJSON.decode(TokenResponse.self, from: response.body, what: "token response"))
     }
 

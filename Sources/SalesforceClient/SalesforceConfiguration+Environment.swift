@@ -123,7 +123,8 @@ extension SalesforceConfiguration {
         }
         // CURL_CA_BUNDLE and SSL_CERT_FILE are what the curl tool and OpenSSL read; libcurl itself reads neither.
         caBundlePath = settings.first("SF_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
-        spoolDirectory = settings.first("SFPG_SPOOL_DIR", "TMPDIR")
+        spoolDirectorySetting = ["SFPG_SPOOL_DIR", "TMPDIR"].first { settings[$0] != nil }
+        spoolDirectory = spoolDirectorySetting.flatMap { settings[$0] }
         if let text = settings["SF_SPOOL_MAX_BYTES"] {
             spoolBudgetBytes = try Self.parseByteCount(text, variable: "SF_SPOOL_MAX_BYTES")
         }

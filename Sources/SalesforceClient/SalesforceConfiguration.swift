@@ -80,6 +80,8 @@ public struct SalesforceConfiguration: Sendable, CustomStringConvertible, Custom
     /// `nil` uses `TMPDIR`, else `/tmp`. Set from `SFPG_SPOOL_DIR`; a `spoolDirectory:` argument wins. `/tmp` is
     /// often RAM (tmpfs), so a disk directory is the better choice for large objects.
     public var spoolDirectory: String?
+    /// The setting that chose ``spoolDirectory`` (`--spool-dir`, `SFPG_SPOOL_DIR`, `TMPDIR`), named by its errors.
+    public var spoolDirectorySetting: String?
     /// Most decoded bytes the parallel download keeps in spool files at once (default 1 GiB). When reached,
     /// workers wait (fewer connections in effect) rather than exceed it; a single page larger than the budget is
     /// still downloaded, alone. Set from `SF_SPOOL_MAX_BYTES` (bytes, or with K/M/G/KiB/MiB/GiB).

@@ -123,8 +123,7 @@ extension Sfpg {
                 let budget = try Settings.process.apiBudget(flag: apiBudget)
                 publisher.shard = shard?.index
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
-                var salesforce = try Settings.process.salesforce()
-                if let spoolDir { salesforce.spoolDirectory = spoolDir }
+                let salesforce = try Settings.process.salesforce(spoolDir: spoolDir)
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)
                 let mode: SyncMode? = full ? .full : incremental ? .incremental : nil
@@ -134,6 +133,7 @@ extension Sfpg {
                         try DryRun.describe(selected, mode: mode, connection: connection, fieldCheck: fields), terminator: "")
                     return
                 }
+                _ = try SalesforceClient.checkSpoolDirectory(salesforce)
                 let trap = SignalTrap(postgres: connection.makeCanceller())
                 let client = SalesforceClient(configuration: salesforce, cancellation: trap.cancellation, logger: logger)
                 let runner = SyncRunner(

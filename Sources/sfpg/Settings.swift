@@ -42,8 +42,14 @@ struct Settings: Sendable {
     /// The `SF_*` settings (and `SFPG_SPOOL_DIR`, `TMPDIR`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) as the client's
     /// configuration.
     /// - Throws: `SalesforceError` `.configuration` naming the variables to set or fix.
-    func salesforce() throws -> SalesforceConfiguration {
-        try SalesforceConfiguration.fromSettings(source)
+    /// - Parameter spoolDir: `--spool-dir`, which wins over `SFPG_SPOOL_DIR` and `TMPDIR`.
+    func salesforce(spoolDir: String? = nil) throws -> SalesforceConfiguration {
+        var configuration = try SalesforceConfiguration.fromSettings(source)
+        if let spoolDir {
+            configuration.spoolDirectory = spoolDir
+            configuration.spoolDirectorySetting = "--spool-dir"
+        }
+        return configuration
     }
 
     /// The `SFPG_PG_*` settings (and `PGCONNECT_TIMEOUT`, `PGPASSWORD` for scrubbing) for every connection.

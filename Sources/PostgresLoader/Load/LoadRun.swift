@@ -57,9 +57,22 @@ public final class LoadRun: PageSink {
         self.mapping = mapping
         self.syncType = syncType
         previousWatermark = state.watermark
-        plan = try LoadPlan(mapping: mapping, columnTypes: try Self.columnTypes(of: mapping.table, connection))
-        try Self.requireKeyIndex(mapping, connection)
+        plan = try Self.targetPlan(mapping, connection)
         startedAt = try store.now()
+    }
+
+    /// Every check of the target a run makes before its first Bulk job: the table, a column of a usable type for
+    /// each mapped field (a modstamp column that keeps milliseconds), and the key index. `sfpg check` calls this too,
+    /// so it fails on exactly what would fail the run.
+    /// - Throws: `PostgresError` `.schema` (table or column missing), `.configuration` (types, key index).
+    public static func checkTarget(_ mapping: LoadMapping, _ connection: PostgresConnection) throws {
+        _ = try targetPlan(mapping, connection)
+    }
+
+    static func targetPlan(_ mapping: LoadMapping, _ connection: PostgresConnection) throws -> LoadPlan {
+        let plan = try LoadPlan(mapping: mapping, columnTypes: try columnTypes(of: mapping.table, connection))
+        try requireKeyIndex(mapping, connection)
+        return plan
     }
 
     /// The merge's `ON CONFLICT (key)` and the direct first load's duplicate check both rest on a unique index
@@ -87,7 +100,7 @@ public final class LoadRun: PageSink {
     static func columnTypes(of table: TableName, _ connection: PostgresConnection) throws -> [String: String] {
         let types = try TableCatalog.columnTypes(of: table, connection)
         if types.isEmpty {
-            throw PostgresError(.schema, "target table \(table) does not exist: run `sfpg migrate` or create it")
+            throw PostgresError(.schema, "target table \(table) does not exist")
         }
         return types
     }

@@ -30,8 +30,8 @@ final class SpoolFile: ResultPageConsumer {
             throw SalesforceError(
                 code: .network,
                 message: "Could not create the spool file \(path) for a result page: "
-                    + "\(String(cString: strerror(errno))). Check that the spool directory (SFPG_SPOOL_DIR, else "
-                    + "TMPDIR) exists, is writable and has free space.")
+                    + "\(String(cString: strerror(errno))). Check that the spool directory (--spool-dir, "
+                    + "SFPG_SPOOL_DIR or TMPDIR) exists, is writable and has free space.")
         }
         unlink(path)
     }
@@ -57,7 +57,7 @@ final class SpoolFile: ResultPageConsumer {
                 throw SalesforceError(
                     code: .network,
                     message: "Writing the spool file \(path) failed: \(String(cString: strerror(errno))). Free space "
-                        + "in the spool directory (SFPG_SPOOL_DIR, else TMPDIR), lower SF_SPOOL_MAX_BYTES or the "
+                        + "in the spool directory (--spool-dir, SFPG_SPOOL_DIR or TMPDIR), lower SF_SPOOL_MAX_BYTES or the "
                         + "download connections.")
             }
             remaining -= written

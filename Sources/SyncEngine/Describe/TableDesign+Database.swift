@@ -4,28 +4,39 @@ import PostgresLoader
 extension TableDesign {
     /// What ``apply(_:)`` did.
     public enum ApplyResult: Sendable, Equatable {
+        /// The table was created (from ``checkApply(_:)``: would be).
         case created
         /// The table was there with every designed column, of the designed type; nothing changed.
         case alreadyPresent
     }
 
     /// The `ALTER TABLE` for the columns the existing table lacks and the job lines that map them (both empty when
-    /// nothing is missing); nil when the table does not exist.
-    public func alterPlan(_ connection: PostgresConnection) throws -> (sql: String, jobLines: [String])? {
+    /// nothing is missing), executed in one transaction when `apply`; nil when the table does not exist.
+    public func alterPlan(
+        _ connection: PostgresConnection, apply: Bool = false
+    ) throws -> (sql: String, jobLines: [String])? {
         let existing = try TableCatalog.columnTypes(of: table, connection)
         if existing.isEmpty { return nil }
-        return alterSQL(existing: Set(existing.keys))
+        let plan = alterSQL(existing: Set(existing.keys))
+        if apply, !plan.sql.isEmpty { try connection.withTransaction { try connection.executeScript(plan.sql) } }
+        return plan
     }
 
-    /// Creates the table; an existing table is accepted only when it has every designed column with its type.
+    /// Creates the schema (if the table names one) and the table in one transaction; an existing table is accepted
+    /// only when it has every designed column with its type.
     /// - Throws: ``SyncError`` (exit 2) saying what differs when the existing table has another shape; nothing
     ///   is changed then.
     public func apply(_ connection: PostgresConnection) throws -> ApplyResult {
+        let result = try checkApply(connection)
+        if result == .created { try connection.withTransaction { try connection.executeScript(ddl) } }
+        return result
+    }
+
+    /// What ``apply(_:)`` would do, changing nothing: `--apply` checks this before it writes any file.
+    /// - Throws: ``SyncError`` (exit 2) when the existing table has another shape.
+    public func checkApply(_ connection: PostgresConnection) throws -> ApplyResult {
         let existing = try TableCatalog.columnTypes(of: table, connection)
-        if existing.isEmpty {
-            try connection.executeScript(createTableSQL)
-            return .created
-        }
+        if existing.isEmpty { return .created }
         let differences = try self.differences(from: existing, connection)
         guard differences.isEmpty else {
             throw SyncError(

@@ -1,3 +1,4 @@
+import Logging
 import PostgresLoader
 import SalesforceClient
 
@@ -17,8 +18,10 @@ public struct CheckLine: Sendable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue)  \(name): \(detail)" }
 }
 
-/// `sfpg check`: the database, its schema, the job files, each job's target table and mapped columns, the Salesforce
-/// credentials, the API limits and each job's fields, in that order; a check that needs an earlier one's result is skipped when that one failed.
+/// `sfpg check`, the run's pre-flight: every check a run makes before its first Bulk job — database, schema, job
+/// files, settings, spool directory, credentials, limits, then per job its fields, its query and its target table —
+/// through the code the run makes them with, so it fails with the code the run would. A check that needs an earlier
+/// one's result is skipped when that one failed.
 public struct ReadinessCheck {
     let jobsDirectory: String
     let connect: () throws -> PostgresConnection
@@ -26,7 +29,7 @@ public struct ReadinessCheck {
 
     /// - Parameters:
     ///   - connect: opens the database connection (the command's options decide where).
-    ///   - salesforce: the client's configuration (the command's settings decide it).
+    ///   - salesforce: the client's configuration (the command's settings and flags decide it).
     public init(
         jobsDirectory: String, connect: @escaping () throws -> PostgresConnection,
         salesforce: @escaping () throws -> SalesforceConfiguration
@@ -54,9 +57,11 @@ public struct ReadinessCheck {
             connection = opened
             return "connected (server version \(opened.serverVersion))"
         }
+        var store: SyncStore?
         if let connection {
             check("schema") {
                 try SchemaCheck.requireCurrent(connection)
+                store = SyncStore(connection)
                 return "current"
             }
         }
@@ -65,23 +70,47 @@ public struct ReadinessCheck {
             jobs = try JobDefinition.loadAll(directory: jobsDirectory)
             return "\(jobs.count) valid (\(jobs.map(\.name).joined(separator: ", ")))"
         }
-        if let connection {
-            for job in jobs {
-                check("table of \(job.name)") { try TargetTableCheck.require(job, connection) }
+        let client = checkSalesforce(check)
+        let fields = client.map { FieldCheck(client: $0) }
+        for job in jobs {
+            // The run checks the table of the job it will run: without the fields on_missing_field: skip dropped.
+            var runnable = job
+            if let fields { runnable = checkFields(of: job, fields, check: check, report: report) ?? job }
+            if let fields, let store {
+                check("org of \(job.name)") {
+                    let state = try store.state(ofJob: job.name)
+                    let checked = try OrgCheck(client: fields.client, logger: Logger(label: "sfpg"))
+                        .check(job, state: state, options: SyncOptions())
+                    return "the session's org \(checked.checkedOrg.map { "\($0)" } ?? "?") "
+                        + (state.orgId == nil ? "(first run: recorded at its commit)" : "is the table's")
+                }
+            }
+            if let connection {
+                check("table of \(job.name)") { try TargetTableCheck.require(runnable, connection) }
             }
         }
+        return failures
+    }
+
+    /// The settings, the spool directory, the credentials and the API limits.
+    /// - Returns: the authenticated client, nil when any of the first three failed.
+    func checkSalesforce(_ check: (String, () throws -> String) -> Void) -> SalesforceClient? {
+        var configuration: SalesforceConfiguration?
+        check("salesforce settings") {
+            configuration = try salesforce()
+            return "read"
+        }
+        guard let configuration else { return nil }
+        check("spool directory") { try SalesforceClient.checkSpoolDirectory(configuration) }
         var client: SalesforceClient?
         check("salesforce credentials") {
-            let made = SalesforceClient(configuration: try salesforce())
+            let made = SalesforceClient(configuration: configuration)
             try made.authenticate()
             client = made
             return "authenticated (\(made.instanceURL ?? "?"))"
         }
-        if let client {
-            check("api limits") { try Self.limits(client) }
-            checkFields(of: jobs, client: client, check: check, report: report)
-        }
-        return failures
+        if let client { check("api limits") { try Self.limits(client) } }
+        return client
     }
 
     static func limits(_ client: SalesforceClient) throws -> String {
@@ -94,27 +123,40 @@ public struct ReadinessCheck {
         return parts.joined(separator: ", ")
     }
 
+    /// The job's fields as the run checks them, then its query (the run's filter, as Salesforce reads it).
+    /// - Returns: the job the run would run (skipped fields dropped); nil when its fields failed.
     func checkFields(
-        of jobs: [JobDefinition], client: SalesforceClient, check: (String, () throws -> String) -> Void,
+        of job: JobDefinition, _ fields: FieldCheck, check: (String, () throws -> String) -> Void,
         report: (CheckLine) -> Void
-    ) {
-        let fields = FieldCheck(client: client)
-        for job in jobs {
-            check("fields of \(job.name)") {
-                let runnable = try fields.check(job)
-                let skipped = job.fields.filter { field in !runnable.fields.contains { $0.source == field.source } }
-                return "\(runnable.fields.count) mapped fields exist on \(job.object)"
-                    + (skipped.isEmpty ? "" : "; skipped (on_missing_field: skip): "
-                        + skipped.map(\.source).joined(separator: ", "))
-            }
-            // New fields are news, not a failure: the job keeps working without them.
-            if let unmapped = try? fields.unmappedFields(job), !unmapped.isEmpty {
-                report(CheckLine(
-                    kind: .note, name: job.name,
-                    detail: "\(unmapped.count) field(s) in Salesforce but not in the job: "
-                        + unmapped.map(\.name).joined(separator: ", ")
-                        + " (sfpg describe \(job.object) --table \(job.table) --alter prints the DDL)"))
-            }
+    ) -> JobDefinition? {
+        var runnable: JobDefinition?
+        check("fields of \(job.name)") {
+            let checked = try fields.check(job)
+            runnable = checked
+            let skipped = job.fields.filter { field in !checked.fields.contains { $0.source == field.source } }
+            return "\(checked.fields.count) mapped fields exist on \(job.object)"
+                + (skipped.isEmpty ? "" : "; skipped (on_missing_field: skip): "
+                    + skipped.map(\.source).joined(separator: ", "))
         }
+        guard let runnable else { return nil }
+        check("query of \(job.name)") { try Self.query(runnable, fields.client) }
+        // New fields are news, not a failure: the job keeps working without them.
+        if let unmapped = try? fields.unmappedFields(job), !unmapped.isEmpty {
+            report(CheckLine(
+                kind: .note, name: job.name,
+                detail: "\(unmapped.count) field(s) in Salesforce but not in the job: "
+                    + unmapped.map(\.name).joined(separator: ", ")
+                    + " (sfpg describe \(job.object) --table \(job.table) --alter prints the DDL)"))
+        }
+        return runnable
+    }
+
+    /// The run's filter (`where:`) is Salesforce's to judge: the run learns of a bad one when its Bulk job is
+    /// refused (exit 2, nothing created); the check asks for one Id with the same conditions instead.
+    static func query(_ job: JobDefinition, _ client: SalesforceClient) throws -> String {
+        struct Row: Decodable {}
+        let plan = try SyncPlan(job: job, requested: .full, previousWatermark: nil)
+        _ = try client.query(plan.boundarySOQL(ascending: true), operation: plan.operation, as: Row.self) { _ in }
+        return job.whereClause == nil ? "Salesforce accepts it" : "Salesforce accepts it with its where: filter"
     }
 }

@@ -1,28 +1,26 @@
 import PostgresLoader
 
-/// A job's target table as `sfpg check` sees it: there, with a column for every mapped field, before any run
-/// finds out half-way.
+/// A job's target table, checked by the code a run checks it with before its first Bulk job
+/// (``LoadRun/checkTarget(_:_:)``, which preparing the run's ``LoadRun`` calls too); failures name the job file.
 public enum TargetTableCheck {
-    /// - Returns: a line for the report (the table and how many mapped columns it has).
-    /// - Throws: ``SyncError`` (exit 2) naming the missing table, or the missing columns and where the job maps them.
+    /// - Returns: a line for `sfpg check`'s report.
+    /// - Throws: what the run would: exit 2 for a missing table, column or schema, a modstamp column that loses
+    ///   milliseconds, or a key without a usable unique index.
     public static func require(_ job: JobDefinition, _ connection: PostgresConnection) throws -> String {
-        let columns = try TableCatalog.columnTypes(of: job.table, connection)
+        do { try LoadRun.checkTarget(job.loadMapping, connection) } catch { throw explained(error, job) }
+        return "\(job.table.displayName) has a column for each of the \(job.fields.count) mapped fields and a "
+            + "unique index on \(job.loadMapping.key.column)"
+    }
+
+    /// `error` from checking or preparing the job's target, with the job file and the ways to fix the table; any
+    /// other error unchanged. The exit code stays the error's.
+    static func explained(_ error: any Error, _ job: JobDefinition) -> any Error {
+        guard let failure = error as? PostgresError, failure.code == .schema || failure.code == .configuration
+        else { return error }
         let table = job.table.displayName
-        if columns.isEmpty {
-            throw SyncError(
-                "\(job.file): table \(table) does not exist; create it with 'sfpg migrate' (from \(job.name).sql "
-                    + "beside the job file) or 'sfpg describe \(job.object) --table \(table) --apply'",
-                exitStatus: .configuration)
-        }
-        let missing = job.fields.filter { columns[$0.column] == nil }
-        if !missing.isEmpty {
-            let named = missing.map { "'\($0.column)' (\($0.source)\($0.line.map { ", line \($0)" } ?? ""))" }
-            throw SyncError(
-                "\(job.file): table \(table) has no column \(named.joined(separator: ", ")); add "
-                    + "\(missing.count == 1 ? "it" : "them") ('sfpg describe \(job.object) --table \(table) --alter' "
-                    + "prints the ALTER TABLE) or change the mapping",
-                exitStatus: .configuration)
-        }
-        return "\(table) has a column for each of the \(job.fields.count) mapped fields"
+        let fix = failure.code == .configuration ? "" : "; 'sfpg migrate' applies \(job.name).sql from beside the job "
+            + "file, 'sfpg describe \(job.object) --table \(table) --apply' creates the table, '--alter' prints the "
+            + "ADD COLUMN for a missing column"
+        return SyncError("\(job.file): \(failure)\(fix)", reason: ExitReason(for: error))
     }
 }

@@ -64,6 +64,8 @@ public enum ExitReason: String, Sendable, CaseIterable {
         // A TLS trust failure is fixed by a setting (SF_CA_BUNDLE or the system's CA store), and the credentials
         // were never sent: configuration, not credentials; a retry cannot help.
         case .configuration, .tls: .configuration
+        // Salesforce refused the job's SOQL before any Bulk job existed: a field or a `where:` to fix.
+        case .invalidQuery: .configuration
         // A rejected session is a credential problem too: a fixed SF_ACCESS_TOKEN that expired, or a fresh
         // token the org refuses (no API permission, missing scope). Retrying will not help.
         case .authentication, .invalidSession: .credentials

@@ -129,6 +129,7 @@ extension SyncRunner {
                     recordSyncedFields: pass.recordSyncedFields, calculatedRefreshed: pass.calculated, runId: pass.runId)
             }
         } catch {
+            let error = TargetTableCheck.explained(error, job)
             if let slot = scope.shard {
                 store.failShard(slot, error: error, status: .failed, reason: nil, apiCalls: apiCalls())
             } else if !scope.isColumns {

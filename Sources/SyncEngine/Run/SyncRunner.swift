@@ -98,12 +98,21 @@ public final class SyncRunner {
         self.fieldCheck = FieldCheck(client: client)
     }
 
-    /// Runs each job in turn; a failing job does not stop the others, a cancelled one does.
+    /// Runs each job in turn; a failing job does not stop the others, a cancelled one does, and so does a login
+    /// Salesforce refused (the client asks once per invocation: repeated failed logins lock the user out).
     public func run(_ jobs: [JobDefinition], options: SyncOptions) -> [JobOutcome] {
         var outcomes: [JobOutcome] = []
         for job in jobs {
             if cancellation.isCancelled {
                 outcomes.append(JobOutcome(job: job.name, status: .cancelled, error: "cancelled before it started", seconds: 0))
+                continue
+            }
+            if let refused = outcomes.first(where: { ($0.failure as? SalesforceError)?.code == .authentication }),
+                let failure = refused.failure
+            {
+                var skipped = JobOutcome(job: job.name, status: .success, seconds: 0)
+                skipped.fail(failure, message: "not run: Salesforce refused the login (job '\(refused.job)'); not tried again")
+                outcomes.append(skipped)
                 continue
             }
             outcomes.append(run(job, options: options))
