@@ -1,5 +1,5 @@
 import Foundation
-import SalesforceClient
+@testable import SalesforceClient
 import SyncEngine
 import Testing
 import TestSupport
