@@ -11,7 +11,7 @@ extension JobDefinition {
     /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
-        "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split",
+        "on_missing_field", "refresh_calculated", "verify", "audit", "audit_retention", "sweep", "max_sweep", "split",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -164,6 +164,7 @@ private struct Reader {
             job.onMissingField = policy
         }
         job.refreshCalculatedSeconds = try optionalString("refresh_calculated").map { try duration("refresh_calculated", $0) }
+        job.verifySeconds = try optionalString("verify").map { try duration("verify", $0) }
         if let value = try optionalBool("audit") { job.audit = value }
         job.auditRetentionSeconds = try optionalString("audit_retention").map { try duration("audit_retention", $0) }
         if job.auditRetentionSeconds != nil, !job.audit {

@@ -17,6 +17,8 @@ public enum ExitReason: String, Sendable, CaseIterable {
     case lock
     case apiLimit = "API limit"
     case failure = "sync failure"
+    /// `sfpg verify` found drift it was not asked to repair.
+    case drift
     case cancelled
 
     /// The exit code a scheduler sees.
@@ -29,6 +31,7 @@ public enum ExitReason: String, Sendable, CaseIterable {
         case .lock: .lockHeld
         case .apiLimit: .apiLimit
         case .failure: .failure
+        case .drift: .drift
         case .cancelled: .cancelled
         }
     }
