@@ -59,7 +59,7 @@ struct VerifyTests {
         let found = try lastVerify(world)
         #expect(found["records_missing"] == 0 && found["records_stale"] == 0 && found["records_extra"] == 0)
         #expect(found["records_compared"] == 0, "equal counts list nothing")
-        #expect((found["windows_checked"] ?? 0) >= 3, "a year, a month and a day at least: \(found)")
+        #expect(found["windows_checked"] == 1, "one year, equal on both sides: nothing narrower is counted: \(found)")
         #expect((found["api_calls_used"] ?? 0) > 0)
         let status = try world.sfpg(["status"] + Self.jobs)
         #expect(status.stdout.contains("verify:") && status.stdout.contains("0 missing, 0 stale, 0 extra"), "\(status.stdout)")
@@ -93,7 +93,9 @@ struct VerifyTests {
         let repaired = try verify(world, ["--repair"])
         #expect(repaired.status == 0, "\(repaired.stdout)\(repaired.stderr)")
         #expect(try lastVerify(world)["records_repaired"] == 5 + 6 + 7)
-        #expect(try world.differences(job, tolerating: fake.union(hidden)).isEmpty)
+        // The hidden records are still Salesforce's (the emulator's truth lists them); the table marks them deleted.
+        let left = try world.differences(job, tolerating: fake.union(hidden)).filter { line in !hidden.contains { line.hasPrefix($0) } }
+        #expect(left.isEmpty, "\(left.prefix(5))")
         let marked = try world.count(
             "SELECT count(*) FROM \(Self.table) WHERE is_deleted AND salesforce_id = ANY('{\(fake.union(hidden).joined(separator: ","))}')")
         #expect(marked == 7, "extra rows are marked deleted (deletes: soft)")

@@ -39,9 +39,9 @@ extension SyncStore {
             """
             INSERT INTO sfpg.sync_logs (sync_type, job_name, object_name, started_at, completed_at, status, errors,
                 error_message, windows_checked, records_compared, records_missing, records_stale, records_extra,
-                records_repaired, api_calls_used, records_processed)
-            VALUES ('verify', $1, $2, $3::timestamptz, clock_timestamp(), $4, CASE WHEN $4 = 'success' THEN 0 ELSE 1 END,
-                $5, $6, $7, $8, $9, $10, $11, $12, $7)
+                records_repaired, api_calls_used)
+            VALUES ('verify', $1, $2, $3::timestamptz, clock_timestamp(), $4::text, CASE WHEN $4::text = 'success' THEN 0 ELSE 1 END,
+                $5, $6, $7, $8, $9, $10, $11, $12)
             RETURNING id
             """, [jobName, objectName, startedAt, record.status.rawValue, record.errorMessage] + numbers)
         return Int64(row[0, "id"] ?? "") ?? 0
