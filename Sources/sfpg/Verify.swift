@@ -24,14 +24,13 @@ extension Sfpg {
         @Argument(help: "Job names (file names in --jobs-directory without .yaml). Default: all jobs.")
         var jobs: [String] = []
 
-        @Flag(help: "Re-read missing and stale records through the run pipeline and remove (or mark) extra rows within max_sweep.")
-        var repair = false
-
-        @Option(help: "\(JobsDirectory.help)")
-        var jobsDirectory = JobsDirectory.defaultPath
+        @Option(help: "\(JobsDirectory.help)") var jobsDirectory = JobsDirectory.defaultPath
 
         @Flag(help: "Wait for a run of the same job to finish instead of failing with exit code 5.")
         var waitLock = false
+
+        @Flag(help: "Re-read missing and stale records through the run pipeline and remove (or mark) extra rows within max_sweep.")
+        var repair = false
 
         @OptionGroup var metrics: MetricsOptions
 
