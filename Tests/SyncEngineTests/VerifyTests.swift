@@ -126,8 +126,13 @@ struct VerifyTests {
         #expect(timeouts.count > 4, "the first count timed out, narrower ones followed")
         try world.connection.execute(
             "DELETE FROM \(Self.table) WHERE salesforce_id IN (SELECT salesforce_id FROM \(Self.table) ORDER BY salesforce_id LIMIT 3)")
-        let found = try verify(world)
+        let metrics = FileManager.default.temporaryDirectory.appendingPathComponent("verify-\(UUID().uuidString).prom").path
+        defer { try? FileManager.default.removeItem(atPath: metrics) }
+        let found = try verify(world, ["--metrics-file", metrics])
         #expect(found.status == 7 && found.stdout.contains("3 missing, 0 stale, 0 extra"), "\(found.stdout)\(found.stderr)")
+        let text = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(text.contains(#"sfpg_drift_records{sfpg_job="contacts",object="Contact",kind="missing"} 3"#), "\(text)")
+        #expect(text.contains(#"sfpg_verify_exit_code{sfpg_job="contacts",object="Contact"} 7"#), "\(text)")
     }
 
     @Test("verify: 24h in a job file is accepted, and status reports a verify as due until one ran")
