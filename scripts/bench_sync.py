@@ -9,7 +9,9 @@ Bulk 2.0 + psycopg COPY + the same merge, likewise; (cap) with the emulator's pe
 sfpg full into an empty table with 1 and with 4 download connections; (f) "COPY alone", the floor: the Bulk
 result pages saved to local files once (untimed), then one `psql` session `\\copy`-ing every file straight into the
 same empty target table (with its indexes) in one transaction — no Salesforce, no staging, no merge; (split) sfpg
-full into an empty table with the job's `split: 4` (four Bulk jobs over Id ranges, one run). Reuses
+full into an empty table with the job's `split: 4` (four Bulk jobs over Id ranges, one run); (verify) `sfpg verify`
+of a clean table, then with --drift of the rows drifted (a third deleted from the table, a third with an older
+modstamp, a third hidden from the integration user): verify, verify --repair, verify again. Reuses
 scripts/bench_load.py's cluster, emulator and measuring helpers.
 """
 import argparse, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
@@ -205,7 +207,7 @@ class Bench:
         for process, log_file in zip(processes, logs):
             _, status, usage = os.wait4(process.pid, 0)
             rss, cpu = max(rss, usage.ru_maxrss), cpu + usage.ru_utime + usage.ru_stime
-            if os.waitstatus_to_exitcode(status) != 0:
+            if os.waitstatus_to_exitcode(status) not in codes:
                 log_file.seek(0)
                 failures.append(log_file.read().decode()[-2000:])
             log_file.close()
@@ -252,7 +254,31 @@ class Bench:
         return self.measure([self.args.venv + "/bin/python", os.path.join(self.args.root, "scripts/bench_sync_peer.py"),
                              self.peer_config], os.environ)
 
-    def measure(self, command, env):
+    def verify_run(self, repair=False, codes=(0,)):
+        """`sfpg verify contacts [--repair]`; its sync_logs row gives the windows, records and API calls."""
+        command = [self.sfpg, "verify", "contacts", "--jobs-directory", self.jobs_dir, "--database-url", self.pg.conninfo,
+                   "--log-level", "warning"] + (["--repair"] if repair else [])
+        result = self.measure(command, self.env, codes)
+        result["counts"] = self.pg.psql(
+            "SELECT 'windows ' || windows_checked || ', compared ' || records_compared || ', missing ' || records_missing "
+            "|| ', stale ' || records_stale || ', extra ' || records_extra || ', repaired ' || records_repaired "
+            "|| ', api calls ' || api_calls_used FROM sfpg.sync_logs WHERE sync_type = 'verify' ORDER BY id DESC LIMIT 1")
+        result["apiCalls"] = int(self.pg.psql(
+            "SELECT api_calls_used FROM sfpg.sync_logs WHERE sync_type = 'verify' ORDER BY id DESC LIMIT 1"))
+        return result
+
+    def drift(self, share):
+        """Drifts `share` of the rows behind sfpg's back: a third deleted from the table, a third given a modstamp 40
+        days older (a missed update), a third hidden from the integration user in the emulator."""
+        n = max(3, round(self.args.rows * share)) // 3
+        ids = self.pg.psql(f"SELECT sf_id FROM {TABLE} ORDER BY md5(sf_id) LIMIT {3 * n}").split()
+        quoted = lambda part: ",".join(f"'{i}'" for i in part)
+        self.pg.psql(f"DELETE FROM {TABLE} WHERE sf_id IN ({quoted(ids[:n])})")
+        self.pg.psql(f"UPDATE {TABLE} SET system_modstamp = system_modstamp - interval '40 days' "
+                     f"WHERE sf_id IN ({quoted(ids[n:2 * n])})")
+        http("POST", self.emu.base + "/__emulator/records/Contact/hide", body={"ids": ids[2 * n:]}).read()
+
+    def measure(self, command, env, codes=(0,)):
         self.settle()
         start = time.perf_counter()
         # Output goes to files, not pipes: wait4 reads nothing until the child exits, and a debug log over a pipe's
@@ -264,7 +290,7 @@ class Bench:
             out_file.seek(0)
             err_file.seek(0)
             out, err = out_file.read().decode(), err_file.read().decode()
-        if os.waitstatus_to_exitcode(status) != 0:
+        if os.waitstatus_to_exitcode(status) not in codes:
             raise RuntimeError(f"{command[:2]} failed: {err[-3000:]}{out[-1000:]}")
         counts = self.pg.psql("SELECT records_inserted || '/' || records_updated || '/' || records_unchanged "
                               "FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1") if "run" in command else ""
@@ -333,6 +359,16 @@ class Bench:
             self.empty("e_python_empty", self.peer_run)
             self.change(0.10)
             self.record("e_python_10pct", self.peer_run())
+        if not only or "verify" in only:
+            self.reset()
+            self.sfpg_run("full")
+            self.record("v_sfpg_verify_clean", self.verify_run())
+            self.drift(self.args.drift)
+            self.record("v_sfpg_verify_drift", self.verify_run(codes=(7,)))
+            self.record("v_sfpg_verify_repair", self.verify_run(repair=True))
+            self.record("v_sfpg_verify_after_repair", self.verify_run())
+            http("POST", self.emu.base + "/__emulator/records/Contact/unhide", body={"ids": self.pg.psql(
+                f"SELECT sf_id FROM {TABLE} WHERE is_deleted").split()}).read()
         if not only or "cap" in only:
             self.faults({"kind": "bandwidth", "bytesPerSecond": self.args.cap_bytes})
             self.faults({"kind": "latencyMs", "ms": self.args.cap_latency_ms})
@@ -419,11 +455,12 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--only", action="append", choices=["sfpg", "copy", "split", "shard", "shell", "python", "cap"],
+    parser.add_argument("--only", action="append", choices=["sfpg", "copy", "split", "shard", "shell", "python", "cap", "verify"],
                         help="run only these contenders (repeatable); default all")
     parser.add_argument("--overlap", default="5m",
                         help="the job's incremental overlap; the emulator stamps a whole change round within ~100 s, "
                              "so the default 5m re-reads the previous round too, which a real org's day would not")
+    parser.add_argument("--drift", type=float, default=0.001, help="the (verify) scenario's share of drifted rows")
     parser.add_argument("--split", type=int, default=4, help="the (split) scenario's `split: N`")
     parser.add_argument("--shards", type=int, default=4, help="the (shard) scenario's N processes (`--shard i/N`)")
     parser.add_argument("--result-cache-mb", type=int, default=0,

@@ -44,6 +44,21 @@ struct JobRunMetrics {
     var record: LastRuns?
     /// Whether `record`'s latest run-log row is this run's (it did not fail before writing one).
     var ownRow: Bool
+    /// The job's latest `sfpg verify`, for `sfpg_drift_records`.
+    var verify: VerifyRecord? = nil
+
+    /// `sfpg_drift_records{kind}`: what the job's latest verify found.
+    static func drift(_ runs: [JobRunMetrics]) -> MetricFamily {
+        MetricFamily(
+            "sfpg_drift_records", help: "Records the job's latest sfpg verify found missing, stale or extra in its table.",
+            samples: runs.flatMap { run in
+                run.verify.map { found in
+                    [("missing", found.missing), ("stale", found.stale), ("extra", found.extra)].map { kind, count in
+                        MetricFamily.Sample(run.labels + [("kind", kind)], Double(count))
+                    }
+                } ?? []
+            })
+    }
 
     /// The metric families of some jobs' runs, each family's samples together (one HELP/TYPE per family).
     static func families(_ runs: [JobRunMetrics], now: Double) -> [MetricFamily] {
@@ -100,6 +115,7 @@ struct JobRunMetrics {
             family("sfpg_records_loaded", "Rows the last run staged with COPY (records_processed).") {
                 $0.ownRow ? $0.record?.latestStaged.map(Double.init) : nil
             },
+            drift(runs),
             MetricFamily(
                 "sfpg_build_info", help: "The sfpg build that ran: version and commit.",
                 samples: [.init([("version", BuildInfo.version), ("commit", BuildInfo.commit)], 1)]),
@@ -131,6 +147,7 @@ struct RunMetricsPublisher {
     /// After `runner.run`: one result per outcome, with the database's record of the job.
     func publish(_ outcomes: [JobOutcome], jobs: [JobDefinition], store: SyncStore?) {
         guard options.enabled else { return }
+        let verifies = (try? store?.latestVerifies()) ?? [:]
         let runs = outcomes.map { outcome -> JobRunMetrics in
             let record = try? store?.lastRuns(jobName: outcome.job)
             let own = record?.latestRunId.map { $0 > (before[outcome.job] ?? 0) } ?? false
@@ -138,9 +155,30 @@ struct RunMetricsPublisher {
                 job: outcome.job, object: jobs.first { $0.name == outcome.job }?.object ?? "", status: outcome.status,
                 reason: outcome.status == .success ? nil : outcome.reason ?? ExitReason(outcome.status),
                 seconds: outcome.seconds, counts: outcome.summary?.counts, backfilled: outcome.backfilled,
-                refreshed: outcome.refreshed, bulkJobSeconds: outcome.bulkJobSeconds, record: record, ownRow: own)
+                refreshed: outcome.refreshed, bulkJobSeconds: outcome.bulkJobSeconds, record: record, ownRow: own,
+                verify: verifies[outcome.job])
         }
         publish(runs)
+    }
+
+    /// After `sfpg verify`: `sfpg_drift_records` and the verify's exit code per job, POSTed to the job's group so
+    /// the run's metrics there stay (a run's PUT carries the latest drift from the database in turn).
+    func publish(_ outcomes: [VerifyOutcome], jobs: [JobDefinition]) {
+        guard options.enabled else { return }
+        let runs = outcomes.map { outcome in
+            JobRunMetrics(
+                job: outcome.job, object: jobs.first { $0.name == outcome.job }?.object ?? "", status: outcome.status,
+                seconds: outcome.seconds, counts: nil, record: nil, ownRow: false,
+                verify: outcome.error == nil ? outcome.record : nil)
+        }
+        publish(runs, families: { runs in
+            [
+                JobRunMetrics.drift(runs),
+                MetricFamily(
+                    "sfpg_verify_exit_code", help: "Exit status of the job's last sfpg verify (0 clean or repaired, 7 drift, …).",
+                    samples: runs.map { MetricFamily.Sample($0.labels, Double($0.status.rawValue)) }),
+            ]
+        }, method: "POST")
     }
 
     /// The run failed before any job ran (database unreachable, bad credentials): every selected job failed.
@@ -154,10 +192,15 @@ struct RunMetricsPublisher {
         })
     }
 
-    private func publish(_ runs: [JobRunMetrics]) {
+    private func publish(
+        _ runs: [JobRunMetrics], families: ([JobRunMetrics]) -> [MetricFamily]? = { _ in nil }, method: String? = nil
+    ) {
         let now = Date().timeIntervalSince1970
+        func encode(_ runs: [JobRunMetrics]) throws -> String {
+            try PrometheusText.encode(families(runs) ?? JobRunMetrics.families(runs, now: now))
+        }
         if let base = options.pushgateway {
-            for run in runs { push(run, base: base, now: now) }
+            for run in runs { push(run, base: base, body: { try encode([run]) }, method: method) }
         }
         if let file = options.file {
             do {
@@ -166,7 +209,7 @@ struct RunMetricsPublisher {
                 let whole = Set(runs.filter { $0.record != nil }.map(\.job))
                 try MetricsSink.updateTextfile(file) { previous in
                     try PrometheusText.encode(MetricFamily.merging(
-                        PrometheusText.decode(previous ?? ""), JobRunMetrics.families(runs, now: now),
+                        PrometheusText.decode(previous ?? ""), families(runs) ?? JobRunMetrics.families(runs, now: now),
                         label: "sfpg_job", replacedWhole: whole))
                 }
             } catch {
@@ -177,11 +220,11 @@ struct RunMetricsPublisher {
 
     /// PUT replaces the job's whole group; it is used only when the database said when the job last succeeded, so
     /// a failure never erases that. Without the database (it was unreachable), POST replaces just the metrics sent.
-    private func push(_ run: JobRunMetrics, base: String, now: Double) {
+    private func push(_ run: JobRunMetrics, base: String, body: () throws -> String, method: String?) {
         let url = MetricsSink.pushgatewayURL(base: base, jobName: run.job, shard: shard)
-        let method = run.record != nil ? "PUT" : "POST"
+        let method = method ?? (run.record != nil ? "PUT" : "POST")
         do {
-            let body = try PrometheusText.encode(JobRunMetrics.families([run], now: now))
+            let body = try body()
             let response = try PlainHTTP.request(
                 method, url, body: body, contentType: "text/plain; version=0.0.4", timeoutSeconds: 5)
             guard (200..<300).contains(response.status) else {

@@ -12,10 +12,11 @@ struct Sfpg: ParsableCommand {
 
             Exit codes: 0 success, 1 sync failed, 2 configuration error, 3 Salesforce authentication failed, \
             4 database unreachable, 5 another run holds the job's lock, 6 Salesforce API limit reached, \
+            7 verify found drift it did not repair, \
             130 cancelled (SIGINT/SIGTERM), 64 bad command line.
             """,
         version: BuildInfo.description,
-        subcommands: [Run.self, Plan.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, Demo.self]
+        subcommands: [Run.self, Plan.self, Verify.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, Demo.self]
     )
 
     /// Hardens the process (no core dumps: see `ProcessHardening`) before any secret is read, then runs the command

@@ -36,6 +36,7 @@ extension Sfpg {
                 }
                 for status in statuses {
                     print(status.job + (status.object.map { " (\($0) → \(status.table ?? "?"))" } ?? ""))
+                    if let line = verifyLine(status) { print(line) }
                     guard let result = status.lastRunStatus else {
                         print("  never run")
                         continue
@@ -73,6 +74,17 @@ extension Sfpg {
             } catch {
                 throw failureExit(error)
             }
+        }
+
+        /// The last verify and its drift, and whether the job file's `verify:` interval says one is due.
+        func verifyLine(_ status: JobStatus) -> String? {
+            let due = status.verifyDue.map { $0 ? ", due" : ", not due" } ?? ""
+            guard let verify = status.lastVerify else { return status.verifyDue == true ? "  verify:     never verified, due" : nil }
+            let found = verify.status == .success
+                ? "\(verify.missing) missing, \(verify.stale) stale, \(verify.extra) extra, \(verify.repaired) repaired"
+                : "\(verify.status.rawValue): \(verify.errorMessage ?? "?")"
+            return "  verify:     \(verify.completedAt ?? "?"): \(found) (\(verify.windowsChecked) windows, "
+                + "\(verify.compared) records compared, \(verify.apiCalls) API calls)\(due)"
         }
 
         /// The job files, for the jobs that never ran. Without them status still reports every job the database

@@ -21,12 +21,16 @@ public struct CommitRequest: Sendable {
     /// The org the run read (its session's org Id), recorded with the job's state when the run commits; nil keeps
     /// the recorded one.
     public var orgId: String?
+    /// Sweep only these keys, whatever ``fullSweep`` says (``KeyRange/verifiedExtras``: `sfpg verify --repair`),
+    /// under the same `max_sweep` bound.
+    public var sweepWithin: KeyRange?
 
     public init(
         fullSweep: Bool, reconciliation: Reconciliation, allowMassDelete: Bool = false, salesforceJobId: String?,
         apiCalls: Int, snapshots: [SnapshotScope] = [], maxFutureSeconds: Int = LoadRun.maxClockSkewSeconds,
-        orgId: String? = nil
+        orgId: String? = nil, sweepWithin: KeyRange? = nil
     ) {
+        self.sweepWithin = sweepWithin
         self.orgId = orgId
         self.fullSweep = fullSweep
         self.reconciliation = reconciliation
@@ -59,8 +63,8 @@ extension LoadRun {
         }
         try request.reconciliation.prove(stagedRows: stagedRows, jobName: jobName)
         if path == .direct { return try commitDirect(request) }
-        let range = shard?.range ?? .all
-        let sweep = request.fullSweep ? try plan.sweepSQL(within: range) : nil
+        let range = request.sweepWithin ?? shard?.range ?? .all
+        let sweep = request.fullSweep || request.sweepWithin != nil ? try plan.sweepSQL(within: range) : nil
         try connection.execute("SELECT set_config('work_mem', $1, true)", [connection.mergeWorkMem])
         try connection.execute(plan.analyzeStagingSQL)
         try captureAudit(fullSweep: sweep != nil, within: range)
@@ -168,6 +172,8 @@ extension LoadRun {
 
     /// The watermark this run may store (``LoadPlan/watermarkSQL(scopes:in:)``), from the rows in `relation`.
     func watermark(_ request: CommitRequest, in relation: String) throws -> String? {
+        // A repair read some windows only: changes outside them may still be unread, so it keeps the watermark.
+        guard syncType != .repair else { return nil }
         let (sql, parameters) = plan.watermarkSQL(scopes: request.snapshots, in: relation)
         return try connection.execute(sql, parameters)[0, "watermark"]
     }

@@ -10,10 +10,21 @@
 public struct KeyRange: Sendable, Equatable, CustomStringConvertible {
     public var lower: String?
     public var upper: String?
+    /// Besides the bounds, only keys listed in this relation's `key` column: `sfpg verify --repair` sweeps just the
+    /// keys it found gone from Salesforce (``verifiedExtras``). A fixed temp-table name, never user input.
+    var listedIn: String?
 
     public init(lower: String?, upper: String?) {
         self.lower = lower
         self.upper = upper
+    }
+
+    /// The keys a verify staged as live in the table and gone from Salesforce (``DriftCheck/stageExtras(_:)``).
+    public static let verifiedExtras = KeyRange(lower: nil, upper: nil, listedIn: LoadPlan.verifyExtras)
+
+    init(lower: String?, upper: String?, listedIn: String?) {
+        self.init(lower: lower, upper: upper)
+        self.listedIn = listedIn
     }
 
     /// Every key.
@@ -31,6 +42,7 @@ public struct KeyRange: Sendable, Equatable, CustomStringConvertible {
             next += 1
         }
         if upper != nil { parts.append("\(column)::text COLLATE \"C\" < $\(next)::text COLLATE \"C\"") }
+        if let listedIn { parts.append("\(column) IN (SELECT l.key FROM \(listedIn) AS l)") }
         return parts.isEmpty ? nil : parts.joined(separator: " AND ")
     }
 

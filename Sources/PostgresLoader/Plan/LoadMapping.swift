@@ -90,6 +90,9 @@ public struct LoadMapping: Sendable {
 /// The kind of run, recorded in `sfpg.sync_logs.sync_type`.
 public enum SyncType: String, Sendable {
     case full, incremental
+    /// `sfpg verify --repair` re-reading the windows where drift was found: never moves the watermark (records
+    /// outside its windows may still be unread) and never counts as a full sync.
+    case repair
 }
 
 /// What to do when another run of the same job holds the job's lock.

@@ -257,7 +257,7 @@ struct LoadPlan: Sendable {
     }
 
     /// The condition for a live target row under soft deletes; nil when every row counts.
-    private var liveCondition: String? {
+    var liveCondition: String? {
         guard mapping.deletes == .soft else { return nil }
         if let isDeleted = mapping.isDeleted { return "t.\(q(isDeleted.column)) IS NOT TRUE" }
         if hasDeletedAt, let deletedAt = mapping.deletedAtColumn { return "t.\(q(deletedAt)) IS NULL" }

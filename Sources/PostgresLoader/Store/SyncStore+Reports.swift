@@ -84,9 +84,11 @@ extension SyncStore {
                \(instant("ok.completed_at")) AS last_success_at,
                extract(epoch FROM now() - ok.completed_at)::float8 AS since_success
           FROM sfpg.sync_state s
-          LEFT JOIN LATERAL (SELECT * FROM sfpg.sync_logs g WHERE g.job_name = s.job_name ORDER BY g.id DESC LIMIT 1) l ON true
+          LEFT JOIN LATERAL (SELECT * FROM sfpg.sync_logs g WHERE g.job_name = s.job_name
+                                AND g.sync_type IS DISTINCT FROM 'verify' ORDER BY g.id DESC LIMIT 1) l ON true
           LEFT JOIN LATERAL (SELECT g.completed_at FROM sfpg.sync_logs g
-                              WHERE g.job_name = s.job_name AND g.status = 'success' ORDER BY g.id DESC LIMIT 1) ok ON true
+                              WHERE g.job_name = s.job_name AND g.status = 'success'
+                                AND g.sync_type IS DISTINCT FROM 'verify' ORDER BY g.id DESC LIMIT 1) ok ON true
          ORDER BY s.job_name
         """
 

@@ -14,7 +14,7 @@ extension JobDefinition {
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
-        "api_budget",
+        "api_budget", "verify",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -168,6 +168,7 @@ private struct Reader {
             job.onMissingField = policy
         }
         job.refreshCalculatedSeconds = try optionalString("refresh_calculated").map { try duration("refresh_calculated", $0) }
+        job.verifySeconds = try optionalString("verify").map { try duration("verify", $0) }
         if let value = try optionalBool("audit") { job.audit = value }
         job.auditRetentionSeconds = try optionalString("audit_retention").map { try duration("audit_retention", $0) }
         if job.auditRetentionSeconds != nil, !job.audit {

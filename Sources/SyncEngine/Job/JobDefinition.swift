@@ -36,6 +36,9 @@ public struct JobDefinition: Sendable {
     public var onMissingField: MissingFieldPolicy = .fail
     /// Re-read the calculated (formula) fields this often (`refresh_calculated`); nil never does.
     public var refreshCalculatedSeconds: Int? = nil
+    /// Verify the table against Salesforce's counts this often (`verify: 24h`); nil never asks for it. `sfpg status`
+    /// reports a verify as due once this long has passed since the last one.
+    public var verifySeconds: Int? = nil
     /// Record every change in `sfpg.changes` (`audit: true`).
     public var audit: Bool = false
     /// Keep audit rows this long (`audit_retention`); nil keeps them forever.

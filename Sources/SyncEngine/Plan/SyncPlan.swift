@@ -67,6 +67,17 @@ public struct SyncPlan: Sendable {
         return plan
     }
 
+    /// A verify's read of some windows (`condition`, within the job's filter): a listing of `fields` (key and
+    /// modstamp) of the live records (`query`), or, without `fields`, a repair that reads them as a run does. Neither
+    /// sweeps nor splits.
+    public static func windows(of job: JobDefinition, condition: String?, fields: [String]? = nil) throws -> SyncPlan {
+        var plan = try columns(of: job, fields: fields ?? job.loadMapping.sourceFields)
+        if let condition { plan.conditions.append("(\(condition))") }
+        plan.soql = Self.query(plan.select, plan.conditions)
+        if fields != nil { plan.operation = .query }
+        return plan
+    }
+
     private static func query(_ select: String, _ conditions: [String], tail: String = "") -> String {
         select + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + tail
     }

@@ -41,6 +41,11 @@ public struct JobStatus: Codable, Sendable {
     /// What the last run spent: Salesforce API calls (preflight to cleanup) and uncompressed result bytes.
     public var apiCalls: Int? = nil
     public var resultBytes: Int64? = nil
+    /// The job's latest `sfpg verify`: what it compared and found (missing, stale, extra) and repaired.
+    public var lastVerify: VerifyRecord? = nil
+    /// The job file's `verify:` interval in seconds, and whether that long has passed since the last verify.
+    public var verifyEverySeconds: Int? = nil
+    public var verifyDue: Bool? = nil
 }
 
 public enum StatusReport {
@@ -57,7 +62,14 @@ public enum StatusReport {
         for job in jobs where !statuses.contains(where: { $0.job == job.name }) {
             statuses.append(JobStatus(job: job.name, object: job.object, table: job.table.description))
         }
+        let verifies = (try? store.latestVerifies()) ?? [:]
         for index in statuses.indices {
+            let job = statuses[index].job
+            statuses[index].lastVerify = verifies[job]
+            if let every = jobs.first(where: { $0.name == job })?.verifySeconds {
+                statuses[index].verifyEverySeconds = every
+                statuses[index].verifyDue = verifies[job]?.secondsAgo.map { $0 >= Double(every) } ?? true
+            }
             guard let table = statuses[index].table ?? jobs.first(where: { $0.name == statuses[index].job })?.table.description,
                 let name = try? TableName(parsing: table)
             else { continue }

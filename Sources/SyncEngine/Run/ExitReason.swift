@@ -19,6 +19,8 @@ public enum ExitReason: String, Sendable, CaseIterable {
     /// The next step would have taken the org past `api_budget` (``ApiBudget``); stopped before it.
     case apiBudget = "api_budget"
     case failure = "sync failure"
+    /// `sfpg verify` found drift it was not asked to repair.
+    case drift
     case cancelled
 
     /// The exit code a scheduler sees.
@@ -31,6 +33,7 @@ public enum ExitReason: String, Sendable, CaseIterable {
         case .lock: .lockHeld
         case .apiLimit, .apiBudget: .apiLimit
         case .failure: .failure
+        case .drift: .drift
         case .cancelled: .cancelled
         }
     }

@@ -14,6 +14,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case lockHeld = 5
     /// The org's daily API or Bulk API limit is exhausted.
     case apiLimit = 6
+    /// `sfpg verify` found records missing, stale or extra in a job's table and was not asked to `--repair` them.
+    case drift = 7
     /// A malformed command line (an unknown option, `--shard` not I/N); nothing was attempted.
     case commandLine = 64
     /// SIGINT or SIGTERM: the Bulk job was aborted and the transaction rolled back.
@@ -29,7 +31,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// retry a run that cannot succeed; among those, the longest wait wins (an API limit lasts up to 24 h), so it
     /// does not retry too soon. A cancellation outranks everything: the operator asked for it.
     public static let severityOrder: [ExitStatus] = [
-        .cancelled, .commandLine, .configuration, .authentication, .failure, .apiLimit, .databaseUnavailable, .lockHeld,
+        .cancelled, .commandLine, .configuration, .authentication, .failure, .drift, .apiLimit, .databaseUnavailable, .lockHeld,
         .success,
     ]
 

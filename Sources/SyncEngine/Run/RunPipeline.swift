@@ -9,10 +9,19 @@ enum RunScope {
     case object
     case shard(ShardSlot)
     case columns(ColumnPass)
+    /// `sfpg verify --repair`: the records of the windows where drift was found (a SOQL condition), merged like a
+    /// run's; with `sweepsExtras`, the keys the verify staged as gone from Salesforce are swept within `max_sweep`.
+    /// The watermark stays where it was.
+    case repair(condition: String, sweepsExtras: Bool)
 
     var shard: ShardSlot? {
         if case .shard(let slot) = self { return slot }
         return nil
+    }
+
+    var sweepsExtras: Bool {
+        if case .repair(_, let sweeps) = self { return sweeps }
+        return false
     }
 
     var isColumns: Bool {
@@ -103,6 +112,8 @@ extension SyncRunner {
             var plan = try SyncPlan(job: job, requested: .full, previousWatermark: state.watermark)
             plan.split = slot.count
             return plan
+        case .repair(let condition, _):
+            return try SyncPlan.windows(of: job, condition: condition)
         case .columns(let pass):
             let mapping = job.loadMapping
             return try SyncPlan.columns(
@@ -115,10 +126,11 @@ extension SyncRunner {
     func makeTarget(
         _ job: JobDefinition, scope: RunScope, plan: SyncPlan, state: JobState, apiCalls: () -> Int
     ) throws -> any RunTarget {
-        let syncType: SyncType = plan.mode == .full ? .full : .incremental
+        var syncType: SyncType = plan.mode == .full ? .full : .incremental
+        if case .repair = scope { syncType = .repair }
         do {
             switch scope {
-            case .object, .shard:
+            case .object, .shard, .repair:
                 return try LoadRun(
                     store: store, state: state, jobName: job.name, objectName: job.object, mapping: job.loadMapping,
                     syncType: syncType, shard: scope.shard)
@@ -153,8 +165,8 @@ extension SyncRunner {
             guard slot.index < ranges.count else { return nil }
             try jobs.create(SplitRanges(boundaries: []), readingShard: ranges.condition(slot.index))
             return nil
-        case .columns:
-            jobs.signature = "columns " + plan.signature
+        case .columns, .repair:
+            jobs.signature = (scope.isColumns ? "columns " : "repair ") + plan.signature
             try jobs.create(SplitRanges(boundaries: []))
             return nil
         case .object:
@@ -222,7 +234,8 @@ extension SyncRunner {
             CommitRequest(
                 fullSweep: plan.sweepsMissingKeys, reconciliation: evidence, allowMassDelete: options.allowMassDelete,
                 salesforceJobId: jobs.joinedIds, apiCalls: apiCalls(), snapshots: jobs.snapshots(within: scope.shard?.range),
-                maxFutureSeconds: Self.futureAllowance(job), orgId: try OrgCheck(client: client, logger: logger).stillIn(options.checkedOrg)))
+                maxFutureSeconds: Self.futureAllowance(job), orgId: try OrgCheck(client: client, logger: logger).stillIn(options.checkedOrg),
+                sweepWithin: scope.sweepsExtras ? .verifiedExtras : nil))
         return (summary, download)
     }
 
