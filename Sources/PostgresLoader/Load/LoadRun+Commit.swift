@@ -21,12 +21,16 @@ public struct CommitRequest: Sendable {
     /// The org the run read (its session's org Id), recorded with the job's state when the run commits; nil keeps
     /// the recorded one.
     public var orgId: String?
+    /// The run's deletes check (getDeleted or a key sweep, staged before the commit) or a full run's coverage; nil:
+    /// none, the stored position stays.
+    public var deletesCheck: DeletesCheck?
 
     public init(
         fullSweep: Bool, reconciliation: Reconciliation, allowMassDelete: Bool = false, salesforceJobId: String?,
         apiCalls: Int, snapshots: [SnapshotScope] = [], maxFutureSeconds: Int = LoadRun.maxClockSkewSeconds,
-        orgId: String? = nil
+        orgId: String? = nil, deletesCheck: DeletesCheck? = nil
     ) {
+        self.deletesCheck = deletesCheck
         self.orgId = orgId
         self.fullSweep = fullSweep
         self.reconciliation = reconciliation
@@ -91,6 +95,11 @@ extension LoadRun {
             counts.swept = try applySweep(sweep, within: range, allowMassDelete: request.allowMassDelete)
             counts.deleted += counts.swept
         }
+        if let check = request.deletesCheck {
+            let (removed, swept) = try applyDeletesCheck(check, allowMassDelete: request.allowMassDelete)
+            counts.deleted += removed
+            counts.swept += swept
+        }
         return try finish(counts, request, intoEmptyTable: intoEmptyTable)
     }
 
@@ -118,7 +127,8 @@ extension LoadRun {
         try storeAudit(runId: logged.id)
         try store.advance(
             jobName: jobName, objectName: objectName, table: mapping.table, watermark: logged.watermarkAfter,
-            fullSync: syncType == .full, runId: logged.id, orgId: request.orgId)
+            fullSync: syncType == .full, runId: logged.id, orgId: request.orgId,
+            deletesCoveredUntil: request.deletesCheck?.coveredUntil)
         try connection.execute("COMMIT")
         phase = .finished
         return RunSummary(
@@ -211,7 +221,7 @@ extension LoadRun {
     /// A shard's bound holds over its whole logical run: the share of the table's live rows, less what the run's
     /// other shards swept. A bound per shard would be a share of a few rows (10% of a 5-row range is 0), refusing
     /// every real delete in a small range.
-    func applySweep(_ sweep: String, within range: KeyRange, allowMassDelete: Bool) throws -> Int {
+    func applySweep(_ sweep: String, within range: KeyRange, allowMassDelete: Bool, what: String = "full sync") throws -> Int {
         let live = Int(try connection.execute(plan.liveRowsSQL(within: .all))[0, "live"] ?? "") ?? 0
         // The merge may just have filled the table. With an empty table's statistics the planner picks a
         // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
@@ -229,7 +239,7 @@ extension LoadRun {
         guard swept <= allowed || allowMassDelete else {
             throw RunRefused(
                 .sweepLimit,
-                "job '\(jobName)': the full sync would \(mapping.deletes == .hard ? "delete" : "mark deleted") \(swept) of "
+                "job '\(jobName)': the \(what) would \(mapping.deletes == .hard ? "delete" : "mark deleted") \(swept) of "
                     + "\(live) live rows of \(mapping.table), more than max_sweep (\(mapping.maxSweep), \(allowed) rows) "
                     + "allows; nothing was committed. Records that became invisible to the integration user (a sharing "
                     + "rule, profile or permission change) look exactly like deleted ones: check its access first. If "
