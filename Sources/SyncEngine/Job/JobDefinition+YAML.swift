@@ -8,10 +8,12 @@ extension JobDefinition {
     /// `object`, `table`, `fields` (required); `key`, `watermark`, `deletes`, `where`, `page_size`, `overlap`;
     /// `on_missing_field`, `refresh_calculated`, `audit`, `audit_retention`; `sweep` (may a full sync mark missing
     /// keys deleted, default true) and `max_sweep` (the most rows one sweep may touch: `10%` or `5000`, default 10%);
-    /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1).
+    /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1);
+    /// `deletes_check` (how often incremental runs ask for hard deletes: a duration or `off`, default every run).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split",
+        "deletes_check",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -179,10 +181,13 @@ private struct Reader {
         return value
     }
 
-    /// `sweep` and `max_sweep`.
+    /// `sweep`, `max_sweep` and `deletes_check`.
     func sweepOptions(into job: inout JobDefinition) throws {
         if let value = try optionalBool("sweep") { job.sweep = value }
         if let text = try optionalString("max_sweep") { job.maxSweep = try sweepLimit("max_sweep", text) }
+        if let text = try optionalString("deletes_check") {
+            job.deletesCheckSeconds = text.lowercased() == "off" ? nil : try duration("deletes_check", text)
+        }
     }
 
     /// `10%`, `2.5%` (a share of the live rows, 0 to 100) or `5000` (rows). Digits and one decimal point only:

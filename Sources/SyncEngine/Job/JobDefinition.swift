@@ -53,6 +53,10 @@ public struct JobDefinition: Sendable {
     /// runs read with one job whatever this says.
     public var split: Int = 1
     public static let maxSplit = 16
+    /// `deletes_check`: an incremental run of a `deletes: soft|hard` job asks Salesforce for hard deletes (getDeleted,
+    /// else a key sweep) when the last check covered up to at least this many seconds before the run's snapshot;
+    /// 0 (the default) on every incremental run, nil (`off`) never.
+    public var deletesCheckSeconds: Int? = 0
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String

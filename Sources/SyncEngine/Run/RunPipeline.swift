@@ -50,11 +50,18 @@ extension SyncRunner {
         logger.notice(
             scope.isColumns ? "column pass started" : "sync started",
             metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
-        let jobs = BulkJobs(client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated) { [store] ids, signature in
+        let record = { [store] (ids: [String], signature: String) throws in
             if let slot = scope.shard { return try store.recordShardBulkJob(ids.first, slot: slot) }
             try store.recordInFlightBulkJob(
                 ids.joined(separator: ","), query: signature, jobName: job.name, objectName: job.object, table: job.table)
         }
+        let jobs = BulkJobs(client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated, record: record)
+        // Only an incremental run of the whole object checks deletes; a full run's sweep judges them itself.
+        let deletes = !scope.isColumns && scope.shard == nil && plan.mode == .incremental
+            ? DeletesCheckPass(
+                job: job, client: client, logger: logger, cancellation: cancellation,
+                replicateable: try? fieldCheck.describe(job.object).replicateable
+            ) { ids, signature in try record(jobs.ids + ids, signature) } : nil
         var evidence = Reconciliation()
         var current: any RunTarget = first
         do {
@@ -66,25 +73,33 @@ extension SyncRunner {
                 outcome.bulkJobSeconds = jobs.waitSeconds
             }
             evidence.expected = jobs.expectedRecords
+            try deletes?.prepare(end: jobs.earliestCreation, state: state)
             let (summary, download) = try load(
                 jobs, job: job, scope: scope, plan: plan, state: state, options: options, first: first, current: &current,
-                evidence: &evidence, apiCalls: { self.client.apiCallCount - callsBefore })
+                evidence: &evidence, deletes: deletes, apiCalls: { self.client.apiCallCount - callsBefore })
             if !scope.isColumns { outcome.summary = summary }
             logFinished(summary, download, evidence: evidence, jobs: jobs, calls: client.apiCallCount - callsBefore,
                         connections: client.connectionsOpened - connectionsBefore, logger: logger)
             jobs.deleteAll()
+            deletes?.keyJobs?.deleteAll()
             if scope.isColumns, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
             return summary
         } catch {
             let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
             jobs.abandonAll()
+            deletes?.keyJobs?.abandonAll()
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             current.fail(
                 error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
             // The jobs were aborted and deleted above, so they are no longer in flight.
-            if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
+            if scope.shard == nil, let ids = jobs.joinedIds {
+                try? store.forgetInFlightBulkJob(ids, jobName: job.name)
+                if let keys = deletes?.keyJobs?.ids, !keys.isEmpty {
+                    try? store.forgetInFlightBulkJob(([ids] + keys).joined(separator: ","), jobName: job.name)
+                }
+            }
             throw error
         }
     }
@@ -182,7 +197,8 @@ extension SyncRunner {
     /// an empty table and met a key twice is rolled back and loaded once more through staging.
     func load(
         _ jobs: BulkJobs, job: JobDefinition, scope: RunScope, plan: SyncPlan, state: JobState, options: SyncOptions,
-        first: any RunTarget, current: inout any RunTarget, evidence: inout Reconciliation, apiCalls: () -> Int
+        first: any RunTarget, current: inout any RunTarget, evidence: inout Reconciliation, deletes: DeletesCheckPass? = nil,
+        apiCalls: () -> Int
     ) throws -> (RunSummary, DownloadSummary) {
         var inProgress = first
         defer { current = inProgress }
@@ -196,13 +212,15 @@ extension SyncRunner {
             },
             current: { inProgress = $0 }
         ) { target in
-            try loadOnce(jobs, into: target, job: job, scope: scope, plan: plan, options: options, evidence: &evidence, apiCalls: apiCalls)
+            try loadOnce(
+                jobs, into: target, job: job, scope: scope, plan: plan, options: options, evidence: &evidence,
+                deletes: deletes, apiCalls: apiCalls)
         }
     }
 
     private func loadOnce(
         _ jobs: BulkJobs, into target: any RunTarget, job: JobDefinition, scope: RunScope, plan: SyncPlan,
-        options: SyncOptions, evidence: inout Reconciliation, apiCalls: () -> Int
+        options: SyncOptions, evidence: inout Reconciliation, deletes: DeletesCheckPass?, apiCalls: () -> Int
     ) throws -> (RunSummary, DownloadSummary) {
         evidence.downloaded = nil
         evidence.pages = nil
@@ -221,12 +239,32 @@ extension SyncRunner {
         evidence.downloaded = download.records
         evidence.pages = download.pages
         progress?.finish()
+        let check = try deletesCheck(deletes, into: target, jobs: jobs, job: job, scope: scope, plan: plan, options: options)
         let summary = try target.commit(
             CommitRequest(
                 fullSweep: plan.sweepsMissingKeys, reconciliation: evidence, allowMassDelete: options.allowMassDelete,
                 salesforceJobId: jobs.joinedIds, apiCalls: apiCalls(), snapshots: jobs.snapshots(within: scope.shard?.range),
-                maxFutureSeconds: Self.futureAllowance(job), orgId: try OrgCheck(client: client, logger: logger).stillIn(options.checkedOrg)))
+                maxFutureSeconds: Self.futureAllowance(job), orgId: try OrgCheck(client: client, logger: logger).stillIn(options.checkedOrg),
+                deletesCheck: check))
         return (summary, download)
+    }
+
+    /// What the commit applies of deletes: an incremental run's check, staged now in its transaction; for a full
+    /// run that swept, its snapshot as the position the next check starts from.
+    private func deletesCheck(
+        _ deletes: DeletesCheckPass?, into target: any RunTarget, jobs: BulkJobs, job: JobDefinition, scope: RunScope,
+        plan: SyncPlan, options: SyncOptions
+    ) throws -> DeletesCheck? {
+        guard case .object = scope, let run = target as? LoadRun else { return nil }
+        if let deletes {
+            return try deletes.stage(into: run) { done, loader in
+                try downloadResults(
+                    done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: loader,
+                    logger: jobs.logger)
+            }
+        }
+        guard plan.sweepsMissingKeys, let snapshot = jobs.earliestCreation else { return nil }
+        return .covered(until: formatTimestamp(snapshot))
     }
 
     private func logFinished(
