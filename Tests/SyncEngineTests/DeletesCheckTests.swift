@@ -63,6 +63,22 @@ struct DeletesCheckTests {
         return try world.runner().run(job, options: SyncOptions(mode: .incremental))
     }
 
+    /// A full run, then `delete` of one record and an incremental run, which must succeed with the record marked
+    /// (soft) or gone (hard) and counted in the run's `deleted` figure.
+    static func deleteOne(
+        _ deletes: DeleteMode, index: Int, advance: Int = 120,
+        configure: @escaping (inout EmulatorConfiguration) -> Void = { _ in }, _ delete: (E2EFixture, String) -> Void
+    ) async throws -> (world: E2EFixture, job: JobDefinition, gone: String) {
+        let world = try await Self.world(configure)
+        let job = try Self.job(world, deletes: deletes)
+        let gone = world.emulator.org.ids("Contact", includeDeleted: false)[index]
+        let outcome = try Self.fullThenIncremental(world, job, advance: advance) { delete(world, gone) }
+        #expect(outcome.status == .success, "\(outcome.error ?? "")")
+        #expect(try Self.flag(world, gone) == (deletes == .soft ? "true" : nil))
+        #expect(outcome.summary?.counts.deleted == 1)
+        return (world, job, gone)
+    }
+
     static func getDeletedCalls(_ world: E2EFixture) -> Int {
         world.emulator.requests.filter { $0.path.contains("/deleted/") }.count
     }
@@ -74,13 +90,7 @@ struct DeletesCheckTests {
     @Test("a record hard-deleted between two incremental runs is marked (soft) or gone (hard), through getDeleted",
           arguments: [DeleteMode.soft, .hard])
     func getDeletedBringsHardDeletes(deletes: DeleteMode) async throws {
-        let world = try await Self.world()
-        let job = try Self.job(world, deletes: deletes)
-        let gone = world.emulator.org.ids("Contact", includeDeleted: false)[7]
-        let outcome = try Self.fullThenIncremental(world, job) { world.emulator.org.hardDelete("Contact", id: gone) }
-        #expect(outcome.status == .success, "\(outcome.error ?? "")")
-        #expect(try Self.flag(world, gone) == (deletes == .soft ? "true" : nil))
-        #expect(outcome.summary?.counts.deleted == 1)
+        let (world, job, gone) = try await Self.deleteOne(deletes, index: 7) { $0.emulator.org.hardDelete("Contact", id: $1) }
         #expect(Self.getDeletedCalls(world) == 1)
         #expect(Self.keySweeps(world) == 0)
         // The position moved to getDeleted's latestDateCovered: the next run starts there and finds nothing new.
@@ -97,15 +107,10 @@ struct DeletesCheckTests {
 
     @Test("deleted, then purged from the recycle bin: getDeleted has lost it, a key sweep finds it")
     func purgedRecycleBinFallsBackToKeySweep() async throws {
-        let world = try await Self.world()
-        let job = try Self.job(world, deletes: .soft)
-        let gone = world.emulator.org.ids("Contact", includeDeleted: false)[11]
-        let outcome = try Self.fullThenIncremental(world, job) {
+        let (world, job, gone) = try await Self.deleteOne(.soft, index: 11) { world, gone in
             world.emulator.org.softDelete("Contact", id: gone)
             world.emulator.org.purgeRecycleBin("Contact")
         }
-        #expect(outcome.status == .success, "\(outcome.error ?? "")")
-        #expect(try Self.flag(world, gone) == "true")
         #expect(Self.keySweeps(world) == 1)
         #expect(try world.differences(job, tolerating: [gone]).isEmpty)
     }
@@ -113,15 +118,9 @@ struct DeletesCheckTests {
     @Test("the stored position is older than getDeleted's 15 days: a key sweep, without asking getDeleted",
           arguments: [DeleteMode.soft, .hard])
     func expiredWindowFallsBackToKeySweep(deletes: DeleteMode) async throws {
-        let world = try await Self.world()
-        let job = try Self.job(world, deletes: deletes)
-        let gone = world.emulator.org.ids("Contact", includeDeleted: false)[3]
-        let outcome = try Self.fullThenIncremental(world, job, advance: 16 * 86_400) {
-            world.emulator.org.hardDelete("Contact", id: gone)
+        let (world, _, _) = try await Self.deleteOne(deletes, index: 3, advance: 16 * 86_400) {
+            $0.emulator.org.hardDelete("Contact", id: $1)
         }
-        #expect(outcome.status == .success, "\(outcome.error ?? "")")
-        #expect(try Self.flag(world, gone) == (deletes == .soft ? "true" : nil))
-        #expect(outcome.summary?.counts.deleted == 1)
         #expect(Self.getDeletedCalls(world) == 0)
         #expect(Self.keySweeps(world) == 1)
         // Bulk jobs of the run, the key sweep's included, are deleted once committed.
@@ -130,12 +129,9 @@ struct DeletesCheckTests {
 
     @Test("an object that is not replicateable (describe, getDeleted refused) is checked with a key sweep")
     func notReplicateableUsesKeySweep() async throws {
-        let world = try await Self.world { $0.nonReplicateableObjects = ["Contact"] }
-        let job = try Self.job(world, deletes: .hard)
-        let gone = world.emulator.org.ids("Contact", includeDeleted: false)[5]
-        let outcome = try Self.fullThenIncremental(world, job) { world.emulator.org.hardDelete("Contact", id: gone) }
-        #expect(outcome.status == .success, "\(outcome.error ?? "")")
-        #expect(try Self.flag(world, gone) == nil)
+        let (world, _, _) = try await Self.deleteOne(.hard, index: 5, configure: { $0.nonReplicateableObjects = ["Contact"] }) {
+            $0.emulator.org.hardDelete("Contact", id: $1)
+        }
         #expect(Self.getDeletedCalls(world) == 0)
         #expect(Self.keySweeps(world) == 1)
         #expect(try world.count("SELECT count(*) FROM \(Self.table)") == 199)

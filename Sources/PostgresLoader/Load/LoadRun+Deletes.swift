@@ -32,9 +32,9 @@ extension LoadRun {
     }
 
     /// Where a key sweep's result pages go (its temporary key table, created now). Call after ``begin()``.
-    public func keySweepSink() throws -> KeySweepSink {
+    public func keySweepSink() throws -> TableSink {
         try connection.execute(plan.sweptKeysDDL)
-        return KeySweepSink(connection: connection, copySQL: plan.sweptKeysCopySQL, keyField: mapping.key.source)
+        return TableSink(connection: connection, copySQL: plan.sweptKeysCopySQL, fields: [mapping.key.source])
     }
 
     /// Applies the deletes check after the merge: audit rows first (the old values), then the deletes.
@@ -59,37 +59,3 @@ extension LoadRun {
         return (swept, swept)
     }
 }
-
-/// Copies a key sweep's result pages (`Id` only) into the run's temporary key table, each page under its own
-/// savepoint like the data pages, and counts the rows for the sweep's completeness proof.
-public final class KeySweepSink: PageSink {
-    let connection: PostgresConnection
-    let copySQL: String
-    let keyField: String
-    /// Keys COPY kept, over every finished page.
-    public private(set) var stagedRows = 0
-
-    init(connection: PostgresConnection, copySQL: String, keyField: String) {
-        self.connection = connection
-        self.copySQL = copySQL
-        self.keyField = keyField
-    }
-
-    public func beginPage(_ pageNumber: Int) throws -> PageWriter {
-        try connection.beginStagingPage(pageNumber, copySQL: copySQL, expectedFields: [keyField])
-    }
-
-    @discardableResult
-    public func finishPage(_ page: PageWriter) throws -> Int {
-        let rows = try connection.finishStagingPage(page)
-        stagedRows += rows
-        return rows
-    }
-
-    public func abort(_ page: PageWriter, because error: any Error) -> any Error {
-        connection.abortStagingPage(page, because: error)
-    }
-}
-
-@available(*, unavailable)
-extension KeySweepSink: Sendable {}
