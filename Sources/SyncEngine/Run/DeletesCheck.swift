@@ -139,6 +139,28 @@ final class DeletesCheckPass {
             return .keySweep(coveredUntil: formatTimestamp(covered))
         }
     }
+
+    /// The run failed: aborts and deletes the key sweep's Bulk jobs and forgets them (recorded with `data`'s).
+    func abandon(after data: BulkJobs, store: SyncStore) {
+        guard let keyJobs, !keyJobs.ids.isEmpty else { return }
+        let recorded = (data.ids + keyJobs.ids).joined(separator: ",")
+        keyJobs.abandonAll()
+        try? store.forgetInFlightBulkJob(recorded, jobName: job.name)
+    }
+}
+
+extension SyncRunner {
+    /// The deletes check of a pass: only an incremental run of the whole object checks (a full run's sweep judges
+    /// deletes itself); nil otherwise.
+    func deletesCheckPass(
+        _ job: JobDefinition, scope: RunScope, plan: SyncPlan, logger: Logger,
+        record: @escaping (_ ids: [String], _ signature: String) throws -> Void
+    ) -> DeletesCheckPass? {
+        guard case .object = scope, plan.mode == .incremental else { return nil }
+        return DeletesCheckPass(
+            job: job, client: client, logger: logger, cancellation: cancellation,
+            replicateable: try? fieldCheck.describe(job.object).replicateable, record: record)
+    }
 }
 
 /// getDeleted cannot cover the window: the check falls back to a key sweep.

@@ -56,12 +56,7 @@ extension SyncRunner {
                 ids.joined(separator: ","), query: signature, jobName: job.name, objectName: job.object, table: job.table)
         }
         let jobs = BulkJobs(client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated, record: record)
-        // Only an incremental run of the whole object checks deletes; a full run's sweep judges them itself.
-        let deletes = !scope.isColumns && scope.shard == nil && plan.mode == .incremental
-            ? DeletesCheckPass(
-                job: job, client: client, logger: logger, cancellation: cancellation,
-                replicateable: try? fieldCheck.describe(job.object).replicateable
-            ) { ids, signature in try record(jobs.ids + ids, signature) } : nil
+        let deletes = deletesCheckPass(job, scope: scope, plan: plan, logger: logger) { try record(jobs.ids + $0, $1) }
         var evidence = Reconciliation()
         var current: any RunTarget = first
         do {
@@ -87,19 +82,14 @@ extension SyncRunner {
         } catch {
             let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
             jobs.abandonAll()
-            deletes?.keyJobs?.abandonAll()
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             current.fail(
                 error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
             // The jobs were aborted and deleted above, so they are no longer in flight.
-            if scope.shard == nil, let ids = jobs.joinedIds {
-                try? store.forgetInFlightBulkJob(ids, jobName: job.name)
-                if let keys = deletes?.keyJobs?.ids, !keys.isEmpty {
-                    try? store.forgetInFlightBulkJob(([ids] + keys).joined(separator: ","), jobName: job.name)
-                }
-            }
+            if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
+            deletes?.abandon(after: jobs, store: store)
             throw error
         }
     }
