@@ -105,6 +105,23 @@ struct DeletesCheckTests {
         }
     }
 
+    @Test("more deletions than getDeleted's id limit: the window is halved until each half answers")
+    func idLimitSplitsTheWindow() async throws {
+        let world = try await Self.world { $0.replicationIdLimit = 1 }
+        let job = try Self.job(world, deletes: .hard)
+        let ids = world.emulator.org.ids("Contact", includeDeleted: false)
+        let outcome = try Self.fullThenIncremental(world, job) {
+            world.emulator.org.hardDelete("Contact", id: ids[1])
+            try world.emulator.advanceClock(seconds: 120)
+            world.emulator.org.hardDelete("Contact", id: ids[2])
+        }
+        #expect(outcome.status == .success, "\(outcome.error ?? "")")
+        #expect(outcome.summary?.counts.deleted == 2)
+        #expect(try Self.flag(world, ids[1]) == nil && Self.flag(world, ids[2]) == nil)
+        #expect(Self.getDeletedCalls(world) >= 3, "the whole window (EXCEEDED_ID_LIMIT), then halves")
+        #expect(Self.keySweeps(world) == 0)
+    }
+
     @Test("deleted, then purged from the recycle bin: getDeleted has lost it, a key sweep finds it")
     func purgedRecycleBinFallsBackToKeySweep() async throws {
         let (world, job, gone) = try await Self.deleteOne(.soft, index: 11) { world, gone in
