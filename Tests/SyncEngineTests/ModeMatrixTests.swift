@@ -208,6 +208,25 @@ struct ModeMatrixTests {
             [id, column, operation])
         #expect(audited.rows.first?.first == expected, "\(audited.rows)")
     }
+
+    /// The deletes check (issue 18): a mode that runs incrementally learns of a record deleted for good since the
+    /// last check (getDeleted), marks it and leaves its delete in sfpg.changes.
+    @Test(arguments: [RunMode.incremental, .backfill, .refresh])
+    func deletesCheckIsAudited(mode: RunMode) async throws {
+        let matrix = try await ModeMatrix(mode, audit: true)
+        try matrix.prepare()
+        let gone = matrix.ids[25]
+        try matrix.advanceClock(seconds: 120)
+        matrix.world.emulator.org.hardDelete("Contact", id: gone)
+        // getDeleted answers in whole minutes: a deletion in the run's own minute is the next run's.
+        try matrix.advanceClock(seconds: 61)
+        let outcomes = try matrix.run()
+        #expect(outcomes.last?.status == .success, "\(outcomes.compactMap(\.error))")
+        #expect(try matrix.column("is_deleted", of: gone) == "true")
+        let audited = try matrix.world.connection.execute(
+            "SELECT changes -> 'is_deleted' ->> 'new' FROM sfpg.changes WHERE record_key = $1 AND operation = 'delete'", [gone])
+        #expect(audited.rows == [["true"]], "\(audited.rows)")
+    }
 }
 
 extension RunMode {

@@ -11,8 +11,10 @@ public final class ColumnRefresh: PageSink {
     public let jobName: String
     let plan: LoadPlan
     private var open = false
+    /// The pages' COPY into staging.
+    private let pages: TableSink
     /// Rows COPY kept, over every finished page.
-    public private(set) var stagedRows = 0
+    public var stagedRows: Int { pages.stagedRows }
     let recordSyncedFields: [String]?
     let calculatedRefreshed: Bool
     let runId: Int64?
@@ -39,6 +41,7 @@ public final class ColumnRefresh: PageSink {
             deletes: .ignore, syncedAtColumn: mapping.syncedAtColumn, deletedAtColumn: nil)
         narrow.audit = mapping.audit
         plan = try LoadPlan(mapping: narrow, columnTypes: try LoadRun.columnTypes(of: mapping.table, connection))
+        pages = TableSink(connection: connection, copySQL: plan.copySQL, fields: plan.mapping.sourceFields)
     }
 
     /// The Salesforce fields to select, in CSV order: key, modstamp, then the refreshed fields.
@@ -52,20 +55,12 @@ public final class ColumnRefresh: PageSink {
         try connection.execute(plan.stagingDDL)
     }
 
-    public func beginPage(_ pageNumber: Int) throws -> PageWriter {
-        try connection.beginStagingPage(pageNumber, copySQL: plan.copySQL, expectedFields: plan.mapping.sourceFields)
-    }
+    public func beginPage(_ pageNumber: Int) throws -> PageWriter { try pages.beginPage(pageNumber) }
 
     @discardableResult
-    public func finishPage(_ page: PageWriter) throws -> Int {
-        let rows = try connection.finishStagingPage(page)
-        stagedRows += rows
-        return rows
-    }
+    public func finishPage(_ page: PageWriter) throws -> Int { try pages.finishPage(page) }
 
-    public func abort(_ page: PageWriter, because error: any Error) -> any Error {
-        connection.abortStagingPage(page, because: error)
-    }
+    public func abort(_ page: PageWriter, because error: any Error) -> any Error { pages.abort(page, because: error) }
 
     /// Audits (if the job does), updates the changed rows, records the job's state and commits.
     /// - Parameters:

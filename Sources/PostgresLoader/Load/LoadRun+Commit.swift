@@ -24,13 +24,17 @@ public struct CommitRequest: Sendable {
     /// Sweep only these keys, whatever ``fullSweep`` says (``KeyRange/verifiedExtras``: `sfpg verify --repair`),
     /// under the same `max_sweep` bound.
     public var sweepWithin: KeyRange?
+    /// The run's deletes check (getDeleted or a key sweep, staged before the commit) or a full run's coverage; nil:
+    /// none, the stored position stays.
+    public var deletesCheck: DeletesCheck?
 
     public init(
         fullSweep: Bool, reconciliation: Reconciliation, allowMassDelete: Bool = false, salesforceJobId: String?,
         apiCalls: Int, snapshots: [SnapshotScope] = [], maxFutureSeconds: Int = LoadRun.maxClockSkewSeconds,
-        orgId: String? = nil, sweepWithin: KeyRange? = nil
+        orgId: String? = nil, sweepWithin: KeyRange? = nil, deletesCheck: DeletesCheck? = nil
     ) {
         self.sweepWithin = sweepWithin
+        self.deletesCheck = deletesCheck
         self.orgId = orgId
         self.fullSweep = fullSweep
         self.reconciliation = reconciliation
@@ -95,6 +99,11 @@ extension LoadRun {
             counts.swept = try applySweep(sweep, within: range, allowMassDelete: request.allowMassDelete)
             counts.deleted += counts.swept
         }
+        if let check = request.deletesCheck {
+            let (removed, swept) = try applyDeletesCheck(check, allowMassDelete: request.allowMassDelete)
+            counts.deleted += removed
+            counts.swept += swept
+        }
         return try finish(counts, request, intoEmptyTable: intoEmptyTable)
     }
 
@@ -122,7 +131,8 @@ extension LoadRun {
         try storeAudit(runId: logged.id)
         try store.advance(
             jobName: jobName, objectName: objectName, table: mapping.table, watermark: logged.watermarkAfter,
-            fullSync: syncType == .full, runId: logged.id, orgId: request.orgId)
+            fullSync: syncType == .full, runId: logged.id, orgId: request.orgId,
+            deletesCoveredUntil: request.deletesCheck?.coveredUntil)
         try connection.execute("COMMIT")
         phase = .finished
         return RunSummary(
@@ -217,7 +227,7 @@ extension LoadRun {
     /// A shard's bound holds over its whole logical run: the share of the table's live rows, less what the run's
     /// other shards swept. A bound per shard would be a share of a few rows (10% of a 5-row range is 0), refusing
     /// every real delete in a small range.
-    func applySweep(_ sweep: String, within range: KeyRange, allowMassDelete: Bool) throws -> Int {
+    func applySweep(_ sweep: String, within range: KeyRange, allowMassDelete: Bool, what: String = "full sync") throws -> Int {
         let live = Int(try connection.execute(plan.liveRowsSQL(within: .all))[0, "live"] ?? "") ?? 0
         // The merge may just have filled the table. With an empty table's statistics the planner picks a
         // nested-loop anti-join against staging for the sweep: quadratic, over ten minutes at 1M rows.
@@ -235,7 +245,7 @@ extension LoadRun {
         guard swept <= allowed || allowMassDelete else {
             throw RunRefused(
                 .sweepLimit,
-                "job '\(jobName)': the full sync would \(mapping.deletes == .hard ? "delete" : "mark deleted") \(swept) of "
+                "job '\(jobName)': the \(what) would \(mapping.deletes == .hard ? "delete" : "mark deleted") \(swept) of "
                     + "\(live) live rows of \(mapping.table), more than max_sweep (\(mapping.maxSweep), \(allowed) rows) "
                     + "allows; nothing was committed. Records that became invisible to the integration user (a sharing "
                     + "rule, profile or permission change) look exactly like deleted ones: check its access first. If "

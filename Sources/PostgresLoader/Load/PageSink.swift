@@ -24,7 +24,41 @@ struct PageDiscarded: Error, CustomStringConvertible {
     var description: String { "page discarded for re-fetch" }
 }
 
-/// The savepoint-per-page COPY mechanics both sinks share.
+/// Copies pages into one table already there (a column refresh's staging, a key sweep's keys), each page under
+/// its own savepoint, and counts the rows kept for the completeness proof.
+public final class TableSink: PageSink {
+    let connection: PostgresConnection
+    let copySQL: String
+    let fields: [String]
+    /// Rows COPY kept, over every finished page.
+    public private(set) var stagedRows = 0
+
+    init(connection: PostgresConnection, copySQL: String, fields: [String]) {
+        self.connection = connection
+        self.copySQL = copySQL
+        self.fields = fields
+    }
+
+    public func beginPage(_ pageNumber: Int) throws -> PageWriter {
+        try connection.beginStagingPage(pageNumber, copySQL: copySQL, expectedFields: fields)
+    }
+
+    @discardableResult
+    public func finishPage(_ page: PageWriter) throws -> Int {
+        let rows = try connection.finishStagingPage(page)
+        stagedRows += rows
+        return rows
+    }
+
+    public func abort(_ page: PageWriter, because error: any Error) -> any Error {
+        connection.abortStagingPage(page, because: error)
+    }
+}
+
+@available(*, unavailable)
+extension TableSink: Sendable {}
+
+/// The savepoint-per-page COPY mechanics every sink shares.
 extension PostgresConnection {
     func beginStagingPage(_ pageNumber: Int, copySQL: String, expectedFields: [String]) throws -> PageWriter {
         try execute("SAVEPOINT sfpg_page")

@@ -77,11 +77,11 @@ extension LoadPlan {
     }
 
     /// Adds the rows a full sweep (of `range`, bounds `$1`, `$2`) is about to delete (or mark deleted) to the audit
-    /// scratch table.
-    func auditSweepSQL(within range: KeyRange = .all) -> String? {
+    /// scratch table; `gone` judges other rows instead (see ``sweepSQL(within:gone:deletedAt:)``).
+    func auditSweepSQL(within range: KeyRange = .all, gone: String? = nil) -> String? {
         let key = SQLIdentifier.quote(mapping.key.column)
         let modstamp = SQLIdentifier.quote(mapping.modstamp.column)
-        let missing = missingFromStaging(within: range)
+        let missing = gone ?? missingFromStaging(within: range)
         switch mapping.deletes {
         case .ignore:
             return nil

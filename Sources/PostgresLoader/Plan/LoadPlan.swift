@@ -265,23 +265,26 @@ struct LoadPlan: Sendable {
     }
 
     /// Target rows (`t`) of `range` whose key was not staged: what a full sweep judges (bounds `$1`, `$2`).
-    func missingFromStaging(within range: KeyRange) -> String {
-        "NOT EXISTS (SELECT 1 FROM \(Self.staging) AS s WHERE s.\(key) = t.\(key))"
+    /// `relation` holds the keys Salesforce has: staging, or a key sweep's keys (``sweptKeys``).
+    func missingFromStaging(within range: KeyRange, relation: String = Self.staging) -> String {
+        "NOT EXISTS (SELECT 1 FROM \(relation) AS s WHERE s.\(key) = t.\(key))"
             + (rangeCondition(range).map { " AND \($0)" } ?? "")
     }
 
     /// The full sweep: target rows whose key was not staged are deleted or marked deleted. Nil for `.ignore`.
     /// A shard sweeps only its `range` (bounds `$1`, `$2`: ``KeyRange/parameters``): rows outside it belong to
     /// another shard, whose keys this shard never staged.
+    /// `gone` judges other rows instead (a deletes check's, ``LoadPlan/listedAsDeleted``), `deletedAt` dates them.
     /// - Throws: `.configuration` for soft deletes on a table with neither the is-deleted nor deleted-at column.
-    func sweepSQL(within range: KeyRange = .all) throws -> String? {
-        let missing = missingFromStaging(within: range)
+    func sweepSQL(within range: KeyRange = .all, gone: String? = nil, deletedAt: String = "now()") throws -> String? {
+        let missing = gone ?? missingFromStaging(within: range)
         switch mapping.deletes {
         case .ignore:
             return nil
         case .hard:
             return "DELETE FROM \(table) AS t WHERE \(missing)"
         case .soft:
+            let deletedAtValue = deletedAt
             var sets: [String] = []
             guard let notYet = liveCondition else {
                 throw PostgresError(
@@ -291,10 +294,10 @@ struct LoadPlan: Sendable {
             if let isDeleted = mapping.isDeleted {
                 sets.append("\(q(isDeleted.column)) = true")
                 if hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
-                    sets.append("\(q(deletedAt)) = coalesce(t.\(q(deletedAt)), now())")
+                    sets.append("\(q(deletedAt)) = coalesce(t.\(q(deletedAt)), \(deletedAtValue))")
                 }
             } else if hasDeletedAt, let deletedAt = mapping.deletedAtColumn {
-                sets.append("\(q(deletedAt)) = now()")
+                sets.append("\(q(deletedAt)) = \(deletedAtValue)")
             } else {
                 throw PostgresError(
                     .configuration,

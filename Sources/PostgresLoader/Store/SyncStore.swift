@@ -85,7 +85,8 @@ public final class SyncStore {
                 """
                 SELECT to_char(watermark AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark, bulk_job_id,
                     bulk_job_query, array_to_string(synced_fields, ',') AS fields, synced_fields IS NULL AS unknown,
-                    extract(epoch FROM now() - calculated_refreshed_at)::float8 AS calculated_age, org_id
+                    extract(epoch FROM now() - calculated_refreshed_at)::float8 AS calculated_age, org_id,
+                    to_char(deletes_covered_until AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS deletes_covered_until
                 FROM sfpg.sync_state WHERE job_name = $1
                 """, [jobName])
         } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "3F000" {
@@ -97,7 +98,8 @@ public final class SyncStore {
             inFlightBulkJobQuery: result[0, "bulk_job_query"],
             syncedFields: result[0, "unknown"] == "t"
                 ? nil : (result[0, "fields"] ?? "").split(separator: ",").map(String.init),
-            calculatedAge: result[0, "calculated_age"].flatMap { Double($0) }, orgId: result[0, "org_id"])
+            calculatedAge: result[0, "calculated_age"].flatMap { Double($0) }, orgId: result[0, "org_id"],
+            deletesCoveredUntil: result[0, "deletes_covered_until"])
     }
 
     /// Records (or clears, with nil) the Bulk API job a run is about to read, committed on its own before the run's
@@ -128,23 +130,26 @@ public final class SyncStore {
     }
 
     /// Moves the job's watermark forward (never back), clears its in-flight Bulk job, points at the run and records
-    /// the org it read (`orgId`; nil keeps the recorded one); inside the run's transaction, so it commits with the rows.
+    /// the org it read (`orgId`; nil keeps the recorded one) and where its deletes check covered to
+    /// (`deletesCoveredUntil`; nil keeps it); inside the run's transaction, so it commits with the rows.
     func advance(
         jobName: String, objectName: String, table: TableName, watermark: String?, fullSync: Bool, runId: Int64,
-        orgId: String? = nil
+        orgId: String? = nil, deletesCoveredUntil: String? = nil
     ) throws {
         try connection.execute(
             """
             INSERT INTO sfpg.sync_state AS s (job_name, object_name, target_table, watermark, bulk_job_id,
-                bulk_job_created_at, last_full_sync_at, last_run_id, updated_at, org_id)
-            VALUES ($1, $2, $3, $4::timestamptz, NULL, NULL, CASE WHEN $5 THEN now() END, $6, now(), $7)
+                bulk_job_created_at, last_full_sync_at, last_run_id, updated_at, org_id, deletes_covered_until)
+            VALUES ($1, $2, $3, $4::timestamptz, NULL, NULL, CASE WHEN $5 THEN now() END, $6, now(), $7, $8::timestamptz)
             ON CONFLICT (job_name) DO UPDATE SET object_name = EXCLUDED.object_name,
                 target_table = EXCLUDED.target_table, watermark = greatest(s.watermark, EXCLUDED.watermark),
                 bulk_job_id = NULL, bulk_job_created_at = NULL, bulk_job_query = NULL,
                 last_full_sync_at = coalesce(EXCLUDED.last_full_sync_at, s.last_full_sync_at),
-                last_run_id = EXCLUDED.last_run_id, updated_at = now(), org_id = coalesce(EXCLUDED.org_id, s.org_id)
+                last_run_id = EXCLUDED.last_run_id, updated_at = now(), org_id = coalesce(EXCLUDED.org_id, s.org_id),
+                deletes_covered_until = coalesce(EXCLUDED.deletes_covered_until, s.deletes_covered_until)
             """,
-            [jobName, objectName, table.quoted, watermark, fullSync ? "true" : "false", String(runId), orgId])
+            [jobName, objectName, table.quoted, watermark, fullSync ? "true" : "false", String(runId), orgId,
+             deletesCoveredUntil])
     }
 
     /// Records which fields the job's table was loaded with (nil leaves them) and, with `calculatedRefreshed`, that
@@ -294,11 +299,16 @@ public struct JobState: Sendable, Equatable {
     public var calculatedAge: Double?
     /// The org Id the job's committed runs read from, as Salesforce gave it; nil before the first one.
     public var orgId: String?
+    /// Every deletion up to this instant (Salesforce's clock, ISO-8601 UTC) is reflected in the table: where the
+    /// next deletes check starts; nil when unknown.
+    public var deletesCoveredUntil: String?
 
     public init(
         watermark: String? = nil, inFlightBulkJobId: String? = nil, inFlightBulkJobQuery: String? = nil,
-        syncedFields: [String]? = nil, calculatedAge: Double? = nil, orgId: String? = nil
+        syncedFields: [String]? = nil, calculatedAge: Double? = nil, orgId: String? = nil,
+        deletesCoveredUntil: String? = nil
     ) {
+        self.deletesCoveredUntil = deletesCoveredUntil
         self.orgId = orgId
         self.watermark = watermark
         self.inFlightBulkJobId = inFlightBulkJobId

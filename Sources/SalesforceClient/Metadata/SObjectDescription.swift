@@ -4,6 +4,8 @@ public struct SObjectDescription: Sendable {
     public var name: String
     /// Fields in Salesforce's order.
     public var fields: [FieldDescription]
+    /// Whether getDeleted and getUpdated work on the object (`replicateable`); nil when describe did not say.
+    public var replicateable: Bool?
 
     /// The field with this API name (case-insensitive, as SOQL is).
     public func field(_ name: String) -> FieldDescription? {
@@ -46,19 +48,21 @@ extension SObjectDescription {
     /// Reads a describe body; `object` names it when the body has no `name`. Fields without a name are skipped.
     init(describeBody body: [UInt8], object: String) throws {
         let answer = try LenientJSON.decode(DescribeResponse.self, from: body, what: "describe response")
-        self.init(name: answer.name ?? object, fields: answer.fields)
+        self.init(name: answer.name ?? object, fields: answer.fields, replicateable: answer.replicateable)
     }
 
     /// `GET /sobjects/{object}/describe`: the top level has some 30 keys and each field 57; only these are read.
     private struct DescribeResponse: Decodable {
         var name: String?
         var fields: [FieldDescription]
+        var replicateable: Bool?
 
-        private enum CodingKeys: String, CodingKey { case name, fields }
+        private enum CodingKeys: String, CodingKey { case name, fields, replicateable }
 
         init(from decoder: any Decoder) throws {
             let json = try decoder.container(keyedBy: CodingKeys.self)
             name = json.lenientString(.name)
+            replicateable = json.lenientBool(.replicateable)
             fields = json.lenientList(FieldDescription.self, .fields)
         }
     }

@@ -11,10 +11,11 @@ extension JobDefinition {
     /// `split` (Bulk jobs a full run reads the object with, over disjoint `Id` ranges: 1–16, default 1);
     /// `api_budget` (the share of each daily allowance of the org a run may take it to: `50%`),
     /// `fields_per_query` (read the fields in parts of this many, see ``JobDefinition/fieldsPerQuery``).
+    /// `deletes_check` (how often incremental runs ask for hard deletes: a duration or `off`, default every run).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
-        "api_budget", "verify",
+        "api_budget", "verify", "deletes_check",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -184,7 +185,7 @@ private struct Reader {
         return value
     }
 
-    /// `sweep` and `max_sweep`.
+    /// `sweep`, `max_sweep` and `deletes_check`.
     func sweepOptions(into job: inout JobDefinition) throws {
         if let value = try optionalBool("sweep") { job.sweep = value }
         if let text = try optionalString("max_sweep") { job.maxSweep = try sweepLimit("max_sweep", text) }
@@ -192,6 +193,9 @@ private struct Reader {
             do { job.apiBudget = try PercentSyntax.budget(text, setting: "api_budget") } catch {
                 throw self.error("api_budget", "'\(text)' is not a percentage above 0% up to 100% (e.g. 50%)")
             }
+        }
+        if let text = try optionalString("deletes_check") {
+            job.deletesCheckSeconds = text.lowercased() == "off" ? nil : try duration("deletes_check", text)
         }
     }
 

@@ -62,6 +62,10 @@ public struct JobDefinition: Sendable {
     /// `fields_per_query`: read the object in parts of at most this many fields besides the key and modstamp, one
     /// Bulk job each, joined on the key (a wide object); nil reads it whole unless Salesforce refuses the query.
     public var fieldsPerQuery: Int? = nil
+    /// `deletes_check`: an incremental run of a `deletes: soft|hard` job asks Salesforce for hard deletes (getDeleted,
+    /// else a key sweep) when the last check covered up to at least this many seconds before the run's snapshot;
+    /// 0 (the default) on every incremental run, nil (`off`) never.
+    public var deletesCheckSeconds: Int? = 0
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String

@@ -60,11 +60,14 @@ extension SyncRunner {
             scope.isColumns ? "column pass started" : "sync started",
             metadata: ["sync.mode": "\(plan.mode.rawValue)", "sync.since": "\(plan.since ?? "-")"])
         let budget = ApiBudget(job: job, options: options, client: client, logger: logger)
-        let jobs = BulkJobs(client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated, budget: budget) { [store] ids, signature in
+        let record = { [store] (ids: [String], signature: String) throws in
             if let slot = scope.shard { return try store.recordShardBulkJob(ids.first, slot: slot) }
             try store.recordInFlightBulkJob(
                 ids.joined(separator: ","), query: signature, jobName: job.name, objectName: job.object, table: job.table)
         }
+        let jobs = BulkJobs(
+            client: client, plan: plan, logger: logger, onCreated: onBulkJobCreated, budget: budget, record: record)
+        let deletes = deletesCheckPass(job, scope: scope, plan: plan, logger: logger) { try record(jobs.ids + $0, $1) }
         var evidence = Reconciliation()
         var current: any RunTarget = first
         do {
@@ -78,13 +81,15 @@ extension SyncRunner {
                 outcome.bulkJobSeconds = jobs.waitSeconds
             }
             evidence.expected = jobs.expectedRecords
+            try deletes?.prepare(end: jobs.earliestCreation, state: state)
             let (summary, download) = try load(
                 jobs, job: job, scope: scope, plan: plan, state: state, options: options, first: first, current: &current,
-                evidence: &evidence, apiCalls: { self.client.apiCallCount - callsBefore })
+                evidence: &evidence, deletes: deletes, apiCalls: { self.client.apiCallCount - callsBefore })
             if !scope.isColumns { (outcome.summary, outcome.resultBytes) = (summary, download.bytes) }
             logFinished(summary, download, evidence: evidence, jobs: jobs, calls: client.apiCallCount - callsBefore,
                         connections: client.connectionsOpened - connectionsBefore, logger: logger)
             jobs.deleteAll()
+            deletes?.keyJobs?.deleteAll()
             if scope.isColumns, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
             return summary
         } catch {
@@ -99,6 +104,7 @@ extension SyncRunner {
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
             // The jobs were aborted and deleted above, so they are no longer in flight.
             if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
+            deletes?.abandon(after: jobs, store: store)
             throw error
         }
     }
@@ -200,7 +206,8 @@ extension SyncRunner {
     /// an empty table and met a key twice is rolled back and loaded once more through staging.
     func load(
         _ jobs: BulkJobs, job: JobDefinition, scope: RunScope, plan: SyncPlan, state: JobState, options: SyncOptions,
-        first: any RunTarget, current: inout any RunTarget, evidence: inout Reconciliation, apiCalls: () -> Int
+        first: any RunTarget, current: inout any RunTarget, evidence: inout Reconciliation, deletes: DeletesCheckPass? = nil,
+        apiCalls: () -> Int
     ) throws -> (RunSummary, DownloadSummary) {
         var inProgress = first
         defer { current = inProgress }
@@ -214,13 +221,15 @@ extension SyncRunner {
             },
             current: { inProgress = $0 }
         ) { target in
-            try loadOnce(jobs, into: target, job: job, scope: scope, plan: plan, options: options, evidence: &evidence, apiCalls: apiCalls)
+            try loadOnce(
+                jobs, into: target, job: job, scope: scope, plan: plan, options: options, evidence: &evidence,
+                deletes: deletes, apiCalls: apiCalls)
         }
     }
 
     private func loadOnce(
         _ jobs: BulkJobs, into target: any RunTarget, job: JobDefinition, scope: RunScope, plan: SyncPlan,
-        options: SyncOptions, evidence: inout Reconciliation, apiCalls: () -> Int
+        options: SyncOptions, evidence: inout Reconciliation, deletes: DeletesCheckPass?, apiCalls: () -> Int
     ) throws -> (RunSummary, DownloadSummary) {
         evidence.downloaded = nil
         evidence.pages = nil
@@ -230,13 +239,33 @@ extension SyncRunner {
         let download = try readResults(
             jobs, into: target, consumer: consumer, job: job, scope: scope, options: options, evidence: &evidence)
         progress?.finish()
+        let check = try deletesCheck(deletes, into: target, jobs: jobs, job: job, scope: scope, plan: plan, options: options)
         let summary = try target.commit(
             CommitRequest(
                 fullSweep: plan.sweepsMissingKeys, reconciliation: evidence, allowMassDelete: options.allowMassDelete,
                 salesforceJobId: jobs.joinedIds, apiCalls: apiCalls(), snapshots: jobs.snapshots(within: scope.shard?.range),
                 maxFutureSeconds: Self.futureAllowance(job), orgId: try OrgCheck(client: client, logger: logger).stillIn(options.checkedOrg),
-                sweepWithin: scope.sweepsExtras ? .verifiedExtras : nil))
+                sweepWithin: scope.sweepsExtras ? .verifiedExtras : nil,
+                deletesCheck: check))
         return (summary, download)
+    }
+
+    /// What the commit applies of deletes: an incremental run's check, staged now in its transaction; for a full
+    /// run that swept, its snapshot as the position the next check starts from.
+    private func deletesCheck(
+        _ deletes: DeletesCheckPass?, into target: any RunTarget, jobs: BulkJobs, job: JobDefinition, scope: RunScope,
+        plan: SyncPlan, options: SyncOptions
+    ) throws -> DeletesCheck? {
+        guard case .object = scope, let run = target as? LoadRun else { return nil }
+        if let deletes {
+            return try deletes.stage(into: run) { done, loader in
+                try downloadResults(
+                    done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: loader,
+                    logger: jobs.logger)
+            }
+        }
+        guard plan.sweepsMissingKeys, let snapshot = jobs.earliestCreation else { return nil }
+        return .covered(until: formatTimestamp(snapshot))
     }
 
     private func logFinished(
