@@ -119,6 +119,7 @@ extension Sfpg {
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
                 var salesforce = try Settings.process.salesforce()
                 if let spoolDir { salesforce.spoolDirectory = spoolDir }
+                let resumeMinRecords = try Settings.process.resumeMinRecords()
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)
                 let mode: SyncMode? = full ? .full : incremental ? .incremental : nil
@@ -141,7 +142,8 @@ extension Sfpg {
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
                         mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
-                        allowMassDelete: allowMassDelete, shard: shard, acceptNewOrg: acceptNewOrg))
+                        allowMassDelete: allowMassDelete, shard: shard, acceptNewOrg: acceptNewOrg,
+                        resumeMinRecords: resumeMinRecords))
                 }
                 publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
                 published = true

@@ -2,6 +2,7 @@ import Foundation
 import PostgresLoader
 import SalesforceClient
 import SettingsSyntax
+import SyncEngine
 
 /// Everything `sfpg` takes from its environment: the one place the executable reads it.
 ///
@@ -29,6 +30,12 @@ struct Settings: Sendable {
     var pushgatewayURL: String? { source["SFPG_PUSHGATEWAY_URL"] }
     /// `SFPG_METRICS_FILE`: the node-exporter textfile `sfpg run` writes.
     var metricsFile: String? { source["SFPG_METRICS_FILE"] }
+
+    /// `SFPG_RESUME_MIN_RECORDS`: from how many records a run stages resumably (README, "Resume").
+    /// - Throws: `SettingError` for anything but a positive whole number.
+    func resumeMinRecords() throws -> Int {
+        try source.positiveInteger("SFPG_RESUME_MIN_RECORDS", unit: "records") ?? SyncRunner.defaultResumeMinRecords
+    }
 
     /// The `SF_*` settings (and `SFPG_SPOOL_DIR`, `TMPDIR`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) as the client's
     /// configuration.

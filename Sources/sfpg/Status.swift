@@ -36,6 +36,10 @@ extension Sfpg {
                 }
                 for status in statuses {
                     print(status.job + (status.object.map { " (\($0) → \(status.table ?? "?"))" } ?? ""))
+                    for run in status.resumable ?? [] {
+                        let staged = run.staged
+                        print("  resumable:  \(staged.pages) pages staged, \(staged.records) of \(run.recordsExpected.map(String.init) ?? "?") records, \(staged.bytes) bytes" + (run.scope.isEmpty ? "" : " (\(run.scope))") + ", since \(run.startedAt); bulk jobs \(run.bulkJobIds.joined(separator: ","))")
+                    }
                     guard let result = status.lastRunStatus else {
                         print("  never run")
                         continue

@@ -15,7 +15,7 @@ public final class LoadRun: PageSink {
     public let objectName: String
     public let mapping: LoadMapping
     public let syncType: SyncType
-    let plan: LoadPlan
+    var plan: LoadPlan
     let startedAt: String
     var phase = Phase.ready
     /// Decided by ``begin()``, under the job's and the table's locks.
@@ -28,6 +28,8 @@ public final class LoadRun: PageSink {
     public internal(set) var stagedRows = 0
     /// The page whose COPY is open, so a failure can end it before anything else runs on the connection.
     var openPage: PageWriter?
+    /// Set when the run stages resumably (``stageResumably(into:scope:)``): each page commits on its own.
+    public internal(set) var staged: StagedPages?
 
     /// The job's watermark before this run: ISO-8601 UTC with millis, e.g. `2024-01-15T10:30:00.000Z`.
     public let previousWatermark: String?
@@ -96,6 +98,11 @@ public final class LoadRun: PageSink {
     public func begin() throws {
         guard phase == .ready else {
             throw PostgresError(.configuration, "job '\(jobName)': begin() called twice or after the run ended")
+        }
+        // A resumable run's pages commit one by one; its transaction opens at commit (``openResumableCommit()``).
+        if staged != nil {
+            phase = .loading
+            return
         }
         try connection.execute("BEGIN")
         phase = .loading

@@ -38,6 +38,8 @@ public struct JobStatus: Codable, Sendable {
     public var shards: [ShardReport]? = nil
     /// The Salesforce org the table was read from; nil before the job's first committed run.
     public var orgId: String? = nil
+    /// A killed (or failed) run's staged pages that the next run resumes from (README, "Resume").
+    public var resumable: [StagedRunReport]? = nil
 }
 
 public enum StatusReport {
@@ -53,6 +55,12 @@ public enum StatusReport {
         }
         for job in jobs where !statuses.contains(where: { $0.job == job.name }) {
             statuses.append(JobStatus(job: job.name, object: job.object, table: job.table.description))
+        }
+        // Before migration 013 there is nothing staged to show.
+        let staged = (try? store.stagedRunReports()) ?? []
+        for index in statuses.indices {
+            let runs = staged.filter { $0.job == statuses[index].job }
+            if !runs.isEmpty { statuses[index].resumable = runs }
         }
         for index in statuses.indices {
             guard let table = statuses[index].table ?? jobs.first(where: { $0.name == statuses[index].job })?.table.description,

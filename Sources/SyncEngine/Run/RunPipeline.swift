@@ -77,12 +77,15 @@ extension SyncRunner {
             return summary
         } catch {
             let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
-            jobs.abandonAll()
+            let keep = keepsStagedPages(jobs, after: error)
+            if !keep { jobs.abandonAll() }
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             current.fail(
                 error, status: status, reconciliation: evidence, reason: incomplete ? .incomplete : nil,
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
+            if keep { throw error }
+            if let key = scope.resumeKey, jobs.resumed != nil { try? store.dropStagedRun(jobName: job.name, scope: key) }
             // The jobs were aborted and deleted above, so they are no longer in flight.
             if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
             throw error
@@ -145,6 +148,13 @@ extension SyncRunner {
             let ranges = SplitRanges(boundaries: slot.boundaries)
             // Fewer ranges than shards (too few Ids to split N ways): this shard owns no key and reads nothing.
             guard slot.index < ranges.count else { return nil }
+            if try resumeStaged(jobs, job: job, plan: plan, scope: scope, leftover: slot.leftoverBulkJobId) { return nil }
+            if let leftover = slot.leftoverBulkJobId {
+                // A killed attempt's job that staged nothing resumable: a full read never reuses a snapshot it
+                // cannot verify.
+                for id in leftover.split(separator: ",") { jobs.abandon(String(id)) }
+                try store.recordShardBulkJob(nil, slot: slot)
+            }
             try jobs.create(SplitRanges(boundaries: []), readingShard: ranges.condition(slot.index))
             return nil
         case .columns:
@@ -152,6 +162,7 @@ extension SyncRunner {
             try jobs.create(SplitRanges(boundaries: []))
             return nil
         case .object:
+            if try resumeStaged(jobs, job: job, plan: plan, scope: scope, leftover: state.inFlightBulkJobId) { return nil }
             if try reuseLeftover(jobs, plan: plan, state: state) { return nil }
             let ranges = try splitRanges(for: plan, jobs: jobs)
             beforeSplitJobs?(ranges)
@@ -171,7 +182,7 @@ extension SyncRunner {
         let sameQuery = leftovers.count == 1 && (state.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false)
         if sameQuery, let existing = try? client.queryJob(leftover), existing.state != .failed, existing.state != .aborted {
             jobs.logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
-            jobs.adopt(existing)
+            jobs.adopt([existing])
             return true
         }
         for id in leftovers { jobs.abandon(id) }
@@ -206,13 +217,23 @@ extension SyncRunner {
     ) throws -> (RunSummary, DownloadSummary) {
         evidence.downloaded = nil
         evidence.pages = nil
+        let staged = try stageResumablyIfLarge(target, jobs: jobs, job: job, scope: scope, plan: plan, options: options)
         try target.begin()
         let consumer = PageLoader(run: target, progress: scope.isColumns ? nil : progress, logger: jobs.logger)
         var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
         for done in jobs.completed {
-            let part = try downloadResults(
-                done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: consumer,
-                logger: jobs.logger)
+            (target as? LoadRun)?.stagePages(ofBulkJob: done.id)
+            let before = staged[done.id] ?? StagedProgress()
+            consumer.pageOffset = before.pages
+            // Every page of this job is staged already.
+            if before.pages > 0, before.records == done.numberRecordsProcessed { continue }
+            let part = before.pages > 0
+                ? try downloadRest(
+                    done.id, after: before, expectedRecords: done.numberRecordsProcessed, job: job, options: options,
+                    into: consumer)
+                : try downloadResults(
+                    done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: consumer,
+                    logger: jobs.logger)
             download.pages += part.pages
             download.records += part.records
             download.bytes += part.bytes
@@ -220,6 +241,12 @@ extension SyncRunner {
         }
         evidence.downloaded = download.records
         evidence.pages = download.pages
+        if let key = scope.resumeKey, jobs.resumed != nil, let ledger = try store.stagedRun(jobName: job.name, scope: key)?.total {
+            // What the proof holds against Salesforce's count: the ledger of every page staged, by this process or
+            // the killed one before it.
+            evidence.downloaded = ledger.records
+            evidence.pages = ledger.pages
+        }
         progress?.finish()
         let summary = try target.commit(
             CommitRequest(
@@ -237,7 +264,7 @@ extension SyncRunner {
         logger.notice(
             summary.completedShardRun ? "shard finished: the sharded run is complete" : "sync finished",
             metadata: [
-                "sync.pages": "\(download.pages)", "sync.expected": "\(evidence.expected ?? -1)",
+                "sync.pages": "\(download.pages)", "sync.bytes_downloaded": "\(download.bytes)", "sync.expected": "\(evidence.expected ?? -1)",
                 "sync.bulk_jobs": "\(jobs.ids.count)", "sync.api_calls": "\(calls)",
                 "sync.connections_opened": "\(connections)", "sync.path": "\(summary.path)",
                 "sync.staged": "\(counts.staged)", "sync.inserted": "\(counts.inserted)",

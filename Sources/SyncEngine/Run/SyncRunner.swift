@@ -18,12 +18,17 @@ public struct SyncOptions: Sendable {
     public var shard: ShardSpec?
     /// Let a full run read a job whose table came from another org (`--accept-new-org`): see ``OrgCheck``.
     public var acceptNewOrg: Bool
+    /// A run whose Bulk jobs hold at least this many records stages resumably (`SFPG_RESUME_MIN_RECORDS`; see
+    /// README, "Resume"): a killed run's rerun then downloads only the pages not yet staged.
+    public var resumeMinRecords: Int
     /// The org ``OrgCheck`` found the session in before the run's first Bulk job; its commit records this one.
     var checkedOrg: OrganizationId?
     public init(
         mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil,
-        allowMassDelete: Bool = false, shard: ShardSpec? = nil, acceptNewOrg: Bool = false
+        allowMassDelete: Bool = false, shard: ShardSpec? = nil, acceptNewOrg: Bool = false,
+        resumeMinRecords: Int = SyncRunner.defaultResumeMinRecords
     ) {
+        self.resumeMinRecords = resumeMinRecords
         self.acceptNewOrg = acceptNewOrg
         self.shard = shard
         self.mode = mode
