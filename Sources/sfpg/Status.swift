@@ -38,7 +38,12 @@ extension Sfpg {
                     print(status.job + (status.object.map { " (\($0) → \(status.table ?? "?"))" } ?? ""))
                     for run in status.resumable ?? [] {
                         let staged = run.staged
-                        print("  resumable:  \(staged.pages) pages staged, \(staged.records) of \(run.recordsExpected.map(String.init) ?? "?") records, \(staged.bytes) bytes" + (run.scope.isEmpty ? "" : " (\(run.scope))") + ", since \(run.startedAt); bulk jobs \(run.bulkJobIds.joined(separator: ","))")
+                        let of = run.recordsExpected.map(String.init) ?? "?"
+                        let scope = run.scope.isEmpty ? "" : " (\(run.scope))"
+                        print(
+                            "  resumable:  \(staged.pages) pages staged, \(staged.records) of \(of) records, "
+                                + "\(staged.bytes) bytes\(scope), since \(run.startedAt); bulk jobs "
+                                + run.bulkJobIds.joined(separator: ","))
                     }
                     guard let result = status.lastRunStatus else {
                         print("  never run")

@@ -85,7 +85,9 @@ struct LoadPlan: Sendable {
     var stagingDDL: String { "CREATE TEMP TABLE \(staging) (\(stagingColumns)) ON COMMIT DROP" }
 
     /// A resumable run's staging table (`table`, quoted), created once and kept across sessions until its commit.
-    func resumableStagingDDL(_ table: String) -> String { "CREATE UNLOGGED TABLE IF NOT EXISTS \(table) (\(stagingColumns))" }
+    func resumableStagingDDL(_ table: String) -> String {
+        "CREATE UNLOGGED TABLE IF NOT EXISTS \(table) (\(stagingColumns))"
+    }
 
     private var stagingColumns: String {
         mapping.allMappings.map { "\(q($0.column)) \(stagingType($0.column))" }.joined(separator: ", ")
