@@ -168,4 +168,23 @@ struct ResumeTests {
         #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
         try Self.leftNothingStaged(world)
     }
+
+    @Test("a staging table emptied by a database crash (UNLOGGED): the rerun starts over instead of proving short")
+    func crashEmptiedStagingStartsOver() async throws {
+        let world = try await Self.world()
+        defer { try? world.emulator.shutdownBlocking() }
+        let arguments = ["run", "contacts", "--full", "--jobs-directory", E2EFixture.jobsDirectory]
+        _ = try Self.killAfterStaging(world, arguments, half: 4)
+        let table = try #require(try world.connection.execute("SELECT stage_table FROM sfpg.resume_runs").rows.first?.first ?? nil)
+        // What crash recovery does to an UNLOGGED table.
+        try world.connection.execute("TRUNCATE \(table)")
+        let creations = world.jobCreations.count
+        let rerun = try world.sfpg(arguments, environment: Self.resumable)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stderr.contains("does not hold what the ledger counts"), "\(rerun.stderr)")
+        #expect(world.jobCreations.count == creations + 1)
+        let differences = try world.differences(try world.job("contacts"))
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+        try Self.leftNothingStaged(world)
+    }
 }

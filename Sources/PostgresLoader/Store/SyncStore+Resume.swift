@@ -107,6 +107,12 @@ extension SyncStore {
             progress: [:])
     }
 
+    /// The rows in the run's staging table: fewer than its ledger counts after a database crash, which empties
+    /// UNLOGGED tables.
+    public func stagedRows(of run: StagedRun) throws -> Int {
+        Int(try connection.execute("SELECT count(*) AS n FROM \(run.stageTable)")[0, "n"] ?? "") ?? -1
+    }
+
     /// One staged page's ledger row, in the page's transaction (so a page is staged and counted, or neither).
     public func recordStagedPage(
         jobName: String, scope: String, bulkJobId: String, page: Int, nextLocator: String?, records: Int, bytes: Int64

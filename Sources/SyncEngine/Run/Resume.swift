@@ -27,8 +27,8 @@ extension SyncRunner {
     }
 
     /// Adopts the Bulk jobs of a killed run that staged resumably, when they still serve this run: same fingerprint,
-    /// the jobs still recorded in flight (`leftover`), and each still `JobComplete` on Salesforce (results are kept
-    /// 7 days). Otherwise drops the staged pages, saying why, and the run starts over.
+    /// the jobs still recorded in flight (`leftover`), the staging table holding every row its ledger counts, and
+    /// each job still `JobComplete` on Salesforce (results are kept 7 days). Otherwise drops the staged pages, saying why, and the run starts over.
     /// - Returns: whether the jobs were adopted (``BulkJobs/resumed`` then holds the staged run).
     func resumeStaged(_ jobs: BulkJobs, job: JobDefinition, plan: SyncPlan, scope: RunScope, leftover: String?) throws -> Bool {
         guard let key = scope.resumeKey, let run = try store.stagedRun(jobName: job.name, scope: key) else { return false }
@@ -36,6 +36,9 @@ extension SyncRunner {
         func obstacle() -> String? {
             if run.fingerprint != resumeFingerprint(job, plan: plan) { return "the job's definition changed" }
             if leftover != run.bulkJobIds.joined(separator: ",") { return "its Bulk jobs are no longer the ones in flight" }
+            if (try? store.stagedRows(of: run)) != run.total.records {
+                return "the staging table does not hold what the ledger counts (a database crash empties UNLOGGED tables)"
+            }
             for id in run.bulkJobIds {
                 guard let existing = try? client.queryJob(id) else { return "Bulk job \(id) is gone (expired or deleted)" }
                 guard existing.state == .jobComplete else { return "Bulk job \(id) is \(existing.state)" }
