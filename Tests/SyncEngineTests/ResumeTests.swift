@@ -56,8 +56,10 @@ struct ResumeTests {
         return (ids.first?.first ?? nil)?.split(separator: ",").map(String.init) ?? []
     }
 
-    /// After the committed rerun: nothing staged is left behind, and the run's proof counted every page.
-    static func leftNothingStaged(_ world: E2EFixture) throws {
+    /// After the committed rerun: the table equals the org, and nothing staged is left behind.
+    static func converged(_ world: E2EFixture, _ job: JobDefinition) throws {
+        let differences = try world.differences(job)
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
         #expect(try world.count("SELECT count(*) FROM sfpg.resume_runs") == 0)
         #expect(try world.count("SELECT count(*) FROM sfpg.resume_pages") == 0)
         #expect(try world.count("SELECT count(*) FROM pg_tables WHERE schemaname = 'sfpg_stage'") == 0)
@@ -95,11 +97,9 @@ struct ResumeTests {
         #expect(world.jobCreations.count == creations, "the rerun created a Bulk job instead of reusing \(jobs)")
         let after = Self.served(world, jobs)
         #expect(after[jobs[0]]! - before[jobs[0]]! == total - stagedPages, "the rerun downloaded staged pages again")
-        let differences = try world.differences(try world.job("contacts"))
-        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
         #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == Self.rows)
         #expect(try world.count("SELECT result_pages FROM sfpg.sync_logs WHERE status = 'success'") == total)
-        try Self.leftNothingStaged(world)
+        try Self.converged(world, try world.job("contacts"))
     }
 
     @Test("a split run killed after half its pages: the rerun reuses both Bulk jobs and skips their staged pages")
@@ -120,9 +120,7 @@ struct ResumeTests {
         let total = try world.count("SELECT result_pages FROM sfpg.sync_logs WHERE status = 'success'")
         let downloaded = jobs.map { after[$0]! - before[$0]! }.reduce(0, +)
         #expect(downloaded == total - staged.values.reduce(0, +), "pages downloaded again: \(downloaded) of \(total)")
-        let differences = try world.differences(try JobDefinition.load(file: jobsDirectory + "/contacts.yaml"))
-        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
-        try Self.leftNothingStaged(world)
+        try Self.converged(world, try JobDefinition.load(file: jobsDirectory + "/contacts.yaml"))
     }
 
     @Test("one shard killed after half its pages: its rerun downloads only the rest, and the run completes")
@@ -145,9 +143,7 @@ struct ResumeTests {
         #expect(Self.served(world, jobs)[jobs[0]]! - before[jobs[0]]! == shardPages - staged[jobs[0]]!)
         let other = try world.sfpg(shard(1), environment: Self.resumable)
         #expect(other.status == 0, "\(other.stderr)")
-        let differences = try world.differences(try world.job("contacts"))
-        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
-        try Self.leftNothingStaged(world)
+        try Self.converged(world, try world.job("contacts"))
     }
 
     @Test("a job file changed between the kill and the rerun: the rerun starts over, saying why")
@@ -164,9 +160,7 @@ struct ResumeTests {
         #expect(rerun.stderr.contains("cannot be resumed: starting over") && rerun.stderr.contains("definition changed"), "\(rerun.stderr)")
         #expect(world.jobCreations.count == creations + 1, "a new Bulk job for the new definition")
         #expect(world.jobIds(method: "DELETE").contains(old[0]), "the old Bulk job is deleted")
-        let differences = try world.differences(try JobDefinition.load(file: jobsDirectory + "/contacts.yaml"))
-        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
-        try Self.leftNothingStaged(world)
+        try Self.converged(world, try JobDefinition.load(file: jobsDirectory + "/contacts.yaml"))
     }
 
     @Test("a staging table emptied by a database crash (UNLOGGED): the rerun starts over instead of proving short")
@@ -183,8 +177,6 @@ struct ResumeTests {
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stderr.contains("does not hold what the ledger counts"), "\(rerun.stderr)")
         #expect(world.jobCreations.count == creations + 1)
-        let differences = try world.differences(try world.job("contacts"))
-        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
-        try Self.leftNothingStaged(world)
+        try Self.converged(world, try world.job("contacts"))
     }
 }
