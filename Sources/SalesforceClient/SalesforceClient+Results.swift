@@ -25,13 +25,15 @@ extension SalesforceClient {
     ///   - maxRecords: rows per page (`maxRecords` query parameter); `nil` lets Salesforce choose.
     ///   - expectedRecords: the job's `numberRecordsProcessed`. When known, the chain must deliver exactly that many
     ///     records in at most `max(expectedRecords, 1) + 1` pages; a chain that repeats a locator fails either way.
+    ///   - start: the locator to begin at (a resumed download: `expectedRecords` then counts the rest only).
     /// - Throws: ``SalesforceError`` (`.incompleteResults` when a page stays incomplete after the retries or the
     ///   chain disagrees with `expectedRecords`), or whatever the consumer throws (unchanged).
     public func downloadResults(
-        _ jobId: String, maxRecords: Int?, expectedRecords: Int?, into consumer: some ResultPageConsumer
+        _ jobId: String, maxRecords: Int?, expectedRecords: Int?, from start: String? = nil,
+        into consumer: some ResultPageConsumer
     ) throws -> DownloadSummary {
         var summary = DownloadSummary(pages: 0, records: 0, bytes: 0)
-        var locator: String?
+        var locator = start
         var seenLocators: Set<String> = []
         // Every page but a zero-row job's only one holds at least one record, so a longer chain is a server bug;
         // the cap stops one that never ends without a repeated locator.
@@ -91,6 +93,7 @@ extension SalesforceClient {
                 logger.debug("Empty result page (0 records) not handed to the consumer", metadata: ["sf.page": .stringConvertible(number)])
                 return FetchedPage(next: next, records: 0, bytes: 0, delivered: false)
             }
+            consumer.nextLocator(next.flatMap { $0.isEmpty || $0 == "null" ? nil : $0 }, afterPage: number)
             try consumer.finishPage(number, recordCount: page.counter.records)
             logger.debug(
                 "Result page downloaded",

@@ -124,6 +124,7 @@ extension Sfpg {
                 publisher.shard = shard?.index
                 selected = try JobSelection.load(directory: jobsDirectory, names: jobs)
                 let salesforce = try Settings.process.salesforce(spoolDir: spoolDir)
+                let resumeMinRecords = try Settings.process.resumeMinRecords()
                 let connection = try global.connect()
                 try SchemaCheck.requireCurrent(connection)
                 let mode: SyncMode? = full ? .full : incremental ? .incremental : nil
@@ -147,7 +148,8 @@ extension Sfpg {
                 let outcomes = withExtendedLifetime(trap) {
                     runner.run(selected, options: SyncOptions(
                         mode: mode, lock: waitLock ? .wait : .failFast, downloadConnections: downloadConnections,
-                        allowMassDelete: allowMassDelete, shard: shard, acceptNewOrg: acceptNewOrg, apiBudget: budget))
+                        allowMassDelete: allowMassDelete, shard: shard, acceptNewOrg: acceptNewOrg, apiBudget: budget,
+                        resumeMinRecords: resumeMinRecords))
                 }
                 publisher.publish(outcomes, jobs: selected, store: connection.isConnected ? store : nil)
                 published = true

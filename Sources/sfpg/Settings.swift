@@ -2,6 +2,7 @@ import Foundation
 import PostgresLoader
 import SalesforceClient
 import SettingsSyntax
+import SyncEngine
 
 /// Everything `sfpg` takes from its environment: the one place the executable reads it.
 ///
@@ -37,6 +38,12 @@ struct Settings: Sendable {
         return try source["SFPG_API_BUDGET"].map { text throws(SettingError) in
             try PercentSyntax.budget(text, setting: "SFPG_API_BUDGET")
         }
+    }
+
+    /// `SFPG_RESUME_MIN_RECORDS`: from how many records a run stages resumably (README, "Resume").
+    /// - Throws: `SettingError` for anything but a positive whole number.
+    func resumeMinRecords() throws -> Int {
+        try source.positiveInteger("SFPG_RESUME_MIN_RECORDS", unit: "records") ?? SyncRunner.defaultResumeMinRecords
     }
 
     /// The `SF_*` settings (and `SFPG_SPOOL_DIR`, `TMPDIR`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) as the client's

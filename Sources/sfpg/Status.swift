@@ -37,6 +37,15 @@ extension Sfpg {
                 for status in statuses {
                     print(status.job + (status.object.map { " (\($0) → \(status.table ?? "?"))" } ?? ""))
                     if let line = verifyLine(status) { print(line) }
+                    for run in status.resumable ?? [] {
+                        let staged = run.staged
+                        let of = run.recordsExpected.map(String.init) ?? "?"
+                        let scope = run.scope.isEmpty ? "" : " (\(run.scope))"
+                        print(
+                            "  resumable:  \(staged.pages) pages staged, \(staged.records) of \(of) records, "
+                                + "\(staged.bytes) bytes\(scope), since \(run.startedAt); bulk jobs "
+                                + run.bulkJobIds.joined(separator: ","))
+                    }
                     guard let result = status.lastRunStatus else {
                         print("  never run")
                         continue

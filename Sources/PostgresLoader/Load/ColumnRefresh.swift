@@ -82,7 +82,7 @@ public final class ColumnRefresh: PageSink {
         let modstamp = SQLIdentifier.quote(plan.mapping.modstamp.column)
         let columns = plan.auditedColumns
         let source = """
-            SELECT DISTINCT ON (\(key)) \(plan.stagedSelectList) FROM \(LoadPlan.staging)
+            SELECT DISTINCT ON (\(key)) \(plan.stagedSelectList) FROM \(plan.staging)
             ORDER BY \(key), \(modstamp) DESC NULLS LAST
             """
         // Types without an equality operator (json, xml, geometric) are compared as text, as the merge does.

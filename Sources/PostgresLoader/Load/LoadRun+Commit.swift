@@ -65,6 +65,7 @@ extension LoadRun {
         guard phase == .loading, openPage == nil else {
             throw PostgresError(.configuration, "job '\(jobName)': commit needs begin() first, no open page, and only once")
         }
+        if staged != nil { try openResumableCommit() }
         try request.reconciliation.prove(stagedRows: stagedRows, jobName: jobName)
         if path == .direct { return try commitDirect(request) }
         let range = request.sweepWithin ?? shard?.range ?? .all
@@ -91,7 +92,7 @@ extension LoadRun {
         counts.updated = Int(merged[0, "updated"] ?? "") ?? 0
         counts.deleted = Int(merged[0, "deleted"] ?? "") ?? 0
         counts.unchanged = max(0, distinct - counts.inserted - counts.updated - counts.deleted)
-        counts.maxModstamp = try watermark(request, in: LoadPlan.staging)
+        counts.maxModstamp = try watermark(request, in: plan.staging)
         try refuseFutureWatermark(counts.maxModstamp, allowance: request.maxFutureSeconds)
         // Into an empty table every target row came from staging, so none can be missing: skip the sweep, whose
         // anti-join (and the ANALYZE it needs) cost several seconds at 1M rows for nothing.
@@ -133,6 +134,7 @@ extension LoadRun {
             jobName: jobName, objectName: objectName, table: mapping.table, watermark: logged.watermarkAfter,
             fullSync: syncType == .full, runId: logged.id, orgId: request.orgId,
             deletesCoveredUntil: request.deletesCheck?.coveredUntil)
+        try dropStagedPages()
         try connection.execute("COMMIT")
         phase = .finished
         return RunSummary(
@@ -146,6 +148,7 @@ extension LoadRun {
         let done = try store.commitShard(
             shard, counts: counts, reconciliation: request.reconciliation, apiCalls: request.apiCalls,
             jobName: jobName, objectName: objectName, table: mapping.table, orgId: request.orgId)
+        try dropStagedPages()
         try connection.execute("COMMIT")
         phase = .finished
         return RunSummary(
@@ -169,7 +172,7 @@ extension LoadRun {
             else { throw error }
             let key = SQLIdentifier.quote(mapping.key.column)
             let keys = (try? connection.execute(
-                "SELECT DISTINCT \(key)::text FROM \(LoadPlan.staging) WHERE \(SQLIdentifier.quote(column)) IS NULL "
+                "SELECT DISTINCT \(key)::text FROM \(plan.staging) WHERE \(SQLIdentifier.quote(column)) IS NULL "
                     + "ORDER BY 1 LIMIT 4"))?.rows.compactMap { $0.first ?? nil } ?? []
             if !keys.isEmpty {
                 let shown = keys.prefix(3).joined(separator: ", ") + (keys.count > 3 ? ", …" : "")
@@ -191,7 +194,7 @@ extension LoadRun {
     /// A sweeping run whose staged rows hold a key twice cannot prove it is complete: a page delivered twice and a
     /// lost page of the same size give the right row count, and the sweep would delete the lost page's records.
     func refuseDuplicateKeys(_ evidence: Reconciliation) throws {
-        let distinct = try connection.execute("SELECT count(DISTINCT \(plan.key)) AS n FROM \(LoadPlan.staging)")[0, "n"] ?? "?"
+        let distinct = try connection.execute("SELECT count(DISTINCT \(plan.key)) AS n FROM \(plan.staging)")[0, "n"] ?? "?"
         throw RunRefused(
             .incomplete,
             "job '\(jobName)': the run is incomplete: \(stagedRows) rows were staged but only \(distinct) distinct "
@@ -210,7 +213,7 @@ extension LoadRun {
                 [watermark, allowance])[0, "future"] == "t"
         else { return }
         let future = try connection.execute(
-            plan.futureModstampsSQL(in: path == .direct ? mapping.table.quoted : LoadPlan.staging), [allowance])
+            plan.futureModstampsSQL(in: path == .direct ? mapping.table.quoted : plan.staging), [allowance])
         let samples = (0..<future.rows.count).compactMap { row in
             future[row, "key"].map { "\($0) (\(future[row, "modstamp"] ?? "?"))" }
         }

@@ -26,6 +26,7 @@ extension LoadRun {
         guard phase == .loading, openPage == nil else {
             throw PostgresError(.configuration, "job '\(jobName)': a page needs begin() first, and the previous page ended")
         }
+        if staged != nil { try beginResumablePage() }
         let page = try connection.beginStagingPage(
             pageNumber, copySQL: pageTarget?.copySQL ?? (path == .direct ? plan.directCopySQL : plan.copySQL),
             expectedFields: pageTarget?.fields ?? mapping.sourceFields)
@@ -41,6 +42,7 @@ extension LoadRun {
         defer { if openPage === page { openPage = nil } }
         do {
             rows = try connection.finishStagingPage(page)
+            if staged != nil { try commitResumablePage(page, rows: rows) }
         } catch {
             throw describe(error, page: page)
         }
@@ -50,7 +52,10 @@ extension LoadRun {
 
     public func abort(_ page: PageWriter, because error: any Error) -> any Error {
         if openPage === page { openPage = nil }
-        return describe(connection.abortStagingPage(page, because: error), page: page)
+        let error = connection.abortStagingPage(page, because: error)
+        // A resumable page has its own transaction: nothing of it stays.
+        if staged != nil, connection.isConnected, connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
+        return describe(error, page: page)
     }
 
     private func describe(_ error: any Error, page: PageWriter) -> any Error {

@@ -15,7 +15,7 @@ public final class LoadRun: PageSink {
     public let objectName: String
     public let mapping: LoadMapping
     public let syncType: SyncType
-    let plan: LoadPlan
+    var plan: LoadPlan
     let startedAt: String
     var phase = Phase.ready
     /// Decided by ``begin()``, under the job's and the table's locks.
@@ -30,6 +30,8 @@ public final class LoadRun: PageSink {
     var openPage: PageWriter?
     /// Where pages go instead of staging while a wide object is read in parts (``beginPart(_:fields:)``).
     var pageTarget: (copySQL: String, fields: [String])?
+    /// Set when the run stages resumably (``stageResumably(into:scope:)``): each page commits on its own.
+    public internal(set) var staged: StagedPages?
 
     /// The job's watermark before this run: ISO-8601 UTC with millis, e.g. `2024-01-15T10:30:00.000Z`.
     public let previousWatermark: String?
@@ -111,6 +113,11 @@ public final class LoadRun: PageSink {
     public func begin() throws {
         guard phase == .ready else {
             throw PostgresError(.configuration, "job '\(jobName)': begin() called twice or after the run ended")
+        }
+        // A resumable run's pages commit one by one; its transaction opens at commit (``openResumableCommit()``).
+        if staged != nil {
+            phase = .loading
+            return
         }
         try connection.execute("BEGIN")
         phase = .loading

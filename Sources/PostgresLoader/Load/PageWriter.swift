@@ -17,6 +17,8 @@ public final class PageWriter {
     var ended = false
     private var header: [UInt8] = []
     private var headerChecked = false
+    /// Decoded bytes written, header included (for a resumable run's ledger).
+    private(set) var bytes: Int64 = 0
 
     init(stream: CopyInStream, expectedFields: [String], pageNumber: Int) {
         self.stream = stream
@@ -28,6 +30,7 @@ public final class PageWriter {
     /// - Throws: `PostgresError` `.copy` for a header that does not match, or an early server rejection.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        self.bytes += Int64(bytes.count)
         var rest = bytes
         if !headerChecked {
             guard let newline = memchr(base, Int32(UInt8(ascii: "\n")), bytes.count) else {

@@ -64,7 +64,7 @@ extension LoadPlan {
         return """
             CREATE TEMP TABLE \(Self.auditStaging) ON COMMIT DROP AS
             WITH src AS (
-                SELECT DISTINCT ON (\(key)) \(stagedSelectList) FROM \(Self.staging)
+                SELECT DISTINCT ON (\(key)) \(stagedSelectList) FROM \(staging)
                 ORDER BY \(key), \(modstamp) DESC NULLS LAST
             ), candidates AS (
                 SELECT src.\(key)::text AS record_key, src.\(modstamp)::timestamptz AS system_modstamp,

@@ -27,13 +27,13 @@ extension LoadPlan {
     /// alone, in the merge's work_mem, took 0.6 s on 1M staged rows; a hash aggregate `GROUP BY key HAVING
     /// count(*) > 1` took 0.8–1.3 s, and the full-width sort it spares 3–4 s. Result column: duplicates.
     var stagedDuplicateKeysSQL: String {
-        "SELECT count(*) > count(DISTINCT \(key)) AS duplicates FROM \(Self.staging)"
+        "SELECT count(*) > count(DISTINCT \(key)) AS duplicates FROM \(staging)"
     }
 
     /// Statistics for the columns the merge, the sweep and the duplicate check join or group on. Temp tables are
     /// never auto-analyzed, and without statistics the merge's plan can be poor on big loads; a full ANALYZE also
     /// builds statistics for every text column nobody filters on (0.8 s against 0.15 s on 200k staged rows).
-    var analyzeStagingSQL: String { "ANALYZE \(Self.staging) (\(keyColumns))" }
+    var analyzeStagingSQL: String { "ANALYZE \(staging) (\(keyColumns))" }
 
     /// The columns the merge joins and compares on: key, modstamp and the is-deleted flag.
     private var keyColumns: String {

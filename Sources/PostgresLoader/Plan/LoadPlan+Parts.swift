@@ -46,7 +46,7 @@ extension LoadPlan {
         }
         return """
             WITH ins AS (
-                INSERT INTO \(Self.staging) (\(columns.map(q).joined(separator: ", ")))
+                INSERT INTO \(staging) (\(columns.map(q).joined(separator: ", ")))
                 SELECT \(columns.map { "\(sources[$0]!).\(q($0))" }.joined(separator: ", "))
                 FROM \(Self.partTable(1)) AS p1\(joins.joined())
                 RETURNING 1

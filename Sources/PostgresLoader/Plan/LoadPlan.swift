@@ -1,7 +1,10 @@
 /// The job-specific SQL of one load, generated in one place from a ``LoadMapping`` and the target table's
 /// column types. Every identifier is quoted; values are never spliced in.
 struct LoadPlan: Sendable {
-    static let staging = "pg_temp." + SQLIdentifier.quote("sfpg_staging")
+    static let temporaryStaging = "pg_temp." + SQLIdentifier.quote("sfpg_staging")
+    /// Where the pages are staged: the run's temporary table, or a resumable run's UNLOGGED table in `sfpg_stage`
+    /// (``resumableStagingDDL``), which outlives the session so a killed run's pages need not be read again.
+    var staging = Self.temporaryStaging
     static let isoFormat = #"'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"#
 
     let mapping: LoadMapping
@@ -79,14 +82,20 @@ struct LoadPlan: Sendable {
         mapping.allMappings.first { $0.column == column }?.source
     }
 
-    var stagingDDL: String {
-        let definitions = mapping.allMappings.map { "\(q($0.column)) \(stagingType($0.column))" }
-        return "CREATE TEMP TABLE \(Self.staging) (\(definitions.joined(separator: ", "))) ON COMMIT DROP"
+    var stagingDDL: String { "CREATE TEMP TABLE \(staging) (\(stagingColumns)) ON COMMIT DROP" }
+
+    /// A resumable run's staging table (`table`, quoted), created once and kept across sessions until its commit.
+    func resumableStagingDDL(_ table: String) -> String {
+        "CREATE UNLOGGED TABLE IF NOT EXISTS \(table) (\(stagingColumns))"
+    }
+
+    private var stagingColumns: String {
+        mapping.allMappings.map { "\(q($0.column)) \(stagingType($0.column))" }.joined(separator: ", ")
     }
 
     /// Columns in CSV order; FORCE_NULL turns `""` into NULL like an empty field (the Bulk API writes both).
     var copySQL: String {
-        "COPY \(Self.staging) (\(columnList)) FROM STDIN WITH (FORMAT csv, FORCE_NULL (\(columnList)))"
+        "COPY \(staging) (\(columnList)) FROM STDIN WITH (FORMAT csv, FORCE_NULL (\(columnList)))"
     }
 
     /// One statement: newest version per key, hard deletes, upsert guarded by modstamp, and the counts.
@@ -105,13 +114,13 @@ struct LoadPlan: Sendable {
         var sql = deduplicate
             ? """
             WITH src AS (
-                SELECT DISTINCT ON (\(key)) \(stagedSelectList) FROM \(Self.staging)
+                SELECT DISTINCT ON (\(key)) \(stagedSelectList) FROM \(staging)
                 ORDER BY \(key), \(modstamp) DESC NULLS LAST
             )
             """
             : """
             WITH src AS (
-                SELECT \(stagedSelectList) FROM \(Self.staging)
+                SELECT \(stagedSelectList) FROM \(staging)
             )
             """
         var filters: [String] = []
@@ -182,7 +191,7 @@ struct LoadPlan: Sendable {
 
     /// Rows of staging whose modstamp lies more than `$1` seconds after the database's clock: a watermark taken
     /// from them would stop incremental runs until that date. Result columns: key, modstamp (ISO-8601 UTC).
-    func futureModstampsSQL(in relation: String = Self.staging) -> String {
+    func futureModstampsSQL(in relation: String) -> String {
         let instant = modstampInstant(modstamp)
         return """
             SELECT \(key)::text AS key, to_char(\(instant) AT TIME ZONE 'UTC', \(Self.isoFormat)) AS modstamp
@@ -266,8 +275,8 @@ struct LoadPlan: Sendable {
 
     /// Target rows (`t`) of `range` whose key was not staged: what a full sweep judges (bounds `$1`, `$2`).
     /// `relation` holds the keys Salesforce has: staging, or a key sweep's keys (``sweptKeys``).
-    func missingFromStaging(within range: KeyRange, relation: String = Self.staging) -> String {
-        "NOT EXISTS (SELECT 1 FROM \(relation) AS s WHERE s.\(key) = t.\(key))"
+    func missingFromStaging(within range: KeyRange, relation: String? = nil) -> String {
+        "NOT EXISTS (SELECT 1 FROM \(relation ?? staging) AS s WHERE s.\(key) = t.\(key))"
             + (rangeCondition(range).map { " AND \($0)" } ?? "")
     }
 

@@ -97,6 +97,13 @@ public protocol ResultPageConsumer: AnyObject {
     func finishPage(_ number: Int, recordCount: Int) throws
     /// The page failed half-way and will be re-fetched from its start.
     func discardPage(_ number: Int) throws
+    /// The locator chain's `Sforce-Locator` after page `number` (nil at the end), just before its `finishPage`:
+    /// a consumer that records its pages can resume the chain there.
+    func nextLocator(_ locator: String?, afterPage number: Int)
+}
+
+extension ResultPageConsumer {
+    public func nextLocator(_ locator: String?, afterPage number: Int) {}
 }
 
 /// What ``SalesforceClient/downloadResults(_:maxRecords:expectedRecords:into:)`` delivered.

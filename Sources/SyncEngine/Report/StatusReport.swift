@@ -46,6 +46,8 @@ public struct JobStatus: Codable, Sendable {
     /// The job file's `verify:` interval in seconds, and whether that long has passed since the last verify.
     public var verifyEverySeconds: Int? = nil
     public var verifyDue: Bool? = nil
+    /// A killed (or failed) run's staged pages that the next run resumes from (README, "Resume").
+    public var resumable: [StagedRunReport]? = nil
 }
 
 public enum StatusReport {
@@ -63,6 +65,12 @@ public enum StatusReport {
             statuses.append(JobStatus(job: job.name, object: job.object, table: job.table.description))
         }
         let verifies = (try? store.latestVerifies()) ?? [:]
+        // Before migration 013 there is nothing staged to show.
+        let staged = (try? store.stagedRunReports()) ?? []
+        for index in statuses.indices {
+            let runs = staged.filter { $0.job == statuses[index].job }
+            if !runs.isEmpty { statuses[index].resumable = runs }
+        }
         for index in statuses.indices {
             let job = statuses[index].job
             statuses[index].lastVerify = verifies[job]

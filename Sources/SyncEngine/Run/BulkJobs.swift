@@ -80,10 +80,22 @@ final class BulkJobs {
         }
     }
 
-    /// Takes over a job an interrupted run left, whose results still serve this run.
-    func adopt(_ existing: QueryJob) {
+    /// The resumable run these jobs stage into (``SyncRunner/resumeStaged(_:job:plan:scope:leftover:)``), once
+    /// known: adopted from a killed run, or begun by this one.
+    var resumed: StagedRun?
+
+    /// The live jobs' range boundaries in order (empty for one job), as ``SplitRanges/init(boundaries:)`` takes them.
+    var boundaries: [String] { live.dropFirst().compactMap { $0.range?.lower } }
+
+    /// Takes over the jobs an interrupted run left, whose results still serve this run: one per range of
+    /// `boundaries` (one job when empty).
+    func adopt(_ existing: [QueryJob], boundaries: [String] = []) {
         submittedAt = submittedAt ?? .now
-        live = [RangeJob(id: existing.id, range: nil, resplits: 0, createdDate: existing.createdDate)]
+        let ranges = SplitRanges(boundaries: boundaries)
+        live = existing.enumerated().map { index, job in
+            RangeJob(
+                id: job.id, range: existing.count > 1 ? ranges.range(index) : nil, resplits: 0, createdDate: job.createdDate)
+        }
     }
 
     /// Creates one job per range of `ranges` (one job when it holds a single range), recording each at once.

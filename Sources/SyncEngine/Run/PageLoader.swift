@@ -10,6 +10,9 @@ final class PageLoader: ResultPageConsumer {
     let logger: Logger
     private var page: PageWriter?
     private(set) var rows = 0
+    /// Pages of the current Bulk job staged by an earlier, killed process: the download numbers the rest from 1,
+    /// the run (and its ledger) counts on from here.
+    var pageOffset = 0
 
     init(run: any PageSink, progress: ProgressLine? = nil, logger: Logger) {
         self.run = run
@@ -18,7 +21,7 @@ final class PageLoader: ResultPageConsumer {
     }
 
     func beginPage(_ number: Int) throws {
-        page = try run.beginPage(number)
+        page = try run.beginPage(number + pageOffset)
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws {
@@ -40,11 +43,15 @@ final class PageLoader: ResultPageConsumer {
         // Salesforce says how many rows the page holds; a mismatch means the body was cut short in a way that
         // still parsed as CSV, which must never be merged as if complete.
         if recordCount != copied {
-            throw SyncError("result page \(number) announced \(recordCount) records but \(copied) arrived; the download was incomplete")
+            throw SyncError("result page \(number + pageOffset) announced \(recordCount) records but \(copied) arrived; the download was incomplete")
         }
         rows += copied
         progress?.add(rows: copied)
-        logger.debug("page loaded", metadata: ["batch.page": .stringConvertible(number), "batch.rows": .stringConvertible(copied)])
+        logger.debug("page loaded", metadata: ["batch.page": .stringConvertible(number + pageOffset), "batch.rows": .stringConvertible(copied)])
+    }
+
+    func nextLocator(_ locator: String?, afterPage number: Int) {
+        (run as? LoadRun)?.noteNextLocator(locator)
     }
 
     func discardPage(_ number: Int) throws {

@@ -53,7 +53,7 @@ extension SyncRunner {
     /// the REST read of an object the Bulk API cannot read, the parts of a wide object, or every completed job.
     func readResults(
         _ jobs: BulkJobs, into target: any RunTarget, consumer: PageLoader, job: JobDefinition, scope: RunScope,
-        options: SyncOptions, evidence: inout Reconciliation
+        options: SyncOptions, staged: [String: StagedProgress] = [:], evidence: inout Reconciliation
     ) throws -> DownloadSummary {
         if jobs.readsThroughREST { return try readThroughREST(jobs, job: job, scope: scope, into: consumer, evidence: &evidence) }
         if let parts = jobs.parts, let run = target as? LoadRun {
@@ -61,14 +61,23 @@ extension SyncRunner {
         }
         var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
         for done in jobs.completed {
+            (target as? LoadRun)?.stagePages(ofBulkJob: done.id)
+            let before = staged[done.id] ?? StagedProgress()
+            consumer.pageOffset = before.pages
+            // Every page of this job is staged already (a resumed run).
+            if before.pages > 0, before.records == done.numberRecordsProcessed { continue }
             // One job's pages are one batch: its record count says what they cost, with its listing and delete.
             try jobs.budget?.beforePages(
                 calls: BulkJobCost.downloadCalls(
-                    records: done.numberRecordsProcessed ?? 0, pageSize: job.pageSize, connections: options.downloadConnections,
-                    client: client) + 1)
-            let part = try downloadResults(
-                done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: consumer,
-                logger: jobs.logger)
+                    records: (done.numberRecordsProcessed ?? 0) - before.records, pageSize: job.pageSize,
+                    connections: options.downloadConnections, client: client) + 1)
+            let part = before.pages > 0
+                ? try downloadRest(
+                    done.id, after: before, expectedRecords: done.numberRecordsProcessed, job: job, options: options,
+                    into: consumer)
+                : try downloadResults(
+                    done.id, expectedRecords: done.numberRecordsProcessed, job: job, options: options, into: consumer,
+                    logger: jobs.logger)
             download.add(part)
             jobs.budget?.downloaded(bytes: part.bytes)
         }

@@ -94,7 +94,8 @@ extension SyncRunner {
             return summary
         } catch {
             let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
-            jobs.abandonAll()
+            let keep = keepsStagedPages(jobs, after: error)
+            if !keep { jobs.abandonAll() }
             // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
             let incomplete = (error as? SalesforceError)?.code == .incompleteResults
             let overBudget = (error as? SyncError)?.reason == .apiBudget
@@ -102,6 +103,8 @@ extension SyncRunner {
                 status == .cancelled ? SyncError.cancelledBySignal : error, status: status, reconciliation: evidence,
                 reason: incomplete ? .incomplete : overBudget ? .apiBudget : nil,
                 salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
+            if keep { throw error }
+            if let key = scope.resumeKey, jobs.resumed != nil { try? store.dropStagedRun(jobName: job.name, scope: key) }
             // The jobs were aborted and deleted above, so they are no longer in flight.
             if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
             deletes?.abandon(after: jobs, store: store)
@@ -169,6 +172,13 @@ extension SyncRunner {
             let ranges = SplitRanges(boundaries: slot.boundaries)
             // Fewer ranges than shards (too few Ids to split N ways): this shard owns no key and reads nothing.
             guard slot.index < ranges.count else { return nil }
+            if try resumeStaged(jobs, job: job, plan: plan, scope: scope, leftover: slot.leftoverBulkJobId) { return nil }
+            if let leftover = slot.leftoverBulkJobId {
+                // A killed attempt's job that staged nothing resumable: a full read never reuses a snapshot it
+                // cannot verify.
+                for id in leftover.split(separator: ",") { jobs.abandon(String(id)) }
+                try store.recordShardBulkJob(nil, slot: slot)
+            }
             try jobs.create(SplitRanges(boundaries: []), readingShard: ranges.condition(slot.index))
             return nil
         case .columns, .repair:
@@ -176,6 +186,7 @@ extension SyncRunner {
             try jobs.create(SplitRanges(boundaries: []))
             return nil
         case .object:
+            if try resumeStaged(jobs, job: job, plan: plan, scope: scope, leftover: state.inFlightBulkJobId) { return nil }
             if try reuseLeftover(jobs, plan: plan, state: state) { return nil }
             let ranges = try splitRanges(for: plan, jobs: jobs)
             beforeSplitJobs?(ranges)
@@ -195,7 +206,7 @@ extension SyncRunner {
         let sameQuery = leftovers.count == 1 && (state.inFlightBulkJobQuery.map { plan.canReuse(jobWithSignature: $0) } ?? false)
         if sameQuery, let existing = try? client.queryJob(leftover), existing.state != .failed, existing.state != .aborted {
             jobs.logger.notice("reusing the bulk job of an interrupted run", metadata: ["sf.job": "\(leftover)"])
-            jobs.adopt(existing)
+            jobs.adopt([existing])
             return true
         }
         for id in leftovers { jobs.abandon(id) }
@@ -233,11 +244,19 @@ extension SyncRunner {
     ) throws -> (RunSummary, DownloadSummary) {
         evidence.downloaded = nil
         evidence.pages = nil
+        let staged = try stageResumablyIfLarge(target, jobs: jobs, job: job, scope: scope, plan: plan, options: options)
         try target.begin()
         if !scope.isColumns { progress?.start(job: job.name) }
         let consumer = PageLoader(run: target, progress: scope.isColumns ? nil : progress, logger: jobs.logger)
         let download = try readResults(
-            jobs, into: target, consumer: consumer, job: job, scope: scope, options: options, evidence: &evidence)
+            jobs, into: target, consumer: consumer, job: job, scope: scope, options: options, staged: staged,
+            evidence: &evidence)
+        if let key = scope.resumeKey, jobs.resumed != nil, let ledger = try store.stagedRun(jobName: job.name, scope: key)?.total {
+            // What the proof holds against Salesforce's count: the ledger of every page staged, by this process or
+            // the killed one before it.
+            evidence.downloaded = ledger.records
+            evidence.pages = ledger.pages
+        }
         progress?.finish()
         let check = try deletesCheck(deletes, into: target, jobs: jobs, job: job, scope: scope, plan: plan, options: options)
         let summary = try target.commit(
@@ -276,7 +295,7 @@ extension SyncRunner {
         logger.notice(
             summary.completedShardRun ? "shard finished: the sharded run is complete" : "sync finished",
             metadata: [
-                "sync.pages": .stringConvertible(download.pages), "sync.expected": .stringConvertible(evidence.expected ?? -1),
+                "sync.pages": .stringConvertible(download.pages), "sync.bytes_downloaded": .stringConvertible(download.bytes), "sync.expected": .stringConvertible(evidence.expected ?? -1),
                 "sync.bulk_jobs": .stringConvertible(jobs.ids.count), "sync.api_calls": .stringConvertible(calls),
                 "sync.connections_opened": .stringConvertible(connections), "sync.path": "\(summary.path)",
                 "sync.staged": .stringConvertible(counts.staged), "sync.inserted": .stringConvertible(counts.inserted),

@@ -5,7 +5,7 @@ import SalesforceClient
 
 extension SyncRunner {
     /// Joins (or begins) the logical run of a shard, under the shard's locks: checks the job can be sharded,
-    /// agrees on the ranges (the shard that begins the run reads them), and abandons what a killed attempt left.
+    /// agrees on the ranges (the shard that begins the run reads them), and abandons what a killed normal run left.
     /// The shard then goes through the one pipeline (``sync(_:scope:state:options:outcome:logger:)``) with its
     /// range; the last shard's commit completes the run (``SyncStore/commitShard``).
     /// - Returns: the shard's slot, or nil when the shard had already succeeded in this run (nothing to do).
@@ -48,11 +48,7 @@ extension SyncRunner {
             outcome.note = "shard \(shard) already succeeded in run '\(slot.runName)'; nothing to do"
             return nil
         }
-        if let leftover = slot.leftoverBulkJobId {
-            // A killed attempt's job: a full read never reuses a snapshot it cannot verify.
-            for id in leftover.split(separator: ",") { BulkJobs.abandon(String(id), client: client, logger: logger) }
-            try store.recordShardBulkJob(nil, slot: slot)
-        }
+        // A killed attempt's Bulk job (slot.leftoverBulkJobId) is resumed or abandoned by the pipeline's obtain.
         logger.notice("shard started", metadata: ["sync.range": "\(slot.range)", "sync.attempt": .stringConvertible(slot.attempt)])
         return slot
     }
