@@ -4,12 +4,12 @@ import SalesforceClient
 
 extension RunScope {
     /// The pass's key among resumable runs (`sfpg.resume_runs.scope`); nil for a column pass, which is not
-    /// resumable (it reads a few narrow columns).
+    /// resumable (it reads a few narrow columns), and for a verify's repair (it re-reads a few windows).
     var resumeKey: String? {
         switch self {
         case .object: ""
         case .shard(let slot): "shard \(slot.runId)/\(slot.index)"
-        case .columns: nil
+        case .columns, .repair: nil
         }
     }
 }
