@@ -39,6 +39,8 @@ let package = Package(
         ),
         // Calendar arithmetic and Salesforce's datetime spellings, for the client and the emulator alike.
         .target(name: "CivilTime", swiftSettings: swiftSettings),
+        // Change events of the Pub/Sub API (issue #20) arrive Avro-encoded; no Swift Avro library is available.
+        .target(name: "Avro", swiftSettings: swiftSettings),
         .target(
             name: "PostgresLoader",
             dependencies: ["CLibPQ", "SettingsSyntax", .product(name: "Logging", package: "swift-log")],
@@ -127,6 +129,7 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "AvroTests", dependencies: ["Avro"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MetricsTests",
             dependencies: ["Metrics"],

@@ -93,14 +93,20 @@ extension SalesforceClient {
         }
         summary.peakPagesInFlight = queue.peakInFlight
         summary.peakSpooledBytes = queue.peakSpooledBytes
+        logDownloaded(summary, of: jobId, evictions: queue.evictions)
+        return summary
+    }
+
+    private func logDownloaded(_ summary: DownloadSummary, of jobId: String, evictions: Int) {
         logger.debug(
             "Downloaded results in parallel",
             metadata: [
                 "sf.job": "\(jobId)", "sf.pages": .stringConvertible(summary.pages), "sf.records": .stringConvertible(summary.records),
-                "sf.connections": .stringConvertible(workers), "sf.peakInFlight": .stringConvertible(summary.peakPagesInFlight),
-                "sf.peakSpooledBytes": "\(summary.peakSpooledBytes)", "sf.spoolEvictions": "\(queue.evictions)",
+                "sf.connections": .stringConvertible(summary.connections),
+                "sf.peakInFlight": .stringConvertible(summary.peakPagesInFlight),
+                "sf.peakSpooledBytes": .stringConvertible(summary.peakSpooledBytes),
+                "sf.spoolEvictions": .stringConvertible(evictions),
             ])
-        return summary
     }
 
     /// Hands one spooled page to `consumer`; returns its bytes.

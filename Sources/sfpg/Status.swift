@@ -37,15 +37,7 @@ extension Sfpg {
                 for status in statuses {
                     print(status.job + (status.object.map { " (\($0) → \(status.table ?? "?"))" } ?? ""))
                     if let line = verifyLine(status) { print(line) }
-                    for run in status.resumable ?? [] {
-                        let staged = run.staged
-                        let of = run.recordsExpected.map(String.init) ?? "?"
-                        let scope = run.scope.isEmpty ? "" : " (\(run.scope))"
-                        print(
-                            "  resumable:  \(staged.pages) pages staged, \(staged.records) of \(of) records, "
-                                + "\(staged.bytes) bytes\(scope), since \(run.startedAt); bulk jobs "
-                                + run.bulkJobIds.joined(separator: ","))
-                    }
+                    resumableLines(status).forEach { print($0) }
                     guard let result = status.lastRunStatus else {
                         print("  never run")
                         continue
@@ -82,6 +74,17 @@ extension Sfpg {
                 }
             } catch {
                 throw failureExit(error)
+            }
+        }
+
+        /// A killed run's staged pages that the next run resumes from, one line each.
+        func resumableLines(_ status: JobStatus) -> [String] {
+            (status.resumable ?? []).map { run in
+                let of = run.recordsExpected.map(String.init) ?? "?"
+                let scope = run.scope.isEmpty ? "" : " (\(run.scope))"
+                return "  resumable:  \(run.staged.pages) pages staged, \(run.staged.records) of \(of) records, "
+                    + "\(run.staged.bytes) bytes\(scope), since \(run.startedAt); bulk jobs "
+                    + run.bulkJobIds.joined(separator: ",")
             }
         }
 

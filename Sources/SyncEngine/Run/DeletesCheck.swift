@@ -45,7 +45,9 @@ final class DeletesCheckPass {
     /// Reads what can be read before the run's transaction, when a check is due: getDeleted from the stored
     /// position to `end` (the run's snapshot, Salesforce's clock; nil: not known, the local clock's now), else a
     /// key sweep's Bulk job.
-    func prepare(end: Date?, state: JobState) throws {
+    /// - Parameter bulkReadable: false when the run reads the object through REST (the Bulk API refuses it): then
+    ///   a key sweep, which is a Bulk query, cannot run either.
+    func prepare(end: Date?, state: JobState, bulkReadable: Bool = true) throws {
         guard let cadence = job.deletesCheckSeconds, job.deletes != .ignore else { return }
         let end = end ?? Date()
         let position = state.deletesCoveredUntil.flatMap(parseTimestamp)
@@ -68,6 +70,10 @@ final class DeletesCheckPass {
             }
         }
         guard job.sweepsOnFullSync else { return }
+        guard bulkReadable else {
+            logger.warning("the Bulk API cannot read the object, so no key sweep: its next full run sweeps deletes")
+            return
+        }
         try prepareKeySweep()
     }
 
@@ -171,6 +177,7 @@ struct DeletesUnavailable: Error {
 extension BulkJobs {
     /// When Salesforce created the earliest of the live jobs (its clock); nil when it did not say for one of them.
     var earliestCreation: Date? {
+        if readsThroughREST { return restSnapshot.flatMap(parseTimestamp) }
         let dates = zip(live, completed).map { job, done in done.createdDate ?? job.createdDate }
         guard !dates.isEmpty, !dates.contains(where: { $0 == nil }) else { return nil }
         return dates.compactMap { $0 }.min()

@@ -81,7 +81,7 @@ extension SyncRunner {
                 outcome.bulkJobSeconds = jobs.waitSeconds
             }
             evidence.expected = jobs.expectedRecords
-            try deletes?.prepare(end: jobs.earliestCreation, state: state)
+            try deletes?.prepare(end: jobs.earliestCreation, state: state, bulkReadable: !jobs.readsThroughREST)
             let (summary, download) = try load(
                 jobs, job: job, scope: scope, plan: plan, state: state, options: options, first: first, current: &current,
                 evidence: &evidence, deletes: deletes, apiCalls: { self.client.apiCallCount - callsBefore })
@@ -93,23 +93,34 @@ extension SyncRunner {
             if scope.isColumns, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
             return summary
         } catch {
-            let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
-            let keep = keepsStagedPages(jobs, after: error)
-            if !keep { jobs.abandonAll() }
-            // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
-            let incomplete = (error as? SalesforceError)?.code == .incompleteResults
-            let overBudget = (error as? SyncError)?.reason == .apiBudget
-            current.fail(
-                status == .cancelled ? SyncError.cancelledBySignal : error, status: status, reconciliation: evidence,
-                reason: incomplete ? .incomplete : overBudget ? .apiBudget : nil,
-                salesforceJobId: jobs.joinedIds, apiCalls: client.apiCallCount - callsBefore)
-            if keep { throw error }
-            if let key = scope.resumeKey, jobs.resumed != nil { try? store.dropStagedRun(jobName: job.name, scope: key) }
-            // The jobs were aborted and deleted above, so they are no longer in flight.
-            if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
-            deletes?.abandon(after: jobs, store: store)
-            throw error
+            throw failPass(
+                error, jobs: jobs, job: job, scope: scope, target: current, evidence: evidence, deletes: deletes,
+                calls: client.apiCallCount - callsBefore)
         }
+    }
+
+    /// A failed pass: its Bulk jobs abandoned (or kept with their staged pages for a resumable rerun), its run-log
+    /// row written; returns the error to rethrow.
+    private func failPass(
+        _ error: any Error, jobs: BulkJobs, job: JobDefinition, scope: RunScope, target current: any RunTarget,
+        evidence: Reconciliation, deletes: DeletesCheckPass?, calls: Int
+    ) -> any Error {
+        let status: RunStatus = cancellation.isCancelled ? .cancelled : .failed
+        let keep = keepsStagedPages(jobs, after: error)
+        if !keep { jobs.abandonAll() }
+        // A page that stayed incomplete or a chain that broke is the same finding as counts that disagree.
+        let incomplete = (error as? SalesforceError)?.code == .incompleteResults
+        let overBudget = (error as? SyncError)?.reason == .apiBudget
+        current.fail(
+            status == .cancelled ? SyncError.cancelledBySignal : error, status: status, reconciliation: evidence,
+            reason: incomplete ? .incomplete : overBudget ? .apiBudget : nil, salesforceJobId: jobs.joinedIds,
+            apiCalls: calls)
+        if keep { return error }
+        if let key = scope.resumeKey, jobs.resumed != nil { try? store.dropStagedRun(jobName: job.name, scope: key) }
+        // The jobs were aborted and deleted above, so they are no longer in flight.
+        if scope.shard == nil, let ids = jobs.joinedIds { try? store.forgetInFlightBulkJob(ids, jobName: job.name) }
+        deletes?.abandon(after: jobs, store: store)
+        return error
     }
 
     /// What the pass asks Salesforce for.
