@@ -96,9 +96,7 @@ extension SyncRunner {
                 "records changed between the parts' snapshots: reading them again whole",
                 metadata: ["sync.records": "\(keys.count)", "sync.round": "\(round)"])
             try run.forgetInParts(keys, parts: parts.count)
-            for start in stride(from: 0, to: keys.count, by: Self.partRereadBatch) {
-                let batch = keys[start..<min(start + Self.partRereadBatch, keys.count)]
-                let condition = "\(keyField) IN (\(batch.map(Self.soqlLiteral).joined(separator: ", ")))"
+            for condition in Self.keyLists(keys, field: keyField, size: Self.partRereadBatch) {
                 for (index, fields) in parts.enumerated() {
                     try run.beginPart(index + 1, fields: fields)
                     _ = try client.queryCSV(
@@ -115,9 +113,16 @@ extension SyncRunner {
         }
     }
 
-    /// A SOQL string literal: quotes and backslashes escaped.
-    static func soqlLiteral(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    /// `field IN ('…', …)` conditions of at most `size` keys each (a REST query's URI stays short), the keys as
+    /// SOQL string literals (quotes and backslashes escaped): verify's extras check and repair, and the re-read of
+    /// records whose parts disagree.
+    static func keyLists(_ keys: [String], field: String, size: Int = 200) -> [String] {
+        stride(from: 0, to: keys.count, by: size).map { from in
+            let quoted = keys[from..<min(from + size, keys.count)].map {
+                "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+            }
+            return "\(field) IN (\(quoted.joined(separator: ", ")))"
+        }
     }
 }
 

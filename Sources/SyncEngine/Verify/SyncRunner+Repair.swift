@@ -49,16 +49,6 @@ extension SyncRunner {
         return (keys.filter { !found.contains($0) }, keys.filter { found.contains($0) })
     }
 
-    /// `field IN ('…', …)` conditions of at most `size` keys each, quoted as SOQL string literals.
-    static func keyLists(_ keys: [String], field: String, size: Int = 200) -> [String] {
-        stride(from: 0, to: keys.count, by: size).map { from in
-            let quoted = keys[from..<min(from + size, keys.count)].map {
-                "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
-            }
-            return "\(field) IN (\(quoted.joined(separator: ", ")))"
-        }
-    }
-
     /// Re-reads the listed windows and the moved keys through the one run pipeline (``RunScope/repair(condition:sweepsExtras:)``),
     /// the first pass also sweeping the extra keys within `max_sweep` (a job that sweeps on a full sync only: a
     /// filtered or non-sweeping job only reports them). - Returns: rows inserted, updated or removed.
