@@ -12,11 +12,15 @@ extension SalesforceClient {
     /// Reads a REST `query`/`queryAll` (for objects the Bulk API cannot read) as Bulk-style CSV result pages into
     /// `consumer`, one batch (up to 2,000 records) at a time along `nextRecordsUrl` (see ``RESTBatchCSV``): the
     /// same consumer, COPY and proofs as a Bulk job's results, memory one batch whatever the row count.
-    /// - Parameter fields: the SOQL's select list in order; the pages' header.
+    /// - Parameters:
+    ///   - fields: the SOQL's select list in order; the pages' header.
+    ///   - beforeRest: called once the first batch tells `totalSize`, with the calls the other batches will take
+    ///     (at the first batch's size), before any of them is asked for: where an API budget stops the read.
     /// - Throws: `.incompleteResults` when the records do not add up to `totalSize` or a link repeats;
-    ///   `.invalidQuery` for SOQL Salesforce refuses; whatever `consumer` throws.
+    ///   `.invalidQuery` for SOQL Salesforce refuses; whatever `consumer` or `beforeRest` throws.
     public func queryCSV(
-        _ soql: String, operation: QueryOperation, fields: [String], into consumer: any ResultPageConsumer
+        _ soql: String, operation: QueryOperation, fields: [String], into consumer: any ResultPageConsumer,
+        beforeRest: (_ calls: Int) throws -> Void = { _ in }
     ) throws -> CSVQuerySummary {
         var download = DownloadSummary(pages: 0, records: 0, bytes: 0)
         var serverDate: String?
@@ -32,6 +36,10 @@ extension SalesforceClient {
                 download.bytes += Int64(batch.csv.count)
             }
             let done = batch.done ?? (batch.nextRecordsUrl == nil)
+            if download.pages == 1, !done, batch.records > 0 {
+                let left = max(0, (batch.totalSize ?? batch.records) - batch.records)
+                try beforeRest((left + batch.records - 1) / batch.records)
+            }
             return (batch.totalSize, batch.records, done ? nil : batch.nextRecordsUrl)
         }
         guard summary.records == summary.totalSize else {

@@ -148,6 +148,44 @@ struct ApiBudgetTests {
         print("split 4: predicted \(forecast.apiCalls) calls; used \(calls)")
     }
 
+    @Test("a run in parts (fields_per_query): sfpg plan counts one Bulk job per part and the calls they use")
+    func planPredictsARunInParts() async throws {
+        let world = try await E2EFixture { $0.contactCount = 2_000 }
+        let jobs = try Self.jobsDirectory("page_size: 200\nfields_per_query: 3")
+        let forecast = try plan(world, jobs, "--full")
+        // 12 fields: Id and SystemModstamp lead every part, the other 10 in parts of 3.
+        #expect(forecast.bulkJobs == 4)
+        let run = try world.sfpg(["run", "contacts", "--full", "--jobs-directory", jobs])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(world.jobCreations.count == 4)
+        let calls = try #require(try Self.latestRun(world).calls)
+        #expect(abs(forecast.apiCalls - calls) * 10 <= calls, "predicted \(forecast.apiCalls), used \(calls)")
+        print("parts: predicted \(forecast.apiCalls) calls; used \(calls)")
+    }
+
+    @Test("api_budget stops a REST read (an object the Bulk API refuses) once its first batch tells what the rest cost")
+    func budgetStopsARESTRead() async throws {
+        let world = try await E2EFixture {
+            $0.contactCount = 20_000
+            $0.bulkUnsupportedObjects = ["Contact"]
+        }
+        _ = try world.emulator.admin("POST", "limits", json: #"{"DailyApiRequests": {"Max": 1000, "Remaining": 100}}"#)
+        let before = committed(world)
+        let queryAll = { world.emulator.requests.filter { $0.method == "GET" && $0.path.contains("/queryAll") }.count }
+        // 900 used, 910 allowed: the refused Bulk job and the first batch fit, the other nine batches do not.
+        let stopped = try world.sfpg(["run", "contacts", "--api-budget", "91%", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(stopped.status == 6, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("DailyApiRequests"), "\(stopped.stderr)")
+        #expect(queryAll() == 1)
+        #expect(try Self.latestRun(world).reason == "api_budget")
+        #expect(committed(world) == before)
+
+        let allowed = try world.sfpg(["run", "contacts", "--api-budget", "99%", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(queryAll() == 1 + 10)
+        #expect(try world.differences(try world.job("contacts")).isEmpty)
+    }
+
     @Test("api_budget and --api-budget take a percentage above 0%; anything else is a configuration error (exit 2)")
     func budgetSyntax() throws {
         let directory = try Self.jobsDirectory("api_budget: 50%")

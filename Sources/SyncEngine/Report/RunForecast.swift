@@ -92,7 +92,7 @@ public struct RunForecaster {
             return 0.8 * max(rate.bulkSecondsMinimum ?? 0, perRecord * Double(records))
         }
         let cost = BulkJobCost.run(
-            plan, records: records, jobSeconds: jobSeconds, pageSize: runnable.pageSize,
+            plan, job: runnable, records: records, jobSeconds: jobSeconds, pageSize: runnable.pageSize,
             connections: options.downloadConnections, client: client)
         // Every page repeats the header row.
         let header = runnable.fields.map { $0.source.utf8.count + 3 }.reduce(0, +)

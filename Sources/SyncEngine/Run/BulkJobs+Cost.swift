@@ -39,6 +39,16 @@ struct BulkJobCost: Sendable, Equatable {
         return BulkJobCost(bulkJobs: 1, apiCalls: calls, pages: pages(records: records, pageSize: pageSize))
     }
 
+    /// Records per REST `query`/`queryAll` batch: Salesforce's default and largest batch size (wide records may
+    /// come in smaller batches).
+    static let restBatchRecords = 2_000
+
+    /// A REST read of `records` (an object the Bulk API cannot read): one call per batch, no Bulk job.
+    static func restRead(records: Int) -> BulkJobCost {
+        let batches = max(1, (records + restBatchRecords - 1) / restBatchRecords)
+        return BulkJobCost(bulkJobs: 0, apiCalls: batches, pages: batches)
+    }
+
     /// The least one job costs (it reads nothing and completes at the first poll): what `api_budget` checks
     /// before creating one, when its size is not known yet.
     static func leastJob(client: SalesforceClient) -> Int {
@@ -47,11 +57,18 @@ struct BulkJobCost: Sendable, Equatable {
 
     /// Every Bulk job of a run of `plan` reading `records`: one job, or for `split: N` the two one-row queries
     /// that find where the ranges start (each created, polled, its page read, then checked and deleted by
-    /// ``BulkJobs/abandon(_:)``) and N jobs sharing the records.
+    /// ``BulkJobs/abandon(_:)``) and N jobs sharing the records; the REST read of an object the Bulk API cannot
+    /// read, and a wide object's planned parts, each reading every record.
     static func run(
-        _ plan: SyncPlan, records: Int, jobSeconds: (Int) -> Double, pageSize: Int?, connections: Int,
+        _ plan: SyncPlan, job definition: JobDefinition, records: Int, jobSeconds: (Int) -> Double, pageSize: Int?, connections: Int,
         client: SalesforceClient
     ) -> BulkJobCost {
+        if SyncRunner.bulkUnsupportedObjects.contains(definition.object.lowercased()) { return restRead(records: records) }
+        let parts = SyncRunner.plannedParts(definition, plan: plan)
+        if parts > 0 {
+            let one = job(records: records, jobSeconds: jobSeconds(records), pageSize: pageSize, connections: connections, client: client)
+            return BulkJobCost(bulkJobs: parts * one.bulkJobs, apiCalls: parts * one.apiCalls, pages: parts * one.pages)
+        }
         guard plan.split > 1 else {
             return job(records: records, jobSeconds: jobSeconds(records), pageSize: pageSize, connections: connections, client: client)
         }

@@ -34,14 +34,34 @@ extension SyncRunner {
         }
     }
 
+    /// The parts a run in parts begins with: `fields_per_query` fields each, else halves.
+    static func firstParts(_ job: JobDefinition) -> [[String]] {
+        fieldParts(job, size: job.fieldsPerQuery ?? max(1, (job.loadMapping.sourceFields.count - 1) / 2))
+    }
+
+    /// How many parts ``createParts(_:job:state:)`` creates before Salesforce has its say (`sfpg plan`): none for a
+    /// query that is neither split by `fields_per_query` nor too long for SOQL; parts still too long are halved.
+    static func plannedParts(_ job: JobDefinition, plan: SyncPlan) -> Int {
+        guard job.fieldsPerQuery != nil || plan.soql.utf8.count > maxSOQLLength else { return 0 }
+        var (pending, count) = (firstParts(job), 0)
+        while let part = pending.popLast() {
+            guard part.count > 3, plan.soql(range: nil, fields: part).utf8.count > maxSOQLLength else {
+                count += 1
+                continue
+            }
+            let rest = part.dropFirst(2)
+            pending += [Array(part.prefix(2) + rest.prefix(rest.count / 2)), Array(part.prefix(2) + rest.dropFirst(rest.count / 2))]
+        }
+        return count
+    }
+
     /// Creates one Bulk job per part, in order: `fields_per_query` fields each, else halves. A part still too long
     /// for SOQL, or that Salesforce refuses as too wide, is halved again in its place. Jobs an interrupted run left
     /// are abandoned: a run in parts never reuses one.
     func createParts(_ jobs: BulkJobs, job: JobDefinition, state: JobState) throws {
         for id in (state.inFlightBulkJobId ?? "").split(separator: ",") { jobs.abandon(String(id)) }
         jobs.signature += " -- in parts"
-        let others = job.loadMapping.sourceFields.count - 2
-        var pending = Self.fieldParts(job, size: job.fieldsPerQuery ?? max(1, (others + 1) / 2))
+        var pending = Self.firstParts(job)
         while !pending.isEmpty {
             let part = pending.removeFirst()
             do {

@@ -97,7 +97,11 @@ extension SyncRunner {
             fields = [job.loadMapping.key.source, job.loadMapping.modstamp.source] + pass.fields.map(\.source)
         }
         jobs.logger.info("reading through REST", metadata: ["sf.operation": "\(jobs.plan.operation.rawValue)"])
-        let read = try client.queryCSV(jobs.plan.soql, operation: jobs.plan.operation, fields: fields, into: consumer)
+        // The first batch is one call; what the rest take is known once it tells `totalSize`.
+        try jobs.budget?.beforePages(calls: 1)
+        let read = try client.queryCSV(
+            jobs.plan.soql, operation: jobs.plan.operation, fields: fields, into: consumer,
+            beforeRest: { try jobs.budget?.beforePages(calls: $0) })
         jobs.restSnapshot = read.serverDate.flatMap(Self.httpDate).map { formatTimestamp($0.addingTimeInterval(-1)) }
         evidence.expected = read.totalSize
         evidence.downloaded = read.download.records
