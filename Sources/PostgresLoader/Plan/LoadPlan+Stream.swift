@@ -72,7 +72,8 @@ extension LoadPlan {
         """
     }
 
-    /// The round's audit rows, read before its statements change the table (columns as
+    /// The round's audit rows, read before its statements change the table (`OFFSET 0` keeps the planner from
+    /// computing each row's changes twice, once for the filter; columns as
     /// ``SyncStore/appendChanges(fromQuery:parameters:runId:jobName:policy:)`` takes them).
     var streamAuditSQL: String {
         let flag = mapping.isDeleted.map { q($0.column) }
@@ -97,6 +98,7 @@ extension LoadPlan {
                     WHEN 'create' THEN t.\(key) IS NULL OR \(replaces(stored: "t", incoming: "s"))
                     WHEN 'update' THEN t.\(key) IS NOT NULL AND \(streamUpdateCondition)
                     ELSE t.\(key) IS NOT NULL AND (t.\(modstamp) IS NULL OR t.\(modstamp) <= s.\(modstamp)) END
+                OFFSET 0
             ) AS a WHERE a.changes IS NOT NULL
             """
     }

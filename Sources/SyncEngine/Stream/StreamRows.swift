@@ -1,13 +1,23 @@
 import Avro
+import CivilTime
 import Foundation
 import PostgresLoader
 
 /// How a job reads change events: which event field (or compound component) feeds which mapped column, how a
 /// decoded value is written for the column's type, and which records an event cannot be applied from.
 struct StreamRows {
-    let job: JobDefinition
     let mapping: LoadMapping
     let columnType: (String) -> String?
+    /// Lower-cased field → column of every mapped field but the key, modstamp and deleted flag (the event's own).
+    private let columns: [String: String]
+    /// The reference fields mapped relationship fields read through (`AccountId` for `Account.Name`), lower-cased.
+    private let references: Set<String>
+
+    init(mapping: LoadMapping, columnType: @escaping (String) -> String?) {
+        (self.mapping, self.columnType) = (mapping, columnType)
+        columns = Dictionary(mapping.columns.map { ($0.source.lowercased(), $0.column) }, uniquingKeysWith: { first, _ in first })
+        references = Set(mapping.columns.compactMap { Self.referenceField(of: $0.source)?.lowercased() })
+    }
 
     /// The rows of `events` (GAP events excepted) and the keys to re-read: records whose change came as a diff,
     /// undeleted ones (an undelete carries no image), updates of rows the table lacks (`known` holds the ones it
@@ -17,7 +27,7 @@ struct StreamRows {
         var rows: [StreamRow] = []
         var reread: [String] = []
         for event in events {
-            let stamp = Self.timestamp(epochMillis: event.commitTimestamp)
+            let stamp = Timestamps.datetime(millis: event.commitTimestamp)
             for id in event.recordIds {
                 switch event.changeType {
                 case .create:
@@ -50,10 +60,10 @@ struct StreamRows {
         var values: [String: String?] = [:]
         let diffs = Set(event.diffFields)
         for path in event.changedFields where !diffs.contains(path) {
-            for (sub, column) in columns(forChanged: path, event) { values[column] = text(value(sub, event), column) }
+            for (sub, column) in columnsOf(changed: path, event) { values[column] = text(value(sub, event), column) }
         }
         for path in event.nulledFields {
-            for (_, column) in columns(forChanged: path, event) { values[column] = .some(nil) }
+            for (_, column) in columnsOf(changed: path, event) { values[column] = .some(nil) }
         }
         return values
     }
@@ -67,9 +77,8 @@ struct StreamRows {
 
     /// A diff field the job maps, or a relationship a mapped field reads through (`Account.Name` and `AccountId`).
     private func needsReread(_ event: ChangeEvent) -> Bool {
-        if event.diffFields.contains(where: { !columns(forChanged: $0, event).isEmpty }) { return true }
-        let references = mapping.columns.compactMap { Self.referenceField(of: $0.source) }
-        return event.changedFields.contains { changed in references.contains { $0.caseInsensitiveEquals(changed) } }
+        if event.diffFields.contains(where: { !columnsOf(changed: $0, event).isEmpty }) { return true }
+        return event.changedFields.contains { references.contains($0.lowercased()) }
     }
 
     /// `Account.Name` → `AccountId`, `Parent__r.Name` → `Parent__c`; nil for a field of the object itself.
@@ -88,7 +97,7 @@ struct StreamRows {
     }
 
     /// The columns a changed path sets: a field, a component (`MailingAddress.City`), or a whole compound field.
-    private func columns(forChanged path: String, _ event: ChangeEvent) -> [(String, String)] {
+    private func columnsOf(changed path: String, _ event: ChangeEvent) -> [(String, String)] {
         if case .record(let entries)? = event.fields[path] {
             return entries.compactMap { entry in column(forPath: path + "." + entry.name).map { (path + "." + entry.name, $0) } }
         }
@@ -104,19 +113,11 @@ struct StreamRows {
     /// The mapped column of an event field path: `Email`; `Name.FirstName` → `FirstName`; `MailingAddress.City` →
     /// `MailingCity` (Salesforce's component names). The key, modstamp and deleted flag are the event's own.
     func column(forPath path: String) -> String? {
-        func mapped(_ source: String) -> String? {
-            mapping.columns.first { $0.source.caseInsensitiveEquals(source) }?.column
-        }
+        func mapped(_ source: String) -> String? { columns[source.lowercased()] }
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return mapped(path) }
         let prefix = parts[0].hasSuffix("Address") ? String(parts[0].dropLast("Address".count)) : ""
         return mapped(prefix + parts[1]) ?? mapped(parts[1])
-    }
-
-    /// ISO-8601 UTC with exact milliseconds (a `Double` of seconds would round some of them down).
-    static func timestamp(epochMillis: Int64) -> String {
-        let (seconds, millis) = (epochMillis - ((epochMillis % 1000) + 1000) % 1000, ((epochMillis % 1000) + 1000) % 1000)
-        return formatTimestamp(Date(timeIntervalSince1970: Double(seconds / 1000))).dropLast(4) + String(format: "%03dZ", millis)
     }
 
     /// A decoded value as PostgreSQL reads it for `column`: datetimes come as epoch milliseconds, dates as epoch days.
@@ -126,11 +127,10 @@ struct StreamRows {
         case .null, .map, .record: return nil
         case .bool(let flag): return flag ? "true" : "false"
         case .int(let number) where type.hasPrefix("timestamp"):
-            return Self.timestamp(epochMillis: number)
+            return Timestamps.datetime(millis: number)
         case .int(let number) where type == "date":
             // Days, as Salesforce sends dates; liberal: a value too large for days is milliseconds.
-            let seconds = abs(number) < 10_000_000 ? Double(number) * 86_400 : Double(number) / 1000
-            return String(formatTimestamp(Date(timeIntervalSince1970: seconds)).prefix(10))
+            return Timestamps.date(days: abs(number) < 10_000_000 ? number : number / 86_400_000)
         case .int(let number): return String(number)
         case .float(let number): return "\(number)"
         case .double(let number): return "\(number)"
