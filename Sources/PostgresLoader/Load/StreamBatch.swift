@@ -44,8 +44,8 @@ public final class StreamBatch {
     let connection: PostgresConnection
     let store: SyncStore
     let plan: LoadPlan
-    let jobName: String
-    let objectName: String
+    /// For the job's state row and its audit rows.
+    let jobName: String, objectName: String
 
     /// - Throws: `PostgresError` `.schema` when the table or a mapped column is missing.
     public init(connection: PostgresConnection, mapping: LoadMapping, jobName: String, objectName: String) throws {
