@@ -191,6 +191,24 @@ struct StreamApplyTests {
         #expect(try world.differences(job).isEmpty)
     }
 
+    @Test("a filtered job re-reads created and updated records through its where: (events know nothing of it)")
+    func filteredJobRereads() async throws {
+        let world = try await E2EFixture { $0.contactCount = 20 }
+        var job = try world.job("contacts")
+        job.whereClause = "Department = 'Stream Sales'"
+        try world.sync(job, .full)
+        let stream = try applier(world, job)
+        _ = try stream.apply([], lastReplayId: [1])
+        let inside = world.emulator.org.insert("Contact", fields: ["LastName": "In", "Department": "Stream Sales"])
+        let outside = world.emulator.org.insert("Contact", fields: ["LastName": "Out", "Department": "Elsewhere"])
+        let t = Self.now - 60_000
+        let outcome = try stream.apply(
+            [inside, outside].map { Self.event(.create, [$0], at: t, ["Name": Self.name(nil, "In or out")]) }, lastReplayId: [2])
+        #expect(outcome.reread == 2 && outcome.rows.inserted == 0)
+        #expect(try row(world, inside, "last_name, department") == ["In", "Stream Sales"])
+        #expect(try row(world, outside, "last_name").isEmpty)
+    }
+
     @Test("an event older than the row never overwrites it; the same batch twice changes nothing")
     func orderingAndIdempotence() async throws {
         let (world, _, stream) = try await started()

@@ -62,7 +62,7 @@ public final class StreamApplier {
         runner = SyncRunner(connection: connection, client: client, cancellation: cancellation, logger: logger)
         let batch = try StreamBatch(connection: connection, mapping: job.loadMapping, jobName: job.name, objectName: job.object)
         self.batch = batch
-        rows = StreamRows(mapping: job.loadMapping, columnType: { batch.columnType($0) })
+        rows = StreamRows(mapping: job.loadMapping, filtered: job.whereClause != nil, columnType: { batch.columnType($0) })
         fingerprint = Self.fingerprint(of: job)
     }
 

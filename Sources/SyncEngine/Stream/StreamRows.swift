@@ -13,15 +13,20 @@ struct StreamRows {
     /// The reference fields mapped relationship fields read through (`AccountId` for `Account.Name`), lower-cased.
     private let references: Set<String>
 
-    init(mapping: LoadMapping, columnType: @escaping (String) -> String?) {
-        (self.mapping, self.columnType) = (mapping, columnType)
+    /// The job has a `where:` filter, which events know nothing of: their records are re-read, through the filter.
+    let filtered: Bool
+
+    init(mapping: LoadMapping, filtered: Bool, columnType: @escaping (String) -> String?) {
+        (self.mapping, self.filtered, self.columnType) = (mapping, filtered, columnType)
         columns = Dictionary(mapping.columns.map { ($0.source.lowercased(), $0.column) }, uniquingKeysWith: { first, _ in first })
         references = Set(mapping.columns.compactMap { Self.referenceField(of: $0.source)?.lowercased() })
     }
 
     /// The rows of `events` (GAP events excepted) and the keys to re-read: records whose change came as a diff,
     /// undeleted ones (an undelete carries no image), updates of rows the table lacks (`known` holds the ones it
-    /// has), changes of a relationship a mapped field reads through, and the records gap events name.
+    /// has), changes of a relationship a mapped field reads through, and the records gap events name. A filtered
+    /// job re-reads every created or updated record, and so does a job mapping relationship fields every created one
+    /// (an image without them would blank those columns).
     func rows(of events: [ChangeEvent], known: Set<String>) -> (rows: [StreamRow], reread: [String]) {
         var known = known
         var rows: [StreamRow] = []
@@ -30,6 +35,8 @@ struct StreamRows {
             let stamp = Timestamps.datetime(millis: event.commitTimestamp)
             for id in event.recordIds {
                 switch event.changeType {
+                case .create where filtered || !references.isEmpty, .update where filtered:
+                    reread.append(id)
                 case .create:
                     known.insert(id)
                     rows.append(StreamRow(.create, key: id, modstamp: stamp, values: image(event)))
