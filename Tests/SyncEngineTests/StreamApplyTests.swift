@@ -17,7 +17,7 @@ struct StreamApplyTests {
     /// decoded payload does.
     static let eventFields = [
         "Name", "Email", "Phone", "AccountId", "Title", "Department", "CreatedDate", "LastModifiedDate", "MailingAddress",
-        "Birthdate", "Description",
+        "Birthdate", "Description", "Languages__c",
     ]
 
     static func name(_ first: String?, _ last: String?) -> AvroValue {
@@ -120,7 +120,7 @@ struct StreamApplyTests {
         try world.connection.execute(
             """
             CREATE TABLE public.stream_people (salesforce_id varchar(18) PRIMARY KEY, first_name text, last_name text,
-                mailing_city text, mailing_postal_code text, birthdate date, last_modified_date timestamptz,
+                mailing_city text, mailing_postal_code text, birthdate date, last_modified_date timestamptz, languages text[],
                 system_modstamp timestamptz(3), is_deleted boolean, deleted_at timestamptz, synced_at timestamptz)
             """)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stream-\(UUID().uuidString)").path
@@ -130,6 +130,7 @@ struct StreamApplyTests {
             object: Contact
             table: public.stream_people
             stream: true
+            audit: true
             fields:
               Id: salesforce_id
               FirstName: first_name
@@ -138,6 +139,7 @@ struct StreamApplyTests {
               MailingPostalCode: mailing_postal_code
               Birthdate: birthdate
               LastModifiedDate: last_modified_date
+              Languages__c: languages
               SystemModstamp: system_modstamp
               IsDeleted: is_deleted
             """.write(toFile: directory + "/people.yaml", atomically: true, encoding: .utf8)
@@ -153,15 +155,20 @@ struct StreamApplyTests {
         ])
         try stream.apply(
             [Self.event(.update, [id], at: t, changed: ["Name.FirstName", "MailingAddress.City", "MailingAddress.PostalCode",
-                                                       "Birthdate", "LastModifiedDate"], nulled: ["Name.LastName"],
+                                                       "Birthdate", "LastModifiedDate", "Languages__c"], nulled: ["Name.LastName"],
                         ["Name": Self.name("Zoé", nil), "MailingAddress": address, "Birthdate": .int(3652),
-                         "LastModifiedDate": .int(1_700_000_000_123)])], lastReplayId: [2])
+                         "LastModifiedDate": .int(1_700_000_000_123), "Languages__c": .string("English;French")])],
+            lastReplayId: [2])
         let row = try world.connection.execute(
             """
             SELECT first_name, last_name, mailing_city, mailing_postal_code, birthdate::text,
-                to_char(last_modified_date AT TIME ZONE 'UTC', \(Self.iso)) FROM public.stream_people WHERE salesforce_id = $1
+                to_char(last_modified_date AT TIME ZONE 'UTC', \(Self.iso)), languages::text
+            FROM public.stream_people WHERE salesforce_id = $1
             """, [id]).rows.first
-        #expect(row == ["Zoé", nil, "Lyon", "69001", "1980-01-01", "2023-11-14T22:13:20.123Z"])
+        #expect(row == ["Zoé", nil, "Lyon", "69001", "1980-01-01", "2023-11-14T22:13:20.123Z", "{English,French}"])
+        let audited = try world.connection.execute(
+            "SELECT changes -> 'languages' ->> 'new' AS languages FROM sfpg.changes WHERE run_id IS NULL AND record_key = $1", [id])
+        #expect(audited.rows == [[#"["English", "French"]"#]])
         // A whole compound field changed and a CREATE with several record ids.
         let (a, b) = ("003000000000AAAAAA", "003000000000BBBBBB")
         try stream.apply(

@@ -18,17 +18,19 @@ extension LoadPlan {
         "s.sfpg_round = $1 AND s.sfpg_op = '\(operation)'"
     }
 
-    /// `column` after the event: its value in the event when the event sets it, else the stored one.
-    private func streamValue(_ column: String) -> String {
+    /// `column` after the event: its value in the event when the event sets it, else the stored one. `typed`: `s` is
+    /// staging already read as the target's types (``streamAuditSQL``), not staging itself.
+    private func streamValue(_ column: String, typed: Bool = false) -> String {
         guard let index = mapping.allMappings.firstIndex(where: { $0.column == column }) else { return "t.\(q(column))" }
-        return "CASE WHEN \(index) = ANY(s.sfpg_sets) THEN \(stagedValue(column, alias: "s")) ELSE t.\(q(column)) END"
+        let value = typed ? "s.\(q(column))" : stagedValue(column, alias: "s")
+        return "CASE WHEN \(index) = ANY(s.sfpg_sets) THEN \(value) ELSE t.\(q(column)) END"
     }
 
     /// An event never overwrites a newer row; one that would change nothing (the same batch applied again) is skipped.
-    private var streamUpdateCondition: String {
+    private func streamUpdateCondition(typed: Bool = false) -> String {
         let columns = [mapping.modstamp.column] + auditedColumns
         let stored = columns.map { comparable("t.\(q($0))", column: $0) }.joined(separator: ", ")
-        let after = columns.map { comparable(streamValue($0), column: $0) }.joined(separator: ", ")
+        let after = columns.map { comparable(streamValue($0, typed: typed), column: $0) }.joined(separator: ", ")
         return "(t.\(modstamp) IS NULL OR t.\(modstamp) <= s.\(modstamp)) AND ROW(\(stored)) IS DISTINCT FROM ROW(\(after))"
     }
 
@@ -59,7 +61,7 @@ extension LoadPlan {
         return """
             UPDATE \(table) AS t SET \(sets.joined(separator: ", "))
             FROM \(Self.streamStaging) AS s
-            WHERE \(streamRows("update")) AND t.\(key) = s.\(key) AND \(streamUpdateCondition)
+            WHERE \(streamRows("update")) AND t.\(key) = s.\(key) AND \(streamUpdateCondition())
             RETURNING \(gone) AS deleted
             """
     }
@@ -79,24 +81,25 @@ extension LoadPlan {
         let flag = mapping.isDeleted.map { q($0.column) }
         var operation = "CASE WHEN t.\(key) IS NULL THEN 'insert' WHEN s.sfpg_op = 'delete' THEN 'delete'"
         if let flag, let column = mapping.isDeleted?.column {
-            let after = "CASE WHEN s.sfpg_op = 'create' THEN s.\(flag) ELSE \(streamValue(column)) END"
+            let after = "CASE WHEN s.sfpg_op = 'create' THEN s.\(flag) ELSE \(streamValue(column, typed: true)) END"
             operation += " WHEN \(after) IS TRUE AND t.\(flag) IS NOT TRUE THEN 'delete'"
             operation += " WHEN \(after) IS NOT TRUE AND t.\(flag) IS TRUE THEN 'undelete'"
         }
         let changes = changesExpression(
             old: { "to_jsonb(t.\(self.q($0)))" },
             new: {
-                "CASE s.sfpg_op WHEN 'delete' THEN NULL WHEN 'create' THEN to_jsonb(\(self.stagedValue($0, alias: "s"))) "
-                    + "ELSE to_jsonb(\(self.streamValue($0))) END"
+                "CASE s.sfpg_op WHEN 'delete' THEN NULL WHEN 'create' THEN to_jsonb(s.\(self.q($0))) "
+                    + "ELSE to_jsonb(\(self.streamValue($0, typed: true))) END"
             })
         return """
             SELECT * FROM (
                 SELECT s.\(key)::text AS record_key, \(modstampInstant("s.\(modstamp)")) AS system_modstamp,
                     \(operation) ELSE 'update' END AS operation, \(changes) AS changes
-                FROM \(Self.streamStaging) AS s LEFT JOIN \(table) AS t ON t.\(key) = s.\(key)
+                FROM (SELECT sfpg_round, sfpg_op, sfpg_sets, \(stagedSelectList) FROM \(Self.streamStaging)) AS s
+                LEFT JOIN \(table) AS t ON t.\(key) = s.\(key)
                 WHERE s.sfpg_round = $1 AND CASE s.sfpg_op
                     WHEN 'create' THEN t.\(key) IS NULL OR \(replaces(stored: "t", incoming: "s"))
-                    WHEN 'update' THEN t.\(key) IS NOT NULL AND \(streamUpdateCondition)
+                    WHEN 'update' THEN t.\(key) IS NOT NULL AND \(streamUpdateCondition(typed: true))
                     ELSE t.\(key) IS NOT NULL AND (t.\(modstamp) IS NULL OR t.\(modstamp) <= s.\(modstamp)) END
                 OFFSET 0
             ) AS a WHERE a.changes IS NOT NULL
