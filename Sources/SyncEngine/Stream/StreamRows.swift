@@ -25,8 +25,8 @@ struct StreamRows {
     /// The rows of `events` (GAP events excepted) and the keys to re-read: records whose change came as a diff,
     /// undeleted ones (an undelete carries no image), updates of rows the table lacks (`known` holds the ones it
     /// has), changes of a relationship a mapped field reads through, and the records gap events name. A filtered
-    /// job re-reads every created or updated record, and so does a job mapping relationship fields every created one
-    /// (an image without them would blank those columns).
+    /// job re-reads every created or updated record, and a created record whose event lacks a mapped field (a
+    /// formula or a relationship field: change events carry neither) is re-read rather than blanked.
     func rows(of events: [ChangeEvent], known: Set<String>) -> (rows: [StreamRow], reread: [String]) {
         var known = known
         var rows: [StreamRow] = []
@@ -35,7 +35,7 @@ struct StreamRows {
             let stamp = Timestamps.datetime(millis: event.commitTimestamp)
             for id in event.recordIds {
                 switch event.changeType {
-                case .create where filtered || !references.isEmpty, .update where filtered:
+                case .create where filtered || !carriesEveryColumn(event), .update where filtered:
                     reread.append(id)
                 case .create:
                     known.insert(id)
@@ -80,6 +80,12 @@ struct StreamRows {
         if mapping.deletes == .hard { return StreamRow(.delete, key: id, modstamp: stamp) }
         guard let flag = mapping.isDeleted?.column else { return nil }
         return StreamRow(.update, key: id, modstamp: stamp, values: [flag: "true"])
+    }
+
+    /// Whether the event has a field (null or not) for every mapped column.
+    private func carriesEveryColumn(_ event: ChangeEvent) -> Bool {
+        let carried = Set(paths(event.fields).compactMap(column(forPath:)))
+        return mapping.columns.allSatisfy { carried.contains($0.column) }
     }
 
     /// A diff field the job maps, or a relationship a mapped field reads through (`Account.Name` and `AccountId`).
