@@ -106,12 +106,12 @@ public final class StreamApplier {
             outcome.reread = try reread(Array(Set(rereads)).sorted(), state: state)
             outcome.rows = try batch.apply(batchRows, position: StreamPosition(replayId: lastReplayId, fingerprint: fingerprint))
         }
+        // Only once applied: a failed batch's retry must still see the schema change and heal.
+        if let fields = events.last(where: { !$0.fields.isEmpty })?.fields.keys { knownFields = Set(fields) }
         return outcome
     }
 
     private func catchUpReason(_ events: [ChangeEvent]) throws -> CatchUpReason? {
-        let fields = events.last.map { Set($0.fields.keys) }
-        defer { if let fields, !fields.isEmpty { knownFields = fields } }
         guard let stored = try runner.store.streamPosition(jobName: job.name) else { return .noPosition }
         if stored.fingerprint != fingerprint { return .jobChanged }
         if events.contains(where: { $0.changeType == .gapOverflow || ($0.changeType.isGap && $0.recordIds.isEmpty) }) {
