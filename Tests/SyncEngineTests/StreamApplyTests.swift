@@ -271,6 +271,41 @@ struct StreamApplyTests {
         #expect(try storedReplay(world) == "ab09")
     }
 
+    @Test("a session killed mid-batch leaves nothing; a new applier resumes from the stored replay id and applies each event once")
+    func killedSessionResumesExactlyOnce() async throws {
+        let (world, job, stream) = try await started(audit: true)
+        let ids = world.emulator.org.ids("Contact", includeDeleted: false)
+        // The backend dies in the middle of the batch's transaction, after its insert, as a killed process would.
+        try world.connection.executeScript(
+            """
+            CREATE FUNCTION public.stream_die() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.title = 'die' THEN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); END IF;
+            RETURN NEW; END $$;
+            CREATE TRIGGER stream_die BEFORE UPDATE ON public.salesforce_contacts FOR EACH ROW EXECUTE FUNCTION public.stream_die();
+            """)
+        let t = Self.now
+        let batch = [
+            Self.event(.create, ["003000000000KILLAA"], at: t, ["Name": Self.name("K", "L")]),
+            Self.event(.update, [ids[10]], at: t, changed: ["Title"], ["Title": .string("die")]),
+        ]
+        let start = try stream.replayStart()
+        #expect(throws: (any Error).self) { try stream.apply(batch, lastReplayId: [0xAB, 40]) }
+        #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts WHERE salesforce_id = '003000000000KILLAA'") == 0)
+        try world.connection.execute("DROP TRIGGER stream_die ON public.salesforce_contacts")
+        let restarted = try applier(world, job)
+        #expect(try restarted.replayStart() == start)
+        // Redelivered from the stored position: the killed batch, then the next one.
+        let next = [Self.event(.update, ["003000000000KILLAA"], at: t + 1, changed: ["Title"], ["Title": .string("after")])]
+        _ = try restarted.apply(batch, lastReplayId: [0xAB, 40])
+        _ = try restarted.apply(next, lastReplayId: [0xAB, 41])
+        #expect(try restarted.replayStart() == .custom([0xAB, 41]))
+        #expect(try row(world, "003000000000KILLAA", "title") == ["after"])
+        #expect(try row(world, ids[10], "title") == ["die"])
+        let audit = try world.connection.execute(
+            "SELECT operation FROM sfpg.changes WHERE run_id IS NULL AND record_key = '003000000000KILLAA' ORDER BY id").rows
+        #expect(audit == [["insert"], ["update"]])
+    }
+
     @Test("gap events re-read the records they name, a GAP_DELETE of a purged record removes it")
     func gapsRereadRecords() async throws {
         let (world, job, stream) = try await started(deletes: .hard)
