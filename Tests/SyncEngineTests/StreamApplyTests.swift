@@ -114,6 +114,16 @@ struct StreamApplyTests {
 
     static let iso = #"'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'"#
 
+    @Test("stream: is a job file key: true or false, default false, anything else names the key")
+    func streamKey() throws {
+        let base = "object: Contact\ntable: public.t\nfields:\n  Id: salesforce_id\n  SystemModstamp: system_modstamp\ndeletes: ignore\n"
+        #expect(try JobDefinition.parse(yaml: base, name: "t", file: "t.yaml").stream == false)
+        #expect(try JobDefinition.parse(yaml: base + "stream: true\n", name: "t", file: "t.yaml").stream)
+        #expect {
+            try JobDefinition.parse(yaml: base + "stream: soon\n", name: "t", file: "t.yaml")
+        } throws: { "\($0)".contains("stream") && "\($0)".contains("soon") }
+    }
+
     @Test("compound fields land in the job's columns; nulled fields become NULL; dates and datetimes from epoch numbers")
     func compoundAndNulledFields() async throws {
         let world = try await E2EFixture { $0.contactCount = 10 }
