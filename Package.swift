@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "SyncEngine",
             dependencies: [
-                "PostgresLoader", "SalesforceClient", "SettingsSyntax",
+                "PostgresLoader", "SalesforceClient", "SettingsSyntax", "Avro", "CivilTime",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,7 +154,7 @@ let package = Package(
             name: "SyncEngineTests",
             dependencies: [
                 "SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
-                "SettingsSyntax",
+                "SettingsSyntax", "Avro", "CivilTime",
             ],
             swiftSettings: swiftSettings
         ),

@@ -89,7 +89,7 @@ struct LoadPlan: Sendable {
         "CREATE UNLOGGED TABLE IF NOT EXISTS \(table) (\(stagingColumns))"
     }
 
-    private var stagingColumns: String {
+    var stagingColumns: String {
         mapping.allMappings.map { "\(q($0.column)) \(stagingType($0.column))" }.joined(separator: ", ")
     }
 
@@ -165,7 +165,7 @@ struct LoadPlan: Sendable {
 
     /// The upsert's insert columns and values and its `DO UPDATE` assignments: the mapped columns, plus `synced_at`
     /// and `deleted_at` where sfpg maintains them.
-    private func upsertLists(isDeleted: String?) -> (columns: [String], values: [String], updates: [String]) {
+    func upsertLists(isDeleted: String?) -> (columns: [String], values: [String], updates: [String]) {
         var columns = mapping.allMappings.map { q($0.column) }
         var values = mapping.allMappings.map { "src." + q($0.column) }
         var updates = (mapping.allMappings.dropFirst()).map { "\(q($0.column)) = EXCLUDED.\(q($0.column))" }

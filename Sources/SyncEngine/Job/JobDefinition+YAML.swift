@@ -12,10 +12,11 @@ extension JobDefinition {
     /// `api_budget` (the share of each daily allowance of the org a run may take it to: `50%`),
     /// `fields_per_query` (read the fields in parts of this many, see ``JobDefinition/fieldsPerQuery``).
     /// `deletes_check` (how often incremental runs ask for hard deletes: a duration or `off`, default every run).
+    /// `stream` (`sfpg serve` applies the object's change events, see ``JobDefinition/stream``).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
-        "api_budget", "verify", "deletes_check",
+        "api_budget", "verify", "deletes_check", "stream",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -96,6 +97,7 @@ extension JobDefinition {
         )
         job.split = split
         job.fieldsPerQuery = try reader.optionalInt("fields_per_query", range: 1...100_000)
+        job.stream = try reader.optionalBool("stream") ?? false
         try reader.driftAndAuditOptions(into: &job)
         try reader.sweepOptions(into: &job)
         return job

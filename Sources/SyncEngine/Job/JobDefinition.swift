@@ -66,6 +66,9 @@ public struct JobDefinition: Sendable {
     /// else a key sweep) when the last check covered up to at least this many seconds before the run's snapshot;
     /// 0 (the default) on every incremental run, nil (`off`) never.
     public var deletesCheckSeconds: Int? = 0
+    /// `stream: true`: `sfpg serve` keeps the table current within seconds by applying the object's Change Data
+    /// Capture events (``StreamApplier``); batch runs stay the backbone and own the watermark.
+    public var stream: Bool = false
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String

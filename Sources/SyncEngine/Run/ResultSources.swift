@@ -28,7 +28,8 @@ extension SyncRunner {
         _ jobs: BulkJobs, for plan: SyncPlan, scope: RunScope, state: JobState, job: JobDefinition
     ) throws -> SplitRanges? {
         let wholeObject = scope.shard == nil && !scope.isColumns
-        if scope.shard == nil, Self.bulkUnsupportedObjects.contains(job.object.lowercased()) {
+        if case .repair(_, _, true) = scope { jobs.readsThroughREST = true }
+        if scope.shard == nil, jobs.readsThroughREST || Self.bulkUnsupportedObjects.contains(job.object.lowercased()) {
             jobs.readsThroughREST = true
             return nil
         }

@@ -11,8 +11,9 @@ enum RunScope {
     case columns(ColumnPass)
     /// `sfpg verify --repair`: the records of the windows where drift was found (a SOQL condition), merged like a
     /// run's; with `sweepsExtras`, the keys the verify staged as gone from Salesforce are swept within `max_sweep`.
-    /// The watermark stays where it was.
-    case repair(condition: String, sweepsExtras: Bool)
+    /// The watermark stays where it was. `byKey`: a few named records (a change stream's re-reads), read through
+    /// REST `queryAll` rather than a Bulk job, which would cost minutes and a daily job for a handful of rows.
+    case repair(condition: String, sweepsExtras: Bool, byKey: Bool = false)
 
     var shard: ShardSlot? {
         if case .shard(let slot) = self { return slot }
@@ -20,7 +21,7 @@ enum RunScope {
     }
 
     var sweepsExtras: Bool {
-        if case .repair(_, let sweeps) = self { return sweeps }
+        if case .repair(_, let sweeps, _) = self { return sweeps }
         return false
     }
 
@@ -132,7 +133,7 @@ extension SyncRunner {
             var plan = try SyncPlan(job: job, requested: .full, previousWatermark: state.watermark)
             plan.split = slot.count
             return plan
-        case .repair(let condition, _):
+        case .repair(let condition, _, _):
             return try SyncPlan.windows(of: job, condition: condition)
         case .columns(let pass):
             let mapping = job.loadMapping
