@@ -66,6 +66,10 @@ public struct JobDefinition: Sendable {
     /// else a key sweep) when the last check covered up to at least this many seconds before the run's snapshot;
     /// 0 (the default) on every incremental run, nil (`off`) never.
     public var deletesCheckSeconds: Int? = 0
+    /// `schedule` and `full_schedule`: when `sfpg serve` starts an incremental and a full run of the job (5-field
+    /// cron, UTC); nil: never on its own.
+    public var schedule: CronSchedule? = nil
+    public var fullSchedule: CronSchedule? = nil
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String
