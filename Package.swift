@@ -10,7 +10,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sfpg", targets: ["sfpg"]),
-        // Development tools, kept out of the production binary (no SwiftNIO, no emulator, no benchmark code in sfpg).
+        // Development tools, kept out of the production binary (no emulator, no benchmark code in sfpg; SwiftNIO
+        // only for `sfpg serve`'s HTTP endpoints).
         .executable(name: "sfpg-emulator", targets: ["sfpg-emulator"]),
         .executable(name: "sfpg-bench", targets: ["sfpg-bench"]),
     ],
@@ -93,10 +94,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `sfpg serve`: the long-running process (HTTP endpoints on SwiftNIO, schedules, one active replica).
+        .target(
+            name: "Serve",
+            dependencies: [
+                "SyncEngine", "PostgresLoader", "SalesforceClient", "Metrics",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sfpg",
             dependencies: [
-                "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
+                "Serve", "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
                 "SettingsSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
