@@ -11,7 +11,7 @@ extension Sfpg {
             commandName: "serve",
             abstract: "Run as a service: HTTP endpoints, the job files' schedules, one active replica per database.",
             discussion: """
-                GET /health, /ready, /sync/stats (= sfpg status --json), /metrics; POST /sync/full[/JOB] and \
+                GET /health, /ready, /sync/stats (what sfpg status prints as JSON), /metrics; POST /sync/full[/JOB] and \
                 /sync/incremental[/JOB] with Authorization: Bearer $SFPG_SERVE_TOKEN (off without it). \
                 A second sfpg serve on the same database waits as a standby and takes over when the first ends.
 

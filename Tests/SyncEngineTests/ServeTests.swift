@@ -67,7 +67,8 @@ struct ServeTests {
         #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 120)
 
         // Another session holds the job's lock (a `sfpg run`, the stream): the POST is refused, nothing starts.
-        try SyncStore(world.connection).withJobLock("contacts", table: try world.job("contacts").table, policy: .failFast) { _ in
+        // (`.wait`: serve's own run still holds it for a moment after its commit, recording its API usage.)
+        try SyncStore(world.connection).withJobLock("contacts", table: try world.job("contacts").table, policy: .wait) { _ in
             let refused = try server.post("/sync/full/contacts")
             #expect(refused.status == 409, "\(refused.body)")
         }
