@@ -5,6 +5,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// An HTTP/1.1 server on SwiftNIO, with logging: the emulator's and `sfpg serve`'s.
+let httpServer: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "sfpg",
     platforms: [.macOS(.v14)],
@@ -78,11 +86,7 @@ let package = Package(
             name: "SalesforceEmulator",
             dependencies: [
                 "CivilTime", "CZlib", "COpenSSL", "CLibSSL",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + httpServer,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -99,11 +103,7 @@ let package = Package(
             name: "Serve",
             dependencies: [
                 "SyncEngine", "PostgresLoader", "SalesforceClient", "Metrics",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + httpServer,
             swiftSettings: swiftSettings
         ),
         .executableTarget(

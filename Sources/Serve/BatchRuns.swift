@@ -30,6 +30,21 @@ public struct ServeEnvironment: Sendable {
     }
 }
 
+/// What a batch run does: a sync through `sfpg run`'s pipeline, or a verify (`sfpg verify`, without repair: drift
+/// is reported in `sfpg.sync_logs`, `sfpg status` and `sfpg_drift_records`, and left for a person or
+/// `sfpg verify --repair`).
+public enum BatchWork: Sendable, Equatable {
+    case sync(SyncMode)
+    case verify
+
+    var name: String {
+        switch self {
+        case .sync(let mode): mode.rawValue
+        case .verify: "verify"
+        }
+    }
+}
+
 /// How a request to start a batch run ended.
 public enum RunStart: Sendable, Equatable {
     /// Started on a thread of its own; `id` names it in the logs (`serve.run_id`).
@@ -68,7 +83,7 @@ public final class BatchRuns: Sendable {
 
     /// Starts a run of `jobs` unless one of them is running here or locked elsewhere. Blocks for a database
     /// look at the locks: call it off the event loop.
-    public func start(_ jobs: [JobDefinition], mode: SyncMode, trigger: String) -> RunStart {
+    public func start(_ jobs: [JobDefinition], _ work: BatchWork, trigger: String) -> RunStart {
         let names = jobs.map(\.name)
         let reserved: (id: String, refusal: RunStart?) = state.withLock { state in
             guard state.accepting else { return ("", .refused("not accepting runs (standby or stopping)")) }
@@ -89,7 +104,7 @@ public final class BatchRuns: Sendable {
                 _ = state.withLock { $0.active.removeValue(forKey: id) }
                 return .busy(jobs: locked)
             }
-            let thread = Thread { [self] in run(id, jobs, mode: mode) }
+            let thread = Thread { [self] in run(id, jobs, work) }
             thread.name = "sfpg-run-\(id)"
             thread.start()
             metrics.add("sfpg_serve_runs_started_total", help: "Batch runs sfpg serve started, by trigger.",
@@ -101,13 +116,13 @@ public final class BatchRuns: Sendable {
         }
     }
 
-    private func run(_ id: String, _ jobs: [JobDefinition], mode: SyncMode) {
+    private func run(_ id: String, _ jobs: [JobDefinition], _ work: BatchWork) {
         var logger = self.logger
         logger[metadataKey: "serve.run_id"] = "\(id)"
         let cancellation = state.withLock { $0.active[id]?.cancellation } ?? CancellationFlag()
-        logger.notice("serve: run started", metadata: ["sync.mode": "\(mode.rawValue)", "jobs": "\(jobs.map(\.name))"])
+        logger.notice("serve: run started", metadata: ["sync.mode": "\(work.name)", "jobs": "\(jobs.map(\.name))"])
         var options = environment.options
-        (options.mode, options.lock) = (mode, .failFast)
+        options.lock = .failFast
         var outcomes: [JobOutcome]
         do {
             let connection = try environment.connect()
@@ -115,7 +130,16 @@ public final class BatchRuns: Sendable {
             try SchemaCheck.requireCurrent(connection)
             let client = SalesforceClient(configuration: environment.salesforce, cancellation: cancellation, logger: logger)
             let runner = SyncRunner(connection: connection, client: client, cancellation: cancellation, logger: logger)
-            outcomes = runner.run(jobs, options: options)
+            switch work {
+            case .sync(let mode):
+                options.mode = mode
+                outcomes = runner.run(jobs, options: options)
+            case .verify:
+                let verified = runner.verify(jobs, options: VerifyOptions(lock: .failFast))
+                logger.notice("serve: verify finished", metadata: [
+                    "outcomes": "\(verified.map { "\($0.job): \($0.status)" })"])
+                outcomes = []
+            }
         } catch {
             outcomes = jobs.map { JobOutcome(job: $0.name, failedWith: error) }
         }

@@ -76,8 +76,8 @@ public final class ServeProcess: Sendable {
             } else if let held = lock, !stillHeld(held) {
                 lock = nil
                 demote(to: .standby, reason: "lost the database session that holds the serve lock")
-            } else {
-                for (jobs, mode) in scheduler.due(at: Date()) { startScheduled(jobs, mode: mode) }
+            } else if let now = scheduler.newMinute(Date()) {
+                for (job, work) in scheduler.runs(at: now, verifying: dueVerifies()) { startScheduled(job, work) }
             }
             sleep(lock == nil ? options.standbyPoll : .milliseconds(200))
         }
@@ -97,7 +97,7 @@ public final class ServeProcess: Sendable {
             logger.notice("serve: active (holds the serve lock)")
             let context = ServeContext(
                 jobs: environment.jobs, metrics: metrics, logger: logger,
-                startRun: { [runs] jobs, mode, trigger in runs.start(jobs, mode: mode, trigger: trigger) })
+                startRun: { [runs] jobs, work, trigger in runs.start(jobs, work, trigger: trigger) })
             for service in services { try service.start(context) }
             state.withLock { $0 = .active }
             runs.accept(true)
@@ -112,12 +112,27 @@ public final class ServeProcess: Sendable {
         (try? connection.execute("SELECT 1")) != nil
     }
 
-    private func startScheduled(_ jobs: [JobDefinition], mode: SyncMode) {
-        switch runs.start(jobs, mode: mode, trigger: "schedule") {
+    /// The jobs whose `verify:` interval has passed since their last verify (or that were never verified).
+    private func dueVerifies() -> Set<String> {
+        let cadences = environment.jobs.compactMap { job in job.verifySeconds.map { (job.name, $0) } }
+        guard !cadences.isEmpty else { return [] }
+        do {
+            let latest = try SyncStore(try environment.connect()).latestVerifies()
+            return Set(cadences.filter { name, every in
+                latest[name]?.secondsAgo.map { $0 >= Double(every) } ?? true
+            }.map(\.0))
+        } catch {
+            logger.warning("serve: could not read when the jobs were last verified", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    private func startScheduled(_ job: JobDefinition, _ work: BatchWork) {
+        switch runs.start([job], work, trigger: "schedule") {
         case .started: break
         case .busy(let names):
             logger.notice("serve: scheduled run skipped: its job's lock is held", metadata: [
-                "jobs": "\(names)", "sync.mode": "\(mode.rawValue)"])
+                "jobs": "\(names)", "sync.mode": "\(work.name)"])
         case .refused(let reason):
             logger.warning("serve: scheduled run not started", metadata: ["reason": "\(reason)"])
         }
@@ -148,8 +163,8 @@ public final class ServeProcess: Sendable {
     }
 }
 
-/// Which runs the job files' `schedule:` and `full_schedule:` call for, once per UTC minute. A replica that
-/// becomes active during a matching minute runs it (it may be the minute its predecessor died in).
+/// Which runs the job files' `schedule:`, `full_schedule:` and `verify:` call for, once per UTC minute. A replica
+/// that becomes active during a matching minute runs it (it may be the minute its predecessor died in).
 struct Scheduler {
     let jobs: [JobDefinition]
     private var lastMinute: Int?
@@ -158,15 +173,21 @@ struct Scheduler {
 
     mutating func activated(at date: Date) { lastMinute = nil }
 
-    /// The runs due in `date`'s minute if it was not looked at yet: a full run where both schedules match.
-    mutating func due(at date: Date) -> [([JobDefinition], SyncMode)] {
+    /// `date` if its minute was not looked at yet, else nil.
+    mutating func newMinute(_ date: Date) -> Date? {
         let minute = Int(date.timeIntervalSince1970 / 60)
-        guard minute != lastMinute else { return [] }
+        guard minute != lastMinute else { return nil }
         lastMinute = minute
-        return jobs.compactMap { job in
-            if job.fullSchedule?.matches(date) == true { return ([job], .full) }
-            if job.schedule?.matches(date) == true { return ([job], .incremental) }
-            return nil
+        return date
+    }
+
+    /// The runs due in `date`'s minute: a full run where both schedules match; a verify of the jobs in `verifying`
+    /// that have no sync due (the next minute's look finds it still due).
+    func runs(at date: Date, verifying: Set<String>) -> [(JobDefinition, BatchWork)] {
+        jobs.compactMap { job in
+            if job.fullSchedule?.matches(date) == true { return (job, .sync(.full)) }
+            if job.schedule?.matches(date) == true { return (job, .sync(.incremental)) }
+            return verifying.contains(job.name) ? (job, .verify) : nil
         }
     }
 }

@@ -64,7 +64,7 @@ struct ServeRoutes: Sendable {
         else { return .json(401, ["error": "Authorization: Bearer <SFPG_SERVE_TOKEN> required"]) }
         let jobs = process.environment.jobs.filter { job == nil || $0.name == job }
         if jobs.isEmpty { return .json(404, ["error": "no job named '\(job ?? "")'"]) }
-        switch process.runs.start(jobs, mode: mode, trigger: "http") {
+        switch process.runs.start(jobs, .sync(mode), trigger: "http") {
         case .started(let id, let names): return .json(202, Started(runId: id, jobs: names, mode: mode.rawValue))
         case .busy(let names):
             return .json(409, ["error": "a run holds the lock of \(names.joined(separator: ", ")); try again later"])

@@ -25,5 +25,5 @@ public struct ServeContext: Sendable {
     public let logger: Logger
     /// Starts a batch run of some jobs through the pipeline `sfpg run` uses (healing falls back to one), as
     /// `POST /sync/…` does: it fails fast on a job lock held elsewhere, never queues.
-    public let startRun: @Sendable (_ jobs: [JobDefinition], _ mode: SyncMode, _ trigger: String) -> RunStart
+    public let startRun: @Sendable (_ jobs: [JobDefinition], _ work: BatchWork, _ trigger: String) -> RunStart
 }

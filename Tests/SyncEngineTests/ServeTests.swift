@@ -145,17 +145,24 @@ struct ServeTests {
         #expect(second.stop() == 0)
     }
 
-    @Test("a job's schedule: starts its run with no request")
+    @Test("a job's schedule: starts its run with no request, and a verify: that is due runs too")
     func scheduleFires() async throws {
         let world = try await E2EFixture { $0.contactCount = 40 }
         let contacts = try String(contentsOfFile: E2EFixture.jobsDirectory + "/contacts.yaml", encoding: .utf8)
-        let jobs = try CLIExitCodeTests.tempJobs(["contacts.yaml": contacts + "schedule: \"* * * * *\"\n"])
+        let accounts = try String(contentsOfFile: E2EFixture.jobsDirectory + "/accounts.yaml", encoding: .utf8)
+        let jobs = try CLIExitCodeTests.tempJobs([
+            "contacts.yaml": contacts + "schedule: \"* * * * *\"\n",
+            "accounts.yaml": accounts + "verify: 1h\n",  // never verified: due at once
+        ])
         let server = try Server(world, jobs: jobs)
         let ran = try E2EFixture.waitUntil(timeout: .seconds(90)) {
             try world.count("SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'contacts' AND status = 'success'") >= 1
+                && world.count("SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'accounts' AND sync_type = 'verify'") == 1
         }
         #expect(ran, "\(server.process.standardError)")
-        #expect(server.process.standardError.contains("\"trigger\"") || server.process.standardError.contains("schedule-"))
+        #expect(server.process.standardError.contains("schedule-"))
+        // accounts has no schedule: it was verified, never synced.
+        #expect(try world.count("SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'accounts' AND sync_type <> 'verify'") == 0)
         #expect(server.stop() == 0)
     }
 
