@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "SyncEngineTests",
             dependencies: [
-                "SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
+                "SyncEngine", "Serve", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
                 "SettingsSyntax",
             ],
             swiftSettings: swiftSettings
