@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SyncEngine
 
 /// One HTTP request as `sfpg serve` routes it (the body is read and dropped: no endpoint takes one).
 struct HTTPRequest: Sendable {
@@ -52,7 +53,8 @@ final class HTTPServer: Sendable {
         } catch {
             try? pool.syncShutdownGracefully()
             try? group.syncShutdownGracefully()
-            throw error
+            // A port in use or an address not on this host: the command line's to fix (exit 2).
+            throw SyncError("cannot listen on \(host):\(port): \(error); pass another --bind or --port", reason: .configuration)
         }
         self.port = channel.localAddress?.port ?? port
     }

@@ -12,8 +12,9 @@ public struct ServeOptions: Sendable {
     public var token: String?
     /// SIGTERM to exit: running batches get the first half to finish, then are cancelled.
     public var grace: Duration
-    /// How often a standby replica tries the serve lock.
-    public var standbyPoll: Duration = .seconds(1)
+    /// How often the process looks: a standby at the serve lock, the active one at its lock's session and the
+    /// schedules (cron has minutes; a second is early enough).
+    public var poll: Duration = .seconds(1)
 
     public init(host: String, port: Int, token: String?, grace: Duration) {
         (self.host, self.port, self.token, self.grace) = (host, port, token, grace)
@@ -79,7 +80,7 @@ public final class ServeProcess: Sendable {
             } else if let now = scheduler.newMinute(Date()) {
                 for (job, work) in scheduler.runs(at: now, verifying: dueVerifies()) { startScheduled(job, work) }
             }
-            sleep(lock == nil ? options.standbyPoll : .milliseconds(200))
+            sleep(options.poll)
         }
         demote(to: .stopping, reason: "signal received")
         lock = nil

@@ -183,3 +183,16 @@ struct ServeTests {
         #expect(statuses.map { $0[0] ?? "" } == ["cancelled"], "\(statuses)")
     }
 }
+
+extension ServeTests {
+    @Test("a port already in use is a configuration error (exit 2) naming the flag")
+    func portInUse() async throws {
+        let world = try await E2EFixture { $0.contactCount = 5 }
+        let server = try Server(world)
+        let port = try #require(URL(string: server.url)?.port)
+        let second = try world.sfpg(["serve", "--port", "\(port)", "--jobs-directory", E2EFixture.jobsDirectory])
+        #expect(second.status == 2, "\(second.stderr)")
+        #expect(second.stderr.contains("--port"), "\(second.stderr)")
+        #expect(server.stop() == 0)
+    }
+}
