@@ -50,7 +50,7 @@ struct ServeTests {
         let server = try Server(world)
         #expect(server.ready(), "\(server.process.standardError)")
         #expect(try server.post("/sync/incremental/contacts", token: nil).status == 401)
-        #expect(try server.post("/sync/incremental/contacts", token: "wrong").status == 401)
+        #expect(try server.post("/sync/incremental/contacts", token: "wrong-token-7d2").status == 401)
         #expect(try server.post("/sync/incremental/contacts", token: Self.token + "x").status == 401)
         #expect(try server.post("/sync/incremental/nope").status == 404)
         #expect(try server.get("/sync/incremental/contacts").status == 404)
@@ -74,6 +74,9 @@ struct ServeTests {
         }
         #expect(server.stop() == 0, "\(server.process.standardError)")
         #expect(try world.count("SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'contacts'") == 1)
+        let logs = server.process.standardError + server.process.standardOutput
+        #expect(!logs.contains(Self.token) && !logs.contains("wrong-token-7d2"), "a presented or configured token was logged")
+        #expect(logs.contains("serve.run_id"), "\(logs)")
     }
 
     @Test("GET /sync/stats is sfpg status --json; /metrics is Prometheus text (promtool) with run and serve metrics")
