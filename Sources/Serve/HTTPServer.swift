@@ -35,8 +35,12 @@ final class HTTPServer: Sendable {
     /// The port it listens on (the one asked for, or the one the kernel chose for 0).
     let port: Int
 
-    /// Binds `host:port` and starts serving `route`, which runs on the pool.
-    init(host: String, port: Int, route: @escaping @Sendable (HTTPRequest) -> HTTPReply) throws {
+    /// Binds `host:port` and starts serving: `quick` answers on the event loop what it can without blocking (a
+    /// liveness probe must not queue behind database calls), `route` the rest on the pool.
+    init(
+        host: String, port: Int, quick: @escaping @Sendable (HTTPRequest) -> HTTPReply?,
+        route: @escaping @Sendable (HTTPRequest) -> HTTPReply
+    ) throws {
         pool.start()
         let pool = self.pool
         let bootstrap = ServerBootstrap(group: group)
@@ -45,7 +49,7 @@ final class HTTPServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(pool: pool, route: route))
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(pool: pool, quick: quick, route: route))
                 }
             }
         do {
@@ -71,11 +75,12 @@ private final class RequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     let pool: NIOThreadPool
+    let quick: @Sendable (HTTPRequest) -> HTTPReply?
     let route: @Sendable (HTTPRequest) -> HTTPReply
     private var head: HTTPRequestHead?
 
-    init(pool: NIOThreadPool, route: @escaping @Sendable (HTTPRequest) -> HTTPReply) {
-        (self.pool, self.route) = (pool, route)
+    init(pool: NIOThreadPool, quick: @escaping @Sendable (HTTPRequest) -> HTTPReply?, route: @escaping @Sendable (HTTPRequest) -> HTTPReply) {
+        (self.pool, self.quick, self.route) = (pool, quick, route)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -87,6 +92,7 @@ private final class RequestHandler: ChannelInboundHandler {
             self.head = nil
             let path = String(head.uri.prefix { $0 != "?" })
             let request = HTTPRequest(method: head.method.rawValue, path: path, authorization: head.headers["Authorization"].first)
+            if let reply = quick(request) { return write(reply, head: head, context: context) }
             let route = self.route
             pool.runIfActive(eventLoop: context.eventLoop) { route(request) }.assumeIsolated().whenComplete { result in
                 let reply = (try? result.get()) ?? .json(500, ["error": "internal error"])

@@ -64,7 +64,7 @@ public final class ServeProcess: Sendable {
     /// - Throws: when the port cannot be bound or a service fails to start.
     public func run(listening: (Int) -> Void = { _ in }) throws {
         let routes = ServeRoutes(process: self)
-        let server = try HTTPServer(host: options.host, port: options.port) { routes.reply($0) }
+        let server = try HTTPServer(host: options.host, port: options.port, quick: { routes.quick($0) }) { routes.reply($0) }
         defer { server.stop() }
         logger.notice("serve: listening", metadata: ["serve.address": "\(options.host):\(server.port)"])
         listening(server.port)

@@ -9,10 +9,14 @@ import SyncEngine
 struct ServeRoutes: Sendable {
     let process: ServeProcess
 
+    /// `/health`, answered without touching the database.
+    func quick(_ request: HTTPRequest) -> HTTPReply? {
+        request.method == "GET" && request.path.split(separator: "/") == ["health"] ? .json(200, ["status": "alive", "role": process.role.rawValue]) : nil
+    }
+
     func reply(_ request: HTTPRequest) -> HTTPReply {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, parts) {
-        case ("GET", ["health"]): return .json(200, ["status": "alive", "role": process.role.rawValue])
         case ("GET", ["ready"]): return ready()
         case ("GET", ["sync", "stats"]): return stats()
         case ("GET", ["metrics"]): return metrics()
