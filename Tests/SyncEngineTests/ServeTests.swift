@@ -199,3 +199,25 @@ extension ServeTests {
         #expect(server.stop() == 0)
     }
 }
+
+extension ServeTests {
+    @Test("an active replica whose lock session dies becomes a standby; the other one takes over: one active at a time")
+    func lostLockSession() async throws {
+        let world = try await E2EFixture { $0.contactCount = 5 }
+        let first = try Server(world)
+        #expect(first.ready())
+        let second = try Server(world)
+        try world.connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sfpg serve (lock)' AND datname = current_database()")
+        #expect(second.ready(), "\(second.process.standardError)")
+        func role(_ server: Server) -> String? {
+            (try? server.get("/health")).flatMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: String] }?["role"]
+        }
+        #expect(E2EFixture.waitUntil { role(first) == "standby" }, "\(first.process.standardError)")
+        #expect(role(second) == "active")
+        #expect(first.process.standardError.contains("lost the database session"), "\(first.process.standardError)")
+        #expect(try first.get("/ready").status == 503)
+        #expect(first.stop() == 0)
+        #expect(second.stop() == 0)
+    }
+}
