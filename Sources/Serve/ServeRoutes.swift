@@ -30,8 +30,13 @@ struct ServeRoutes: Sendable {
     }
 
     func ready() -> HTTPReply {
-        if let reason = process.notReadyReason() { return .json(503, ["ready": "false", "reason": reason]) }
-        return .json(200, ["ready": "true"])
+        let reason = process.notReadyReason()
+        return .json(reason == nil ? 200 : 503, Readiness(ready: reason == nil, reason: reason))
+    }
+
+    struct Readiness: Encodable {
+        var ready: Bool
+        var reason: String?
     }
 
     func stats() -> HTTPReply {

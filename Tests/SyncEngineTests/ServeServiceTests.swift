@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PlainHTTP
 import SalesforceClient
-import Serve
+@testable import Serve
 import Synchronization
 import SyncEngine
 import Testing
@@ -74,5 +74,24 @@ struct ServeServiceTests {
         #expect(stopped > .zero && stopped <= .seconds(2), "stop's deadline: \(stopped)")
         let late = context.startRun(context.jobs, .sync(.incremental), "stream")
         if case .refused = late {} else { Issue.record("a run started after the stop: \(late)") }
+    }
+
+    @Test("the scheduler: each minute looked at once, a full run wins over an incremental one, a verify only when no sync is due")
+    func scheduler() throws {
+        let base = "object: Contact\ntable: public.c\nfields:\n  Id: id\n  SystemModstamp: m\n  IsDeleted: d\n"
+        let both = try JobDefinition.parse(
+            yaml: base + "schedule: \"*/10 * * * *\"\nfull_schedule: \"0 3 * * *\"\n", name: "both", file: "both.yaml")
+        let verifyOnly = try JobDefinition.parse(yaml: base + "verify: 1h\n", name: "verified", file: "v.yaml")
+        var scheduler = Scheduler(jobs: [both, verifyOnly])
+        let three = CronScheduleTests.at("2026-12-07 03:00")
+        #expect(scheduler.newMinute(three) == three)
+        #expect(scheduler.newMinute(three.addingTimeInterval(30)) == nil)  // same minute
+        let runs = scheduler.runs(at: three, verifying: ["verified", "both"])
+        #expect(runs.map { "\($0.0.name) \($0.1.name)" } == ["both full", "verified verify"])
+        let tenPast = CronScheduleTests.at("2026-12-07 03:10")
+        #expect(scheduler.runs(at: tenPast, verifying: []).map { "\($0.0.name) \($0.1.name)" } == ["both incremental"])
+        #expect(scheduler.runs(at: CronScheduleTests.at("2026-12-07 03:11"), verifying: ["both"]).map(\.1) == [.verify])
+        scheduler.activated(at: three)
+        #expect(scheduler.newMinute(three) == three)  // a replica that becomes active in a matching minute runs it
     }
 }
