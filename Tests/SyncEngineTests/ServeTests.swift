@@ -44,6 +44,14 @@ struct ServeTests {
         }
     }
 
+    /// Two `sfpg serve` on one database, the first one active.
+    static func twoReplicas(contacts: Int) async throws -> (E2EFixture, Server, Server) {
+        let world = try await E2EFixture { $0.contactCount = contacts }
+        let first = try Server(world)
+        #expect(first.ready())
+        return (world, first, try Server(world))
+    }
+
     @Test("POST /sync/incremental/contacts: 401 without the token, 404 for an unknown job, 202 and the run happens, 409 while the lock is held")
     func triggerRuns() async throws {
         let world = try await E2EFixture { $0.contactCount = 120 }
@@ -128,10 +136,7 @@ struct ServeTests {
 
     @Test("a second sfpg serve waits as a standby (/ready 503, /health 200) and takes over when the first dies")
     func standbyTakesOver() async throws {
-        let world = try await E2EFixture { $0.contactCount = 30 }
-        let first = try Server(world)
-        #expect(first.ready())
-        let second = try Server(world)
+        let (world, first, second) = try await Self.twoReplicas(contacts: 30)
         #expect(try second.get("/health").status == 200)
         try await Task.sleep(for: .seconds(2))  // two lock polls of the standby
         let standby = try second.get("/ready")
@@ -203,10 +208,7 @@ extension ServeTests {
 extension ServeTests {
     @Test("an active replica whose lock session dies becomes a standby; the other one takes over: one active at a time")
     func lostLockSession() async throws {
-        let world = try await E2EFixture { $0.contactCount = 5 }
-        let first = try Server(world)
-        #expect(first.ready())
-        let second = try Server(world)
+        let (world, first, second) = try await Self.twoReplicas(contacts: 5)
         try world.connection.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sfpg serve (lock)' AND datname = current_database()")
         #expect(second.ready(), "\(second.process.standardError)")
