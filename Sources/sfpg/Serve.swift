@@ -27,7 +27,7 @@ extension Sfpg {
         @Option(help: "Port to listen on (0: one the kernel picks, printed in the log).")
         var port = 8080
 
-        @Option(help: "How long a SIGTERM may take: running batches get half of it to finish, then are cancelled.")
+        @Option(help: "How long a SIGTERM may take: running batches get 40% of it to finish, then are cancelled.")
         var grace = "25s"
 
         @Option(help: "\(JobsDirectory.help)")

@@ -178,7 +178,7 @@ struct ServeTests {
     func sigtermCancelsRun() async throws {
         let world = try await E2EFixture { $0.contactCount = 60 }
         world.emulator.faults.slowInProgress(polls: 1000)
-        let server = try Server(world)
+        let server = try Server(world, extra: ["--grace", "10s"])
         #expect(server.ready())
         #expect(try server.post("/sync/full/contacts").status == 202)
         #expect(try E2EFixture.waitUntil {
@@ -186,7 +186,7 @@ struct ServeTests {
         })
         let start = ContinuousClock.now
         #expect(server.stop() == 0, "\(server.process.standardError)")
-        #expect(ContinuousClock.now - start < .seconds(6), "took longer than --grace 6s")
+        #expect(ContinuousClock.now - start < .seconds(10), "took longer than --grace 10s")
         let statuses = try world.connection.execute("SELECT status FROM sfpg.sync_logs WHERE job_name = 'contacts'").rows
         #expect(statuses.map { $0[0] ?? "" } == ["cancelled"], "\(statuses)")
     }
