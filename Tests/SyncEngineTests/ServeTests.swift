@@ -94,8 +94,9 @@ struct ServeTests {
         let server = try Server(world)
         #expect(server.ready())
         #expect(try server.post("/sync/full/contacts").status == 202)
-        #expect(try E2EFixture.waitUntil(timeout: .seconds(60)) {
-            try world.count("SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'contacts'") == 1
+        // Finished, not just committed: after its commit a run still records its API usage on its row.
+        #expect(E2EFixture.waitUntil(timeout: .seconds(60)) {
+            (try? server.get("/metrics").body)?.contains("sfpg_serve_run_duration_seconds{sfpg_job=\"contacts\"}") == true
         })
         let stats = try server.get("/sync/stats")
         #expect(stats.status == 200)
