@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# sfpg as a container image: a batch job (Kubernetes CronJob, systemd), not a service — no ports, no HEALTHCHECK.
+# sfpg as a container image: a batch job (Kubernetes CronJob, systemd), or `sfpg serve` (8080 with --bind 0.0.0.0;
+# Kubernetes probes /ready and /health, so no HEALTHCHECK).
 #
 #   docker build --build-arg SFPG_BUILD_COMMIT=$(git rev-parse HEAD) -t sfpg:0.9.0 .
 #   docker run --rm --read-only --tmpfs /var/spool/sfpg:uid=10001,gid=10001,mode=0700 \
@@ -51,5 +52,6 @@ ENV SFPG_JOBS_DIR=/etc/sfpg/jobs \
     TMPDIR=/var/spool/sfpg
 USER 10001:10001
 WORKDIR /var/spool/sfpg
+EXPOSE 8080
 ENTRYPOINT ["sfpg"]
 CMD ["--help"]

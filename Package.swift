@@ -5,12 +5,21 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// An HTTP/1.1 server on SwiftNIO, with logging: the emulator's and `sfpg serve`'s.
+let httpServer: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "sfpg",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sfpg", targets: ["sfpg"]),
-        // Development tools, kept out of the production binary (no SwiftNIO, no emulator, no benchmark code in sfpg).
+        // Development tools, kept out of the production binary (no emulator, no benchmark code in sfpg; SwiftNIO
+        // only for `sfpg serve`'s HTTP endpoints).
         .executable(name: "sfpg-emulator", targets: ["sfpg-emulator"]),
         .executable(name: "sfpg-bench", targets: ["sfpg-bench"]),
     ],
@@ -77,11 +86,7 @@ let package = Package(
             name: "SalesforceEmulator",
             dependencies: [
                 "CivilTime", "CZlib", "COpenSSL", "CLibSSL",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + httpServer,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -93,10 +98,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `sfpg serve`: the long-running process (HTTP endpoints on SwiftNIO, schedules, one active replica).
+        .target(
+            name: "Serve",
+            dependencies: [
+                "SyncEngine", "PostgresLoader", "SalesforceClient", "Metrics",
+            ] + httpServer,
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sfpg",
             dependencies: [
-                "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
+                "Serve", "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
                 "SettingsSyntax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "SyncEngineTests",
             dependencies: [
-                "SyncEngine", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
+                "SyncEngine", "Serve", "SalesforceEmulator", "PostgresLoader", "SalesforceClient", "TestSupport", "PlainHTTP",
                 "SettingsSyntax", "Avro", "CivilTime",
             ],
             swiftSettings: swiftSettings

@@ -19,7 +19,7 @@ public enum PlainHTTP {
     /// transport failure (DNS, connect, timeout) throws.
     public static func request(
         _ method: String, _ url: String, body: String? = nil, contentType: String? = nil,
-        timeoutSeconds: Int = 10
+        headers extra: [String] = [], timeoutSeconds: Int = 10
     ) throws -> Response {
         curlGlobalInit
         guard let handle = curl_easy_init() else { throw Failure(description: "curl_easy_init failed") }
@@ -28,6 +28,7 @@ public enum PlainHTTP {
         defer { curl_slist_free_all(headers) }
         if let contentType { headers = curl_slist_append(headers, "Content-Type: \(contentType)") }
         headers = curl_slist_append(headers, "Expect:")
+        for header in extra { headers = curl_slist_append(headers, header) }
 
         let sink = Sink()
         let unmanaged = Unmanaged.passRetained(sink)

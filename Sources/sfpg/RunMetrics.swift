@@ -123,6 +123,23 @@ struct JobRunMetrics {
     }
 
     var labels: [(String, String)] { [("sfpg_job", job), ("object", object)] }
+
+    /// One per outcome, with the database's record of the job; `own` tells whether that record's latest run-log
+    /// row is the outcome's own.
+    static func runs(
+        _ outcomes: [JobOutcome], jobs: [JobDefinition], store: SyncStore?, own: (JobOutcome, LastRuns?) -> Bool
+    ) -> [JobRunMetrics] {
+        let verifies = (try? store?.latestVerifies()) ?? [:]
+        return outcomes.map { outcome -> JobRunMetrics in
+            let record = try? store?.lastRuns(jobName: outcome.job)
+            return JobRunMetrics(
+                job: outcome.job, object: jobs.first { $0.name == outcome.job }?.object ?? "", status: outcome.status,
+                reason: outcome.status == .success ? nil : outcome.reason ?? ExitReason(outcome.status),
+                seconds: outcome.seconds, counts: outcome.summary?.counts, backfilled: outcome.backfilled,
+                refreshed: outcome.refreshed, bulkJobSeconds: outcome.bulkJobSeconds, record: record,
+                ownRow: own(outcome, record), verify: verifies[outcome.job])
+        }
+    }
 }
 
 /// Publishes a run's metrics to the Pushgateway and/or the textfile. Never fails the run: a problem is logged.
@@ -147,18 +164,9 @@ struct RunMetricsPublisher {
     /// After `runner.run`: one result per outcome, with the database's record of the job.
     func publish(_ outcomes: [JobOutcome], jobs: [JobDefinition], store: SyncStore?) {
         guard options.enabled else { return }
-        let verifies = (try? store?.latestVerifies()) ?? [:]
-        let runs = outcomes.map { outcome -> JobRunMetrics in
-            let record = try? store?.lastRuns(jobName: outcome.job)
-            let own = record?.latestRunId.map { $0 > (before[outcome.job] ?? 0) } ?? false
-            return JobRunMetrics(
-                job: outcome.job, object: jobs.first { $0.name == outcome.job }?.object ?? "", status: outcome.status,
-                reason: outcome.status == .success ? nil : outcome.reason ?? ExitReason(outcome.status),
-                seconds: outcome.seconds, counts: outcome.summary?.counts, backfilled: outcome.backfilled,
-                refreshed: outcome.refreshed, bulkJobSeconds: outcome.bulkJobSeconds, record: record, ownRow: own,
-                verify: verifies[outcome.job])
-        }
-        publish(runs)
+        publish(JobRunMetrics.runs(outcomes, jobs: jobs, store: store) { [before] outcome, record in
+            record?.latestRunId.map { $0 > (before[outcome.job] ?? 0) } ?? false
+        })
     }
 
     /// After `sfpg verify`: `sfpg_drift_records` and the verify's exit code per job, POSTed to the job's group so

@@ -30,6 +30,8 @@ struct Settings: Sendable {
     var pushgatewayURL: String? { source["SFPG_PUSHGATEWAY_URL"] }
     /// `SFPG_METRICS_FILE`: the node-exporter textfile `sfpg run` writes.
     var metricsFile: String? { source["SFPG_METRICS_FILE"] }
+    /// `SFPG_SERVE_TOKEN`: the bearer token of `sfpg serve`'s POST endpoints (secret); unset turns them off.
+    var serveToken: String? { source["SFPG_SERVE_TOKEN"] }
 
     /// `SFPG_API_BUDGET` (or `--api-budget`, which wins): the run's `api_budget` as a fraction.
     /// - Throws: `SettingError` naming the setting and the accepted forms.

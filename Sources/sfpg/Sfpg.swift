@@ -16,7 +16,7 @@ struct Sfpg: ParsableCommand {
             130 cancelled (SIGINT/SIGTERM), 64 bad command line.
             """,
         version: BuildInfo.description,
-        subcommands: [Run.self, Plan.self, Verify.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, Demo.self]
+        subcommands: [Run.self, Plan.self, Verify.self, Migrate.self, Check.self, Status.self, Describe.self, History.self, ServeCommand.self, Demo.self]
     )
 
     /// Hardens the process (no core dumps: see `ProcessHardening`) before any secret is read, then runs the command

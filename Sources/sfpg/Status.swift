@@ -27,13 +27,11 @@ extension Sfpg {
             do {
                 let connection = try global.connect()
                 let jobs = loadJobs(logger: logger)
-                let statuses = try StatusReport.collect(connection, jobs: jobs)
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
+                    print(try StatusReport.json(connection, jobs: jobs))
                     return
                 }
+                let statuses = try StatusReport.collect(connection, jobs: jobs)
                 for status in statuses {
                     print(status.job + (status.object.map { " (\($0) → \(status.table ?? "?"))" } ?? ""))
                     if let line = verifyLine(status) { print(line) }

@@ -13,10 +13,11 @@ extension JobDefinition {
     /// `fields_per_query` (read the fields in parts of this many, see ``JobDefinition/fieldsPerQuery``).
     /// `deletes_check` (how often incremental runs ask for hard deletes: a duration or `off`, default every run).
     /// `stream` (`sfpg serve` applies the object's change events, see ``JobDefinition/stream``).
+    /// `schedule`, `full_schedule` (cron expressions for `sfpg serve`).
     static let knownKeys: Set<String> = [
         "object", "table", "fields", "key", "watermark", "deletes", "where", "page_size", "overlap",
         "on_missing_field", "refresh_calculated", "audit", "audit_retention", "sweep", "max_sweep", "split", "fields_per_query",
-        "api_budget", "verify", "deletes_check", "stream",
+        "api_budget", "verify", "deletes_check", "stream", "schedule", "full_schedule",
     ]
 
     /// Reads and validates every `*.yaml` and `*.yml` file in `directory`, sorted by name, then checks them against
@@ -199,6 +200,12 @@ private struct Reader {
         if let text = try optionalString("deletes_check") {
             job.deletesCheckSeconds = text.lowercased() == "off" ? nil : try duration("deletes_check", text)
         }
+        job.schedule = try optionalString("schedule").map { try cron("schedule", $0) }
+        job.fullSchedule = try optionalString("full_schedule").map { try cron("full_schedule", $0) }
+    }
+
+    func cron(_ key: String, _ text: String) throws -> CronSchedule {
+        do { return try CronSchedule(parsing: text) } catch { throw self.error(key, "\(error)") }
     }
 
     /// `10%`, `2.5%` (a share of the live rows, 0 to 100) or `5000` (rows). Digits and one decimal point only:

@@ -69,6 +69,10 @@ public struct JobDefinition: Sendable {
     /// `stream: true`: `sfpg serve` keeps the table current within seconds by applying the object's Change Data
     /// Capture events (``StreamApplier``); batch runs stay the backbone and own the watermark.
     public var stream: Bool = false
+    /// `schedule` and `full_schedule`: when `sfpg serve` starts an incremental and a full run of the job (5-field
+    /// cron, UTC); nil: never on its own.
+    public var schedule: CronSchedule? = nil
+    public var fullSchedule: CronSchedule? = nil
 
     public struct FieldMapping: Sendable, Equatable {
         public var source: String

@@ -51,6 +51,13 @@ public struct JobStatus: Codable, Sendable {
 }
 
 public enum StatusReport {
+    /// What `sfpg status --json` prints and `sfpg serve` answers `GET /sync/stats` with: one encoding for both.
+    public static func json(_ connection: PostgresConnection, jobs: [JobDefinition]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(try collect(connection, jobs: jobs)), as: UTF8.self)
+    }
+
     /// Reads the status of every job that has run, plus `jobs` that never did.
     public static func collect(_ connection: PostgresConnection, jobs: [JobDefinition]) throws -> [JobStatus] {
         let store = SyncStore(connection)

@@ -70,6 +70,14 @@ public struct JobOutcome: Sendable {
     public var resultBytes: Int64 = 0
 }
 
+extension JobOutcome {
+    /// A job that failed before its run began (the database or the schema check refused it).
+    public init(job: String, failedWith error: any Error) {
+        self.init(job: job, status: .success, seconds: 0)
+        fail(error)
+    }
+}
+
 /// Runs jobs: Salesforce Bulk query → COPY into staging → one merge, committed with the watermark and the run log.
 ///
 /// Blocking by design (libcurl and libpq block); call it from a thread that may block, not from the cooperative pool.
