@@ -15,7 +15,7 @@ let httpServer: [Target.Dependency] = [
 
 let package = Package(
     name: "sfpg",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sfpg", targets: ["sfpg"]),
         // Development tools, kept out of the production binary (no emulator, no benchmark code in sfpg; SwiftNIO
@@ -28,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        // Salesforce's Pub/Sub API (issue #20) is gRPC: the client's subscriber and the emulator's server.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries. The shims are static inline functions in the module-map headers, so no C target is built.
@@ -50,6 +55,17 @@ let package = Package(
         .target(name: "CivilTime", swiftSettings: swiftSettings),
         // Change events of the Pub/Sub API (issue #20) arrive Avro-encoded; no Swift Avro library is available.
         .target(name: "Avro", swiftSettings: swiftSettings),
+        // Salesforce's `pubsub_api.proto` (eventbus.v1.PubSub) as generated Swift: messages plus client and server
+        // stubs, generated once by scripts/generate-pubsub-api and committed (the protoc plugins take minutes to build).
+        .target(
+            name: "PubSubAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PostgresLoader",
             dependencies: ["CLibPQ", "SettingsSyntax", .product(name: "Logging", package: "swift-log")],
@@ -85,7 +101,8 @@ let package = Package(
         .target(
             name: "SalesforceEmulator",
             dependencies: [
-                "CivilTime", "CZlib", "COpenSSL", "CLibSSL",
+                "CivilTime", "CZlib", "COpenSSL", "CLibSSL", "PubSubAPI",
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ] + httpServer,
             swiftSettings: swiftSettings
         ),
