@@ -57,6 +57,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The client's subscriber of the Pub/Sub API: topic and schema lookups, flow-controlled subscriptions that
+        // yield decoded change events (issue #20). TLS to Salesforce through swift-nio-ssl, the transport's own.
+        .target(
+            name: "PubSubClient",
+            dependencies: [
+                "PubSubAPI", "Avro", "SalesforceClient", "SettingsSyntax",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PostgresLoader",
             dependencies: ["CLibPQ", "SettingsSyntax", .product(name: "Logging", package: "swift-log")],
@@ -93,6 +104,7 @@ let package = Package(
             name: "SalesforceEmulator",
             dependencies: [
                 "CivilTime", "CZlib", "COpenSSL", "CLibSSL", "PubSubAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -114,7 +126,7 @@ let package = Package(
             name: "sfpg",
             dependencies: [
                 "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
-                "SettingsSyntax",
+                "SettingsSyntax", "PubSubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -147,6 +159,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AvroTests", dependencies: ["Avro"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PubSubClientTests",
+            dependencies: ["PubSubClient", "SalesforceEmulator", "SalesforceClient", "TestSupport", "Avro"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MetricsTests",
             dependencies: ["Metrics"],
