@@ -66,6 +66,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The client's subscriber of the Pub/Sub API: topic and schema lookups, flow-controlled subscriptions that
+        // yield decoded change events (issue #20). TLS to Salesforce through swift-nio-ssl, the transport's own.
+        .target(
+            name: "PubSubClient",
+            dependencies: [
+                "PubSubAPI", "Avro", "SalesforceClient", "SettingsSyntax",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PostgresLoader",
             dependencies: ["CLibPQ", "SettingsSyntax", .product(name: "Logging", package: "swift-log")],
@@ -102,6 +113,7 @@ let package = Package(
             name: "SalesforceEmulator",
             dependencies: [
                 "CivilTime", "CZlib", "COpenSSL", "CLibSSL", "PubSubAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ] + httpServer,
             swiftSettings: swiftSettings
@@ -127,7 +139,7 @@ let package = Package(
             name: "sfpg",
             dependencies: [
                 "Serve", "SyncEngine", "PostgresLoader", "SalesforceClient", "LocalPostgres", "PlainHTTP", "Metrics",
-                "SettingsSyntax",
+                "SettingsSyntax", "PubSubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -160,6 +172,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AvroTests", dependencies: ["Avro"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PubSubClientTests",
+            dependencies: ["PubSubClient", "SalesforceEmulator", "SalesforceClient", "TestSupport", "Avro"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MetricsTests",
             dependencies: ["Metrics"],

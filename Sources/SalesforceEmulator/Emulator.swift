@@ -31,6 +31,12 @@ public final class Emulator: Sendable {
     private let certificates: TLSCertificates?
     /// The bound TCP port.
     public let port: Int
+    /// The Pub/Sub API server (``EmulatorConfiguration/pubSubPort``), nil without one.
+    private let pubSub: PubSubServer?
+    /// The Pub/Sub API's bound port (plaintext HTTP/2), nil without ``EmulatorConfiguration/pubSubPort``.
+    public var pubSubPort: Int? { pubSub?.port }
+    /// Change events sent to subscribers so far, for flow-control checks.
+    public var pubSubEventsSent: Int { router.org.changes.state.withLock { $0.sent } }
 
     /// The org's data, for in-process administration.
     public var org: Org { router.org }
@@ -50,10 +56,10 @@ public final class Emulator: Sendable {
 
     private init(
         group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, channel: any Channel, router: Router, port: Int,
-        host: String, certificates: TLSCertificates?
+        host: String, certificates: TLSCertificates?, pubSub: PubSubServer?
     ) {
         (self.group, self.threadPool, self.channel, self.router) = (group, threadPool, channel, router)
-        (self.port, self.certificates) = (port, certificates)
+        (self.port, self.certificates, self.pubSub) = (port, certificates, pubSub)
         self.baseURL = "\(certificates == nil ? "http" : "https")://\(host):\(port)"
     }
 
@@ -70,7 +76,12 @@ public final class Emulator: Sendable {
         let parts = try prepare(configuration)
         do {
             let channel = try await parts.bootstrap.bind(host: configuration.host, port: configuration.port).get()
-            return try finish(parts, channel: channel, configuration: configuration)
+            var pubSub: PubSubServer?
+            if let port = configuration.pubSubPort {
+                pubSub = try await PubSubServer.start(
+                    router: parts.router, host: configuration.host, port: port, group: parts.group)
+            }
+            return try finish(parts, channel: channel, pubSub: pubSub, configuration: configuration)
         } catch {
             try? await parts.threadPool.shutdownGracefully()
             try? await parts.group.shutdownGracefully()
@@ -83,7 +94,13 @@ public final class Emulator: Sendable {
         let parts = try prepare(configuration)
         do {
             let channel = try parts.bootstrap.bind(host: configuration.host, port: configuration.port).wait()
-            return try finish(parts, channel: channel, configuration: configuration)
+            let (router, group) = (parts.router, parts.group)
+            let pubSub = try configuration.pubSubPort.map { port in
+                try PubSubServer.blocking {
+                    try await PubSubServer.start(router: router, host: configuration.host, port: port, group: group)
+                }
+            }
+            return try finish(parts, channel: channel, pubSub: pubSub, configuration: configuration)
         } catch {
             try? parts.threadPool.syncShutdownGracefully()
             try? parts.group.syncShutdownGracefully()
@@ -123,19 +140,21 @@ public final class Emulator: Sendable {
         return Parts(group: group, threadPool: threadPool, router: router, bootstrap: bootstrap, certificates: certificates)
     }
 
-    private static func finish(_ parts: Parts, channel: any Channel, configuration: EmulatorConfiguration) throws
-        -> Emulator
-    {
+    private static func finish(
+        _ parts: Parts, channel: any Channel, pubSub: PubSubServer?, configuration: EmulatorConfiguration
+    ) throws -> Emulator {
         guard let port = channel.localAddress?.port else { throw ChannelError.unknownLocalAddress }
         let emulator = Emulator(
             group: parts.group, threadPool: parts.threadPool, channel: channel, router: parts.router, port: port,
-            host: configuration.host, certificates: parts.certificates)
+            host: configuration.host, certificates: parts.certificates, pubSub: pubSub)
         parts.router.baseURL.withLock { $0 = emulator.baseURL }
         return emulator
     }
 
     /// Stops accepting connections, closes open ones and stops the threads.
     public func shutdown() async throws {
+        router.org.changes.reset()
+        await pubSub?.shutdown()
         try await channel.close().get()
         try await threadPool.shutdownGracefully()
         try await group.shutdownGracefully()
@@ -148,6 +167,8 @@ public final class Emulator: Sendable {
 
     /// ``shutdown()`` for synchronous callers; must not be called from an event loop thread.
     public func shutdownBlocking() throws {
+        router.org.changes.reset()
+        pubSub?.stop()
         try channel.close().wait()
         try threadPool.syncShutdownGracefully()
         try group.syncShutdownGracefully()

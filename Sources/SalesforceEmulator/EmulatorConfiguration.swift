@@ -73,6 +73,14 @@ public struct EmulatorConfiguration: Sendable {
     public var wideObjectRecords = 0
     /// How long soft-deleted records stay in the recycle bin before they are purged from `queryAll` and getDeleted.
     public var recycleBinRetention: Duration = .seconds(15 * 86_400)
+    /// Port of the Pub/Sub API (gRPC over plaintext HTTP/2) on `host`; nil: no Pub/Sub server and no change events
+    /// recorded; 0 picks an ephemeral port (read it back from ``Emulator/pubSubPort``).
+    public var pubSubPort: Int? = nil
+    /// How long change events stay replayable, on the emulator's clock (Salesforce: 72 hours).
+    public var changeEventRetention: Duration = .seconds(72 * 3600)
+    /// An idle subscription gets an empty `FetchResponse` with the latest replay id this often (Salesforce: within
+    /// 270 seconds).
+    public var pubSubKeepalive: Duration = .seconds(30)
 
     public init() {}
 }

@@ -59,6 +59,11 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Seconds soft-deleted records stay in the recycle bin before they are purged (default 15 days).")
     var recycleBinRetentionSeconds = 15 * 86_400
     @Option(help: "DailyApiRequests maximum.") var dailyApiRequests = 15_000
+    @Option(help: "Serve the Pub/Sub API (change events, plaintext HTTP/2) on this port (0 picks a free one; default: off).")
+    var pubsubPort: Int?
+    @Option(help: "Seconds change events stay replayable on the emulator's clock (default 72 hours).")
+    var changeEventRetentionSeconds = 72 * 3600
+    @Option(help: "Milliseconds an idle subscription waits before an empty keepalive batch.") var pubsubKeepaliveMs = 30_000
 
     enum EnvFormat: String, ExpressibleByArgument, CaseIterable {
         case shell, json
@@ -113,6 +118,9 @@ struct EmulatorCommand: ParsableCommand {
         configuration.wideObjectRecords = wideObjectRecords
         configuration.recycleBinRetention = .seconds(recycleBinRetentionSeconds)
         configuration.dailyApiRequests = dailyApiRequests
+        configuration.pubSubPort = pubsubPort
+        configuration.changeEventRetention = .seconds(changeEventRetentionSeconds)
+        configuration.pubSubKeepalive = .milliseconds(pubsubKeepaliveMs)
         if let jwtPublicKey {
             guard let pem = try? String(contentsOfFile: jwtPublicKey, encoding: .utf8) else {
                 throw ValidationError("cannot read --jwt-public-key \(jwtPublicKey)")
@@ -144,7 +152,7 @@ enum EmulatorEnvironment {
             ("SF_USERNAME", configuration.username),
             ("SF_PASSWORD", configuration.password),
             ("SF_SECURITY_TOKEN", configuration.securityToken),
-        ]
+        ] + (emulator.pubSubPort.map { [("SF_PUBSUB_ENDPOINT", "http://\(configuration.host):\($0)")] } ?? [])
     }
 
     static func exports(_ variables: [(String, String)]) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresLoader
+import PubSubClient
 import SalesforceClient
 import SettingsSyntax
 import SyncEngine
@@ -59,6 +60,15 @@ struct Settings: Sendable {
             configuration.spoolDirectorySetting = "--spool-dir"
         }
         return configuration
+    }
+
+    /// `SF_PUBSUB_ENDPOINT`: where change events stream from (Salesforce's `api.pubsub.salesforce.com:7443`, TLS
+    /// verified against the CA bundle of `SF_CA_BUNDLE`, `CURL_CA_BUNDLE` or `SSL_CERT_FILE`, else the system's).
+    /// - Throws: `SettingError` naming the variable and the accepted forms.
+    func pubSubEndpoint() throws -> PubSubEndpoint {
+        try PubSubEndpoint(
+            source["SF_PUBSUB_ENDPOINT"] ?? PubSubEndpoint.salesforce,
+            caBundlePath: source.first("SF_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"))
     }
 
     /// The `SFPG_PG_*` settings (and `PGCONNECT_TIMEOUT`, `PGPASSWORD` for scrubbing) for every connection.

@@ -6,7 +6,7 @@ extension Org {
         _ object: String, seed: UInt64, inserts: Int, updates: Int, softDeletes: Int, undeletes: Int, hardDeletes: Int
     ) {
         var rng = SplitMix(state: seed)
-        _ = mutate(object) { table, stamp in
+        _ = mutate(object) { table, stamp, _ in
             // A round is one burst of activity, like a mass update: its changes share the next second, several per
             // millisecond when there are more than a thousand, instead of one millisecond each. At one millisecond
             // each, a 10% round of 10M records stamped them 17 minutes into the future, which sfpg rightly refuses

@@ -19,13 +19,16 @@ public final class Org: Sendable {
 
     let state: Mutex<State>
     let clock: EmulatorClock
+    /// Change Data Capture: the event of every insert, update, delete and undelete (with a Pub/Sub port only).
+    let changes: ChangeEventBus
 
     init(configuration: EmulatorConfiguration, clock: EmulatorClock = EmulatorClock()) {
-        state = Mutex(
-            State(
-                snapshot: OrgSnapshot(configuration: configuration),
-                retentionMillis: Self.millis(configuration.recycleBinRetention)))
+        let snapshot = OrgSnapshot(configuration: configuration)
+        state = Mutex(State(snapshot: snapshot, retentionMillis: Self.millis(configuration.recycleBinRetention)))
         self.clock = clock
+        changes = ChangeEventBus(
+            objects: snapshot.objectNames.compactMap(snapshot.schema), enabled: configuration.pubSubPort != nil,
+            retention: configuration.changeEventRetention, keepalive: configuration.pubSubKeepalive)
     }
 
     /// A consistent copy of every table, for a query job; records past the recycle bin's retention are purged first.
@@ -51,12 +54,13 @@ public final class Org: Sendable {
     /// Inserts a record; fields not given are null. Returns the new 18-character Id.
     @discardableResult
     public func insert(_ object: String, fields: [String: String?]) -> String {
-        mutate(object) { table, now in
+        mutate(object) { table, now, generator in
             let i = table.rowCount
             table.insertedCount += 1
             var patch = RecordPatch(createdMillis: now, modstampMillis: now, lastModifiedMillis: now, blankBase: true)
             Self.apply(fields, to: &patch, schema: table.schema)
             table.patches[i] = patch
+            publish(.create, table, i, before: nil, generator, at: now)
             return SalesforceId.make(prefix: table.schema.keyPrefix, index: i)
         } ?? ""
     }
@@ -68,20 +72,22 @@ public final class Org: Sendable {
 
     /// Moves a record to the recycle bin: `IsDeleted = true`, visible to `queryAll` only.
     public func softDelete(_ object: String, id: String) {
-        touch(object, id: id) { patch, _ in patch.isDeleted = true }
+        touch(object, id: id, event: .delete) { patch, _ in patch.isDeleted = true }
         noteDeletion(object, id: id, deleted: true)
     }
 
     /// Restores a soft-deleted record.
     public func undelete(_ object: String, id: String) {
-        touch(object, id: id) { patch, _ in patch.isDeleted = false }
+        touch(object, id: id, event: .undelete) { patch, _ in patch.isDeleted = false }
         noteDeletion(object, id: id, deleted: false)
     }
 
-    /// Removes a record entirely, even from `queryAll`.
+    /// Removes a record entirely, even from `queryAll`. Only a live record's removal is a change event: emptying the
+    /// recycle bin publishes none, as on Salesforce.
     public func hardDelete(_ object: String, id: String) {
-        _ = mutate(object) { table, now in
+        _ = mutate(object) { table, now, _ in
             guard let i = table.index(of: id) else { return }
+            if !table.isDeleted(i) { changes.publish(.delete, entity: table.schema.name, id: id, changed: [], nulled: [], values: [:], at: now) }
             table.patches[i] = nil
             table.hardDeleted.insert(i)
             if table.deletions[id] == nil { table.deletions[id] = now }
@@ -177,26 +183,30 @@ public final class Org: Sendable {
     }
 
     /// Runs a change on one table with the next stamp; the body may advance the stamp for several changes.
-    func mutate<T>(_ object: String, _ body: (inout ObjectTable, inout Int64) -> T) -> T? {
+    func mutate<T>(_ object: String, _ body: (inout ObjectTable, inout Int64, RecordGenerator) -> T) -> T? {
         state.withLock { state in
             guard var table = state.snapshot.table(object) else { return nil }
             var now = nextStamp(after: state.lastStamp)
-            let result = body(&table, &now)
+            let result = body(&table, &now, state.snapshot.generator)
             state.lastStamp = now
             state.snapshot.tables[object.lowercased()] = table
             return result
         }
     }
 
-    /// Applies a change to an existing record's patch and moves its modstamp.
-    private func touch(_ object: String, id: String, _ change: (inout RecordPatch, ObjectSchema) -> Void) {
-        _ = mutate(object) { table, now in
+    /// Applies a change to an existing record's patch, moves its modstamp and publishes its change event.
+    private func touch(
+        _ object: String, id: String, event: ChangeKind = .update, _ change: (inout RecordPatch, ObjectSchema) -> Void
+    ) {
+        _ = mutate(object) { table, now, generator in
             guard let i = table.index(of: id) else { return }
+            let before = event == .update ? eventValues(table, i, generator) : nil
             var patch = table.patches[i] ?? RecordPatch()
             change(&patch, table.schema)
             patch.modstampMillis = now
             patch.lastModifiedMillis = now
             table.patches[i] = patch
+            publish(event, table, i, before: before, generator, at: now)
         }
     }
 

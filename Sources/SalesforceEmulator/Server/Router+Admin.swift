@@ -9,6 +9,7 @@ extension Router {
             as? [String: Any] ?? [:]
         let ok = EmulatorResponse.json(200, .object([("ok", true)]))
         if let response = adminRecords(request.method, Array(segments), body: body) { return response }
+        if let response = adminPubSub(request.method, Array(segments), body: body) { return response }
         switch (request.method, Array(segments)) {
         case ("POST", ["removeField"]):
             org.removeField(body["object"] as? String ?? "", field: body["field"] as? String ?? "")
@@ -101,6 +102,7 @@ extension Router {
     /// clock and org Id of a fresh org.
     private func resetEverything() {
         org.reset(configuration: configuration)
+        org.changes.reset()
         faults.clear()
         jobs.removeAll()
         cursors.removeAll()
