@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "SyncEngine", "PostgresLoader", "SalesforceClient", "Metrics",
+                "SyncEngine", "PostgresLoader", "SalesforceClient", "Metrics", "PubSubClient",
             ] + httpServer,
             swiftSettings: swiftSettings
         ),

@@ -55,10 +55,15 @@ extension Sfpg {
                                 outcome.runId != nil && record?.latestRunId == outcome.runId
                             }, now: Date().timeIntervalSince1970)
                     })
+                let streamed = jobs.filter(\.stream)
+                let endpoint = streamed.isEmpty ? nil : try Settings.process.pubSubEndpoint()
+                let services: [any ServeService] = streamed.compactMap { job in
+                    endpoint.map { StreamService(job: job, environment: environment, endpoint: $0) }
+                }
                 let process = ServeProcess(
                     environment: environment,
                     options: ServeOptions(host: bind, port: port, token: Settings.process.serveToken, grace: grace),
-                    services: [], logger: logger)
+                    services: services, logger: logger)
                 let signals = ServeSignals(process)
                 try withExtendedLifetime(signals) { try process.run() }
             } catch {

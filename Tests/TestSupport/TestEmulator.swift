@@ -69,7 +69,7 @@ public final class TestEmulator: Sendable {
             "SF_LOGIN_URL": emulator.baseURL, "SF_CLIENT_ID": configuration.clientId,
             "SF_CLIENT_SECRET": configuration.clientSecret, "SF_USERNAME": configuration.username,
             "SF_PASSWORD": configuration.password, "SF_SECURITY_TOKEN": configuration.securityToken,
-        ]
+        ].merging(emulator.pubSubPort.map { ["SF_PUBSUB_ENDPOINT": "http://127.0.0.1:\($0)"] } ?? [:]) { $1 }
     }
 
     /// Every secret the emulator knows, for leak checks.
