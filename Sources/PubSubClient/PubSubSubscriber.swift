@@ -179,6 +179,6 @@ public struct PubSubTopic: Sendable, Hashable {
 extension PubSubAuthentication {
     /// The call metadata Salesforce's Pub/Sub API authenticates by.
     var metadata: Metadata {
-        ["accesstoken": accessToken, "instanceurl": instanceURL, "tenantid": tenantId]
+        ["accesstoken": .string(accessToken), "instanceurl": .string(instanceURL), "tenantid": .string(tenantId)]
     }
 }

@@ -67,7 +67,7 @@ struct PubSubService: Eventbus_V1_PubSub.ServiceProtocol {
             throw RPCError(
                 code: .invalidArgument,
                 message: "The Replay ID validation failed. The replay ID is invalid or outside the retention window.",
-                metadata: ["error-code": Self.replayErrorCode])
+                metadata: ["error-code": .string(Self.replayErrorCode)])
         }
         let keepalive = bus.state.withLock { $0.keepalive }
         var lastSent = ContinuousClock.now
@@ -113,7 +113,7 @@ struct PubSubService: Eventbus_V1_PubSub.ServiceProtocol {
             throw RPCError(
                 code: .unauthenticated,
                 message: "The session is invalid or expired, or the tenant id and instance URL do not match it.",
-                metadata: ["error-code": Self.authErrorCode])
+                metadata: ["error-code": .string(Self.authErrorCode)])
         }
     }
 
