@@ -92,6 +92,16 @@ class Emulator:
                 self.env[match.group(1)] = match.group(2)
         self.base = self.env["SF_LOGIN_URL"].rstrip("/")
 
+    def peak_kib(self, reset=False):
+        """The emulator's peak resident set (VmHWM, KiB) since it started or the last reset; `reset` starts a new
+        peak (Linux `clear_refs` 5), so each scenario reports its own."""
+        with open(f"/proc/{self.process.pid}/status") as f:
+            peak = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+        if reset:
+            with open(f"/proc/{self.process.pid}/clear_refs", "w") as f:
+                f.write("5")
+        return peak
+
     def stop(self):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -24,6 +24,9 @@ parser.add_argument("--rows", type=int, default=1_000_000)
 parser.add_argument("--page-size", type=int, default=50_000)
 parser.add_argument("--no-build", action="store_true")
 parser.add_argument("--sfpg", help="the sfpg binary (sfpg-emulator beside it); default a release build of this tree")
+parser.add_argument("--only", action="append", choices=["direct", "staged", "resume", "clean"],
+                    help="run only these scenarios (repeatable; default all); at 10M rows each costs minutes")
+parser.add_argument("--no-warm-up", action="store_true", help="skip the untimed first run")
 args = parser.parse_args()
 if not args.no_build and not args.sfpg:
     subprocess.run([os.path.join(root, "scripts/build-release")], check=True)
@@ -66,6 +69,7 @@ def reset():
 
 
 def run(threshold):
+    emulator.peak_kib(reset=True)
     start = time.perf_counter()
     process = subprocess.run(command(), env={**env, "SFPG_RESUME_MIN_RECORDS": threshold}, capture_output=True,
                              text=True)
@@ -77,7 +81,8 @@ def run(threshold):
         raise RuntimeError(f"loaded {loaded} rows, not {args.rows}")
     done = finished(process.stderr)
     return {"wall": round(wall, 2), "bytes": int(done.get("sync.bytes_downloaded", 0)),
-            "pages": int(done.get("sync.pages", 0)), "path": done.get("sync.path"), **phases(process.stderr)}
+            "pages": int(done.get("sync.pages", 0)), "path": done.get("sync.path"), **phases(process.stderr),
+            "emulatorPeakMiB": round(emulator.peak_kib() / 1024), "load1": os.getloadavg()[0]}
 
 
 def kill_at_half():
@@ -114,13 +119,19 @@ try:
     subprocess.run([sfpg, "migrate", "--database-url", pg.conninfo, "--log-level", "warning"], check=True,
                    stdout=subprocess.DEVNULL)
     results = {}
-    reset()
-    run(NEVER)  # warm-up: the emulator's first generation of the pages
+    wanted = lambda name: not args.only or name in args.only
+    if not args.no_warm_up:
+        reset()
+        run(NEVER)  # warm-up: the emulator's first generation of the pages
     for name, threshold in (("direct", NEVER), ("staged", "1")):
+        if not wanted(name):
+            continue
         reset()
         results[name] = run(threshold)
         log(f"{name}: {results[name]}")
     for name in ("resume", "clean"):
+        if not wanted(name):
+            continue
         killed, pages, staged_bytes, bulk_job = kill_at_half()
         if name == "clean":
             # As before resume existed: nothing staged survives, the rerun starts from scratch.
@@ -136,7 +147,7 @@ try:
                  f"{r['pagesServedToRerun']} pages of the old job") if "killedAfter" in r else ""
         print(f"  {name:7} wall {r['wall']:7.2f} s  downloaded {r['bytes'] / 1e6:8.1f} MB in {r['pages']} pages  "
               f"path {r['path']}  download+COPY {r['downloadCopySeconds']} s  merge+commit {r['mergeCommitSeconds']} s"
-              f"{extra}")
+              f"{extra}; emulator peak {r['emulatorPeakMiB']} MiB, load {r['load1']:.1f}")
     print(json.dumps(results))
 finally:
     if emulator:

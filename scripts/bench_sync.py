@@ -207,7 +207,7 @@ class Bench:
         for process, log_file in zip(processes, logs):
             _, status, usage = os.wait4(process.pid, 0)
             rss, cpu = max(rss, usage.ru_maxrss), cpu + usage.ru_utime + usage.ru_stime
-            if os.waitstatus_to_exitcode(status) not in codes:
+            if os.waitstatus_to_exitcode(status) != 0:
                 log_file.seek(0)
                 failures.append(log_file.read().decode()[-2000:])
             log_file.close()
@@ -280,6 +280,7 @@ class Bench:
 
     def measure(self, command, env, codes=(0,)):
         self.settle()
+        self.emu.peak_kib(reset=True)
         start = time.perf_counter()
         # Output goes to files, not pipes: wait4 reads nothing until the child exits, and a debug log over a pipe's
         # 64 KiB (a 10M-row run logs two lines per page) would block the child forever.
@@ -296,7 +297,7 @@ class Bench:
                               "FROM sfpg.sync_logs ORDER BY id DESC LIMIT 1") if "run" in command else ""
         rows = int(self.pg.psql(f"SELECT count(*) FROM {TABLE}"))
         return {"wall": wall, "rssKiB": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime, "rows": rows,
-                "counts": counts, "stderr": err}
+                "counts": counts, "stderr": err, "emulatorPeakKiB": self.emu.peak_kib(), "load1": os.getloadavg()[0]}
 
     def record(self, name, result):
         result.pop("stderr", None)
@@ -304,7 +305,8 @@ class Bench:
         log(f"  {name:28} {result['wall']:7.2f}s  phases {result.get('jobSeconds')}/{result.get('downloadCopySeconds')}/"
             f"{result.get('mergeCommitSeconds')}"
             f"  {result['wall']:7.2f}s  cpu {result['cpu']:5.2f}s  rss {result['rssKiB'] / 1024:6.1f} MiB"
-            f"  rows {result['rows']:,}  {result['counts']}  {result.get('path') or ''}")
+            f"  rows {result['rows']:,}  {result['counts']}  {result.get('path') or ''}"
+            f"  emulator peak {result.get('emulatorPeakKiB', 0) / 1024:.0f} MiB  load {result.get('load1', 0):.1f}")
 
     def verify_against_salesforce(self, name):
         """Untimed: a plain full sync right after `name` must find nothing to insert, update or delete — the table
@@ -361,7 +363,9 @@ class Bench:
             self.record("e_python_10pct", self.peer_run())
         if not only or "verify" in only:
             self.reset()
-            self.sfpg_run("full")
+            load = self.sfpg_run("full")
+            log(f"  verify: the table loaded by a full sync in {load['wall']:.1f}s, emulator peak "
+                f"{load['emulatorPeakKiB'] / 1024:.0f} MiB")
             self.record("v_sfpg_verify_clean", self.verify_run())
             self.drift(self.args.drift)
             self.record("v_sfpg_verify_drift", self.verify_run(codes=(7,)))
@@ -390,7 +394,9 @@ def summarize(bench, args, meta):
         med = statistics.median(walls)
         summary[name] = {"wallMedian": med, "wallMin": min(walls), "wallMax": max(walls),
                          "rowsPerSecond": rows / med, "peakRSSMiB": max(r["rssKiB"] for r in runs) / 1024,
-                         "cpuMedian": statistics.median(r["cpu"] for r in runs), "runs": runs}
+                         "cpuMedian": statistics.median(r["cpu"] for r in runs), "runs": runs,
+                         "emulatorPeakMiB": max(r.get("emulatorPeakKiB", 0) for r in runs) / 1024,
+                         "load1Median": statistics.median(r.get("load1", 0) for r in runs)}
         for phase in ("jobSeconds", "downloadCopySeconds", "mergeCommitSeconds"):
             values = [r[phase] for r in runs if r.get(phase) is not None]
             if values:
@@ -422,13 +428,14 @@ def summarize(bench, args, meta):
     lines = [f"sfpg sync benchmark, {meta['date']}, {meta['machine']}: {rows:,} Contacts × 34 fields, "
              f"{args.reps} reps (median, min–max)"
              + (f"; emulator result cache {args.result_cache_mb} MiB (into-empty scenarios timed warm)" if args.result_cache_mb else ""), "",
-             "| scenario | wall median (min–max) | rows/s | client CPU | client peak RSS | job / download+COPY / merge |",
-             "|---|---|---|---|---|---|"]
+             "| scenario | wall median (min–max) | rows/s | client CPU | client peak RSS | job / download+COPY / merge | emulator peak RSS | load avg |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, s in summary.items():
         split = " / ".join(f"{s[k + 'Median']:.1f}" if k + "Median" in s else "–"
                            for k in ("jobSeconds", "downloadCopySeconds", "mergeCommitSeconds"))
         lines.append(f"| {name} | {s['wallMedian']:.2f} s ({s['wallMin']:.2f}–{s['wallMax']:.2f}) | "
-                     f"{s['rowsPerSecond']:,.0f} | {s['cpuMedian']:.2f} s | {s['peakRSSMiB']:.1f} MiB | {split} s |")
+                     f"{s['rowsPerSecond']:,.0f} | {s['cpuMedian']:.2f} s | {s['peakRSSMiB']:.1f} MiB | {split} s | "
+                     f"{s['emulatorPeakMiB']:.0f} MiB | {s['load1Median']:.1f} |")
     lines.append("")
     for key, value in ratios.items():
         lines.append(f"- {key}: {value:.3f}")
@@ -491,10 +498,12 @@ def main():
         t = time.perf_counter()
         emulator = Emulator(bench.sfpg, args.rows, args.seed, args.result_cache_mb)
         bench.setup(postgres, emulator)
-        # Warm-up, untimed: builds the emulator's data and warms both servers' caches.
-        bench.reset()
-        warm = bench.sfpg_run("full")
-        log(f"ready in {time.perf_counter() - t:.1f}s (warm-up full sync {warm['wall']:.1f}s)")
+        # Warm-up, untimed: builds the emulator's data and warms both servers' caches. Verify alone begins with a
+        # full sync of its own (at 10M rows a warm-up costs minutes).
+        if args.only != ["verify"]:
+            bench.reset()
+            warm = bench.sfpg_run("full")
+            log(f"ready in {time.perf_counter() - t:.1f}s (warm-up full sync {warm['wall']:.1f}s)")
         for rep in range(args.reps):
             bench.rep(rep + 1)
         summarize(bench, args, meta)

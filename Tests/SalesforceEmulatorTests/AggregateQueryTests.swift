@@ -56,6 +56,35 @@ extension Session {
         #expect(raw.contains(#"{"attributes":{"type":"AggregateResult"},"y":2020,"expr0":"#))
     }
 
+    /// Counting keeps a number per group and computes a modstamp's day key once per run of records on the same
+    /// day: records moved to "now" between others must still land in their own day, and an aggregate that needs
+    /// values (MAX) still sees every record of its group.
+    @Test func dayGroupsOverInterleavedModstampsCountEveryRecord() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 100_000 }
+        defer { try? emulator.shutdownBlocking() }
+        let ids = emulator.org.ids("Contact", includeDeleted: false)
+        for id in stride(from: 0, to: ids.count, by: 997).map({ ids[$0] }) {
+            emulator.org.update("Contact", id: id, fields: ["LastName": "Zz moved"])
+        }
+        let session = try Session(emulator)
+        let truth = emulator.org.truth("Contact", fields: ["SystemModstamp", "LastName"], includeDeleted: false)
+        let expected = Dictionary(grouping: truth) { String($0[0]!.prefix(10)) }
+        let body = try session.restQuery(
+            "SELECT DAY_ONLY(SystemModstamp) d, COUNT(Id) n, MAX(LastName) m FROM Contact GROUP BY DAY_ONLY(SystemModstamp)"
+        ).object()
+        let records = try #require(body["records"] as? [[String: Any]])
+        #expect(records.count == expected.count && expected.count >= 3)
+        for record in records {
+            let day = try #require(expected[record["d"] as? String ?? ""])
+            #expect(record["n"] as? Int == day.count)
+            #expect(record["m"] as? String == day.compactMap { $0[1] }.max { $0.lowercased() < $1.lowercased() })
+        }
+        let counts = try session.restQuery(
+            "SELECT CALENDAR_MONTH(SystemModstamp) m, COUNT(Id) n FROM Contact GROUP BY CALENDAR_MONTH(SystemModstamp)"
+        ).object()
+        #expect((counts["records"] as? [[String: Any]])?.compactMap { $0["n"] as? Int }.reduce(0, +) == truth.count)
+    }
+
     @Test func groupedFieldsDayOnlyWindowsAndOrdering() async throws {
         let emulator = try await TestEmulator.start { $0.contactCount = 60 }
         defer { try? emulator.shutdownBlocking() }

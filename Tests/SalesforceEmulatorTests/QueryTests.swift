@@ -119,4 +119,28 @@ import Testing
         #expect(rows.count == 20)
         #expect(rows[0][1] != "After the job")
     }
+
+    /// `Id = …` and `Id IN (…)` pick their records by index instead of scanning the object (verify checks keys in
+    /// batches of 200 against millions of records): the answer must stay what the whole filter selects.
+    @Test func filtersOnIdAnswerAsAScanWould() async throws {
+        let emulator = try await TestEmulator.start { $0.contactCount = 60 }
+        defer { try? emulator.shutdownBlocking() }
+        let all = emulator.org.ids("Contact", includeDeleted: true)
+        let account = try #require(emulator.org.ids("Account", includeDeleted: false).first)
+        emulator.org.softDelete("Contact", id: all[2])
+        emulator.org.hardDelete("Contact", id: all[3])
+        emulator.org.hide("Contact", ids: [all[4]])
+        emulator.org.update("Contact", id: all[5], fields: ["LastName": "Zed"])
+        let session = try Session(emulator)
+        let list = [1, 2, 3, 4, 5, 40].map { "'\(all[$0])'" }.joined(separator: ", ") + ", '\(account)'"
+        #expect(try ids(session, "SELECT Id FROM Contact WHERE Id IN (\(list))") == [all[1], all[5], all[40]])
+        #expect(try ids(session, "SELECT Id FROM Contact WHERE Id IN (\(list))", operation: "queryAll") == [all[1], all[2], all[5], all[40]])
+        #expect(try ids(session, "SELECT Id FROM Contact WHERE Id IN (\(list)) AND LastName = 'Zed'") == [all[5]])
+        #expect(try ids(session, "SELECT Id FROM Contact WHERE LastName = 'Zed' AND Id IN (\(list))") == [all[5]])
+        #expect(try ids(session, "SELECT Id FROM Contact WHERE Id = '\(all[40])' OR Id IN ('\(all[1])')") == [all[1], all[40]])
+        // OR with a condition that is not on Id cannot be narrowed to candidates: every record is considered.
+        let zed = try ids(session, "SELECT Id FROM Contact WHERE Id = '\(all[40])' OR LastName = 'Zed'")
+        #expect(zed == [all[5], all[40]])
+        #expect(try ids(session, "SELECT Id FROM Contact WHERE Id NOT IN (\(list))").count == 60 - 3 - 3)
+    }
 }

@@ -7,10 +7,18 @@ import TestSupport
 
 /// `sfpg run` SIGKILLed after staging part of a multi-page result, then run again: the rerun reuses the Bulk
 /// job(s), downloads only the pages not yet staged (counted by the emulator) and leaves the table equal to the org.
-@Suite("Resume: a killed run continues where it stopped", .serialized, .timeLimit(.minutes(5)))
+/// `SFPG_TEST_RESUME_ROWS` sets the org's size (issue #19 asks for 1M); pages and time limits grow with it.
+@Suite("Resume: a killed run continues where it stopped", .serialized, .timeLimit(.minutes(5 * max(1, TestScale.resumeRows / 20_000))))
 struct ResumeTests {
-    static let rows = 20_000
-    static let pageSize = 1_500
+    static let rows = TestScale.resumeRows
+    /// 1,500 at the default 20,000 rows (14 pages); larger orgs get larger pages, at most 30,000 records (about
+    /// 6.5 MB of this job's CSV), so that no page reaches the emulator's 10 MB cap and every page holds `pageSize`
+    /// records: the tests predict page counts from it.
+    static let pageSize = min(30_000, max(1_500, rows / 30))
+    /// Multiplies the waits: 1 up to 20,000 rows.
+    static let scale = max(1, rows / 20_000)
+    static let totalPages = (rows + pageSize - 1) / pageSize
+    static let timeout = Duration.seconds(60 * scale)
     /// Every run stages resumably here (the default threshold is 1M records).
     static let resumable = ["SFPG_RESUME_MIN_RECORDS": "1"]
 
@@ -33,7 +41,7 @@ struct ResumeTests {
     ) throws -> [String: Int] {
         world.emulator.faults.setBandwidth(bytesPerSecond: 400_000)
         let process = try world.spawn(arguments, environment: environment)
-        let staged = try E2EFixture.waitUntil(timeout: .seconds(60)) { try ledgerPages(world) >= half }
+        let staged = try E2EFixture.waitUntil(timeout: .seconds(60 * scale)) { try ledgerPages(world) >= half }
         process.send(SIGKILL)
         #expect(process.wait() == 128 + SIGKILL)
         #expect(staged, "the run never staged \(half) pages: \(process.standardError)")
@@ -73,7 +81,7 @@ struct ResumeTests {
         // starts at the locator recorded after the last staged page.
         if locatorChain { world.emulator.faults.failRequests(status: 404, count: 10_000, pathContains: "resultPages") }
         let arguments = ["run", "contacts", "--full", "--jobs-directory", E2EFixture.jobsDirectory]
-        let total = (Self.rows + Self.pageSize - 1) / Self.pageSize
+        let total = Self.totalPages
         let staged = try Self.killAfterStaging(world, arguments, half: total / 2)
         #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 0, "nothing merged before the commit")
         let jobs = try Self.stagedJobs(world)
@@ -88,7 +96,7 @@ struct ResumeTests {
 
         let creations = world.jobCreations.count
         let before = Self.served(world, jobs)
-        let rerun = try world.sfpg(arguments, environment: Self.resumable)
+        let rerun = try world.sfpg(arguments, environment: Self.resumable, timeout: Self.timeout)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stderr.contains("resuming an interrupted run"), "\(rerun.stderr)")
         if locatorChain {
@@ -108,12 +116,12 @@ struct ResumeTests {
         defer { try? world.emulator.shutdownBlocking() }
         let jobsDirectory = try CLIExitCodeTests.tempJobs(["contacts.yaml": try CLIExitCodeTests.contactsYAML + "split: 2\n"])
         let arguments = ["run", "contacts", "--full", "--jobs-directory", jobsDirectory]
-        let staged = try Self.killAfterStaging(world, arguments, half: 7)
+        let staged = try Self.killAfterStaging(world, arguments, half: Self.totalPages / 2)
         let jobs = try Self.stagedJobs(world)
         #expect(jobs.count == 2)
         let creations = world.jobCreations.count
         let before = Self.served(world, jobs)
-        let rerun = try world.sfpg(arguments, environment: Self.resumable)
+        let rerun = try world.sfpg(arguments, environment: Self.resumable, timeout: Self.timeout)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(world.jobCreations.count == creations, "no new Bulk job, not even the boundary queries")
         let after = Self.served(world, jobs)
@@ -130,18 +138,18 @@ struct ResumeTests {
         func shard(_ index: Int) -> [String] {
             ["run", "contacts", "--full", "--shard", "\(index)/2", "--shard-run", "r1", "--jobs-directory", E2EFixture.jobsDirectory]
         }
-        let staged = try Self.killAfterStaging(world, shard(0), half: 3)
+        let staged = try Self.killAfterStaging(world, shard(0), half: Self.totalPages / 4)
         let jobs = try Self.stagedJobs(world)
         #expect(jobs.count == 1)
         let creations = world.jobCreations.count
         let before = Self.served(world, jobs)
-        let rerun = try world.sfpg(shard(0), environment: Self.resumable)
+        let rerun = try world.sfpg(shard(0), environment: Self.resumable, timeout: Self.timeout)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(world.jobCreations.count == creations)
         let shardRecords = try world.count("SELECT records_processed FROM sfpg.shards WHERE shard_index = 0")
         let shardPages = (shardRecords + Self.pageSize - 1) / Self.pageSize
         #expect(Self.served(world, jobs)[jobs[0]]! - before[jobs[0]]! == shardPages - staged[jobs[0]]!)
-        let other = try world.sfpg(shard(1), environment: Self.resumable)
+        let other = try world.sfpg(shard(1), environment: Self.resumable, timeout: Self.timeout)
         #expect(other.status == 0, "\(other.stderr)")
         try Self.converged(world, try world.job("contacts"))
     }
@@ -155,7 +163,7 @@ struct ResumeTests {
         let yaml = try CLIExitCodeTests.contactsYAML.replacingOccurrences(of: "  Department: department\n", with: "")
         let jobsDirectory = try CLIExitCodeTests.tempJobs(["contacts.yaml": yaml])
         let creations = world.jobCreations.count
-        let rerun = try world.sfpg(["run", "contacts", "--full", "--jobs-directory", jobsDirectory], environment: Self.resumable)
+        let rerun = try world.sfpg(["run", "contacts", "--full", "--jobs-directory", jobsDirectory], environment: Self.resumable, timeout: Self.timeout)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stderr.contains("cannot be resumed: starting over") && rerun.stderr.contains("definition changed"), "\(rerun.stderr)")
         #expect(world.jobCreations.count == creations + 1, "a new Bulk job for the new definition")
@@ -173,7 +181,7 @@ struct ResumeTests {
         // What crash recovery does to an UNLOGGED table.
         try world.connection.execute("TRUNCATE \(table)")
         let creations = world.jobCreations.count
-        let rerun = try world.sfpg(arguments, environment: Self.resumable)
+        let rerun = try world.sfpg(arguments, environment: Self.resumable, timeout: Self.timeout)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stderr.contains("does not hold what the ledger counts"), "\(rerun.stderr)")
         #expect(world.jobCreations.count == creations + 1)

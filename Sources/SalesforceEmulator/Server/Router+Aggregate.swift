@@ -15,9 +15,8 @@ extension Router {
             let limited = min(count, query.limit ?? .max)
             return .json(200, .object([("totalSize", .int(limited)), ("done", true), ("records", .array([]))]))
         }
-        let rows = evaluator.matchingRows()
-        guard rows.count <= threshold else { return timeout }
-        let (total, records) = evaluator.records(rows: rows)
+        if threshold < .max, evaluator.matchingCount() > threshold { return timeout }
+        let (total, records) = evaluator.records()
         // Measured on real orgs: past one batch an aggregate query is refused outright, not paged.
         guard records.count <= Self.aggregateBatchLimit else {
             return .error(
