@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "SyncEngine", "PostgresLoader", "SalesforceClient", "Metrics", "PubSubClient",
+                "SyncEngine", "PostgresLoader", "SalesforceClient", "Metrics", "PubSubClient", "Avro",
             ] + httpServer,
             swiftSettings: swiftSettings
         ),

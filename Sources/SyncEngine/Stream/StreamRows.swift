@@ -79,7 +79,11 @@ struct StreamRows {
     private func deletion(_ id: String, _ stamp: String) -> StreamRow? {
         if mapping.deletes == .hard { return StreamRow(.delete, key: id, modstamp: stamp) }
         guard let flag = mapping.isDeleted?.column else { return nil }
-        return StreamRow(.update, key: id, modstamp: stamp, values: [flag: "true"])
+        // A delete event carries no fields, yet Salesforce stamps the record's LastModifiedDate with the delete
+        // (what `queryAll … WHERE IsDeleted = true AND LastModifiedDate > …` relies on).
+        var values: [String: String?] = [flag: "true"]
+        if let modified = column(forPath: "LastModifiedDate") { values[modified] = stamp }
+        return StreamRow(.update, key: id, modstamp: stamp, values: values)
     }
 
     /// Whether the event has a field (null or not) for every mapped column.
