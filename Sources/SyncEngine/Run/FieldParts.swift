@@ -39,6 +39,12 @@ extension SyncRunner {
         fieldParts(job, size: job.fieldsPerQuery ?? max(1, (job.loadMapping.sourceFields.count - 1) / 2))
     }
 
+    /// A part cut in two, each half still led by the key and modstamp.
+    static func halves(_ part: [String]) -> [[String]] {
+        let (head, rest) = (Array(part.prefix(2)), Array(part.dropFirst(2)))
+        return [head + rest.prefix(rest.count / 2), head + rest.dropFirst(rest.count / 2)]
+    }
+
     /// How many parts ``createParts(_:job:state:)`` creates before Salesforce has its say (`sfpg plan`): none for a
     /// query that is neither split by `fields_per_query` nor too long for SOQL; parts still too long are halved.
     static func plannedParts(_ job: JobDefinition, plan: SyncPlan) -> Int {
@@ -49,8 +55,7 @@ extension SyncRunner {
                 count += 1
                 continue
             }
-            let rest = part.dropFirst(2)
-            pending += [Array(part.prefix(2) + rest.prefix(rest.count / 2)), Array(part.prefix(2) + rest.dropFirst(rest.count / 2))]
+            pending += halves(part)
         }
         return count
     }
@@ -70,8 +75,7 @@ extension SyncRunner {
                 }
                 try jobs.create(fields: part)
             } catch where part.count > 3 && Self.tooWide(error) {
-                let (head, rest) = (Array(part.prefix(2)), Array(part.dropFirst(2)))
-                pending.insert(contentsOf: [head + rest.prefix(rest.count / 2), head + rest.dropFirst(rest.count / 2)], at: 0)
+                pending.insert(contentsOf: Self.halves(part), at: 0)
             }
         }
         jobs.logger.notice("reading the object in parts", metadata: ["sync.parts": "\(jobs.ids.count)"])
