@@ -185,11 +185,12 @@ public final class Org: Sendable {
     /// Runs a change on one table with the next stamp; the body may advance the stamp for several changes.
     func mutate<T>(_ object: String, _ body: (inout ObjectTable, inout Int64, RecordGenerator) -> T) -> T? {
         state.withLock { state in
-            guard var table = state.snapshot.table(object) else { return nil }
+            let (key, generator) = (object.lowercased(), state.snapshot.generator)
+            guard state.snapshot.tables[key] != nil else { return nil }
             var now = nextStamp(after: state.lastStamp)
-            let result = body(&table, &now, state.snapshot.generator)
+            // In place: a copy taken out of the dictionary would make every change copy the whole table.
+            let result = body(&state.snapshot.tables[key]!, &now, generator)
             state.lastStamp = now
-            state.snapshot.tables[object.lowercased()] = table
             return result
         }
     }

@@ -85,7 +85,9 @@ extension Router {
         }
         let selection = Selection(query: query, table: table, snapshot: snapshot, includeDeleted: all)
         let cursor = RESTCursor(selection: selection, batchSize: batchSize)
-        let id = cursors.add(cursor)
+        // Salesforce creates a cursor only for a result that does not fit one batch ("API Query Cursor Limits").
+        // Each stored cursor holds its snapshot: the next change of the object copies the object's table.
+        let id = selection.rows.total > batchSize ? cursors.add(cursor) : ""
         return restBatch(cursor, cursorId: id, offset: 0, version: version, endpoint: rest[0])
     }
 
