@@ -72,8 +72,9 @@ def sibling(sfpg, name):
 class Emulator:
     """`sfpg-emulator --port 0` (built next to sfpg) as a child; stdout line-buffered through stdbuf so the exports arrive."""
 
-    def __init__(self, sfpg, rows, seed, result_cache_mb=0):
-        command = [sibling(sfpg, "sfpg-emulator"), "--port", "0", "--contacts", str(rows), "--seed", str(seed), "--job-delay-ms", "0"]
+    def __init__(self, sfpg, rows, seed, result_cache_mb=0, binary=None, extra=(), exports=6):
+        command = [binary or sibling(sfpg, "sfpg-emulator"), "--port", "0", "--contacts", str(rows), "--seed", str(seed),
+                   "--job-delay-ms", "0", *extra]
         if result_cache_mb:
             command += ["--result-cache-mb", str(result_cache_mb)]
         if shutil.which("stdbuf"):
@@ -82,7 +83,7 @@ class Emulator:
         self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.errors, text=True)
         self.env = {}
-        while len(self.env) < 6:
+        while len(self.env) < exports:
             line = self.process.stdout.readline()
             if not line:
                 self.errors.seek(0)

@@ -11,7 +11,9 @@ extension Router {
     /// - `{"kind": "dropStream", "afterEvents"}`: the next stream to send that many more events ends with UNAVAILABLE.
     /// - `{"kind": "expireReplayIds"}`: every stored event is purged, as if the retention window had passed.
     /// - `POST pubsub/drive {"object", "perSecond", "seconds", "seed"}` starts mixed creates, updates, deletes and
-    ///   undeletes at that rate (one driver at a time); `GET pubsub/drive` answers `{"mutations", "running"}`.
+    ///   undeletes at that rate (one driver at a time); `GET pubsub/drive` answers `{"mutations", "published",
+    ///   "running"}`: the driver's attempts so far, the change events the bus has published (a mutation of a purged
+    ///   record publishes none), whether it still runs.
     func adminPubSub(_ method: String, _ s: [String], body: [String: Any]) -> EmulatorResponse? {
         guard s.first == "pubsub", s.count == 2 else { return nil }
         let bus = org.changes
@@ -41,7 +43,8 @@ extension Router {
             return started ? ok : .error(409, "DRIVER_RUNNING", "A driver is already running")
         case ("GET", "drive"):
             let running = bus.driver.withLock { $0 != nil }
-            return .json(200, .object([("mutations", .int(bus.state.withLock { $0.driven })), ("running", .bool(running))]))
+            let (driven, published) = bus.state.withLock { ($0.driven, Int($0.lastReplay)) }
+            return .json(200, .object([("mutations", .int(driven)), ("published", .int(published)), ("running", .bool(running))]))
         default:
             return nil
         }
