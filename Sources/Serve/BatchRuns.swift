@@ -47,7 +47,8 @@ public enum BatchWork: Sendable, Equatable {
 
 /// How a request to start a batch run ended.
 public enum RunStart: Sendable, Equatable {
-    /// Started on a thread of its own; `id` names it in the logs (`serve.run_id`).
+    /// Started on a thread of its own; `id` names it in the logs (`serve.run_id`) and in the `sfpg.sync_logs` rows
+    /// of its jobs (`request_id`).
     case started(id: String, jobs: [String])
     /// A job's lock is held (by a run of this process, another `sfpg run`, or the stream): nothing started.
     case busy(jobs: [String])
@@ -73,6 +74,8 @@ public final class BatchRuns: Sendable {
     let metrics: ServeMetrics
     let logger: Logger
     private let state = Mutex(State())
+    /// Tells this process's run ids from an earlier one's in `sync_logs.request_id` (the counter restarts at 1).
+    private let instance = String(UInt32.random(in: 0...UInt32.max), radix: 16)
 
     public init(environment: ServeEnvironment, metrics: ServeMetrics, logger: Logger) {
         (self.environment, self.metrics, self.logger) = (environment, metrics, logger)
@@ -91,7 +94,7 @@ public final class BatchRuns: Sendable {
             let busy = names.filter(running.contains)
             guard busy.isEmpty else { return ("", .busy(jobs: busy)) }
             state.counter += 1
-            let id = "\(trigger)-\(state.counter)"
+            let id = "\(trigger)-\(instance)-\(state.counter)"
             state.active[id] = Active(jobs: names, cancellation: CancellationFlag())
             return (id, nil)
         }
@@ -129,7 +132,8 @@ public final class BatchRuns: Sendable {
             state.withLock { $0.active[id]?.canceller = connection.makeCanceller() }
             try SchemaCheck.requireCurrent(connection)
             let client = SalesforceClient(configuration: environment.salesforce, cancellation: cancellation, logger: logger)
-            let runner = SyncRunner(connection: connection, client: client, cancellation: cancellation, logger: logger)
+            let runner = SyncRunner(
+                connection: connection, client: client, cancellation: cancellation, logger: logger, requestId: id)
             switch work {
             case .sync(let mode):
                 options.mode = mode

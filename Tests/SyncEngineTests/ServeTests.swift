@@ -66,10 +66,13 @@ struct ServeTests {
         let started = try server.post("/sync/incremental/contacts")
         #expect(started.status == 202, "\(started.body)")
         let body = try JSONSerialization.jsonObject(with: Data(started.body.utf8)) as? [String: Any]
-        #expect((body?["runId"] as? String)?.isEmpty == false, "\(started.body)")
+        let runId = try #require(body?["runId"] as? String, "\(started.body)")
+        #expect(runId.hasPrefix("http-") && runId.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }, "\(runId)")
         #expect(body?["jobs"] as? [String] == ["contacts"])
+        // The caller finds its run's log row by the run id it was given.
         let ran = try E2EFixture.waitUntil(timeout: .seconds(60)) {
-            try world.count("SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'contacts' AND status = 'success'") == 1
+            try world.count(
+                "SELECT count(*) FROM sfpg.sync_logs WHERE job_name = 'contacts' AND status = 'success' AND request_id = '\(runId)'") == 1
         }
         #expect(ran, "\(server.process.standardError)")
         #expect(try world.count("SELECT count(*) FROM public.salesforce_contacts") == 120)

@@ -20,6 +20,15 @@ public struct VerifyRecord: Sendable, Equatable, Codable {
 
     /// Records found missing, stale or extra.
     public var drift: Int { missing + stale + extra }
+
+    /// Adds what another pass over the same job found (`sfpg verify --repair` counts again after repairing).
+    public mutating func add(_ pass: VerifyRecord) {
+        windowsChecked += pass.windowsChecked
+        compared += pass.compared
+        missing += pass.missing
+        stale += pass.stale
+        extra += pass.extra
+    }
 }
 
 extension RunStatus: Codable {}
@@ -39,11 +48,11 @@ extension SyncStore {
             """
             INSERT INTO sfpg.sync_logs (sync_type, job_name, object_name, started_at, completed_at, status, errors,
                 error_message, windows_checked, records_compared, records_missing, records_stale, records_extra,
-                records_repaired, api_calls_used)
+                records_repaired, api_calls_used, request_id)
             VALUES ('verify', $1, $2, $3::timestamptz, clock_timestamp(), $4::text, CASE WHEN $4::text = 'success' THEN 0 ELSE 1 END,
-                $5, $6, $7, $8, $9, $10, $11, $12)
+                $5, $6, $7, $8, $9, $10, $11, $12, $13)
             RETURNING id
-            """, [jobName, objectName, startedAt, record.status.rawValue, record.errorMessage] + numbers)
+            """, [jobName, objectName, startedAt, record.status.rawValue, record.errorMessage] + numbers + [requestId])
         return Int64(row[0, "id"] ?? "") ?? 0
     }
 

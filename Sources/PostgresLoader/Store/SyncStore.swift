@@ -10,6 +10,8 @@ public final class SyncStore {
     /// Called with the holder's description when a `.wait` lock is held by another session, before blocking on
     /// it: a run that waits for minutes must say why at the default log level.
     public var onLockWait: (String) -> Void = { _ in }
+    /// The `sfpg serve` request that started the runs this store logs (`sync_logs.request_id`); nil otherwise.
+    public var requestId: String?
 
     public init(_ connection: PostgresConnection) {
         self.connection = connection
@@ -175,10 +177,10 @@ public final class SyncStore {
             INSERT INTO sfpg.sync_logs (sync_type, records_processed, records_inserted, records_updated, errors,
                 started_at, completed_at, status, error_message, job_name, object_name, records_deleted,
                 records_unchanged, watermark_before, watermark_after, salesforce_job_id, api_calls_used,
-                records_expected, records_downloaded, result_pages, failure_reason)
+                records_expected, records_downloaded, result_pages, failure_reason, request_id)
             VALUES ($1, $2, $3, $4, $5, $6::timestamptz,
                 CASE WHEN $7 = 'running' THEN NULL ELSE clock_timestamp() END, $7, $8, $9, $10, $11, $12,
-                $13::timestamptz, greatest($13::timestamptz, $14::timestamptz), $15, $16, $17, $18, $19, $20)
+                $13::timestamptz, greatest($13::timestamptz, $14::timestamptz), $15, $16, $17, $18, $19, $20, $21)
             RETURNING id, to_char(watermark_after AT TIME ZONE 'UTC', \(LoadPlan.isoFormat)) AS watermark_after
             """,
             [
@@ -188,7 +190,7 @@ public final class SyncStore {
                 entry.watermarkBefore, entry.status == .success ? counts.maxModstamp : nil, entry.salesforceJobId,
                 String(entry.apiCalls), entry.reconciliation.expected.map(String.init),
                 entry.reconciliation.downloaded.map(String.init), entry.reconciliation.pages.map(String.init),
-                entry.failureReason?.rawValue,
+                entry.failureReason?.rawValue, requestId,
             ])
         guard let text = logged[0, "id"], let id = Int64(text) else {
             throw PostgresError(.query, "job '\(entry.jobName)': inserting the run-log row returned no id")

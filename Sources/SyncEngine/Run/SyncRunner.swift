@@ -97,10 +97,11 @@ public final class SyncRunner {
 
     public init(
         connection: PostgresConnection, client: SalesforceClient, cancellation: CancellationFlag, logger: Logger,
-        showProgress: Bool = false
+        showProgress: Bool = false, requestId: String? = nil
     ) {
         self.connection = connection
         self.store = SyncStore(connection)
+        store.requestId = requestId
         store.onLockWait = { holder in
             logger.notice("waiting for another run to release its lock (--wait-lock)", metadata: ["lock.holder": "\(holder)"])
         }
