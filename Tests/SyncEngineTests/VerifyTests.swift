@@ -112,6 +112,29 @@ struct VerifyTests {
         #expect(try verify(world).status == 0)
     }
 
+    @Test("drift whose counts cancel (one row missing where another's stale modstamp still counts) is repaired by counting again")
+    func cancellingCounts() async throws {
+        let world = try await E2EFixture { $0.contactCount = 2_000 }
+        let job = try world.job("contacts")
+        #expect(try world.sfpg(["run", "contacts"] + Self.jobs).status == 0)
+        let ids = world.emulator.org.ids("Contact", includeDeleted: false)
+        let (gone, moved) = (ids[10], ids[20])
+        // A missed update (Salesforce moved `moved` to today, the table still counts it on its generated day) and a
+        // row lost on that same day: the generated day (and year) counts as many rows on both sides.
+        world.emulator.org.update("Contact", id: moved, fields: ["Title": "Moved on"])
+        try world.connection.execute("DELETE FROM \(Self.table) WHERE salesforce_id = $1", [gone])
+        let found = try verify(world)
+        #expect(found.status == 7 && found.stdout.contains("0 missing, 1 stale, 0 extra"), "\(found.stdout)\(found.stderr)")
+
+        let repaired = try verify(world, ["--repair"])
+        #expect(repaired.status == 0, "\(repaired.stdout)\(repaired.stderr)")
+        let record = try lastVerify(world)
+        #expect(record["records_missing"] == 1 && record["records_stale"] == 1 && record["records_repaired"] == 2, "\(record)")
+        #expect(try world.differences(job).isEmpty)
+        let again = try verify(world)
+        #expect(again.status == 0 && again.stdout.contains("verify clean"), "\(again.stdout)\(again.stderr)")
+    }
+
     @Test("a COUNT() that times out narrows its window (years → months → days) and still finishes")
     func countTimeoutNarrows() async throws {
         let world = try await E2EFixture {

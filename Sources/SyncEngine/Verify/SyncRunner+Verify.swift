@@ -34,10 +34,14 @@ public struct VerifyOutcome: Sendable {
 /// What the comparison found beyond counts: the windows listed and the keys behind the drift.
 struct DriftFindings {
     var windows: [CountWindow] = []
+    /// Records missing or stale in the listed windows (re-read by window).
+    var listed = 0
     /// Live in the table, gone from Salesforce (or hidden from the integration user).
     var extra: [String] = []
     /// Listed by Salesforce outside the windows (their modstamp moved): re-read by key.
     var moved: [String] = []
+
+    var drift: Int { listed + extra.count + moved.count }
 }
 
 extension SyncRunner {
@@ -87,16 +91,30 @@ extension SyncRunner {
         let check = try DriftCheck(store: store, jobName: job.name, mapping: job.loadMapping)
         defer { check.dropExtras() }
         do {
-            let findings = try findDrift(job, check: check, options: options, outcome: &outcome, logger: logger)
-            if options.repair, outcome.record.drift > 0 {
-                outcome.record.repaired = try repair(
-                    job, findings: findings, check: check, state: state, options: runOptions, logger: logger)
+            var findings = try findDrift(job, check: check, options: options, outcome: &outcome, logger: logger)
+            // Counts that cancel hide drift: a day where one record is missing and another's stale modstamp moved
+            // in counts equal until the stale one is repaired back to its own day. So a repair counts again, and
+            // repairs what that shows, until the counts agree or a pass repairs nothing.
+            // Extras a job does not sweep stay and are found again: counted once.
+            var (pass, extras) = (0, Set(findings.extra))
+            while options.repair, findings.drift > 0, pass < Self.repairPasses {
+                pass += 1
+                let repaired = try repair(job, findings: findings, check: check, state: state, options: runOptions, logger: logger)
+                outcome.record.repaired += repaired
+                guard repaired > 0, pass < Self.repairPasses else { break }
+                var again = VerifyOutcome(job: job.name)
+                findings = try findDrift(job, check: check, options: options, outcome: &again, logger: logger)
+                again.record.extra = findings.extra.filter { !extras.contains($0) }.count
+                extras.formUnion(findings.extra)
+                outcome.record.add(again.record)
+                guard again.record.drift > 0 else { break }
+                logger.info("counting again after a repair found more drift", metadata: ["verify.pass": "\(pass + 1)"])
             }
         } catch {
             outcome.record.status = cancellation.isCancelled ? .cancelled : .failed
             outcome.record.errorMessage = "\(error)"
             outcome.record.apiCalls = client.apiCallCount - callsBefore
-            try? store.appendVerify(outcome.record, jobName: job.name, objectName: job.object, startedAt: startedAt)
+            _ = try? store.appendVerify(outcome.record, jobName: job.name, objectName: job.object, startedAt: startedAt)
             throw error
         }
         outcome.record.apiCalls = client.apiCallCount - callsBefore
@@ -129,12 +147,16 @@ extension SyncRunner {
         guard !findings.windows.isEmpty else { return findings }
         let listed = try list(findings.windows, job: job, check: check, logger: logger)
         (findings.extra, findings.moved) = try confirm(listed.unlisted, job: job)
+        findings.listed = listed.missing + listed.stale
         outcome.record.compared = listed.compared
         outcome.record.missing = listed.missing
         outcome.record.stale = listed.stale + findings.moved.count
         outcome.record.extra = findings.extra.count
         return findings
     }
+
+    /// How many times `--repair` repairs and counts again at most (see ``verifyLogged``).
+    static let repairPasses = 3
 
     /// Adjacent windows as one range, so a run of differing days is one condition.
     static func merged(_ windows: [CountWindow]) -> [CountWindow] {
