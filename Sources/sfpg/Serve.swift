@@ -56,9 +56,11 @@ extension Sfpg {
                             }, now: Date().timeIntervalSince1970)
                     })
                 let streamed = jobs.filter(\.stream)
-                let endpoint = streamed.isEmpty ? nil : try Settings.process.pubSubEndpoint()
-                let services: [any ServeService] = streamed.compactMap { job in
-                    endpoint.map { StreamService(job: job, environment: environment, endpoint: $0) }
+                var services: [any ServeService] = []
+                if !streamed.isEmpty {
+                    // Only a job that streams needs the Pub/Sub endpoint (and its settings to be valid).
+                    let endpoint = try Settings.process.pubSubEndpoint()
+                    services = streamed.map { StreamService(job: $0, environment: environment, endpoint: endpoint) }
                 }
                 let process = ServeProcess(
                     environment: environment,

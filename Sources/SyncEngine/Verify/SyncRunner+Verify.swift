@@ -34,14 +34,10 @@ public struct VerifyOutcome: Sendable {
 /// What the comparison found beyond counts: the windows listed and the keys behind the drift.
 struct DriftFindings {
     var windows: [CountWindow] = []
-    /// Records missing or stale in the listed windows (re-read by window).
-    var listed = 0
     /// Live in the table, gone from Salesforce (or hidden from the integration user).
     var extra: [String] = []
     /// Listed by Salesforce outside the windows (their modstamp moved): re-read by key.
     var moved: [String] = []
-
-    var drift: Int { listed + extra.count + moved.count }
 }
 
 extension SyncRunner {
@@ -96,8 +92,8 @@ extension SyncRunner {
             // in counts equal until the stale one is repaired back to its own day. So a repair counts again, and
             // repairs what that shows, until the counts agree or a pass repairs nothing.
             // Extras a job does not sweep stay and are found again: counted once.
-            var (pass, extras) = (0, Set(findings.extra))
-            while options.repair, findings.drift > 0, pass < Self.repairPasses {
+            var (pass, extras, drift) = (0, Set(findings.extra), outcome.record.drift)
+            while options.repair, drift > 0, pass < Self.repairPasses {
                 pass += 1
                 let repaired = try repair(job, findings: findings, check: check, state: state, options: runOptions, logger: logger)
                 outcome.record.repaired += repaired
@@ -107,8 +103,8 @@ extension SyncRunner {
                 again.record.extra = findings.extra.filter { !extras.contains($0) }.count
                 extras.formUnion(findings.extra)
                 outcome.record.add(again.record)
-                guard again.record.drift > 0 else { break }
-                logger.info("counting again after a repair found more drift", metadata: ["verify.pass": "\(pass + 1)"])
+                drift = again.record.drift
+                if drift > 0 { logger.info("counting again after a repair found more drift", metadata: ["verify.pass": "\(pass + 1)"]) }
             }
         } catch {
             outcome.record.status = cancellation.isCancelled ? .cancelled : .failed
@@ -147,7 +143,6 @@ extension SyncRunner {
         guard !findings.windows.isEmpty else { return findings }
         let listed = try list(findings.windows, job: job, check: check, logger: logger)
         (findings.extra, findings.moved) = try confirm(listed.unlisted, job: job)
-        findings.listed = listed.missing + listed.stale
         outcome.record.compared = listed.compared
         outcome.record.missing = listed.missing
         outcome.record.stale = listed.stale + findings.moved.count
