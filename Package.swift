@@ -167,7 +167,7 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["PostgresLoader", "LocalPostgres", "SalesforceEmulator"],
+            dependencies: ["PostgresLoader", "LocalPostgres", "SalesforceEmulator", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -14,7 +14,7 @@ of a clean table, then with --drift of the rows drifted (a third deleted from th
 modstamp, a third hidden from the integration user): verify, verify --repair, verify again. Reuses
 scripts/bench_load.py's cluster, emulator and measuring helpers.
 """
-import argparse, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, contextlib, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_load import API, Emulator, Postgres, fetch_pages, http, log, run_measured  # noqa: E402
@@ -89,6 +89,17 @@ SQL
 """
 
 
+class Database:
+    """Another database of the same cluster, with the cluster's psql."""
+
+    def __init__(self, cluster, name):
+        self.conninfo = cluster.conninfo.replace("dbname=postgres", f"dbname={name}")
+
+    def psql(self, sql):
+        return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.conninfo, "-c", sql],
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+
 def phases(stderr):
     """Seconds per phase of one `sfpg run` from its JSON debug log: Bulk job (submit → complete), download + COPY
     (complete → last page handed over), merge + commit (→ sync finished)."""
@@ -115,6 +126,7 @@ class Bench:
     def __init__(self, args, workdir):
         self.args, self.workdir = args, workdir
         self.sfpg = os.path.join(args.root, ".build/release/sfpg")
+        self.before = None  # (binary, database) of --before, set up by setup()
         self.results = {}
         self.round_seed = 1000
 
@@ -134,6 +146,14 @@ class Bench:
         subprocess.run([self.sfpg, "migrate", "--database-url", self.pg.conninfo, "--log-level", "warning"],
                        check=True, stdout=subprocess.DEVNULL)
         self.pg.psql(table_ddl())
+        if self.args.before:
+            # The other build gets a database of its own (its schema, its watermarks), same cluster and emulator.
+            self.pg.psql("CREATE DATABASE before")
+            before_db = Database(self.pg, "before")
+            subprocess.run([self.args.before, "migrate", "--database-url", before_db.conninfo, "--log-level", "warning"],
+                           check=True, stdout=subprocess.DEVNULL)
+            before_db.psql(table_ddl())
+            self.before = (self.args.before, before_db)
         sql = json.loads(subprocess.run(
             [os.path.join(os.path.dirname(self.sfpg), "sfpg-bench"), "load", "--print-sql", "--job", self.job_file, "--database-url", self.pg.conninfo,
              "--log-level", "warning"], check=True, capture_output=True, text=True).stdout)
@@ -165,6 +185,16 @@ class Bench:
                        "staging": stage}, f)
 
     # -- state ------------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def using(self, binary, database):
+        """Runs the block's sfpg scenarios with another build against its own database."""
+        saved = self.sfpg, self.pg
+        self.sfpg, self.pg = binary, database
+        try:
+            yield
+        finally:
+            self.sfpg, self.pg = saved
+
     def reset(self):
         self.pg.psql(f"TRUNCATE {TABLE}; DELETE FROM sfpg.sync_logs; DELETE FROM sfpg.sync_state; DELETE FROM sfpg.shard_runs")
 
@@ -335,13 +365,17 @@ class Bench:
         only = self.args.only
         log(f"rep {number}")
         if not only or "sfpg" in only:
-            self.empty("a_sfpg_full_empty", lambda: self.sfpg_run("full"))
-            self.change(0.10)
-            self.record("b_sfpg_incremental_10pct", self.sfpg_run("incremental"))
-            self.change(0.10)
-            self.record("b_sfpg_full_10pct", self.sfpg_run("full"))
-            self.change(0.01)
-            self.record("c_sfpg_incremental_1pct", self.sfpg_run("incremental"))
+            contenders = [("sfpg", self.sfpg, self.pg)] + ([("before",) + self.before] if self.before else [])
+            # Alternating who goes first, so neither build always meets the other's leftovers (dirty pages, WAL).
+            for label, binary, database in contenders if number % 2 else reversed(contenders):
+                with self.using(binary, database):
+                    self.empty(f"a_{label}_full_empty", lambda: self.sfpg_run("full"))
+                    self.change(0.10)
+                    self.record(f"b_{label}_incremental_10pct", self.sfpg_run("incremental"))
+                    self.change(0.10)
+                    self.record(f"b_{label}_full_10pct", self.sfpg_run("full"))
+                    self.change(0.01)
+                    self.record(f"c_{label}_incremental_1pct", self.sfpg_run("incremental"))
         if not only or "copy" in only:
             self.reset()
             self.record("f_copy_alone_empty", self.copy_alone_run())
@@ -407,6 +441,10 @@ def summarize(bench, args, meta):
         if a in summary and b in summary:
             ratios[key] = summary[a]["wallMedian"] / summary[b]["wallMedian"]
 
+    for scenario in ("a_{}_full_empty", "b_{}_incremental_10pct", "b_{}_full_10pct", "c_{}_incremental_1pct"):
+        ratio(scenario.format("sfpg") + "_vs_before (target <= 1.05)", scenario.format("sfpg"), scenario.format("before"))
+    ratio("before_full10_vs_shell_10pct", "b_before_full_10pct", "d_shell_10pct")
+    ratio("before_full_vs_shell_empty", "a_before_full_empty", "d_shell_empty")
     ratio("full_vs_copy_alone_empty", "a_sfpg_full_empty", "f_copy_alone_empty")
     ratio("full10_vs_copy_alone_empty", "b_sfpg_full_10pct", "f_copy_alone_empty")
     ratio(f"split{args.split}_vs_copy_alone_empty", f"a_sfpg_full_empty_split{args.split}", "f_copy_alone_empty")
@@ -479,6 +517,8 @@ def main():
     parser.add_argument("--venv", help="the Python peer's virtual environment (default: <root>/bench-out/venv)")
     parser.add_argument("--out", help="JSON output (default: <root>/bench-out/sync.json)")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--before", help="another sfpg build (e.g. an older commit's release binary) that runs the (sfpg) "
+                        "scenarios too, in a database of its own, alternating with this one; ratios sfpg/before")
     args = parser.parse_args()
     args.venv = args.venv or os.path.join(args.root, "bench-out", "venv")
     # SIGTERM unwinds like Ctrl-C, so the cluster and the emulator are stopped by the finally below.

@@ -43,10 +43,12 @@ struct Settings: Sendable {
         }
     }
 
-    /// `SFPG_RESUME_MIN_RECORDS`: from how many records a run stages resumably (README, "Resume").
+    /// `SFPG_RESUME_MIN_RECORDS`: from how many records a run stages resumably (README, "Resume"); set, it applies to
+    /// first loads into empty tables too.
     /// - Throws: `SettingError` for anything but a positive whole number.
-    func resumeMinRecords() throws -> Int {
-        try source.positiveInteger("SFPG_RESUME_MIN_RECORDS", unit: "records") ?? SyncRunner.defaultResumeMinRecords
+    func resumeMinRecords() throws -> ResumeThreshold {
+        try source.positiveInteger("SFPG_RESUME_MIN_RECORDS", unit: "records").map(ResumeThreshold.init(records:))
+            ?? SyncRunner.defaultResumeMinRecords
     }
 
     /// The `SF_*` settings (and `SFPG_SPOOL_DIR`, `TMPDIR`, `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) as the client's

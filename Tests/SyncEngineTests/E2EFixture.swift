@@ -43,6 +43,7 @@ final class E2EFixture {
     /// A runner with its own connection and a fast-polling client; `configure` adjusts the client further.
     func runner(
         cancellation: CancellationFlag = CancellationFlag(), environment: [String: String]? = nil,
+        logger: Logger = Logger(label: "e2e") { _ in SwiftLogNoOpLogHandler() },
         configure: (inout SalesforceConfiguration) -> Void = { _ in }
     ) throws -> SyncRunner {
         var salesforce = try SalesforceConfiguration.fromEnvironment(environment ?? self.environment)
@@ -51,7 +52,6 @@ final class E2EFixture {
         salesforce.retryBaseDelay = .milliseconds(10)
         salesforce.retryMaxDelay = .milliseconds(50)
         configure(&salesforce)
-        let logger = Logger(label: "e2e") { _ in SwiftLogNoOpLogHandler() }
         let client = SalesforceClient(configuration: salesforce, cancellation: cancellation, logger: logger)
         return SyncRunner(
             connection: try PostgresConnection(conninfo, applicationName: "sfpg-e2e"), client: client,

@@ -19,7 +19,7 @@ struct ResumeTests {
     static let scale = max(1, rows / 20_000)
     static let totalPages = (rows + pageSize - 1) / pageSize
     static let timeout = Duration.seconds(60 * scale)
-    /// Every run stages resumably here (the default threshold is 1M records).
+    /// Every run stages resumably here (the default thresholds are 1M and 10M records).
     static let resumable = ["SFPG_RESUME_MIN_RECORDS": "1"]
 
     static func world() async throws -> E2EFixture {
@@ -173,6 +173,30 @@ struct ResumeTests {
         #expect(world.jobCreations.count == creations + 1, "a new Bulk job for the new definition")
         #expect(world.jobIds(method: "DELETE").contains(old[0]), "the old Bulk job is deleted")
         try Self.converged(world, try JobDefinition.load(file: jobsDirectory + "/contacts.yaml"))
+    }
+
+    @Test("the threshold: a first load below its own copies straight into the empty table, a run into rows stages resumably")
+    func thresholds() async throws {
+        let world = try await Self.world()
+        defer { try? world.emulator.shutdownBlocking() }
+        let job = try world.job("contacts")
+        let log = CapturedLog()
+        let runner = try world.runner(logger: log.logger)
+        func run(_ threshold: ResumeThreshold) -> JobOutcome {
+            let outcome = runner.run(job, options: SyncOptions(mode: .full, resumeMinRecords: threshold))
+            #expect(outcome.status == .success, "\(outcome.error ?? "")")
+            return outcome
+        }
+        let below = ResumeThreshold(staged: 1, firstLoad: 2 * Self.rows)
+        #expect(run(below).summary?.path == .direct)
+        #expect(log.count("staging resumably") == 0)
+        #expect(run(below).summary?.path == .staged)
+        #expect(log.count("staging resumably") == 1)
+        // A set SFPG_RESUME_MIN_RECORDS holds for first loads too: they give up the direct COPY.
+        try world.connection.execute("TRUNCATE \(job.table.quoted)")
+        #expect(run(ResumeThreshold(records: 1)).summary?.path == .staged)
+        #expect(log.count("staging resumably") == 2)
+        try Self.converged(world, job)
     }
 
     @Test("a staging table emptied by a database crash (UNLOGGED): the rerun starts over instead of proving short")

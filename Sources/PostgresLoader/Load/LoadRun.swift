@@ -134,12 +134,8 @@ public final class LoadRun: PageSink {
             }
             // Looked at once, here: the locks are held, so no other sfpg run can fill the table before the commit,
             // which merges without conflict checks into a table that was empty.
-            targetWasEmpty = try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t"
-            if targetWasEmpty, allowsDirectLoad,
-                plan.canCopyDirectly(
-                    syncedAtHasDefault: try connection.execute(
-                        plan.syncedAtDefaultSQL, [mapping.table.quoted, mapping.syncedAtColumn ?? ""])[0, "has_default"] == "t")
-            {
+            targetWasEmpty = try targetIsEmpty()
+            if targetWasEmpty, allowsDirectLoad, try fitsDirectLoad() {
                 path = .direct
             } else {
                 try connection.execute(plan.stagingDDL)
@@ -148,6 +144,28 @@ public final class LoadRun: PageSink {
             // Looking into the target waits behind another session's lock on it, as the merge would.
             throw connection.explainingLockTimeout(error, table: mapping.table, jobName: jobName)
         }
+    }
+
+    /// Whether ``begin()`` would copy straight into the target if it ran now: for a large run that weighs staging
+    /// resumably, which gives that up. Looks in a transaction of its own, with the run's bound on lock waits.
+    public func wouldCopyDirectly() throws -> Bool {
+        guard shard == nil, allowsDirectLoad, phase == .ready else { return false }
+        do {
+            return try connection.withTransaction {
+                try connection.limitLockWaits()
+                return try targetIsEmpty() && fitsDirectLoad()
+            }
+        } catch {
+            throw connection.explainingLockTimeout(error, table: mapping.table, jobName: jobName)
+        }
+    }
+
+    private func targetIsEmpty() throws -> Bool { try connection.execute(plan.targetIsEmptySQL)[0, "empty"] == "t" }
+
+    private func fitsDirectLoad() throws -> Bool {
+        plan.canCopyDirectly(
+            syncedAtHasDefault: try connection.execute(
+                plan.syncedAtDefaultSQL, [mapping.table.quoted, mapping.syncedAtColumn ?? ""])[0, "has_default"] == "t")
     }
 
     /// Rolls back without a run-log row (an open page's COPY included): for ``withStagedFallback``, which tries again.

@@ -14,10 +14,27 @@ extension RunScope {
     }
 }
 
+/// From how many records a run stages resumably (`SFPG_RESUME_MIN_RECORDS`, README "Resume"). Into a table that has
+/// rows a run stages anyway and resuming costs nothing; a first load into an empty table gives up its direct COPY.
+public struct ResumeThreshold: Sendable, Equatable {
+    /// For a run that goes through staging anyway.
+    public var staged: Int
+    /// For a run that would copy straight into an empty target.
+    public var firstLoad: Int
+
+    public init(staged: Int, firstLoad: Int) {
+        self.staged = staged
+        self.firstLoad = firstLoad
+    }
+
+    /// One threshold for every run (a set `SFPG_RESUME_MIN_RECORDS`).
+    public init(records: Int) { self.init(staged: records, firstLoad: records) }
+}
+
 extension SyncRunner {
-    /// Below this many records (Salesforce's count for the run's Bulk jobs) a run stages in its session and may load
-    /// an empty table directly; from it on, it stages resumably (see README, "Resume").
-    public static let defaultResumeMinRecords = 1_000_000
+    /// From how many records (Salesforce's count for the run's Bulk jobs) a run stages resumably by default:
+    /// 1M into a table that has rows, 10M for a first load into an empty one (README, "Resume").
+    public static let defaultResumeMinRecords = ResumeThreshold(staged: 1_000_000, firstLoad: 10_000_000)
 
     /// What a resumable run's staged rows were read for: the query (fields, filter, watermark), the split, the
     /// table, its columns and key. Another job file gives another fingerprint, and the rerun starts over.
@@ -80,7 +97,10 @@ extension SyncRunner {
             run.stageResumably(into: resumed.stageTable, scope: key)
             return resumed.progress
         }
-        guard let expected = jobs.expectedRecords, expected >= options.resumeMinRecords else { return [:] }
+        guard let expected = jobs.expectedRecords, expected >= options.resumeMinRecords.staged else { return [:] }
+        // Into an empty table the run would COPY straight into the target; staging resumably costs it a second pass
+        // (+30-40%) on every such load, which pays only where a kill is likely, in runs of tens of millions of rows.
+        if expected < options.resumeMinRecords.firstLoad, try run.wouldCopyDirectly() { return [:] }
         let begun = try store.beginStagedRun(
             jobName: job.name, scope: key, fingerprint: resumeFingerprint(job, plan: plan), bulkJobIds: jobs.ids,
             boundaries: jobs.boundaries, recordsExpected: expected, ddl: run.resumableStagingDDL)

@@ -22,13 +22,13 @@ public struct SyncOptions: Sendable {
     public var apiBudget: Double?
     /// A run whose Bulk jobs hold at least this many records stages resumably (`SFPG_RESUME_MIN_RECORDS`; see
     /// README, "Resume"): a killed run's rerun then downloads only the pages not yet staged.
-    public var resumeMinRecords: Int
+    public var resumeMinRecords: ResumeThreshold
     /// The org ``OrgCheck`` found the session in before the run's first Bulk job; its commit records this one.
     var checkedOrg: OrganizationId?
     public init(
         mode: SyncMode? = nil, lock: LockPolicy = .failFast, downloadConnections: Int = 4, maxPagesInFlight: Int? = nil,
         allowMassDelete: Bool = false, shard: ShardSpec? = nil, acceptNewOrg: Bool = false, apiBudget: Double? = nil,
-        resumeMinRecords: Int = SyncRunner.defaultResumeMinRecords
+        resumeMinRecords: ResumeThreshold = SyncRunner.defaultResumeMinRecords
     ) {
         self.apiBudget = apiBudget
         self.resumeMinRecords = resumeMinRecords
