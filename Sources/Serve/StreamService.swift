@@ -57,8 +57,9 @@ public final class StreamService: ServeService {
         let logger = context.logger
         var worker: StreamWorker?
         var subscriber: PubSubSubscriber?
-        var backoff = Duration.milliseconds(500)
+        var backoff = Self.shortestBackoff
         while !Task.isCancelled {
+            let began = ContinuousClock.now
             do {
                 let current: StreamWorker
                 if let worker { current = worker } else {
@@ -75,16 +76,27 @@ public final class StreamService: ServeService {
             } catch {
                 if Task.isCancelled { break }
                 state.withLock { $0.notReady = "\(name): \(error)" }
-                logger.warning("stream: subscription ended; subscribing again", metadata: ["job.name": "\(job.name)", "error": "\(error)", "retry_in": "\(backoff)"])
+                let (wait, next) = Self.backoff(backoff, after: ContinuousClock.now - began)
+                logger.warning("stream: subscription ended; subscribing again", metadata: ["job.name": "\(job.name)", "error": "\(error)", "retry_in": "\(wait)"])
                 if let error = error as? PubSubError, error.code == .authentication { worker?.renewToken = true }
                 if error is PostgresError { worker = nil }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(30))
+                try? await Task.sleep(for: wait)
+                backoff = next
                 continue
             }
         }
         await subscriber?.close()
         state.withLock { $0.finished = true }
+    }
+
+    static let shortestBackoff = Duration.milliseconds(500)
+
+    /// The wait before subscribing again after a subscription that lasted `lasted`, and the one after it: doubling to
+    /// 30 s while subscriptions keep failing, and from the shortest again once one stayed up a minute (it was healthy,
+    /// so what ended it is a new failure, not the old one again).
+    static func backoff(_ current: Duration, after lasted: Duration) -> (wait: Duration, next: Duration) {
+        let wait = lasted >= .seconds(60) ? shortestBackoff : current
+        return (wait, min(wait * 2, .seconds(30)))
     }
 
     /// One subscription, from the stored position, until it fails or the service stops.
@@ -121,10 +133,12 @@ public final class StreamService: ServeService {
         let labels = [("sfpg_job", job.name)]
         let now = Date().timeIntervalSince1970
         if let newest = events.map(\.commitTimestamp).max() {
-            let age = now - Double(newest) / 1000
-            metrics.set(ServeMetrics.Stream.lagSeconds, help: "Seconds from an event's commit in Salesforce to its row committed, the last batch's newest event.", labels: labels, age)
-            metrics.set(ServeMetrics.Stream.replayAgeSeconds, help: "Age of the stored replay position at its commit.", labels: labels, age)
+            metrics.set(ServeMetrics.Stream.lagSeconds, help: "Seconds from an event's commit in Salesforce to its row committed, the last batch's newest event.", labels: labels, now - Double(newest) / 1000)
         }
+        // The stored position is an event's, or a keepalive's: Salesforce's latest position when it arrived, so a
+        // quiet stream's position is current even though its last event is old.
+        let positionCommitted = events.last { $0.replayId == replayId }.map { Double($0.commitTimestamp) / 1000 }
+        metrics.set(ServeMetrics.Stream.replayAgeSeconds, help: "Age of the stored replay position at its commit (0 for a keepalive's).", labels: labels, positionCommitted.map { now - $0 } ?? 0)
         metrics.add(ServeMetrics.Stream.eventsApplied, help: "Change events applied.", labels: labels, Double(events.count))
         metrics.set(ServeMetrics.Stream.batchEvents, help: "Events in the last micro-batch.", labels: labels, Double(events.count))
         let seconds = (ContinuousClock.now - started) / .seconds(1)

@@ -76,6 +76,21 @@ struct ServeServiceTests {
         if case .refused = late {} else { Issue.record("a run started after the stop: \(late)") }
     }
 
+    @Test("the stream's resubscribe wait doubles to 30 s while subscriptions fail, and starts over after a healthy one")
+    func streamBackoff() {
+        var wait = StreamService.shortestBackoff
+        var waits: [Duration] = []
+        for _ in 0..<8 {
+            let (this, next) = StreamService.backoff(wait, after: .seconds(2))
+            waits.append(this)
+            wait = next
+        }
+        #expect(waits.map { $0 / .milliseconds(1) } == [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000])
+        let afterHealthy = StreamService.backoff(wait, after: .seconds(3600))
+        #expect(afterHealthy.wait == StreamService.shortestBackoff)
+        #expect(afterHealthy.next == .seconds(1))
+    }
+
     @Test("the scheduler: each minute looked at once, a full run wins over an incremental one, a verify only when no sync is due")
     func scheduler() throws {
         let base = "object: Contact\ntable: public.c\nfields:\n  Id: id\n  SystemModstamp: m\n  IsDeleted: d\n"
