@@ -11,8 +11,7 @@ import TestSupport
 struct ApiBudgetTests {
     /// A jobs directory holding the repository's contacts job with `extra` lines (page_size, api_budget).
     static func jobsDirectory(_ extra: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfpg-budget-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try ScratchDirectory.make("sfpg-budget")
         let contacts = try String(contentsOfFile: E2EFixture.jobsDirectory + "/contacts.yaml", encoding: .utf8)
         try (contacts + "\n" + extra + "\n").write(toFile: directory + "/contacts.yaml", atomically: true, encoding: .utf8)
         return directory

@@ -6,16 +6,15 @@ import TestSupport
 /// `sfpg describe --write-job` / `--apply`: what is missing is created in order, or nothing is written at all.
 @Suite("CLI: describe writes a job", .serialized)
 struct CLIDescribeWriteTests {
-    static func scratch() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("sfpg-describe-\(UUID().uuidString)").path
-    }
+    /// Not created: the tests check that sfpg creates it.
+    static func scratch() throws -> String { try ScratchDirectory.make("sfpg-describe", create: false) }
 
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     @Test("a missing directory and schema are created; <job>.sql beside the job is what sfpg migrate applies")
     func createsDirectorySchemaAndSQL() async throws {
         let world = try await E2EFixture { $0.contactCount = 10 }
-        let directory = Self.scratch() + "/nested/jobs"
+        let directory = try Self.scratch() + "/nested/jobs"
         let written = try world.sfpg([
             "describe", "Contact", "--fields", "FirstName,Email", "--table", "crm.contacts", "--write-job",
             directory + "/crm.yaml", "--apply",
@@ -38,7 +37,7 @@ struct CLIDescribeWriteTests {
     @Test("an existing job file is not overwritten without --force")
     func refusesToOverwrite() async throws {
         let world = try await E2EFixture { $0.contactCount = 10 }
-        let directory = Self.scratch()
+        let directory = try Self.scratch()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "mine\n".write(toFile: directory + "/crm.yaml", atomically: true, encoding: .utf8)
         let arguments = ["describe", "Contact", "--fields", "Email", "--table", "crm_contacts", "--write-job", directory + "/crm.yaml"]
@@ -55,7 +54,7 @@ struct CLIDescribeWriteTests {
     @Test("a directory that cannot be created, or a table of another shape: exit 2 before anything is written")
     func failsBeforeWriting() async throws {
         let world = try await E2EFixture { $0.contactCount = 10 }
-        let file = Self.scratch()
+        let file = try Self.scratch()
         try "a file, not a directory".write(toFile: file, atomically: true, encoding: .utf8)
         let blocked = try world.sfpg([
             "describe", "Contact", "--fields", "Email", "--table", "crm.blocked", "--write-job", file + "/jobs/crm.yaml", "--apply",
@@ -65,7 +64,7 @@ struct CLIDescribeWriteTests {
         #expect(try world.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'crm'") == 0)
 
         try world.connection.execute("CREATE TABLE crm_contacts (salesforce_id varchar(18) PRIMARY KEY, email integer)")
-        let directory = Self.scratch()
+        let directory = try Self.scratch()
         let shape = try world.sfpg([
             "describe", "Contact", "--fields", "Email", "--table", "crm_contacts", "--write-job", directory + "/crm.yaml", "--apply",
         ])

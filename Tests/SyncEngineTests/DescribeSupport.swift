@@ -3,6 +3,7 @@ import Logging
 import PostgresLoader
 import SalesforceClient
 import SyncEngine
+import TestSupport
 
 /// Helpers for the describe, drift, formula and audit tests.
 extension E2EFixture {
@@ -14,9 +15,7 @@ extension E2EFixture {
 
     /// Writes `yaml` as `<name>.yaml` into a fresh directory and loads it, so errors can name a real file and line.
     func writeJob(_ yaml: String, name: String) throws -> JobDefinition {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfpg-jobs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent("\(name).yaml").path
+        let file = try ScratchDirectory.make("sfpg-jobs") + "/\(name).yaml"
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
         return try JobDefinition.load(file: file)
     }

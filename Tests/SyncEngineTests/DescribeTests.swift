@@ -87,8 +87,7 @@ struct DescribeTests {
     @Test("a job for a new object is generated, applied and synced with two commands")
     func twoCommands() async throws {
         let world = try await E2EFixture { $0.contactCount = 120 }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfpg-describe-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try ScratchDirectory.make("sfpg-describe")
         let generated = try world.sfpg([
             "describe", "Contact", "--fields", "FirstName,LastName,Languages__c,Score__c", "--table", "crm_contacts",
             "--write-job", directory + "/crm.yaml", "--apply",

@@ -67,8 +67,7 @@ struct WideAndRESTTests {
             $0.wideObjectRecords = records
             $0.maxQueryWeight = 400
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wide-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try ScratchDirectory.make("wide")
         let described = try world.sfpg(["describe", "Wide__c", "--all", "--write-job", directory + "/wide.yaml", "--apply"])
         #expect(described.status == 0, "\(described.stderr)")
         return (world, try JobDefinition.load(file: directory + "/wide.yaml"))
