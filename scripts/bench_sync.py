@@ -126,7 +126,7 @@ class Bench:
     def __init__(self, args, workdir):
         self.args, self.workdir = args, workdir
         self.sfpg = os.path.join(args.root, ".build/release/sfpg")
-        self.before = None  # (binary, database) of --before, set up by setup()
+        self.before = None  # (binary, database, emulator) of --before, set up by setup()
         self.results = {}
         self.round_seed = 1000
 
@@ -153,7 +153,10 @@ class Bench:
             subprocess.run([self.args.before, "migrate", "--database-url", before_db.conninfo, "--log-level", "warning"],
                            check=True, stdout=subprocess.DEVNULL)
             before_db.psql(table_ddl())
-            self.before = (self.args.before, before_db)
+            # And an emulator of its own, with the same seed: each build's incremental runs then re-read only the
+            # overlap of its own rounds of changes, not the other's as well.
+            self.before = (self.args.before, before_db, Emulator(self.sfpg, self.args.rows, self.args.seed,
+                                                                  self.args.result_cache_mb))
         sql = json.loads(subprocess.run(
             [os.path.join(os.path.dirname(self.sfpg), "sfpg-bench"), "load", "--print-sql", "--job", self.job_file, "--database-url", self.pg.conninfo,
              "--log-level", "warning"], check=True, capture_output=True, text=True).stdout)
@@ -183,17 +186,22 @@ class Bench:
                        "soql": sql["soql"], "pageSize": 50_000, "conninfo": self.pg.conninfo,
                        "stagingDDL": sql["stagingDDL"], "copySQL": sql["copySQL"], "mergeSQL": sql["mergeSQL"],
                        "staging": stage}, f)
+        if self.before:
+            # Untimed, as the main warm-up: builds the other emulator's data and warms its caches.
+            with self.using(*self.before):
+                self.reset()
+                self.sfpg_run("full")
 
     # -- state ------------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def using(self, binary, database):
-        """Runs the block's sfpg scenarios with another build against its own database."""
-        saved = self.sfpg, self.pg
-        self.sfpg, self.pg = binary, database
+    def using(self, binary, database, emulator):
+        """Runs the block's sfpg scenarios with another build against its own database and emulator."""
+        saved = self.sfpg, self.pg, self.emu, self.env
+        self.sfpg, self.pg, self.emu, self.env = binary, database, emulator, dict(os.environ, **emulator.env)
         try:
             yield
         finally:
-            self.sfpg, self.pg = saved
+            self.sfpg, self.pg, self.emu, self.env = saved
 
     def reset(self):
         self.pg.psql(f"TRUNCATE {TABLE}; DELETE FROM sfpg.sync_logs; DELETE FROM sfpg.sync_state; DELETE FROM sfpg.shard_runs")
@@ -365,10 +373,10 @@ class Bench:
         only = self.args.only
         log(f"rep {number}")
         if not only or "sfpg" in only:
-            contenders = [("sfpg", self.sfpg, self.pg)] + ([("before",) + self.before] if self.before else [])
+            contenders = [("sfpg", self.sfpg, self.pg, self.emu)] + ([("before",) + self.before] if self.before else [])
             # Alternating who goes first, so neither build always meets the other's leftovers (dirty pages, WAL).
-            for label, binary, database in contenders if number % 2 else reversed(contenders):
-                with self.using(binary, database):
+            for label, binary, database, emulator in contenders if number % 2 else reversed(contenders):
+                with self.using(binary, database, emulator):
                     self.empty(f"a_{label}_full_empty", lambda: self.sfpg_run("full"))
                     self.change(0.10)
                     self.record(f"b_{label}_incremental_10pct", self.sfpg_run("incremental"))
@@ -550,6 +558,8 @@ def main():
     finally:
         if emulator:
             emulator.stop()
+        if bench.before:
+            bench.before[2].stop()
         if postgres:
             postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
