@@ -1,4 +1,4 @@
-import PostgresLoader
+@testable import PostgresLoader
 import Testing
 
 @Suite struct MergeTests {
@@ -60,6 +60,33 @@ import Testing
         #expect(try fixture.contact(1, "title") == "CEO")
         #expect(try fixture.contact(2, "email") == "ada@example.com")
         #expect(try fixture.contact(3, "first_name") == "Newest")
+    }
+
+    /// The same rules when the merge looks each stored row up by its key instead of hashing the whole target: a run
+    /// that staged far fewer rows than the table holds (``LoadPlan/looksUpStoredRows(staged:stored:)``).
+    @Test func fewStagedRowsFindTheirStoredRowsByKeyUnderTheSameRules() throws {
+        #expect(LoadPlan.looksUpStoredRows(staged: 4, stored: 40))
+        #expect(!LoadPlan.looksUpStoredRows(staged: 10, stored: 40))
+        #expect(!LoadPlan.looksUpStoredRows(staged: 4, stored: -1))
+        let fixture = try LoaderFixture()
+        try fixture.load([LoaderFixture.header + (1...40).map { LoaderFixture.row($0, modstamp: "2024-01-01T10:00:00.000Z") }.joined()])
+        try fixture.connection.execute("ANALYZE public.salesforce_contacts")
+        try fixture.connection.execute(
+            "UPDATE public.salesforce_contacts SET email = 'edited@behind.example' WHERE salesforce_id = $1", [LoaderFixture.id(2)])
+        let again = try fixture.load([
+            LoaderFixture.page(
+                LoaderFixture.row(1, modstamp: "2024-01-01T10:00:00.000Z", title: "CEO"),
+                LoaderFixture.row(2, modstamp: "2024-01-01T10:00:00.000Z"),
+                LoaderFixture.row(3, modstamp: "2023-12-01T10:00:00.000Z", first: "Older"),
+                LoaderFixture.row(41, modstamp: "2024-01-02T10:00:00.000Z", first: "New"))
+        ])
+        #expect(again.counts.inserted == 1)
+        #expect(again.counts.updated == 2)
+        #expect(again.counts.unchanged == 1)
+        #expect(try fixture.contact(1, "title") == "CEO")
+        #expect(try fixture.contact(2, "email") == "ada@example.com")
+        #expect(try fixture.contact(3, "first_name") == "Ada")
+        #expect(try fixture.contact(41, "first_name") == "New")
     }
 
     @Test func olderVersionNeverOverwritesNewerRowNorLowersWatermark() throws {

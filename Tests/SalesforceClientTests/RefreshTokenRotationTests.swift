@@ -6,26 +6,6 @@ import Synchronization
 import Testing
 import TestSupport
 
-private final class RotationLogLines: Sendable {
-    let lines = Mutex<[String]>([])
-}
-
-private struct RotationLogHandler: LogHandler {
-    let storage: RotationLogLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        storage.lines.withLock { $0.append("\(event.message) \(all)") }
-    }
-}
-
 /// Issue #10, finding 4: a refresh token rotated by the token endpoint replaces the configured one for every later
 /// login in the process; the configured one is revoked by then.
 @Suite(.timeLimit(.minutes(3))) struct RefreshTokenRotationTests {
@@ -37,8 +17,8 @@ private struct RotationLogHandler: LogHandler {
 
     @Test func aRotatedRefreshTokenIsUsedForTheNextLogin() throws {
         let emulator = try TestEmulator(jobProcessingDelay: clientJobDelay) { $0.rotateRefreshTokens = true }
-        let storage = RotationLogLines()
-        let logger = Logger(label: "test") { _ in RotationLogHandler(storage: storage) }
+        let storage = CapturedLog()
+        let logger = storage.logger
         let client = SalesforceClient(
             configuration: emulator.clientConfiguration(grant: refreshGrant(emulator)), logger: logger)
         _ = try client.limits()
@@ -58,7 +38,7 @@ private struct RotationLogHandler: LogHandler {
         #expect(emulator.requests("POST", containing: "/services/oauth2/token").map(\.status) == [200, 200, 200])
 
         // Never logged, nor the configured one.
-        let lines = storage.lines.withLock { $0 }
+        let lines = storage.lines.withLock { $0.map(\.1) }
         #expect(!lines.isEmpty)
         for secret in emulator.emulator.issuedRefreshTokens + [emulator.configuration.refreshToken] {
             #expect(!lines.contains { $0.contains(secret) })

@@ -74,16 +74,21 @@ extension LoadRun {
         try connection.execute(plan.analyzeStagingSQL)
         try captureAudit(fullSweep: sweep != nil, within: range)
         let intoEmptyTable = targetWasEmpty
+        func targetRows() throws -> Int {
+            Int(try connection.execute(plan.targetRowEstimateSQL, [mapping.table.quoted])[0, "rows"] ?? "") ?? -1
+        }
+        var storedRows = intoEmptyTable ? 0 : try targetRows()
         // Not for a shard: the shards share the target, and ANALYZE's lock conflicts with itself until commit.
-        if !intoEmptyTable, shard == nil,
-            try connection.execute(plan.targetStatisticsAreStaleSQL, [mapping.table.quoted])[0, "stale"] == "t"
-        {
+        if !intoEmptyTable, shard == nil, storedRows < 1 {
             try connection.execute(plan.analyzeTargetKeysSQL)
+            storedRows = try targetRows()
         }
         let deduplicate = try connection.execute(plan.stagedDuplicateKeysSQL)[0, "duplicates"] == "t"
         if deduplicate, request.fullSweep { try refuseDuplicateKeys(request.reconciliation) }
         let merged = try locatingNotNullViolations {
-            try connection.execute(plan.merge(intoEmptyTable: intoEmptyTable, deduplicate: deduplicate))
+            try connection.execute(plan.merge(
+                intoEmptyTable: intoEmptyTable, deduplicate: deduplicate,
+                lookUpStored: LoadPlan.looksUpStoredRows(staged: stagedRows, stored: storedRows)))
         }
         var counts = MergeCounts(staged: stagedRows)
         // Without duplicates every staged row is a distinct key.

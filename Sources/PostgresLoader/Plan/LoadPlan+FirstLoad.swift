@@ -40,12 +40,13 @@ extension LoadPlan {
         ([key, modstamp] + (mapping.isDeleted.map { [q($0.column)] } ?? [])).joined(separator: ", ")
     }
 
-    /// The target has no statistics, or statistics from when it was empty: its estimated size would steer the
-    /// merge's join against it into a nested loop over a "tiny" table. Result column: stale.
-    var targetStatisticsAreStaleSQL: String {
-        "SELECT coalesce((SELECT reltuples < 1 FROM pg_catalog.pg_class WHERE oid = to_regclass($1)), true) AS stale"
+    /// The planner's row count of the target, below 1 when it has no statistics or statistics from when it was
+    /// empty (its estimated size would then steer the merge's join against it into a nested loop over a "tiny"
+    /// table). Result column: rows.
+    var targetRowEstimateSQL: String {
+        "SELECT coalesce((SELECT reltuples FROM pg_catalog.pg_class WHERE oid = to_regclass($1)), -1)::bigint AS rows"
     }
 
-    /// ANALYZE of the target's key, modstamp and is-deleted columns (see ``targetStatisticsAreStaleSQL``).
+    /// ANALYZE of the target's key, modstamp and is-deleted columns (see ``targetRowEstimateSQL``).
     var analyzeTargetKeysSQL: String { "ANALYZE \(table) (\(keyColumns))" }
 }

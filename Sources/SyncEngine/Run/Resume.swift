@@ -22,10 +22,7 @@ public struct ResumeThreshold: Sendable, Equatable {
     /// For a run that would copy straight into an empty target.
     public var firstLoad: Int
 
-    public init(staged: Int, firstLoad: Int) {
-        self.staged = staged
-        self.firstLoad = firstLoad
-    }
+    public init(staged: Int, firstLoad: Int) { (self.staged, self.firstLoad) = (staged, firstLoad) }
 
     /// One threshold for every run (a set `SFPG_RESUME_MIN_RECORDS`).
     public init(records: Int) { self.init(staged: records, firstLoad: records) }
