@@ -102,18 +102,21 @@ struct LoadPlan: Sendable {
     /// Result columns: distinct_rows, inserted, updated, deleted.
     var mergeSQL: String { merge(intoEmptyTable: false) }
 
+    /// Whether the merge finds each staged row's stored version through the key index (``merge``'s `lookUpStored`)
+    /// rather than hashing the whole target: when the run staged far fewer rows than the target holds (an
+    /// incremental run). Comparing every column needs the stored rows whole, and hashing a million of them (about
+    /// 400 MB) to compare 100,000 took 2.2 s where 100,000 index lookups took 1.1 s (README, "Benchmarks"). A full
+    /// run keeps the hash join: a lookup per row would be random reads on a table larger than memory.
+    static func looksUpStoredRows(staged: Int, stored: Int) -> Bool { staged * 4 < stored }
+
     /// `intoEmptyTable`: no row can conflict (see ``firstLoadMergeSQL``), so the insert skips ON CONFLICT.
     /// - Parameters:
     ///   - intoEmptyTable: a plain INSERT (see ``firstLoadMergeSQL``).
     ///   - deduplicate: keep the newest row per key (a `DISTINCT ON` sort of the whole staging table). Without it
     ///     (staging holds each key once, ``stagedDuplicateKeysSQL``) staging is read as it is and `distinct_rows` is
     ///     NULL: the caller knows the staged count.
-    /// Whether the merge finds each staged row's stored version through the key index (``merge``'s `lookUpStored`)
-    /// rather than hashing the whole target: when the run staged far fewer rows than the target holds (an
-    /// incremental run). Comparing every column needs the stored rows whole, and hashing a million of them (about
-    /// 400 MB) to compare 100,000 took 2.2 s where 100,000 index lookups took 1.1 s (README, "Benchmarks").
-    static func looksUpStoredRows(staged: Int, stored: Int) -> Bool { staged * 4 < stored }
-
+    ///   - lookUpStored: find stored rows through the key index instead of a join that may hash the target
+    ///     (``looksUpStoredRows(staged:stored:)``).
     func merge(intoEmptyTable: Bool, deduplicate: Bool = true, lookUpStored: Bool = false) -> String {
         let isDeleted = mapping.isDeleted.map { "src." + q($0.column) }
         let (insertColumns, insertValues, updates) = upsertLists(isDeleted: isDeleted)
