@@ -150,6 +150,8 @@ public final class LoadRun: PageSink {
     /// resumably, which gives that up. Looks in a transaction of its own, with the run's bound on lock waits.
     public func wouldCopyDirectly() throws -> Bool {
         guard shard == nil, allowsDirectLoad, phase == .ready else { return false }
+        // Inside a caller's transaction its own BEGIN and COMMIT would end the caller's: look within it instead.
+        if connection.isInTransaction { return try targetIsEmpty() && fitsDirectLoad() }
         do {
             return try connection.withTransaction {
                 try connection.limitLockWaits()
