@@ -16,6 +16,12 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def psql(conninfo, sql):
+    """One statement through psql; its unaligned output, stripped."""
+    return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,8 +60,7 @@ class Postgres:
         self.conninfo = f"host={self.dir}/socket port={self.port} user=postgres dbname=postgres"
 
     def psql(self, sql):
-        return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.conninfo, "-c", sql],
-                              check=True, capture_output=True, text=True).stdout.strip()
+        return psql(self.conninfo, sql)
 
     def stop(self):
         if self.started:

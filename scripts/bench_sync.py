@@ -17,7 +17,7 @@ scripts/bench_load.py's cluster, emulator and measuring helpers.
 import argparse, contextlib, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_load import API, Emulator, Postgres, fetch_pages, http, log, run_measured  # noqa: E402
+from bench_load import API, Emulator, Postgres, fetch_pages, http, log, psql, run_measured  # noqa: E402
 
 # 34 Contact fields → column and type: every describe type the emulator generates, long free text included.
 FIELDS = [
@@ -96,8 +96,7 @@ class Database:
         self.conninfo = cluster.conninfo.replace("dbname=postgres", f"dbname={name}")
 
     def psql(self, sql):
-        return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.conninfo, "-c", sql],
-                              check=True, capture_output=True, text=True).stdout.strip()
+        return psql(self.conninfo, sql)
 
 
 def phases(stderr):

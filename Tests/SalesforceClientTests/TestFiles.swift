@@ -1,13 +1,11 @@
 import Foundation
+import TestSupport
 
 /// A directory under the system temp dir, removed when the value is released.
 final class TemporaryDirectory {
     let path: String
 
-    init() throws {
-        path = NSTemporaryDirectory() + "sfpg-client-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
+    init() throws { path = try ScratchDirectory.make("sfpg-client-tests") }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }

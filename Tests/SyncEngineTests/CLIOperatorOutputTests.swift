@@ -23,17 +23,10 @@ struct CLIOperatorOutputTests {
         }
     }
 
-    static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sfpg-ops-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     @Test("--metrics-file keeps the other jobs' series, one HELP per family, replaced atomically (issue 21 #5)")
     func metricsFileMergesByJob() async throws {
         let world = try await E2EFixture { $0.contactCount = 30 }
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try ScratchDirectory.make("sfpg-ops")
         let file = directory + "/sfpg.prom"
         let contacts = ["sfpg_job": "contacts", "object": "Contact"]
         let accounts = ["sfpg_job": "accounts", "object": "Account"]
